@@ -1,0 +1,55 @@
+# Two commands on a fresh machine (Python 3.11+, Node 20+, npm): `make dev` runs the chat on
+# loopback, `make test` runs every test. Both install what they need first.
+SHELL := /bin/bash
+STAGE ?= dev
+PORT ?= 3001
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: install dev test lint synth synth-all deploy destroy executions browser clean
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+dev: install
+	$(PYTHON) -m local serve --stage $(STAGE) --port $(PORT)
+
+test: install browser
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m pytest
+
+lint: install
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+
+synth: install
+	npx cdk synth -c stage=$(STAGE) --quiet
+
+synth-all: install
+	for stage in dev staging prod; do npx cdk synth -c stage=$$stage --quiet || exit 1; done
+
+deploy: install
+	npx cdk deploy -c stage=$(STAGE) Chat-$(STAGE)
+
+destroy: install
+	npx cdk destroy -c stage=$(STAGE) Chat-$(STAGE)
+
+executions: install
+	$(PYTHON) -m local executions
+
+# Headless Chromium for the browser tests, from Debian's packages (tests skip, saying why, without it).
+browser:
+	@scripts/ensure-chromium
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The CDK app of the serverless chat: one stack per stage, composed of one construct per concern."""

@@ -1,0 +1,70 @@
+"""The chat stack: composes the functions, the WebSocket API and the workflows, and wires them."""
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from cdk.functions import ChatFunctions
+from cdk.nag_suppressions import acknowledge_accepted_findings
+from cdk.stage_config import StageConfig
+from cdk.websocket_api import ChatWebSocketApi
+from cdk.workflows import ChatWorkflows
+
+
+class ChatStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs) -> None:
+        super().__init__(scope, construct_id, description=f"Serverless real-time chat ({config.stage})", **kwargs)
+        functions = ChatFunctions(self, "Functions", config=config)
+        websocket = ChatWebSocketApi(
+            self,
+            "WebSocket",
+            config=config,
+            on_connect=functions.on_connect,
+            on_disconnect=functions.on_disconnect,
+            on_default=functions.on_default,
+            send_message=functions.send_message,
+        )
+        workflows = ChatWorkflows(
+            self,
+            "Workflows",
+            config=config,
+            send_connection_id=functions.send_connection_id,
+            deliver_message=functions.deliver_message,
+        )
+        self._wire(functions=functions, websocket=websocket, workflows=workflows)
+        self._grant_permissions(functions=functions, websocket=websocket, workflows=workflows)
+        acknowledge_accepted_findings(
+            self,
+            api=websocket.api,
+            stage_name=config.stage,
+            posting_functions=[functions.send_connection_id, functions.deliver_message],
+            workflow_tasks={
+                workflows.connection_handshake: functions.send_connection_id,
+                workflows.message_fanout: functions.deliver_message,
+            },
+        )
+
+        CfnOutput(self, "WebSocketUrl", value=websocket.stage.url)
+        CfnOutput(self, "CallbackUrl", value=websocket.callback_url)
+        CfnOutput(self, "ConnectionHandshakeArn", value=workflows.connection_handshake.state_machine_arn)
+        CfnOutput(self, "MessageFanoutArn", value=workflows.message_fanout.state_machine_arn)
+
+    @staticmethod
+    def _wire(*, functions: ChatFunctions, websocket: ChatWebSocketApi, workflows: ChatWorkflows) -> None:
+        functions.on_connect.add_environment(
+            "HANDSHAKE_STATE_MACHINE_ARN", workflows.connection_handshake.state_machine_arn
+        )
+        functions.send_message.add_environment("FANOUT_STATE_MACHINE_ARN", workflows.message_fanout.state_machine_arn)
+        for task in (functions.send_connection_id, functions.deliver_message):
+            task.add_environment("CALLBACK_URL", websocket.callback_url)
+
+    @staticmethod
+    def _grant_permissions(
+        *, functions: ChatFunctions, websocket: ChatWebSocketApi, workflows: ChatWorkflows
+    ) -> None:
+        """Every permission between the parts, and nothing broader."""
+        workflows.connection_handshake.grant_start_execution(functions.on_connect)
+        workflows.message_fanout.grant_start_execution(functions.send_message)
+        functions.send_connection_id.grant_invoke(workflows.connection_handshake)
+        functions.deliver_message.grant_invoke(workflows.message_fanout)
+        websocket.stage.grant_management_api_access(functions.send_connection_id)
+        websocket.stage.grant_management_api_access(functions.deliver_message)

@@ -1,0 +1,78 @@
+"""The Lambda functions: four WebSocket route handlers and two workflow tasks, from one code asset."""
+
+from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from cdk.paths import LAMBDAS_DIR
+from cdk.stage_config import StageConfig
+
+# Pinned to the aws-lambda-powertools version in pyproject.toml, so deployed and tested code match.
+POWERTOOLS_VERSION = "3.37.0"
+POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/arm64/python3.13/{POWERTOOLS_VERSION}"
+METRICS_NAMESPACE = "ServerlessChat"
+
+
+class ChatFunctions(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self._code = lambda_.Code.from_asset(str(LAMBDAS_DIR), exclude=["**/__pycache__", "**/*.pyc"])
+        self._powertools = lambda_.LayerVersion.from_layer_version_arn(
+            self,
+            "PowertoolsLayer",
+            ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_LAYER_PARAMETER),
+        )
+        self.on_connect = self._function("OnConnect", "on_connect", "Starts the connection handshake workflow")
+        self.on_disconnect = self._function("OnDisconnect", "on_disconnect", "Records closed connections")
+        self.on_default = self._function("OnDefault", "on_default", "Answers frames with no known action")
+        self.send_message = self._function("SendMessage", "send_message", "Validates a message, starts its fan-out")
+        self.send_connection_id = self._function(
+            "SendConnectionId", "send_connection_id", "Tells a new client its connection id"
+        )
+        self.deliver_message = self._function("DeliverMessage", "deliver_message", "Posts one frame to one connection")
+
+    def _function(self, construct_id: str, module: str, description: str) -> lambda_.Function:
+        log_group = logs.LogGroup(
+            self,
+            f"{construct_id}Logs",
+            retention=self._config.log_retention,
+            removal_policy=self._config.log_removal_policy,
+        )
+        # A role of its own, writing only to its own log group (instead of AWSLambdaBasicExecutionRole).
+        role = iam.Role(
+            self,
+            f"{construct_id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{construct_id}: {description}",
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group.log_group_arn],
+            )
+        )
+        return lambda_.Function(
+            self,
+            construct_id,
+            description=description,
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=f"{module}.handler",
+            code=self._code,
+            layers=[self._powertools],
+            role=role,
+            log_group=log_group,
+            memory_size=256,
+            timeout=Duration.seconds(10),
+            tracing=lambda_.Tracing.ACTIVE,
+            environment={
+                "STAGE": self._config.stage,
+                "POWERTOOLS_SERVICE_NAME": "chat",
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": self._config.log_level,
+            },
+        )

@@ -1,0 +1,71 @@
+"""Per-stage settings, read from the ``stages`` context in cdk.json and validated before synth."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_logs as logs
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_RETENTION = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+}
+
+
+class StageConfigError(ValueError):
+    """cdk.json does not describe the requested stage correctly."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageConfig:
+    stage: str
+    log_level: str
+    log_execution_data: bool
+    throttle_rate_limit: float
+    throttle_burst_limit: int
+    log_retention_days: int
+    retain_logs: bool
+    callback_url_override: str | None = None
+
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        return _RETENTION[self.log_retention_days]
+
+    @property
+    def log_removal_policy(self) -> RemovalPolicy:
+        return RemovalPolicy.RETAIN if self.retain_logs else RemovalPolicy.DESTROY
+
+
+def load_stage_config(stages: Any, stage: str) -> StageConfig:
+    if not isinstance(stages, dict) or not stages:
+        raise StageConfigError("cdk.json context must define 'stages'")
+    if stage not in stages:
+        raise StageConfigError(f"unknown stage {stage!r}; cdk.json defines: {', '.join(sorted(stages))}")
+    settings = stages[stage]
+    try:
+        config = StageConfig(stage=stage, **settings)
+    except TypeError as error:
+        raise StageConfigError(f"stage {stage!r}: {error}") from None
+    _validate(config)
+    return config
+
+
+def _validate(config: StageConfig) -> None:
+    problems = []
+    if config.log_level not in LOG_LEVELS:
+        problems.append(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+    if config.log_retention_days not in _RETENTION:
+        problems.append(f"log_retention_days must be one of {sorted(_RETENTION)}")
+    if config.throttle_rate_limit <= 0 or config.throttle_burst_limit <= 0:
+        problems.append("throttle_rate_limit and throttle_burst_limit must be positive")
+    if config.callback_url_override and not config.callback_url_override.startswith("https://"):
+        problems.append("callback_url_override must be an https:// URL")
+    if problems:
+        raise StageConfigError(f"stage {config.stage!r}: " + "; ".join(problems))

@@ -1,0 +1,108 @@
+"""The WebSocket API: routes to the handler functions, one throttled, access-logged stage."""
+
+import json
+
+import jsii
+
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk.aws_apigatewayv2_integrations import WebSocketLambdaIntegration
+from constructs import Construct
+
+from cdk.stage_config import StageConfig
+
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "connectionId": "$context.connectionId",
+    "routeKey": "$context.routeKey",
+    "eventType": "$context.eventType",
+    "status": "$context.status",
+    "requestTime": "$context.requestTime",
+    "sourceIp": "$context.identity.sourceIp",
+    "integrationLatency": "$context.integrationLatency",
+    "integrationError": "$context.integration.error",
+    "error": "$context.error.message",
+}
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class _AccessLogSettings:
+    """IAccessLogSettings is a jsii interface: Python passes an object implementing it, not a dict."""
+
+    def __init__(self, *, destination: apigwv2.IAccessLogDestination, format: apigw.AccessLogFormat) -> None:
+        self._destination = destination
+        self._format = format
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw.AccessLogFormat:
+        return self._format
+
+
+class ChatWebSocketApi(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        on_connect: lambda_.IFunction,
+        on_disconnect: lambda_.IFunction,
+        on_default: lambda_.IFunction,
+        send_message: lambda_.IFunction,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self.api = apigwv2.WebSocketApi(
+            self,
+            "Api",
+            api_name=f"chat-{config.stage}",
+            description=f"Serverless chat ({config.stage})",
+            route_selection_expression="$request.body.action",
+            connect_route_options=apigwv2.WebSocketRouteOptions(
+                integration=WebSocketLambdaIntegration("ConnectIntegration", on_connect)
+            ),
+            disconnect_route_options=apigwv2.WebSocketRouteOptions(
+                integration=WebSocketLambdaIntegration("DisconnectIntegration", on_disconnect)
+            ),
+            # Route responses send the handler's error frame back to the caller, so these two
+            # handlers need no @connections permission.
+            default_route_options=apigwv2.WebSocketRouteOptions(
+                integration=WebSocketLambdaIntegration("DefaultIntegration", on_default), return_response=True
+            ),
+        )
+        self.api.add_route(
+            "sendMessage",
+            integration=WebSocketLambdaIntegration("SendMessageIntegration", send_message),
+            return_response=True,
+        )
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=config.log_retention,
+            removal_policy=config.log_removal_policy,
+        )
+        self.stage = apigwv2.WebSocketStage(
+            self,
+            "Stage",
+            web_socket_api=self.api,
+            stage_name=config.stage,
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(
+                rate_limit=config.throttle_rate_limit, burst_limit=config.throttle_burst_limit
+            ),
+            access_log_settings=_AccessLogSettings(
+                destination=apigwv2.LogGroupLogDestination(access_logs),
+                format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
+            ),
+        )
+
+    @property
+    def callback_url(self) -> str:
+        """The @connections endpoint: the stage's own, unless a custom domain fronts it."""
+        return self._config.callback_url_override or self.stage.callback_url

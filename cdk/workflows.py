@@ -1,0 +1,57 @@
+"""The Express state machines, loaded from statemachines/*.asl.json with definition substitutions."""
+
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from cdk.paths import STATEMACHINES_DIR
+from cdk.stage_config import StageConfig
+
+
+class ChatWorkflows(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        send_connection_id: lambda_.IFunction,
+        deliver_message: lambda_.IFunction,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self.connection_handshake = self._express_workflow(
+            "ConnectionHandshake",
+            "connection_handshake",
+            {"SendConnectionIdFunctionArn": send_connection_id.function_arn},
+        )
+        self.message_fanout = self._express_workflow(
+            "MessageFanout",
+            "message_fanout",
+            {"DeliverMessageFunctionArn": deliver_message.function_arn},
+        )
+
+    def _express_workflow(self, construct_id: str, asl_name: str, substitutions: dict[str, str]) -> sfn.StateMachine:
+        # Express executions reach the console's execution history only through CloudWatch Logs.
+        log_group = logs.LogGroup(
+            self,
+            f"{construct_id}Logs",
+            log_group_name=f"/aws/vendedlogs/states/chat-{self._config.stage}-{asl_name}",
+            retention=self._config.log_retention,
+            removal_policy=self._config.log_removal_policy,
+        )
+        definition = (STATEMACHINES_DIR / f"{asl_name}.asl.json").read_text(encoding="utf-8")
+        return sfn.StateMachine(
+            self,
+            construct_id,
+            state_machine_type=sfn.StateMachineType.EXPRESS,
+            definition_body=sfn.DefinitionBody.from_string(definition),
+            definition_substitutions=substitutions,
+            logs=sfn.LogOptions(
+                destination=log_group,
+                level=sfn.LogLevel.ALL,
+                include_execution_data=self._config.log_execution_data,
+            ),
+            tracing_enabled=True,
+        )

@@ -1,0 +1,1 @@
+"""Code shared by every chat function; deployed with the handlers as one code asset."""

@@ -1,0 +1,82 @@
+"""Validation of what clients send on the sendMessage route."""
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+# json.dumps escapes a byte into at most 6 characters (\u00XX), so a 16 KiB message stays under
+# 100 KB inside any frame, well within API Gateway's 128 KB message limit and Step Functions' 256 KB.
+MAX_MESSAGE_BYTES = 16 * 1024
+MAX_RECIPIENTS = 20
+MAX_CONNECTION_ID_LENGTH = 128
+
+
+class InvalidRequest(ValueError):
+    """The client's frame cannot be accepted; ``code`` and ``str(self)`` go back in an error frame."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+class SendMessageRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    action: str
+    message: str
+    recipient_id: str | None = None
+    recipient_ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_RECIPIENTS)
+
+    @field_validator("message")
+    @classmethod
+    def _message_within_limits(cls, message: str) -> str:
+        if not message.strip():
+            raise ValueError("must not be empty")
+        size = len(message.encode("utf-8"))
+        if size > MAX_MESSAGE_BYTES:
+            raise ValueError(f"is {size} bytes; the limit is {MAX_MESSAGE_BYTES} bytes (UTF-8)")
+        return message
+
+    @model_validator(mode="after")
+    def _exactly_one_recipient_form(self) -> "SendMessageRequest":
+        if (self.recipient_id is None) == (self.recipient_ids is None):
+            raise ValueError("give exactly one of recipient_id (one id) or recipient_ids (a list of ids)")
+        for connection_id in self.recipients:
+            if not connection_id or len(connection_id) > MAX_CONNECTION_ID_LENGTH:
+                raise ValueError(f"recipient ids must be 1 to {MAX_CONNECTION_ID_LENGTH} characters")
+        if len(set(self.recipients)) != len(self.recipients):
+            raise ValueError("recipient_ids must be distinct")
+        return self
+
+    @property
+    def recipients(self) -> list[str]:
+        return [self.recipient_id] if self.recipient_id is not None else list(self.recipient_ids or [])
+
+
+def parse_body(body: str | None) -> dict[str, Any]:
+    """The frame's JSON object, or InvalidRequest('invalid_json')."""
+    try:
+        payload = json.loads(body or "")
+    except json.JSONDecodeError as error:
+        raise InvalidRequest("invalid_json", f"the frame is not valid JSON: {error.msg}") from None
+    if not isinstance(payload, dict):
+        raise InvalidRequest("invalid_json", "the frame must be a JSON object")
+    return payload
+
+
+def parse_send_message(body: str | None) -> SendMessageRequest:
+    payload = parse_body(body)
+    try:
+        return SendMessageRequest.model_validate(payload)
+    except ValidationError as error:
+        raise InvalidRequest("invalid_request", _describe(error)) from None
+
+
+def _describe(error: ValidationError) -> str:
+    problems = []
+    for detail in error.errors():
+        field = ".".join(str(part) for part in detail["loc"]) or "body"
+        reason = detail["msg"].removeprefix("Value error, ")
+        problems.append(f"{field}: {reason}")
+    return "; ".join(problems)

@@ -1,0 +1,21 @@
+"""Configuration read from the environment once, at cold start, so a bad deployment fails loudly."""
+
+import os
+
+
+class ConfigurationError(RuntimeError):
+    """A required environment variable is missing or malformed."""
+
+
+def require_env(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ConfigurationError(f"environment variable {name} must be set")
+    return value
+
+
+def require_http_url(name: str) -> str:
+    value = require_env(name)
+    if not value.startswith(("https://", "http://")):
+        raise ConfigurationError(f"environment variable {name} must be an http(s) URL, got {value!r}")
+    return value.rstrip("/")

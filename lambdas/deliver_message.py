@@ -1,0 +1,29 @@
+"""Task of message_fanout's Map: deliver one frame to one connection."""
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from chat.connections import ConnectionGone, post_frame
+from chat.observability import logger, metrics, tracer
+from chat.settings import require_http_url
+from chat.tasks import DeliveryTask
+
+connections = boto3.client("apigatewaymanagementapi", endpoint_url=require_http_url("CALLBACK_URL"))
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    task = parse(event=event, model=DeliveryTask)
+    logger.set_correlation_id(task.connection_id)
+    try:
+        post_frame(connections, task.connection_id, task.frame)
+    except ConnectionGone:
+        logger.info("connection gone", extra={"frame_type": task.frame.get("type")})
+        metrics.add_metric(name="GoneRecipients", unit=MetricUnit.Count, value=1)
+        raise
+    metrics.add_metric(name="Deliveries", unit=MetricUnit.Count, value=1)
+    return {"connection_id": task.connection_id, "status": "delivered"}

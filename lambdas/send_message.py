@@ -1,0 +1,66 @@
+"""sendMessage: validate the frame, then start the fan-out workflow that delivers it."""
+
+import json
+import uuid
+from datetime import datetime, timezone
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketMessageEventModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
+
+from chat.frames import error_frame, message_frame, route_response
+from chat.observability import logger, metrics, tracer
+from chat.requests import InvalidRequest, SendMessageRequest, parse_send_message
+from chat.settings import require_env
+
+FANOUT_STATE_MACHINE_ARN = require_env("FANOUT_STATE_MACHINE_ARN")
+stepfunctions = boto3.client("stepfunctions")
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    request = parse(event=event, model=APIGatewayWebSocketMessageEventModel)
+    sender_id = request.request_context.connection_id
+    logger.set_correlation_id(sender_id)
+    try:
+        chat_message = parse_send_message(request.body)
+    except InvalidRequest as error:
+        logger.info("rejected message", extra={"code": error.code, "reason": str(error)})
+        metrics.add_metric(name="RejectedInputs", unit=MetricUnit.Count, value=1)
+        return route_response(error_frame(error.code, str(error)))
+    try:
+        start_fanout(sender_id=sender_id, chat_message=chat_message)
+    except ClientError:
+        logger.exception("could not start the fan-out")
+        metrics.add_metric(name="UnsentMessages", unit=MetricUnit.Count, value=1)
+        return route_response(
+            error_frame("not_sent", "the message was not sent; please try again"), status_code=503
+        )
+    metrics.add_metric(name="AcceptedMessages", unit=MetricUnit.Count, value=1)
+    return {"statusCode": 200}
+
+
+@tracer.capture_method
+def start_fanout(*, sender_id: str, chat_message: SendMessageRequest) -> str:
+    message_id = str(uuid.uuid4())
+    frame = message_frame(
+        message_id=message_id,
+        message=chat_message.message,
+        sender_id=sender_id,
+        recipient_ids=chat_message.recipients,
+        sent_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    )
+    # The sender gets its own copy, as in the seed; a connection named twice is delivered to once.
+    connection_ids = list(dict.fromkeys([sender_id, *chat_message.recipients]))
+    stepfunctions.start_execution(
+        stateMachineArn=FANOUT_STATE_MACHINE_ARN,
+        name=message_id,
+        input=json.dumps({"sender_id": sender_id, "connection_ids": connection_ids, "frame": frame}),
+    )
+    logger.info("fan-out started", extra={"message_id": message_id, "connections": len(connection_ids)})
+    return message_id
