@@ -43,7 +43,7 @@ def acknowledge_accepted_findings(
         Acknowledgment(id=f"{RULES}-IAM5[Resource::*]", reason=SERVICE_WILDCARDS),
     )
     connections = (
-        f"arn:<AWS::Partition>:execute-api:{_region(stack)}:<AWS::AccountId>:"
+        f"arn:<AWS::Partition>:execute-api:{_region(stack)}:{_account(stack)}:"
         f"<{_logical_id(stack, api)}>/{stage_name}/*/@connections/*"
     )
     for function in posting_functions:
@@ -63,3 +63,8 @@ def _logical_id(stack: Stack, construct: IConstruct) -> str:
 
 def _region(stack: Stack) -> str:
     return "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
+
+
+def _account(stack: Stack) -> str:
+    # The CDK CLI sets CDK_DEFAULT_ACCOUNT whenever credentials are available: the ARN then has it literally.
+    return "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account

@@ -3,7 +3,6 @@
 import json
 
 import jsii
-
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_lambda as lambda_

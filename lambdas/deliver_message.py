@@ -4,7 +4,6 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from chat.connections import ConnectionGone, post_frame
 from chat.observability import logger, metrics, tracer
 from chat.settings import require_http_url

@@ -10,7 +10,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketConnectEventModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from chat.execution_names import execution_name
 from chat.observability import logger, metrics, tracer
 from chat.settings import require_env

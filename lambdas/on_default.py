@@ -4,7 +4,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketMessageEventModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from chat.frames import VALID_ACTIONS, error_frame, route_response
 from chat.observability import logger, metrics, tracer
 from chat.requests import InvalidRequest, parse_body

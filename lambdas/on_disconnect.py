@@ -4,7 +4,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketDisconnectEventModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from chat.observability import logger, metrics, tracer
 
 

@@ -6,7 +6,6 @@ A 410 here usually means API Gateway has not opened the connection yet; the stat
 import boto3
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from chat.connections import post_frame
 from chat.frames import connection_frame
 from chat.observability import logger, tracer

@@ -2,7 +2,7 @@
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
@@ -10,7 +10,6 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketMessageEventModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-
 from chat.frames import error_frame, message_frame, route_response
 from chat.observability import logger, metrics, tracer
 from chat.requests import InvalidRequest, SendMessageRequest, parse_send_message
@@ -53,7 +52,7 @@ def start_fanout(*, sender_id: str, chat_message: SendMessageRequest) -> str:
         message=chat_message.message,
         sender_id=sender_id,
         recipient_ids=chat_message.recipients,
-        sent_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        sent_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     )
     # The sender gets its own copy, as in the seed; a connection named twice is delivered to once.
     connection_ids = list(dict.fromkeys([sender_id, *chat_message.recipients]))

@@ -1,0 +1,1 @@
+"""Local runtime: serves a synthesized chat stack on loopback (WebSocket gateway, Lambda, Step Functions)."""

@@ -1,0 +1,49 @@
+"""python -m local serve | executions — the chat's synthesized stack, on this machine."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from local.intrinsics import UnsupportedTemplate
+from local.synth import PROJECT_ROOT, SynthError
+
+# Where a running runtime notes its endpoints for `executions`; tests point it elsewhere.
+DEFAULT_STATE_DIR = PROJECT_ROOT / ".local-runtime"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve a stage's stack on loopback until Ctrl-C")
+    serve.add_argument("--stage", default="dev")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    serve.add_argument("--port", type=int, default=3001)
+    serve.add_argument("--resynth", action="store_true", help="synthesize even if cdk.out is fresh")
+    serve.add_argument("--workers", type=int, default=4, help="most warm workers per function (default 4)")
+    serve.add_argument("--idle-timeout", type=float, default=600, help="seconds (API Gateway: 600)")
+    serve.add_argument("--max-lifetime", type=float, default=7200, help="seconds (API Gateway: 7200)")
+    serve.add_argument("--quiet-history", action="store_true", help="do not stream execution history")
+    serve.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help=argparse.SUPPRESS)
+
+    executions = commands.add_parser("executions", help="list executions, or show one's history")
+    executions.add_argument("name", nargs="?", help="an execution name (or ARN) to show the history of")
+    executions.add_argument("--stage", default="dev")
+    executions.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help=argparse.SUPPRESS)
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "serve":
+            from local.runtime import serve as run_serve
+
+            return run_serve(args)
+        from local.executions import show
+
+        return show(args)
+    except (SynthError, UnsupportedTemplate) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,338 @@
+"""What the local runtime serves, read from the synthesized CloudFormation template (what `cdk deploy` ships).
+
+Routes lead to integrations, integrations to functions; functions bring their handler, code asset and
+environment; state machines their definition and substitutions. Intrinsics resolve to local values.
+"""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local.intrinsics import IntrinsicResolver, UnsupportedTemplate, substitute_definition
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT = "123456789012"  # moto's default account, so its ARNs match ours
+URL_SUFFIX = "amazonaws.com"
+_LAMBDA_IN_INTEGRATION = re.compile(r":lambda:path/2015-03-31/functions/(?P<arn>.+)/invocations$")
+_NO_VALUE = object()
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    display_name: str
+    name: str
+    arn: str
+    handler: str
+    runtime: str
+    code_dir: Path
+    environment: dict[str, str]
+    timeout_seconds: int
+    memory_mb: int
+
+
+@dataclass(frozen=True)
+class StateMachineSpec:
+    logical_id: str
+    display_name: str
+    name: str
+    arn: str
+    definition: str
+    type: str
+    role_arn: str
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    route_key: str
+    function: FunctionSpec
+    returns_response: bool
+
+
+@dataclass(frozen=True)
+class WebSocketApiSpec:
+    logical_id: str
+    api_id: str
+    name: str
+    route_selection_expression: str
+    stage: str
+    routes: dict[str, RouteSpec] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StackModel:
+    stack_name: str
+    region: str
+    account: str
+    functions: dict[str, FunctionSpec]
+    state_machines: dict[str, StateMachineSpec]
+    api: WebSocketApiSpec
+
+    def function(self, name_or_arn: str) -> FunctionSpec | None:
+        """Find a function as Lambda's Invoke API does: by name, ARN or partial ARN (qualifier ignored)."""
+        name = name_or_arn.split(":function:", 1)[-1].split(":", 1)[0]
+        return next((spec for spec in self.functions.values() if spec.name == name), None)
+
+    @property
+    def execute_api_origin(self) -> str:
+        """Where AWS would serve this API; environment values pointing there are served locally."""
+        return f"https://{self.api.api_id}.execute-api.{self.region}.{URL_SUFFIX}"
+
+
+def load_stack(
+    assembly_dir: Path, stack_name: str, *, region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT
+) -> StackModel:
+    template_path = assembly_dir / f"{stack_name}.template.json"
+    if not template_path.is_file():
+        raise UnsupportedTemplate(f"no template for stack {stack_name} in {assembly_dir}")
+    template = json.loads(template_path.read_text(encoding="utf-8"))
+    assets = _file_assets(assembly_dir / f"{stack_name}.assets.json")
+    return _TemplateReader(template, stack_name, assembly_dir, assets, region, account).read()
+
+
+def _file_assets(manifest_path: Path) -> dict[str, str]:
+    """S3 object key of each file asset -> its path in the cloud assembly."""
+    if not manifest_path.is_file():
+        return {}
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    keys = {}
+    for asset in manifest.get("files", {}).values():
+        for destination in asset.get("destinations", {}).values():
+            keys[destination["objectKey"]] = asset["source"]["path"]
+    return keys
+
+
+class _TemplateReader:
+    def __init__(
+        self,
+        template: dict[str, Any],
+        stack_name: str,
+        assembly_dir: Path,
+        assets: dict[str, str],
+        region: str,
+        account: str,
+    ):
+        self._resources: dict[str, dict[str, Any]] = template.get("Resources", {})
+        self._parameters: dict[str, dict[str, Any]] = template.get("Parameters", {})
+        self._stack_name = stack_name
+        self._assembly_dir = assembly_dir
+        self._assets = assets
+        self._region = region
+        self._account = account
+        self._resolver = IntrinsicResolver(
+            ref=self._ref, get_att=self._get_att, conditions=template.get("Conditions", {})
+        )
+
+    # -- physical ids of resources, as the local runtime names them
+
+    def _function_name(self, logical_id: str) -> str:
+        return self._properties(logical_id).get("FunctionName") or f"{self._stack_name}-{logical_id}"[:64]
+
+    def _state_machine_name(self, logical_id: str) -> str:
+        return self._properties(logical_id).get("StateMachineName") or f"{self._stack_name}-{logical_id}"[:80]
+
+    def _api_id(self, logical_id: str) -> str:
+        digest = hashlib.sha256(f"{self._stack_name}/{logical_id}".encode()).hexdigest()
+        return digest[:10]
+
+    def _arn(self, service: str, resource: str, *, region: bool = True) -> str:
+        return f"arn:aws:{service}:{self._region if region else ''}:{self._account}:{resource}"
+
+    def _ref(self, name: str) -> Any:
+        pseudo = {
+            "AWS::Region": self._region,
+            "AWS::AccountId": self._account,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": URL_SUFFIX,
+            "AWS::StackName": self._stack_name,
+            "AWS::StackId": self._arn("cloudformation", f"stack/{self._stack_name}/local"),
+            "AWS::NoValue": _NO_VALUE,
+        }
+        if name in pseudo:
+            return pseudo[name]
+        if name in self._parameters:
+            if "Default" not in self._parameters[name]:
+                raise UnsupportedTemplate(f"parameter {name} has no default; the local runtime cannot ask for it")
+            return self._parameters[name]["Default"]
+        resource_type = self._type(name)
+        if resource_type == "AWS::Lambda::Function":
+            return self._function_name(name)
+        if resource_type == "AWS::StepFunctions::StateMachine":
+            return self._arn("states", f"stateMachine:{self._state_machine_name(name)}")
+        if resource_type == "AWS::ApiGatewayV2::Api":
+            return self._api_id(name)
+        if resource_type == "AWS::ApiGatewayV2::Stage":
+            return self._properties(name)["StageName"]
+        return name
+
+    def _get_att(self, logical_id: str, attribute: str) -> Any:
+        resource_type = self._type(logical_id)
+        attributes = {
+            ("AWS::Lambda::Function", "Arn"): lambda: self._arn(
+                "lambda", f"function:{self._function_name(logical_id)}"
+            ),
+            ("AWS::StepFunctions::StateMachine", "Arn"): lambda: self._ref(logical_id),
+            ("AWS::StepFunctions::StateMachine", "Name"): lambda: self._state_machine_name(logical_id),
+            ("AWS::IAM::Role", "Arn"): lambda: self._arn("iam", f"role/{logical_id}", region=False),
+            ("AWS::Logs::LogGroup", "Arn"): lambda: self._arn("logs", f"log-group:{logical_id}:*"),
+            ("AWS::ApiGatewayV2::Api", "ApiId"): lambda: self._api_id(logical_id),
+            ("AWS::ApiGatewayV2::Api", "ApiEndpoint"): lambda: (
+                f"wss://{self._api_id(logical_id)}.execute-api.{self._region}.{URL_SUFFIX}"
+            ),
+        }
+        if (resource_type, attribute) not in attributes:
+            raise UnsupportedTemplate(
+                f"resource {logical_id} ({resource_type}): Fn::GetAtt {attribute} is not supported by the local runtime"
+            )
+        return attributes[(resource_type, attribute)]()
+
+    def _type(self, logical_id: str) -> str:
+        if logical_id not in self._resources:
+            raise UnsupportedTemplate(f"reference to {logical_id!r}, which is not a resource or parameter")
+        return self._resources[logical_id]["Type"]
+
+    def _display_name(self, logical_id: str) -> str:
+        """The construct's own name (Chat-dev/Functions/OnConnect/Resource -> OnConnect), for log prefixes."""
+        path = self._resources[logical_id].get("Metadata", {}).get("aws:cdk:path", "")
+        parts = path.split("/")
+        return parts[-2] if len(parts) >= 3 and parts[-1] == "Resource" else logical_id
+
+    def _properties(self, logical_id: str) -> dict[str, Any]:
+        return self._resources[logical_id].get("Properties", {})
+
+    def _resolve(self, logical_id: str, property_name: str) -> Any:
+        value = self._properties(logical_id).get(property_name)
+        return _drop_no_value(self._resolver.resolve(value, f"resource {logical_id}, property {property_name}"))
+
+    def _of_type(self, resource_type: str) -> list[str]:
+        return [logical_id for logical_id, resource in self._resources.items() if resource["Type"] == resource_type]
+
+    # -- the model
+
+    def read(self) -> StackModel:
+        functions = {logical_id: self._function(logical_id) for logical_id in self._of_type("AWS::Lambda::Function")}
+        state_machines = {
+            logical_id: self._state_machine(logical_id)
+            for logical_id in self._of_type("AWS::StepFunctions::StateMachine")
+        }
+        return StackModel(
+            stack_name=self._stack_name,
+            region=self._region,
+            account=self._account,
+            functions=functions,
+            state_machines=state_machines,
+            api=self._websocket_api(functions),
+        )
+
+    def _function(self, logical_id: str) -> FunctionSpec:
+        runtime = self._resolve(logical_id, "Runtime") or ""
+        if not runtime.startswith("python3"):
+            raise UnsupportedTemplate(f"resource {logical_id}: runtime {runtime!r} is not supported (Python only)")
+        environment = (self._resolve(logical_id, "Environment") or {}).get("Variables", {})
+        return FunctionSpec(
+            logical_id=logical_id,
+            display_name=self._display_name(logical_id),
+            name=self._function_name(logical_id),
+            arn=self._get_att(logical_id, "Arn"),
+            handler=self._resolve(logical_id, "Handler"),
+            runtime=runtime,
+            code_dir=self._code_dir(logical_id),
+            environment={key: str(value) for key, value in environment.items()},
+            timeout_seconds=int(self._resolve(logical_id, "Timeout") or 3),
+            memory_mb=int(self._resolve(logical_id, "MemorySize") or 128),
+        )
+
+    def _code_dir(self, logical_id: str) -> Path:
+        code = self._properties(logical_id).get("Code", {})
+        if "ZipFile" in code:
+            raise UnsupportedTemplate(f"resource {logical_id}: inline code (ZipFile) is not supported")
+        asset_path = self._resources[logical_id].get("Metadata", {}).get("aws:asset:path")
+        if asset_path is None:
+            asset_path = self._assets.get(str(code.get("S3Key", "")))
+        if asset_path is None:
+            raise UnsupportedTemplate(f"resource {logical_id}: code is not a local asset of this cloud assembly")
+        code_dir = (self._assembly_dir / asset_path).resolve()
+        if not code_dir.is_dir():
+            raise UnsupportedTemplate(f"resource {logical_id}: code asset {code_dir} is missing or not a directory")
+        return code_dir
+
+    def _state_machine(self, logical_id: str) -> StateMachineSpec:
+        where = f"resource {logical_id}"
+        if "DefinitionS3Location" in self._properties(logical_id):
+            raise UnsupportedTemplate(f"{where}: DefinitionS3Location is not supported; inline the definition")
+        definition = self._resolve(logical_id, "DefinitionString")
+        if definition is None:
+            definition = json.dumps(self._resolve(logical_id, "Definition"))
+        substitutions = self._resolve(logical_id, "DefinitionSubstitutions") or {}
+        return StateMachineSpec(
+            logical_id=logical_id,
+            display_name=self._display_name(logical_id),
+            name=self._state_machine_name(logical_id),
+            arn=self._ref(logical_id),
+            definition=substitute_definition(definition, substitutions, where),
+            type=self._resolve(logical_id, "StateMachineType") or "STANDARD",
+            role_arn=self._resolve(logical_id, "RoleArn"),
+        )
+
+    def _websocket_api(self, functions: dict[str, FunctionSpec]) -> WebSocketApiSpec:
+        apis = [
+            logical_id
+            for logical_id in self._of_type("AWS::ApiGatewayV2::Api")
+            if self._resolve(logical_id, "ProtocolType") == "WEBSOCKET"
+        ]
+        if len(apis) != 1:
+            raise UnsupportedTemplate(f"expected exactly one WebSocket API in the template, found {len(apis)}")
+        (api,) = apis
+        stages = [
+            stage
+            for stage in self._of_type("AWS::ApiGatewayV2::Stage")
+            if self._properties(stage).get("ApiId") == {"Ref": api}
+        ]
+        if len(stages) != 1:
+            raise UnsupportedTemplate(f"WebSocket API {api}: expected exactly one stage, found {len(stages)}")
+        responding_routes = {
+            self._resolve(response, "RouteId") for response in self._of_type("AWS::ApiGatewayV2::RouteResponse")
+        }
+        routes = {}
+        for route in self._of_type("AWS::ApiGatewayV2::Route"):
+            if self._properties(route).get("ApiId") != {"Ref": api}:
+                continue
+            route_key = self._resolve(route, "RouteKey")
+            routes[route_key] = RouteSpec(
+                route_key=route_key,
+                function=self._route_function(route, functions),
+                returns_response=route in responding_routes,
+            )
+        return WebSocketApiSpec(
+            logical_id=api,
+            api_id=self._api_id(api),
+            name=self._resolve(api, "Name") or api,
+            route_selection_expression=self._resolve(api, "RouteSelectionExpression"),
+            stage=self._resolve(stages[0], "StageName"),
+            routes=routes,
+        )
+
+    def _route_function(self, route: str, functions: dict[str, FunctionSpec]) -> FunctionSpec:
+        target = self._resolve(route, "Target") or ""
+        integration = target.removeprefix("integrations/")
+        if integration not in self._resources or self._type(integration) != "AWS::ApiGatewayV2::Integration":
+            raise UnsupportedTemplate(f"route {route}: target {target!r} is not an integration in this template")
+        integration_type = self._resolve(integration, "IntegrationType")
+        if integration_type != "AWS_PROXY":
+            raise UnsupportedTemplate(f"integration {integration}: type {integration_type} is not supported")
+        match = _LAMBDA_IN_INTEGRATION.search(self._resolve(integration, "IntegrationUri") or "")
+        function = next((spec for spec in functions.values() if match and spec.arn == match["arn"]), None)
+        if function is None:
+            raise UnsupportedTemplate(f"integration {integration}: its URI names no Lambda function of this stack")
+        return function
+
+
+def _drop_no_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _drop_no_value(item) for key, item in value.items() if item is not _NO_VALUE}
+    if isinstance(value, list):
+        return [_drop_no_value(item) for item in value if item is not _NO_VALUE]
+    return value

@@ -1,0 +1,96 @@
+"""The real local runtime (`python -m local serve`), started once per test session, and its clients."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+START_DEADLINE_SECONDS = 240  # includes a cold synthesis of the stage
+# The runtime gets the environment of a developer's shell, not the unit tests' fake AWS settings.
+_NOT_INHERITED = ("AWS_", "POWERTOOLS_", "HANDSHAKE_", "FANOUT_", "CALLBACK_", "MOTO_")
+
+
+@dataclass(frozen=True)
+class LocalRuntime:
+    port: int
+    stage: str
+    state_dir: Path
+    log_path: Path
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/{self.stage}"
+
+    @property
+    def callback_url(self) -> str:
+        return f"{self.http_url}/{self.stage}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def local_cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "local", *args, "--stage", self.stage, "--state-dir", str(self.state_dir)],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=runtime_environment(),
+        )
+
+
+def runtime_environment() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if not name.startswith(_NOT_INHERITED)}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def local_runtime(tmp_path_factory) -> LocalRuntime:
+    work = tmp_path_factory.mktemp("local-runtime")
+    runtime = LocalRuntime(port=_free_port(), stage="dev", state_dir=work / "state", log_path=work / "serve.log")
+    with runtime.log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "local", "serve"),
+                *("--stage", runtime.stage, "--port", str(runtime.port), "--state-dir", str(runtime.state_dir)),
+            ],
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=runtime_environment(),
+        )
+    deadline = time.monotonic() + START_DEADLINE_SECONDS
+    while "is serving" not in runtime.log():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the local runtime did not start:\n{runtime.log()[-4000:]}")
+        time.sleep(0.2)
+    yield runtime
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail("the local runtime did not shut down within 30 s of SIGINT")
+    assert process.returncode == 0, runtime.log()[-4000:]
+
+
+def frames_json(raw: str) -> dict:
+    return json.loads(raw)
