@@ -175,7 +175,8 @@ class FunctionPool:
         if worker.alive:
             self._idle.put_nowait(worker)
         else:
-            self._started -= 1  # a crashed or timed-out worker is replaced on demand
+            self._started -= 1
+            self._warm_ahead()  # replace a crashed or timed-out worker; a waiting caller gets it
 
     async def close(self) -> None:
         await asyncio.gather(*self._warming, return_exceptions=True)

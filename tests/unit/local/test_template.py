@@ -1,0 +1,180 @@
+"""The local runtime's wiring comes from the synthesized template: routes, functions, state machines."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from local.intrinsics import UnsupportedTemplate
+from local.template import load_stack
+
+STACK = "Chat-test"
+
+
+def function(handler: str, environment: dict | None = None, asset: str = "asset.code") -> dict:
+    return {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "Handler": handler,
+            "Runtime": "python3.13",
+            "Code": {"S3Bucket": "bucket", "S3Key": "code.zip"},
+            "Environment": {"Variables": environment or {}},
+            "Timeout": 7,
+        },
+        "Metadata": {"aws:cdk:path": f"{STACK}/Functions/{handler.split('.')[0]}/Resource", "aws:asset:path": asset},
+    }
+
+
+def route(key: str, integration: str, **extra) -> dict:
+    target = {"Fn::Join": ["", ["integrations/", {"Ref": integration}]]}
+    return {"Type": "AWS::ApiGatewayV2::Route", "Properties": {"ApiId": {"Ref": "Api"}, "RouteKey": key, "Target": target, **extra}}
+
+
+def integration(function_id: str) -> dict:
+    uri = {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":apigateway:",
+                {"Ref": "AWS::Region"},
+                ":lambda:path/2015-03-31/functions/",
+                {"Fn::GetAtt": [function_id, "Arn"]},
+                "/invocations",
+            ],
+        ]
+    }
+    return {
+        "Type": "AWS::ApiGatewayV2::Integration",
+        "Properties": {"ApiId": {"Ref": "Api"}, "IntegrationType": "AWS_PROXY", "IntegrationUri": uri},
+    }
+
+
+def base_template() -> dict:
+    callback = {
+        "Fn::Join": ["", ["https://", {"Ref": "Api"}, ".execute-api.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"}, "/dev"]]
+    }
+    return {
+        "Parameters": {"LayerArn": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/some/path"}},
+        "Resources": {
+            "Api": {
+                "Type": "AWS::ApiGatewayV2::Api",
+                "Properties": {"Name": "chat", "ProtocolType": "WEBSOCKET", "RouteSelectionExpression": "$request.body.action"},
+            },
+            "Stage": {"Type": "AWS::ApiGatewayV2::Stage", "Properties": {"ApiId": {"Ref": "Api"}, "StageName": "dev"}},
+            "Connect": function("on_connect.handler", {"MACHINE": {"Ref": "Machine"}, "LAYER": {"Ref": "LayerArn"}}),
+            "Deliver": function("deliver.handler", {"CALLBACK_URL": callback}),
+            "ConnectIntegration": integration("Connect"),
+            "ConnectRoute": route("$connect", "ConnectIntegration"),
+            "DeliverIntegration": integration("Deliver"),
+            "SendRoute": route("send", "DeliverIntegration", RouteResponseSelectionExpression="$default"),
+            "SendRouteResponse": {
+                "Type": "AWS::ApiGatewayV2::RouteResponse",
+                "Properties": {"ApiId": {"Ref": "Api"}, "RouteId": {"Ref": "SendRoute"}, "RouteResponseKey": "$default"},
+            },
+            "MachineRole": {"Type": "AWS::IAM::Role", "Properties": {}},
+            "Machine": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {
+                    "StateMachineType": "EXPRESS",
+                    "DefinitionString": '{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "${Task}", "End": true}}}',
+                    "DefinitionSubstitutions": {"Task": {"Fn::GetAtt": ["Deliver", "Arn"]}},
+                    "RoleArn": {"Fn::GetAtt": ["MachineRole", "Arn"]},
+                },
+                "Metadata": {"aws:cdk:path": f"{STACK}/Workflows/Machine/Resource"},
+            },
+        },
+    }
+
+
+def write_assembly(tmp_path: Path, template: dict) -> Path:
+    (tmp_path / "asset.code").mkdir(exist_ok=True)
+    (tmp_path / f"{STACK}.template.json").write_text(json.dumps(template))
+    return tmp_path
+
+
+def test_routes_lead_through_integrations_to_their_functions(tmp_path):
+    model = load_stack(write_assembly(tmp_path, base_template()), STACK)
+    assert model.api.stage == "dev"
+    assert model.api.route_selection_expression == "$request.body.action"
+    assert model.api.routes["$connect"].function.handler == "on_connect.handler"
+    assert model.api.routes["send"].function.handler == "deliver.handler"
+    assert model.api.routes["send"].returns_response and not model.api.routes["$connect"].returns_response
+
+
+def test_function_environment_and_code_come_from_the_template(tmp_path):
+    model = load_stack(write_assembly(tmp_path, base_template()), STACK)
+    deliver = model.function("Chat-test-Deliver")
+    assert deliver.code_dir == (tmp_path / "asset.code").resolve()
+    assert deliver.timeout_seconds == 7
+    assert deliver.display_name == "deliver"
+    assert deliver.environment["CALLBACK_URL"] == f"{model.execute_api_origin}/dev"
+    connect = model.function(model.api.routes["$connect"].function.arn)
+    assert connect.environment["MACHINE"] == model.state_machines["Machine"].arn
+    assert connect.environment["LAYER"] == "/some/path"  # a parameter resolves to its default
+
+
+def test_state_machine_definition_gets_its_substitutions(tmp_path):
+    model = load_stack(write_assembly(tmp_path, base_template()), STACK)
+    machine = model.state_machines["Machine"]
+    definition = json.loads(machine.definition)
+    assert definition["States"]["T"]["Resource"] == model.function("Chat-test-Deliver").arn
+    assert machine.type == "EXPRESS" and machine.display_name == "Machine"
+    assert machine.role_arn.endswith(":role/MachineRole")
+
+
+def test_function_lookup_accepts_name_arn_and_qualified_arn(tmp_path):
+    model = load_stack(write_assembly(tmp_path, base_template()), STACK)
+    arn = model.function("Chat-test-Deliver").arn
+    assert model.function(arn).name == model.function(f"{arn}:$LATEST").name == "Chat-test-Deliver"
+    assert model.function("nope") is None
+
+
+def test_code_asset_found_through_the_asset_manifest_without_metadata(tmp_path):
+    template = base_template()
+    for resource in template["Resources"].values():
+        resource.pop("Metadata", None)
+    manifest = {"files": {"h": {"source": {"path": "asset.code"}, "destinations": {"d": {"objectKey": "code.zip"}}}}}
+    (tmp_path / f"{STACK}.assets.json").write_text(json.dumps(manifest))
+    model = load_stack(write_assembly(tmp_path, template), STACK)
+    assert model.function("Chat-test-Deliver").code_dir == (tmp_path / "asset.code").resolve()
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda t: t["Resources"]["Deliver"]["Properties"].update(Runtime="nodejs22.x"), "resource Deliver: runtime"),
+        (
+            lambda t: t["Resources"]["Deliver"]["Properties"]["Environment"]["Variables"].update(
+                X={"Fn::ImportValue": "shared"}
+            ),
+            "resource Deliver, property Environment: intrinsic function Fn::ImportValue",
+        ),
+        (
+            lambda t: t["Resources"]["Connect"]["Properties"]["Environment"]["Variables"].update(
+                X={"Fn::GetAtt": ["Api", "Nope"]}
+            ),
+            "resource Api .*Fn::GetAtt Nope is not supported",
+        ),
+        (
+            lambda t: t["Resources"]["Connect"]["Properties"]["Environment"]["Variables"].update(X={"Ref": "Ghost"}),
+            "reference to 'Ghost'",
+        ),
+        (
+            lambda t: t["Resources"]["Machine"]["Properties"].update(DefinitionS3Location={"Bucket": "b", "Key": "k"}),
+            "resource Machine: DefinitionS3Location is not supported",
+        ),
+        (
+            lambda t: t["Resources"]["DeliverIntegration"]["Properties"].update(IntegrationType="HTTP_PROXY"),
+            "integration DeliverIntegration: type HTTP_PROXY is not supported",
+        ),
+        (lambda t: t["Resources"].pop("Stage"), "WebSocket API Api: expected exactly one stage, found 0"),
+        (lambda t: t["Resources"]["Deliver"]["Metadata"].update({"aws:asset:path": "asset.missing"}), "code asset"),
+    ],
+)
+def test_what_cannot_run_locally_is_a_clear_error_naming_the_resource(tmp_path, mutate, message):
+    template = base_template()
+    mutate(template)
+    with pytest.raises(UnsupportedTemplate, match=message):
+        load_stack(write_assembly(tmp_path, template), STACK)
