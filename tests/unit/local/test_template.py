@@ -27,7 +27,10 @@ def function(handler: str, environment: dict | None = None, asset: str = "asset.
 
 def route(key: str, integration: str, **extra) -> dict:
     target = {"Fn::Join": ["", ["integrations/", {"Ref": integration}]]}
-    return {"Type": "AWS::ApiGatewayV2::Route", "Properties": {"ApiId": {"Ref": "Api"}, "RouteKey": key, "Target": target, **extra}}
+    return {
+        "Type": "AWS::ApiGatewayV2::Route",
+        "Properties": {"ApiId": {"Ref": "Api"}, "RouteKey": key, "Target": target, **extra},
+    }
 
 
 def integration(function_id: str) -> dict:
@@ -53,14 +56,29 @@ def integration(function_id: str) -> dict:
 
 def base_template() -> dict:
     callback = {
-        "Fn::Join": ["", ["https://", {"Ref": "Api"}, ".execute-api.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"}, "/dev"]]
+        "Fn::Join": [
+            "",
+            [
+                "https://",
+                {"Ref": "Api"},
+                ".execute-api.",
+                {"Ref": "AWS::Region"},
+                ".",
+                {"Ref": "AWS::URLSuffix"},
+                "/dev",
+            ],
+        ]
     }
     return {
         "Parameters": {"LayerArn": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/some/path"}},
         "Resources": {
             "Api": {
                 "Type": "AWS::ApiGatewayV2::Api",
-                "Properties": {"Name": "chat", "ProtocolType": "WEBSOCKET", "RouteSelectionExpression": "$request.body.action"},
+                "Properties": {
+                    "Name": "chat",
+                    "ProtocolType": "WEBSOCKET",
+                    "RouteSelectionExpression": "$request.body.action",
+                },
             },
             "Stage": {"Type": "AWS::ApiGatewayV2::Stage", "Properties": {"ApiId": {"Ref": "Api"}, "StageName": "dev"}},
             "Connect": function("on_connect.handler", {"MACHINE": {"Ref": "Machine"}, "LAYER": {"Ref": "LayerArn"}}),
@@ -71,7 +89,11 @@ def base_template() -> dict:
             "SendRoute": route("send", "DeliverIntegration", RouteResponseSelectionExpression="$default"),
             "SendRouteResponse": {
                 "Type": "AWS::ApiGatewayV2::RouteResponse",
-                "Properties": {"ApiId": {"Ref": "Api"}, "RouteId": {"Ref": "SendRoute"}, "RouteResponseKey": "$default"},
+                "Properties": {
+                    "ApiId": {"Ref": "Api"},
+                    "RouteId": {"Ref": "SendRoute"},
+                    "RouteResponseKey": "$default",
+                },
             },
             "MachineRole": {"Type": "AWS::IAM::Role", "Properties": {}},
             "Machine": {
