@@ -100,7 +100,9 @@ def base_template() -> dict:
                 "Type": "AWS::StepFunctions::StateMachine",
                 "Properties": {
                     "StateMachineType": "EXPRESS",
-                    "DefinitionString": '{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "${Task}", "End": true}}}',
+                    "DefinitionString": json.dumps(
+                        {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "${Task}", "End": True}}}
+                    ),
                     "DefinitionSubstitutions": {"Task": {"Fn::GetAtt": ["Deliver", "Arn"]}},
                     "RoleArn": {"Fn::GetAtt": ["MachineRole", "Arn"]},
                 },
