@@ -29,6 +29,8 @@ MAX_MESSAGE_BYTES = 128 * 1024
 IDLE_TIMEOUT_SECONDS = 10 * 60
 MAX_CONNECTION_SECONDS = 2 * 60 * 60
 GOING_AWAY = 1001
+MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+SHUTDOWN_GRACE_SECONDS = 5
 
 
 @dataclass
@@ -42,19 +44,20 @@ class _Connection:
     client: ClientInfo
     socket: web.WebSocketResponse
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    server_close_reason: str | None = None
+    server_close: tuple[int, str] | None = None
 
     async def close(self, code: int, reason: str) -> None:
-        self.server_close_reason = reason
+        self.server_close = (code, reason)
         await self.socket.close(code=code, message=reason.encode("utf-8"))
 
-    @property
-    def disconnect_reason(self) -> str:
-        """Worded like the disconnectReason API Gateway puts in $disconnect events."""
-        if self.server_close_reason is not None:
-            return self.server_close_reason
-        code = self.socket.close_code if (self.socket.close_code or 0) >= 1000 else WSCloseCode.ABNORMAL_CLOSURE
-        return f"Client-side close frame status code '{code}'"
+    def disconnect_status(self) -> tuple[int, str]:
+        """Status code and reason for $disconnect, worded like API Gateway's disconnectReason."""
+        if self.server_close is not None:
+            return self.server_close
+        code = self.socket.close_code
+        if code is None or code < 1000:
+            code = WSCloseCode.ABNORMAL_CLOSURE
+        return code, f"Client-side close frame status code '{code}'"
 
     async def send(self, data: bytes | str) -> None:
         async with self.send_lock:
@@ -112,7 +115,7 @@ class WebSocketGateway:
         self._tasks: set[asyncio.Task] = set()
 
     def application(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_MESSAGE_BYTES + 1024)
+        app = web.Application(client_max_size=MAX_INVOKE_PAYLOAD_BYTES)
         stage = self._api.stage
         app.router.add_get(f"/{stage}", self._websocket)
         app.router.add_get(f"/{stage}/", self._websocket)
@@ -155,12 +158,11 @@ class WebSocketGateway:
                     self._spawn(self._route_message(connection, body, is_base64=True))
                 elif message.type == WSMsgType.ERROR:
                     # aiohttp has already closed the socket, e.g. with 1009 for a frame over 128 KB
-                    connection.server_close_reason = str(message.data)
+                    connection.server_close = (socket.close_code or WSCloseCode.PROTOCOL_ERROR, str(message.data))
         finally:
             watchdog.cancel()
             self._connections.pop(client.connection_id, None)
-            status = socket.close_code if (socket.close_code or 0) >= 1000 else WSCloseCode.ABNORMAL_CLOSURE
-            reason = connection.disconnect_reason
+            status, reason = connection.disconnect_status()
             self._console.info(f"disconnected {client.connection_id} ({status}: {reason})")
             self._spawn(self._run_disconnect(client, status, reason))
         return socket
@@ -240,8 +242,12 @@ class WebSocketGateway:
         task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
+        """Close every connection with 1001 and let their $disconnect handlers finish."""
         for connection in list(self._connections.values()):
             await connection.close(GOING_AWAY, "Going away: server shutting down")
+        deadline = asyncio.get_running_loop().time() + SHUTDOWN_GRACE_SECONDS
+        while self._connections and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)  # each socket's handler unregisters it and spawns its $disconnect
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # -- @connections management API (what boto3's apigatewaymanagementapi calls)
