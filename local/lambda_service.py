@@ -6,6 +6,7 @@ to the function's timeout and are then throttled, as Lambda throttles beyond its
 """
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -70,9 +71,12 @@ class _Worker:
         except TimeoutError:
             await self.stop()
             return Invocation({"errorType": "Runtime.InitTimeout", "errorMessage": "init timed out"}, "Unhandled")
-        hello = json.loads(line) if line else {"ready": False, "error": self._exit_error("init")}
+        if not line:
+            await self._reap()
+            return Invocation(self._exit_error("init"), "Unhandled")
+        hello = json.loads(line)
         if not hello["ready"]:
-            await self.stop()
+            await self._reap()
             return Invocation(hello["error"], "Unhandled")
         return None
 
@@ -91,7 +95,7 @@ class _Worker:
         except ConnectionError:
             line = b""
         if not line:
-            await self.stop()
+            await self._reap()
             return Invocation(self._exit_error(request_id), "Unhandled")
         answer = json.loads(line)
         if answer["ok"]:
@@ -108,6 +112,13 @@ class _Worker:
     async def _forward_logs(self) -> None:
         async for line in self._process.stderr:
             self._console.line(self._spec.display_name, line.decode("utf-8", "replace"))
+
+    async def _reap(self) -> None:
+        """Wait for a worker that is exiting by itself. Killing it instead could race the child
+        watcher (Popen.send_signal reaps a zombie first) and lose its exit status."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._process.wait(), INIT_TIMEOUT_SECONDS)
+        await self.stop()
 
     async def stop(self) -> None:
         if self.alive:

@@ -83,7 +83,7 @@ class ChatPage:
         expect(self.by("status")).to_have_attribute("data-state", "closed", timeout=DELIVERY_TIMEOUT_MS)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[sync_api.Browser]:
     if not CHROMIUM.exists():
         pytest.skip(

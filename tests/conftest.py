@@ -1,0 +1,211 @@
+"""Shared test set-up: environment, sample events, a fake Lambda context and stubbed AWS clients.
+
+The handlers read their configuration and build their boto3 clients when they are imported, so the
+environment is set here, at collection time, before any test module imports a handler.
+"""
+
+import copy
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TESTS_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = TESTS_DIR.parent
+EVENTS_DIR = TESTS_DIR / "events"
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+HANDSHAKE_STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:chat-test-connection-handshake"
+FANOUT_STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:chat-test-message-fanout"
+CALLBACK_URL = f"https://abcd123456.execute-api.{REGION}.amazonaws.com/dev"
+
+# No AWS account: dummy credentials, no profile, no shared config that could add endpoints or retries.
+for _name in [name for name in os.environ if name.startswith("AWS_ENDPOINT_URL")] + ["AWS_PROFILE"]:
+    os.environ.pop(_name, None)
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "HANDSHAKE_STATE_MACHINE_ARN": HANDSHAKE_STATE_MACHINE_ARN,
+        "FANOUT_STATE_MACHINE_ARN": FANOUT_STATE_MACHINE_ARN,
+        "CALLBACK_URL": CALLBACK_URL,
+        "STAGE": "test",
+        "POWERTOOLS_SERVICE_NAME": "chat",
+        "POWERTOOLS_METRICS_NAMESPACE": "ServerlessChat",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+)
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
+# Loopback servers (moto, the fakes) must never be reached through a proxy.
+os.environ["NO_PROXY"] = ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1", "localhost"]))
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A handler that rejects its input publishes no metric; Powertools warns about that on every such call.
+    config.addinivalue_line("filterwarnings", "ignore:No application metrics to publish:UserWarning")
+
+
+# --- sample events ---------------------------------------------------------------------------
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A fresh copy of tests/events/<name>.json."""
+    return json.loads((EVENTS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+
+
+class SampleEvents:
+    """Builds the sample events of tests/events/ with the fields a test cares about replaced."""
+
+    def connect(self, *, connection_id: str | None = None, request_id: str | None = None) -> dict[str, Any]:
+        event = load_event("connect")
+        _override_context(event, connection_id=connection_id, request_id=request_id)
+        return event
+
+    def disconnect(
+        self, *, connection_id: str | None = None, status_code: int | None = None, reason: str | None = None
+    ) -> dict[str, Any]:
+        event = load_event("disconnect")
+        _override_context(event, connection_id=connection_id)
+        if status_code is not None:
+            event["requestContext"]["disconnectStatusCode"] = status_code
+        if reason is not None:
+            event["requestContext"]["disconnectReason"] = reason
+        return event
+
+    def send_message(self, body: Any = None, *, connection_id: str | None = None) -> dict[str, Any]:
+        """A sendMessage event; ``body`` is sent as is when a string, JSON-encoded otherwise."""
+        event = load_event("send_message")
+        _override_context(event, connection_id=connection_id)
+        if body is not None:
+            event["body"] = body if isinstance(body, str) else json.dumps(body)
+        return event
+
+    def default(self, body: Any = None, *, connection_id: str | None = None) -> dict[str, Any]:
+        """A $default event; ``body`` as in send_message (None keeps the sample's unknown action)."""
+        event = load_event("default")
+        _override_context(event, connection_id=connection_id)
+        if body is not None:
+            event["body"] = body if isinstance(body, str) else json.dumps(body)
+        return event
+
+    def handshake_task(self, *, connection_id: str | None = None) -> dict[str, Any]:
+        event = load_event("handshake_task")
+        if connection_id is not None:
+            event["connection_id"] = connection_id
+        return event
+
+    def delivery_task(self, *, connection_id: str | None = None, frame: dict | None = None) -> dict[str, Any]:
+        event = load_event("delivery_task")
+        if connection_id is not None:
+            event["connection_id"] = connection_id
+        if frame is not None:
+            event["frame"] = copy.deepcopy(frame)
+        return event
+
+
+def _override_context(event: dict[str, Any], *, connection_id: str | None = None, request_id: str | None = None):
+    if connection_id is not None:
+        event["requestContext"]["connectionId"] = connection_id
+    if request_id is not None:
+        event["requestContext"]["requestId"] = request_id
+
+
+@pytest.fixture(scope="session")
+def events() -> SampleEvents:
+    return SampleEvents()
+
+
+# --- Lambda context --------------------------------------------------------------------------
+
+
+@dataclass
+class FakeLambdaContext:
+    """What Lambda passes as ``context``: the attributes Powertools and the handlers read."""
+
+    function_name: str = "chat-test-function"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    invoked_function_arn: str = ""
+    log_group_name: str = ""
+    log_stream_name: str = "2026/11/29/[$LATEST]0123456789abcdef0123456789abcdef"
+
+    def __post_init__(self) -> None:
+        self.invoked_function_arn = (
+            self.invoked_function_arn or f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+        )
+        self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 10_000
+
+
+@pytest.fixture(scope="session")
+def make_lambda_context() -> Callable[..., FakeLambdaContext]:
+    """Builds a fresh context per invocation (each has its own aws_request_id)."""
+    return FakeLambdaContext
+
+
+@pytest.fixture
+def lambda_context(make_lambda_context) -> FakeLambdaContext:
+    return make_lambda_context()
+
+
+# --- stubbed boto3 clients -------------------------------------------------------------------
+
+
+@dataclass
+class StubbedClient:
+    """A real boto3 client with botocore's Stubber active, recording every API call it is asked to make.
+
+    ``calls`` lists (operation name, parameters) for every call, including calls the stubber had no
+    response for, so tests can assert that a call was *not* made.
+    """
+
+    client: Any
+    stubber: Any
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def operations(self) -> list[str]:
+        return [operation for operation, _ in self.calls]
+
+    def params(self, operation: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == operation]
+
+
+@pytest.fixture
+def stub_client(monkeypatch) -> Iterator[Callable[..., StubbedClient]]:
+    """``stub_client(module, "attribute", "service")`` replaces a handler's module-level client for one test."""
+    import boto3
+    from botocore.stub import Stubber
+
+    stubs: list[StubbedClient] = []
+
+    def _stub(module: Any, attribute: str, service: str, **client_kwargs: Any) -> StubbedClient:
+        client = boto3.client(service, region_name=REGION, **client_kwargs)
+        stub = StubbedClient(client=client, stubber=Stubber(client))
+
+        def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+            stub.calls.append((model.name, copy.deepcopy(params)))
+
+        client.meta.events.register("provide-client-params", record)
+        stub.stubber.activate()
+        monkeypatch.setattr(module, attribute, client)
+        stubs.append(stub)
+        return stub
+
+    yield _stub
+    for stub in stubs:
+        stub.stubber.deactivate()

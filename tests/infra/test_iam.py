@@ -1,0 +1,153 @@
+"""Least privilege: each role may do what its function or workflow needs, on its own resources only."""
+
+import json
+
+import pytest
+from infra_support import PROJECT_ROOT, STAGES, as_list, function_id, render, resources
+
+ASL = {
+    path.name.removesuffix(".asl.json"): json.loads(path.read_text(encoding="utf-8"))
+    for path in (PROJECT_ROOT / "statemachines").glob("*.asl.json")
+}
+# Service actions that support no resource-level permissions (AWS requires Resource "*").
+UNSCOPED_ACTIONS = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+}
+FUNCTION_LOGGING = {"logs:CreateLogStream", "logs:PutLogEvents"}
+# The only actions beyond logging and tracing, per role owner.
+GRANTS = {
+    "lambda:on_connect": {"states:StartExecution"},
+    "lambda:on_disconnect": set(),
+    "lambda:on_default": set(),
+    "lambda:send_message": {"states:StartExecution"},
+    "lambda:send_connection_id": {"execute-api:ManageConnections"},
+    "lambda:deliver_message": {"execute-api:ManageConnections"},
+    "states:connection_handshake": {"lambda:InvokeFunction"},
+    "states:message_fanout": {"lambda:InvokeFunction"},
+}
+
+
+def _id(value) -> str:
+    """Logical id named by a Ref or GetAtt."""
+    return render(value).strip("<>").split(".")[0]
+
+
+class Permissions:
+    def __init__(self, template: dict):
+        self.template = template
+        self.functions = resources(template, "AWS::Lambda::Function")
+        self.machines = resources(template, "AWS::StepFunctions::StateMachine")
+        self.roles = resources(template, "AWS::IAM::Role")
+        self.owner_of_role: dict[str, str] = {}
+        for function in self.functions.values():
+            self.owner_of_role[_id(function["Role"])] = f"lambda:{function['Handler'].split('.')[0]}"
+        self.machine_ids: dict[str, str] = {}
+        for logical_id, machine in self.machines.items():
+            (name,) = [name for name, asl in ASL.items() if asl == json.loads(machine["DefinitionString"])]
+            self.owner_of_role[_id(machine["RoleArn"])] = f"states:{name}"
+            self.machine_ids[name] = logical_id
+        self.statements: dict[str, list[dict]] = {owner: [] for owner in self.owner_of_role.values()}
+        for policy in resources(template, "AWS::IAM::Policy").values():
+            for role in policy["Roles"]:
+                self.statements[self.owner_of_role[_id(role)]] += policy["PolicyDocument"]["Statement"]
+
+    def grants(self, action: str) -> dict[str, list]:
+        """Owner -> rendered resources of every statement allowing ``action``."""
+        found: dict[str, list] = {}
+        for owner, statements in self.statements.items():
+            for statement in statements:
+                if action in as_list(statement["Action"]):
+                    found.setdefault(owner, []).extend(render(as_list(statement["Resource"])))
+        return found
+
+
+@pytest.fixture(params=STAGES)
+def stage(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def permissions(templates, stage) -> Permissions:
+    return Permissions(templates(stage))
+
+
+def test_every_role_belongs_to_one_function_or_workflow(permissions):
+    assert set(permissions.roles) == set(permissions.owner_of_role)
+    assert sorted(permissions.owner_of_role.values()) == sorted(GRANTS)
+    for role_id, role in permissions.roles.items():
+        assert "ManagedPolicyArns" not in role and "Policies" not in role
+        (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+        service = (
+            "lambda.amazonaws.com"
+            if permissions.owner_of_role[role_id].startswith("lambda:")
+            else "states.amazonaws.com"
+        )
+        assert statement["Principal"] == {"Service": service}
+        assert statement["Action"] == "sts:AssumeRole"
+
+
+def test_no_role_gets_more_than_its_grants(permissions):
+    for owner, statements in permissions.statements.items():
+        actions = {action for statement in statements for action in as_list(statement["Action"])}
+        baseline = FUNCTION_LOGGING if owner.startswith("lambda:") else set()
+        assert actions - UNSCOPED_ACTIONS - baseline == GRANTS[owner], owner
+        for statement in statements:
+            assert statement["Effect"] == "Allow"
+            assert not any(action == "*" or action.endswith(":*") for action in as_list(statement["Action"]))
+
+
+def test_wildcard_resources_only_for_actions_that_need_them(permissions):
+    for owner, statements in permissions.statements.items():
+        for statement in statements:
+            if "*" in as_list(statement["Resource"]):
+                assert set(as_list(statement["Action"])) <= UNSCOPED_ACTIONS, owner
+
+
+def test_functions_write_only_to_their_own_log_group(permissions):
+    for function in permissions.functions.values():
+        owner = f"lambda:{function['Handler'].split('.')[0]}"
+        own_group = _id(function["LoggingConfig"]["LogGroup"])
+        for action in FUNCTION_LOGGING:
+            assert permissions.grants(action)[owner] == [f"<{own_group}.Arn>"]
+
+
+def test_only_the_task_functions_post_to_connections_of_this_stage(permissions, stage):
+    (api_id,) = resources(permissions.template, "AWS::ApiGatewayV2::Api")
+    expected = [f"arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{api_id}>/{stage}/*/@connections/*"]
+
+    grants = permissions.grants("execute-api:ManageConnections")
+
+    assert grants == {"lambda:send_connection_id": expected, "lambda:deliver_message": expected}
+
+
+def test_only_connect_and_send_message_start_workflows_each_its_own(permissions):
+    grants = permissions.grants("states:StartExecution")
+
+    assert grants == {
+        "lambda:on_connect": [f"<{permissions.machine_ids['connection_handshake']}>"],
+        "lambda:send_message": [f"<{permissions.machine_ids['message_fanout']}>"],
+    }
+
+
+def test_only_the_workflows_invoke_functions_each_its_own_task(permissions):
+    template = permissions.template
+    handshake_task = function_id(template, "send_connection_id")
+    fanout_task = function_id(template, "deliver_message")
+
+    grants = permissions.grants("lambda:InvokeFunction")
+
+    assert {owner: sorted(arns) for owner, arns in grants.items()} == {
+        "states:connection_handshake": sorted([f"<{handshake_task}.Arn>", f"<{handshake_task}.Arn>:*"]),
+        "states:message_fanout": sorted([f"<{fanout_task}.Arn>", f"<{fanout_task}.Arn>:*"]),
+    }

@@ -1,0 +1,208 @@
+"""The synthesized Chat-<stage> stack: WebSocket API, functions, Express workflows, per-stage settings."""
+
+import json
+import re
+
+import pytest
+from aws_cdk.assertions import Match, Template
+from infra_support import PROJECT_ROOT, STAGES, function_id, render, resources, stage_settings
+
+ROUTES = {
+    "$connect": "on_connect",
+    "$disconnect": "on_disconnect",
+    "$default": "on_default",
+    "sendMessage": "send_message",
+}
+TASKS = ("send_connection_id", "deliver_message")
+ASL_FILES = {path.name: path for path in (PROJECT_ROOT / "statemachines").glob("*.asl.json")}
+
+
+@pytest.fixture(params=STAGES)
+def stage(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def template(templates, stage) -> dict:
+    return templates(stage)
+
+
+# --- WebSocket API -----------------------------------------------------------------------------
+
+
+def test_one_websocket_api_routing_on_the_action_field(template):
+    Template.from_json(template).has_resource_properties(
+        "AWS::ApiGatewayV2::Api",
+        {"ProtocolType": "WEBSOCKET", "RouteSelectionExpression": "$request.body.action"},
+    )
+    assert len(resources(template, "AWS::ApiGatewayV2::Api")) == 1
+
+
+def test_each_route_invokes_its_handler(template):
+    routes = resources(template, "AWS::ApiGatewayV2::Route")
+    integrations = resources(template, "AWS::ApiGatewayV2::Integration")
+    functions = resources(template, "AWS::Lambda::Function")
+
+    assert {route["RouteKey"] for route in routes.values()} == set(ROUTES)
+    for route in routes.values():
+        integration_id = render(route["Target"]).removeprefix("integrations/").strip("<>")
+        integration = integrations[integration_id]
+        assert integration["IntegrationType"] == "AWS_PROXY"
+        (target,) = re.findall(r"/functions/<(\w+)\.Arn>/invocations", render(integration["IntegrationUri"]))
+        assert functions[target]["Handler"] == f"{ROUTES[route['RouteKey']]}.handler"
+
+
+def test_handlers_that_answer_errors_have_route_responses(template):
+    routes = resources(template, "AWS::ApiGatewayV2::Route")
+    responses = resources(template, "AWS::ApiGatewayV2::RouteResponse")
+
+    answered = {routes[render(response["RouteId"]).strip("<>")]["RouteKey"] for response in responses.values()}
+    assert answered == {"sendMessage", "$default"}
+    for response in responses.values():
+        assert response["RouteResponseKey"] == "$default"
+    for route in routes.values():
+        two_way = route.get("RouteResponseSelectionExpression") == "$default"
+        assert two_way == (route["RouteKey"] in answered), route["RouteKey"]
+
+
+def test_api_gateway_may_invoke_only_the_route_handlers(template):
+    permissions = resources(template, "AWS::Lambda::Permission")
+    functions = resources(template, "AWS::Lambda::Function")
+
+    invoked = set()
+    for permission in permissions.values():
+        assert permission["Principal"] == "apigateway.amazonaws.com"
+        assert permission["Action"] == "lambda:InvokeFunction"
+        assert "<WebSocketApi" in render(permission["SourceArn"])
+        invoked.add(functions[render(permission["FunctionName"]).strip("<>").removesuffix(".Arn")]["Handler"])
+    assert invoked == {f"{module}.handler" for module in ROUTES.values()}
+
+
+def test_stage_is_throttled_and_access_logged_per_cdk_json(template, stage):
+    settings = stage_settings(stage)
+    (api_stage,) = resources(template, "AWS::ApiGatewayV2::Stage").values()
+
+    assert api_stage["StageName"] == stage
+    assert api_stage["AutoDeploy"] is True
+    assert api_stage["DefaultRouteSettings"]["ThrottlingRateLimit"] == settings["throttle_rate_limit"]
+    assert api_stage["DefaultRouteSettings"]["ThrottlingBurstLimit"] == settings["throttle_burst_limit"]
+    access_logs = api_stage["AccessLogSettings"]
+    destination = render(access_logs["DestinationArn"]).strip("<>").removesuffix(".Arn")
+    assert template["Resources"][destination]["Type"] == "AWS::Logs::LogGroup"
+    log_format = json.loads(access_logs["Format"])
+    assert {"requestId", "connectionId", "routeKey", "status", "error"} <= set(log_format)
+
+
+# --- Lambda functions ----------------------------------------------------------------------------
+
+
+def test_six_functions_one_per_handler_module(template):
+    handlers = sorted(f["Handler"] for f in resources(template, "AWS::Lambda::Function").values())
+
+    assert handlers == sorted(f"{module}.handler" for module in [*ROUTES.values(), *TASKS])
+    for handler in handlers:
+        assert (PROJECT_ROOT / "lambdas" / f"{handler.split('.')[0]}.py").is_file()
+
+
+def test_functions_run_python313_on_arm64_with_active_tracing(template, stage):
+    for properties in resources(template, "AWS::Lambda::Function").values():
+        assert properties["Runtime"] == "python3.13"
+        assert properties["Architectures"] == ["arm64"]
+        assert properties["TracingConfig"] == {"Mode": "Active"}
+        variables = properties["Environment"]["Variables"]
+        assert variables["POWERTOOLS_LOG_LEVEL"] == stage_settings(stage)["log_level"]
+        assert variables["STAGE"] == stage
+
+
+def test_each_function_gets_the_environment_its_handler_requires(template):
+    """Every require_env/require_http_url("X") a handler module calls at import is set on its function."""
+    all_required = set()
+    for properties in resources(template, "AWS::Lambda::Function").values():
+        module = properties["Handler"].split(".")[0]
+        source = (PROJECT_ROOT / "lambdas" / f"{module}.py").read_text(encoding="utf-8")
+        required = set(re.findall(r"require_(?:env|http_url)\(\"(\w+)\"\)", source))
+        assert required <= set(properties["Environment"]["Variables"]), module
+        all_required |= required
+    assert all_required == {"HANDSHAKE_STATE_MACHINE_ARN", "FANOUT_STATE_MACHINE_ARN", "CALLBACK_URL"}
+
+
+def test_handlers_are_wired_to_their_workflows_and_callback_url(template, stage):
+    functions = resources(template, "AWS::Lambda::Function")
+    machines = resources(template, "AWS::StepFunctions::StateMachine")
+
+    def started_definition(module: str, variable: str) -> dict:
+        machine_id = render(functions[function_id(template, module)]["Environment"]["Variables"][variable]).strip("<>")
+        return json.loads(machines[machine_id]["DefinitionString"])
+
+    assert started_definition("on_connect", "HANDSHAKE_STATE_MACHINE_ARN") == asl("connection_handshake.asl.json")
+    assert started_definition("send_message", "FANOUT_STATE_MACHINE_ARN") == asl("message_fanout.asl.json")
+    for module in TASKS:
+        callback = render(functions[function_id(template, module)]["Environment"]["Variables"]["CALLBACK_URL"])
+        assert re.fullmatch(
+            rf"https://<WebSocketApi\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>/{stage}", callback
+        )
+
+
+# --- Express workflows -------------------------------------------------------------------------
+
+
+def asl(name: str) -> dict:
+    return json.loads(ASL_FILES[name].read_text(encoding="utf-8"))
+
+
+def test_state_machines_are_the_asl_files(template):
+    machines = resources(template, "AWS::StepFunctions::StateMachine")
+
+    assert sorted(json.loads(m["DefinitionString"])["StartAt"] for m in machines.values()) == sorted(
+        asl(name)["StartAt"] for name in ASL_FILES
+    )
+    assert sorted(json.dumps(json.loads(m["DefinitionString"]), sort_keys=True) for m in machines.values()) == sorted(
+        json.dumps(asl(name), sort_keys=True) for name in ASL_FILES
+    )
+    Template.from_json(template).resource_count_is("AWS::StepFunctions::StateMachine", 2)
+
+
+def test_state_machines_log_everything_and_trace(template, stage):
+    include_data = stage_settings(stage)["log_execution_data"]
+    for machine in resources(template, "AWS::StepFunctions::StateMachine").values():
+        assert machine["StateMachineType"] == "EXPRESS"
+        assert machine["TracingConfiguration"] == {"Enabled": True}
+        logging = machine["LoggingConfiguration"]
+        assert logging["Level"] == "ALL"
+        assert logging["IncludeExecutionData"] is include_data
+        (destination,) = logging["Destinations"]
+        log_group = render(destination["CloudWatchLogsLogGroup"]["LogGroupArn"]).strip("<>").removesuffix(".Arn")
+        assert template["Resources"][log_group]["Type"] == "AWS::Logs::LogGroup"
+
+
+def test_execution_data_is_logged_outside_prod_only():
+    assert [stage_settings(stage)["log_execution_data"] for stage in STAGES] == [True, True, False]
+
+
+def test_state_machine_log_groups_are_vended_log_groups(template, stage):
+    Template.from_json(template).has_resource_properties(
+        "AWS::Logs::LogGroup", {"LogGroupName": Match.string_like_regexp(f"^/aws/vendedlogs/states/chat-{stage}-")}
+    )
+
+
+# --- logs ----------------------------------------------------------------------------------------
+
+
+def test_every_log_group_keeps_logs_as_configured(template, stage):
+    settings = stage_settings(stage)
+    log_groups = {k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::Logs::LogGroup"}
+
+    assert len(log_groups) == 6 + 2 + 1  # functions, workflows, access logs
+    for resource in log_groups.values():
+        assert resource["Properties"]["RetentionInDays"] == settings["log_retention_days"]
+        assert resource["DeletionPolicy"] == ("Retain" if settings["retain_logs"] else "Delete")
+
+
+def test_outputs_give_the_urls_and_workflow_arns(template, stage):
+    outputs = {name: render(output["Value"]) for name, output in template["Outputs"].items()}
+
+    assert re.fullmatch(
+        rf"wss://<WebSocketApi\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>/{stage}", outputs["WebSocketUrl"]
+    )
+    assert outputs["CallbackUrl"].startswith("https://") and outputs["CallbackUrl"].endswith(f"/{stage}")
+    assert {"ConnectionHandshakeArn", "MessageFanoutArn"} <= set(outputs)

@@ -1,0 +1,89 @@
+"""cdk.json's per-stage settings are validated before synth, with errors that say what to fix."""
+
+import pytest
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_logs as logs
+from infra_support import CDK_JSON, STAGES
+
+from cdk.stage_config import StageConfigError, load_stage_config
+
+GOOD = {
+    "log_level": "INFO",
+    "log_execution_data": False,
+    "throttle_rate_limit": 10,
+    "throttle_burst_limit": 20,
+    "log_retention_days": 7,
+    "retain_logs": False,
+    "callback_url_override": None,
+}
+
+
+def stages_with(**changes) -> dict:
+    return {"dev": {**GOOD, **changes}, "prod": dict(GOOD)}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_stage_in_cdk_json_loads(stage):
+    config = load_stage_config(CDK_JSON["context"]["stages"], stage)
+
+    assert config.stage == stage
+
+
+def test_prod_keeps_logs_a_year_and_dev_discards_them():
+    stages = CDK_JSON["context"]["stages"]
+    prod, dev = load_stage_config(stages, "prod"), load_stage_config(stages, "dev")
+
+    assert prod.log_retention == logs.RetentionDays.ONE_YEAR
+    assert prod.log_removal_policy == RemovalPolicy.RETAIN
+    assert dev.log_removal_policy == RemovalPolicy.DESTROY
+
+
+def test_unknown_stage_lists_the_known_ones():
+    with pytest.raises(StageConfigError) as raised:
+        load_stage_config(stages_with(), "qa")
+
+    assert "'qa'" in str(raised.value)
+    assert "dev, prod" in str(raised.value)
+
+
+@pytest.mark.parametrize("stages", [None, {}, ["dev"]])
+def test_missing_stages_context(stages):
+    with pytest.raises(StageConfigError, match="'stages'"):
+        load_stage_config(stages, "dev")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"log_level": "VERBOSE"}, "log_level must be one of DEBUG, INFO, WARNING, ERROR"),
+        ({"log_level": "info"}, "log_level must be one of"),
+        ({"log_retention_days": 10}, "log_retention_days must be one of"),
+        ({"throttle_rate_limit": 0}, "must be positive"),
+        ({"throttle_burst_limit": -1}, "must be positive"),
+        ({"callback_url_override": "http://chat.example.com/dev"}, "callback_url_override must be an https:// URL"),
+    ],
+)
+def test_bad_settings_are_named(changes, message):
+    with pytest.raises(StageConfigError, match="stage 'dev'") as raised:
+        load_stage_config(stages_with(**changes), "dev")
+
+    assert message in str(raised.value)
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(StageConfigError) as raised:
+        load_stage_config(stages_with(log_level="LOUD", log_retention_days=2), "dev")
+
+    assert "log_level" in str(raised.value) and "log_retention_days" in str(raised.value)
+
+
+@pytest.mark.parametrize("settings", [{**GOOD, "color": "blue"}, {k: v for k, v in GOOD.items() if k != "log_level"}])
+def test_unknown_or_missing_keys_are_config_errors(settings):
+    with pytest.raises(StageConfigError, match="stage 'dev'"):
+        load_stage_config({"dev": settings}, "dev")
+
+
+def test_https_callback_override_is_accepted():
+    config = load_stage_config(stages_with(callback_url_override="https://chat.example.com/dev"), "dev")
+
+    assert config.callback_url_override == "https://chat.example.com/dev"

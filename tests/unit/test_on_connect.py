@@ -1,0 +1,67 @@
+"""$connect starts the handshake workflow; it never posts to the connection itself."""
+
+import json
+import os
+import re
+
+import on_connect
+import pytest
+from botocore.exceptions import ClientError
+
+EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+
+
+@pytest.fixture
+def stepfunctions(stub_client):
+    return stub_client(on_connect, "stepfunctions", "stepfunctions")
+
+
+def start_execution_response(name: str = "x") -> dict:
+    return {
+        "executionArn": f"{on_connect.HANDSHAKE_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:{name}",
+        "startDate": "2026-11-29T12:00:00Z",
+    }
+
+
+def test_connect_starts_the_handshake_for_the_connection(events, lambda_context, stepfunctions):
+    stepfunctions.stubber.add_response("start_execution", start_execution_response())
+
+    response = on_connect.handler(events.connect(connection_id="CfF0ed8QoAMCKxQ="), lambda_context)
+
+    assert response == {"statusCode": 200}
+    assert stepfunctions.operations() == ["StartExecution"]
+    (call,) = stepfunctions.params("StartExecution")
+    assert call["stateMachineArn"] == os.environ["HANDSHAKE_STATE_MACHINE_ARN"]
+    assert json.loads(call["input"]) == {"connection_id": "CfF0ed8QoAMCKxQ="}
+
+
+@pytest.mark.parametrize(
+    "connection_id",
+    ["CfF0ed8QoAMCKxQ=", "a+b/c==", "x" * 200, "é ü"],
+)
+def test_execution_name_is_valid_for_step_functions(events, lambda_context, stepfunctions, connection_id):
+    stepfunctions.stubber.add_response("start_execution", start_execution_response())
+
+    on_connect.handler(events.connect(connection_id=connection_id), lambda_context)
+
+    (call,) = stepfunctions.params("StartExecution")
+    assert EXECUTION_NAME.match(call["name"]), call["name"]
+
+
+def test_execution_names_differ_between_connects(events, lambda_context, stepfunctions):
+    # Two ids that only differ in characters Step Functions rejects, on two different requests.
+    for connection_id, request_id in [("abc=", "req-1"), ("abc+", "req-2")]:
+        stepfunctions.stubber.add_response("start_execution", start_execution_response())
+        on_connect.handler(events.connect(connection_id=connection_id, request_id=request_id), lambda_context)
+
+    first, second = (call["name"] for call in stepfunctions.params("StartExecution"))
+    assert first != second
+
+
+def test_connect_fails_when_the_handshake_cannot_start(events, lambda_context, stepfunctions):
+    stepfunctions.stubber.add_client_error(
+        "start_execution", service_error_code="StateMachineDoesNotExist", http_status_code=400
+    )
+
+    with pytest.raises(ClientError):
+        on_connect.handler(events.connect(), lambda_context)

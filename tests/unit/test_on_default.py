@@ -1,0 +1,49 @@
+"""$default answers any frame that names no known action with an error frame listing the valid actions."""
+
+import json
+
+import on_default
+import pytest
+from chat.frames import VALID_ACTIONS
+
+
+def error_of(response: dict) -> dict:
+    assert response["statusCode"] == 400
+    frame = json.loads(response["body"])
+    assert frame["type"] == "error"
+    assert isinstance(frame["message"], str) and frame["message"]
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("not json at all", "invalid_json"),
+        ("", "invalid_json"),
+        ('["sendMessage"]', "invalid_json"),
+        ({"message": "hello"}, "missing_action"),
+        ({"action": "shout", "message": "hello"}, "unknown_action"),
+        ({"action": 42}, "unknown_action"),
+    ],
+)
+def test_unroutable_frames_get_an_error_frame_naming_valid_actions(events, lambda_context, body, code):
+    frame = error_of(on_default.handler(events.default(body), lambda_context))
+
+    assert frame["code"] == code
+    assert frame["valid_actions"] == list(VALID_ACTIONS) == ["sendMessage"]
+    assert "sendMessage" in frame["message"]
+
+
+def test_unknown_action_is_named_in_the_error(events, lambda_context):
+    frame = error_of(on_default.handler(events.default({"action": "shout"}), lambda_context))
+
+    assert "shout" in frame["message"]
+
+
+def test_missing_body_is_invalid_json(events, lambda_context):
+    event = events.default()
+    del event["body"]
+
+    frame = error_of(on_default.handler(event, lambda_context))
+
+    assert frame["code"] == "invalid_json"

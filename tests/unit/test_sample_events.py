@@ -1,0 +1,42 @@
+"""The sample events are what API Gateway and Step Functions really send: the parser models accept them."""
+
+import pytest
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import (
+    APIGatewayWebSocketConnectEventModel,
+    APIGatewayWebSocketDisconnectEventModel,
+    APIGatewayWebSocketMessageEventModel,
+)
+from chat.tasks import DeliveryTask, HandshakeTask
+from pydantic import ValidationError
+
+
+def test_connect_event_is_a_websocket_connect_event(events):
+    request = parse(event=events.connect(), model=APIGatewayWebSocketConnectEventModel).request_context
+    assert (request.route_key, request.event_type) == ("$connect", "CONNECT")
+    assert request.connection_id.endswith("=")
+
+
+def test_disconnect_event_is_a_websocket_disconnect_event(events):
+    request = parse(event=events.disconnect(), model=APIGatewayWebSocketDisconnectEventModel).request_context
+    assert (request.route_key, request.event_type) == ("$disconnect", "DISCONNECT")
+
+
+@pytest.mark.parametrize("route_key", ["sendMessage", "$default"])
+def test_message_events_are_websocket_message_events(events, route_key):
+    event = events.send_message() if route_key == "sendMessage" else events.default()
+    request = parse(event=event, model=APIGatewayWebSocketMessageEventModel)
+    assert request.request_context.route_key == route_key
+    assert request.request_context.event_type == "MESSAGE"
+    assert isinstance(request.body, str)
+
+
+def test_a_connect_event_is_not_a_disconnect_event(events):
+    with pytest.raises(ValidationError):
+        parse(event=events.connect(), model=APIGatewayWebSocketDisconnectEventModel)
+
+
+def test_task_payloads_match_the_task_models(events):
+    assert HandshakeTask.model_validate(events.handshake_task()).connection_id
+    delivery = DeliveryTask.model_validate(events.delivery_task())
+    assert delivery.frame["type"] == "message"

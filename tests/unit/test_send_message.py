@@ -1,0 +1,226 @@
+"""sendMessage validates the frame, then starts the fan-out workflow that delivers it."""
+
+import json
+import os
+import re
+import uuid
+
+import pytest
+import send_message
+from chat.requests import MAX_CONNECTION_ID_LENGTH, MAX_MESSAGE_BYTES, MAX_RECIPIENTS
+
+SENDER = "CfF0ed8QoAMCKxQ="
+ALICE = "CfF2b3hQoAMCJ-g="
+BOB = "CfF2dHqMoAMCLzQ="
+CAROL = "CfF2fKd7oAMCJdA="
+SENT_AT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+
+
+@pytest.fixture
+def stepfunctions(stub_client):
+    return stub_client(send_message, "stepfunctions", "stepfunctions")
+
+
+def accept_start(stepfunctions) -> None:
+    stepfunctions.stubber.add_response(
+        "start_execution",
+        {"executionArn": f"{os.environ['FANOUT_STATE_MACHINE_ARN']}:x", "startDate": "2026-11-29T12:00:00Z"},
+    )
+
+
+def send(events, lambda_context, body, *, sender=SENDER) -> dict:
+    return send_message.handler(events.send_message(body, connection_id=sender), lambda_context)
+
+
+def started_execution(stepfunctions) -> tuple[dict, dict]:
+    assert stepfunctions.operations() == ["StartExecution"]
+    (call,) = stepfunctions.params("StartExecution")
+    return call, json.loads(call["input"])
+
+
+# --- accepted messages -------------------------------------------------------------------------
+
+
+def test_seed_form_with_one_recipient_starts_the_fanout(events, lambda_context, stepfunctions):
+    accept_start(stepfunctions)
+
+    response = send(events, lambda_context, {"action": "sendMessage", "message": "hello", "recipient_id": ALICE})
+
+    assert response["statusCode"] == 200
+    call, execution_input = started_execution(stepfunctions)
+    assert call["stateMachineArn"] == os.environ["FANOUT_STATE_MACHINE_ARN"]
+    assert execution_input["sender_id"] == SENDER
+    assert execution_input["connection_ids"] == [SENDER, ALICE]
+    frame = execution_input["frame"]
+    assert set(frame) == {"type", "message_id", "message", "sender_id", "recipient_id", "recipient_ids", "sent_at"}
+    assert frame["type"] == "message"
+    assert frame["message"] == "hello"
+    assert frame["sender_id"] == SENDER
+    assert frame["recipient_id"] == ALICE
+    assert frame["recipient_ids"] == [ALICE]
+    assert SENT_AT.match(frame["sent_at"]), frame["sent_at"]
+    assert uuid.UUID(frame["message_id"])
+
+
+def test_recipient_list_puts_the_sender_first_and_delivers_once_per_connection(events, lambda_context, stepfunctions):
+    accept_start(stepfunctions)
+
+    response = send(
+        events,
+        lambda_context,
+        {"action": "sendMessage", "message": "hi all", "recipient_ids": [ALICE, SENDER, BOB]},
+    )
+
+    assert response["statusCode"] == 200
+    _, execution_input = started_execution(stepfunctions)
+    assert execution_input["connection_ids"] == [SENDER, ALICE, BOB]
+    frame = execution_input["frame"]
+    assert frame["recipient_ids"] == [ALICE, SENDER, BOB]
+    assert frame["recipient_id"] == ALICE
+
+
+def test_execution_is_named_after_the_message(events, lambda_context, stepfunctions):
+    accept_start(stepfunctions)
+
+    send(events, lambda_context, {"action": "sendMessage", "message": "hello", "recipient_id": ALICE})
+
+    call, execution_input = started_execution(stepfunctions)
+    assert call["name"] == execution_input["frame"]["message_id"]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,80}", call["name"])
+
+
+def test_every_message_gets_its_own_id(events, lambda_context, stepfunctions):
+    for _ in range(2):
+        accept_start(stepfunctions)
+        send(events, lambda_context, {"action": "sendMessage", "message": "hello", "recipient_id": ALICE})
+
+    calls = stepfunctions.params("StartExecution")
+    first, second = (json.loads(call["input"])["frame"]["message_id"] for call in calls)
+    assert first != second
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"action": "sendMessage", "message": "é" * (MAX_MESSAGE_BYTES // 2), "recipient_id": ALICE},
+        {"action": "sendMessage", "message": "x", "recipient_ids": [f"id-{n}" for n in range(MAX_RECIPIENTS)]},
+        {"action": "sendMessage", "message": "x", "recipient_id": "c" * MAX_CONNECTION_ID_LENGTH},
+        {"action": "sendMessage", "message": "x", "recipient_id": ALICE, "recipient_ids": None},
+        {"action": "sendMessage", "message": "x", "recipient_id": ALICE, "client_hint": "ignored"},
+        {"action": "sendMessage", "message": "  padded  ", "recipient_id": SENDER},
+    ],
+    ids=["message-at-byte-limit", "max-recipients", "longest-id", "null-list", "extra-field", "to-self"],
+)
+def test_limits_are_inclusive_and_unknown_fields_ignored(events, lambda_context, stepfunctions, body):
+    accept_start(stepfunctions)
+
+    response = send(events, lambda_context, body)
+
+    assert response == {"statusCode": 200}
+    _, execution_input = started_execution(stepfunctions)
+    assert execution_input["frame"]["message"] == body["message"]
+    assert execution_input["connection_ids"][0] == SENDER
+    assert len(execution_input["connection_ids"]) == len(set(execution_input["connection_ids"]))
+
+
+# --- rejected messages -------------------------------------------------------------------------
+
+REJECTED = [
+    ("not json", "invalid_json", "not-json"),
+    ('{"action": "sendMessage", "message": "hi", ', "invalid_json", "truncated-json"),
+    ('["sendMessage", "hi"]', "invalid_json", "json-array"),
+    ('"sendMessage"', "invalid_json", "json-string"),
+    ({"action": "sendMessage", "recipient_id": ALICE}, "invalid_request", "missing-message"),
+    ({"action": "sendMessage", "message": "", "recipient_id": ALICE}, "invalid_request", "empty-message"),
+    ({"action": "sendMessage", "message": " \n\t ", "recipient_id": ALICE}, "invalid_request", "blank-message"),
+    (
+        {"action": "sendMessage", "message": "x" * (MAX_MESSAGE_BYTES + 1), "recipient_id": ALICE},
+        "invalid_request",
+        "message-over-limit",
+    ),
+    (
+        {"action": "sendMessage", "message": "é" * (MAX_MESSAGE_BYTES // 2) + "x", "recipient_id": ALICE},
+        "invalid_request",
+        "utf8-bytes-over-limit",
+    ),
+    (
+        {"action": "sendMessage", "message": "hi", "recipient_id": ALICE, "recipient_ids": [BOB]},
+        "invalid_request",
+        "both-recipient-forms",
+    ),
+    ({"action": "sendMessage", "message": "hi"}, "invalid_request", "no-recipient"),
+    ({"action": "sendMessage", "message": "hi", "recipient_ids": []}, "invalid_request", "empty-list"),
+    (
+        {"action": "sendMessage", "message": "hi", "recipient_ids": [f"id-{n}" for n in range(MAX_RECIPIENTS + 1)]},
+        "invalid_request",
+        "too-many-recipients",
+    ),
+    ({"action": "sendMessage", "message": "hi", "recipient_ids": [ALICE, BOB, ALICE]}, "invalid_request", "dupes"),
+    ({"action": "sendMessage", "message": "hi", "recipient_id": ""}, "invalid_request", "empty-id"),
+    ({"action": "sendMessage", "message": "hi", "recipient_ids": [ALICE, ""]}, "invalid_request", "empty-id-in-list"),
+    (
+        {"action": "sendMessage", "message": "hi", "recipient_id": "c" * (MAX_CONNECTION_ID_LENGTH + 1)},
+        "invalid_request",
+        "id-too-long",
+    ),
+    ({"action": "sendMessage", "message": 42, "recipient_id": ALICE}, "invalid_request", "message-number"),
+    ({"action": "sendMessage", "message": ["hi"], "recipient_id": ALICE}, "invalid_request", "message-list"),
+    ({"action": "sendMessage", "message": "hi", "recipient_id": 7}, "invalid_request", "recipient-id-number"),
+    ({"action": "sendMessage", "message": "hi", "recipient_id": [ALICE]}, "invalid_request", "recipient-id-list"),
+    ({"action": "sendMessage", "message": "hi", "recipient_ids": ALICE}, "invalid_request", "recipient-ids-string"),
+    ({"action": "sendMessage", "message": "hi", "recipient_ids": [ALICE, 7]}, "invalid_request", "id-number-in-list"),
+    ({"action": "sendMessage", "message": "hi", "recipient_ids": {"a": ALICE}}, "invalid_request", "ids-object"),
+]
+
+
+@pytest.mark.parametrize(("body", "code"), [(body, code) for body, code, _ in REJECTED], ids=[i for *_, i in REJECTED])
+def test_bad_input_is_answered_with_an_error_frame_and_nothing_is_sent(
+    events, lambda_context, stepfunctions, body, code
+):
+    response = send(events, lambda_context, body)
+
+    assert response["statusCode"] == 400
+    frame = json.loads(response["body"])
+    assert set(frame) == {"type", "code", "message"}
+    assert frame["type"] == "error"
+    assert frame["code"] == code
+    assert isinstance(frame["message"], str) and frame["message"].strip()
+    assert stepfunctions.operations() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"action": "sendMessage", "message": "", "recipient_id": ALICE}, "message"),
+        ({"action": "sendMessage", "message": "x" * (MAX_MESSAGE_BYTES + 1), "recipient_id": ALICE}, "message"),
+        ({"action": "sendMessage", "message": "hi", "recipient_ids": []}, "recipient_ids"),
+        ({"action": "sendMessage", "message": "hi"}, "recipient_id"),
+    ],
+)
+def test_error_message_names_what_is_wrong(events, lambda_context, stepfunctions, body, field):
+    frame = json.loads(send(events, lambda_context, body)["body"])
+
+    assert field in frame["message"]
+
+
+def test_oversize_message_error_states_the_limit(events, lambda_context, stepfunctions):
+    body = {"action": "sendMessage", "message": "x" * (MAX_MESSAGE_BYTES + 1), "recipient_id": ALICE}
+
+    frame = json.loads(send(events, lambda_context, body)["body"])
+
+    assert str(MAX_MESSAGE_BYTES) in frame["message"]
+
+
+def test_message_that_cannot_be_started_is_reported_as_not_sent(events, lambda_context, stepfunctions):
+    stepfunctions.stubber.add_client_error(
+        "start_execution", service_error_code="ServiceUnavailable", http_status_code=503
+    )
+
+    response = send(events, lambda_context, {"action": "sendMessage", "message": "hello", "recipient_id": ALICE})
+
+    assert response["statusCode"] == 503
+    frame = json.loads(response["body"])
+    assert frame["type"] == "error"
+    assert frame["code"] == "not_sent"
+    assert frame["message"]
+    assert stepfunctions.operations() == ["StartExecution"]

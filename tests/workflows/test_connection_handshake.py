@@ -1,0 +1,69 @@
+"""connection_handshake on moto's engine: the new client learns its connection id, retried while the
+connection is not open yet, and the execution ends as "gone" when the client never shows up."""
+
+import json
+from pathlib import Path
+
+STATEMACHINES_DIR = Path(__file__).resolve().parents[2] / "statemachines"
+
+CLIENT = "CfF0ed8QoAMCKxQ="
+
+
+def gone_retry_attempts() -> int:
+    """How many times the definition posts to a connection that stays gone (first try + retries)."""
+    definition = json.loads((STATEMACHINES_DIR / "connection_handshake.asl.json").read_text(encoding="utf-8"))
+    (retrier,) = [r for r in definition["States"]["SendConnectionId"]["Retry"] if "ConnectionGone" in r["ErrorEquals"]]
+    return 1 + retrier["MaxAttempts"]
+
+
+def test_client_is_told_its_connection_id(workflows, handshake_input):
+    execution = workflows.run("connection_handshake", handshake_input(CLIENT))
+
+    assert execution.status == "SUCCEEDED"
+    assert execution.output == {"connection_id": CLIENT, "status": "delivered"}
+    assert workflows.connections.frames(CLIENT) == [{"type": "connection", "connection_id": CLIENT}]
+    assert workflows.connections.connections_posted_to() == {CLIENT}
+    assert execution.task_errors() == []
+
+
+def test_connection_not_open_yet_is_retried_and_told_once(workflows, handshake_input):
+    workflows.connections.fail(CLIENT, 410, times=1)
+
+    execution = workflows.run("connection_handshake", handshake_input(CLIENT))
+
+    assert execution.status == "SUCCEEDED"
+    assert execution.output == {"connection_id": CLIENT, "status": "delivered"}
+    assert workflows.connections.attempts(CLIENT) == [410, 200]
+    assert workflows.connections.frames(CLIENT) == [{"type": "connection", "connection_id": CLIENT}]
+    task_outcomes = [e["type"] for e in execution.history if e["type"] in ("TaskFailed", "TaskSucceeded")]
+    assert task_outcomes == ["TaskFailed", "TaskSucceeded"]
+    assert execution.task_errors() == ["ConnectionGone"]
+
+
+def test_client_that_left_ends_the_handshake_as_gone(workflows, handshake_input):
+    workflows.connections.gone(CLIENT)
+
+    execution = workflows.run("connection_handshake", handshake_input(CLIENT))
+
+    assert execution.status == "SUCCEEDED"
+    assert execution.output == {"connection_id": CLIENT, "status": "gone"}
+    attempts = gone_retry_attempts()
+    assert attempts > 1
+    assert workflows.connections.attempts(CLIENT) == [410] * attempts
+    assert workflows.connections.frames(CLIENT) == []
+    assert execution.task_errors() == ["ConnectionGone"] * attempts
+    entered = [e["stateEnteredEventDetails"]["name"] for e in execution.history if "stateEnteredEventDetails" in e]
+    assert entered[-1] == "ClientLeft"
+
+
+def test_unexpected_gateway_error_fails_the_execution(workflows, handshake_input):
+    workflows.connections.fail(CLIENT, 403)
+
+    execution = workflows.run("connection_handshake", handshake_input(CLIENT))
+
+    # Not retried, not mistaken for a client that left: the execution fails with the Lambda error type.
+    assert execution.status == "FAILED"
+    assert execution.task_errors() == ["ForbiddenException"]
+    assert workflows.connections.attempts(CLIENT) == [403]
+    (failed,) = execution.events("ExecutionFailed")
+    assert failed["executionFailedEventDetails"]["error"] == "ForbiddenException"
