@@ -18,6 +18,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,17 +33,20 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_runtime(port: int, *, resynth: bool) -> tuple[subprocess.Popen, float]:
+def start_runtime(port: int, *, resynth: bool, log_path: Path) -> tuple[subprocess.Popen, float]:
+    """Start `python -m local serve`; its output goes to a file, so a full pipe never stalls it."""
     command = [sys.executable, "-m", "local", "serve", "--port", str(port), "--quiet-history"]
-    command += ["--state-dir", str(PROJECT_ROOT / ".local-runtime" / "bench")]
+    command += ["--state-dir", str(log_path.parent / "state")]
     if resynth:
         command.append("--resynth")
     started = time.monotonic()
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    for line in process.stdout:
-        if "is serving" in line:
-            return process, time.monotonic() - started
-    raise SystemExit(f"runtime exited with {process.wait()} before serving")
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    while "is serving" not in log_path.read_text(errors="replace"):
+        if process.poll() is not None:
+            raise SystemExit(f"runtime exited with {process.returncode} before serving; see {log_path}")
+        time.sleep(0.02)
+    return process, time.monotonic() - started
 
 
 def stop_runtime(process: subprocess.Popen) -> None:
@@ -125,12 +129,14 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
+    work = Path(tempfile.mkdtemp(prefix="chat-bench-"))
+    print(f"runtime logs in {work}")
     if not args.skip_cold:
-        process, cold = start_runtime(free_port(), resynth=True)
+        process, cold = start_runtime(free_port(), resynth=True, log_path=work / "cold.log")
         stop_runtime(process)
         print(f"startup, cold cdk.out (synthesis): {cold:.1f} s")
     port = free_port()
-    process, warm = start_runtime(port, resynth=False)
+    process, warm = start_runtime(port, resynth=False, log_path=work / "warm.log")
     print(f"startup, warm cdk.out: {warm:.1f} s")
     url = f"ws://127.0.0.1:{port}/dev"
     try:

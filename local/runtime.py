@@ -63,9 +63,7 @@ class LocalRuntime:
         return self._stepfunctions.endpoint_url if self._stepfunctions else ""
 
     async def start(self) -> None:
-        self._stepfunctions = StepFunctionsService(
-            self.model, self._console, host=self._host, lambda_port=self.port
-        )
+        self._stepfunctions = StepFunctionsService(self.model, self._console, lambda_port=self.port)
         await asyncio.to_thread(self._stepfunctions.start, print_history=self._print_history)
 
         self._lambdas = LambdaService(self._console, max_workers_per_function=self._max_workers)

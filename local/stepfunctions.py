@@ -1,21 +1,23 @@
 """Step Functions, locally: moto's ASL interpreter (JSONPath) serving the stack's state machines.
 
 moto sends the Lambda tasks of its executions to http://localhost:$MOTO_PORT, so MOTO_PORT names
-the gateway's port, where the local Lambda service answers Lambda's Invoke API.
+the gateway's port, where the local Lambda service answers Lambda's Invoke API. The history of every
+execution streams to the terminal, like the console's execution history.
 """
 
 import json
-import logging
 import os
+import subprocess
+import sys
 import threading
 from datetime import datetime
 
 import boto3
 import requests
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
 from local.console import Console
+from local.synth import PROJECT_ROOT
 from local.template import StackModel
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -33,21 +35,33 @@ def stepfunctions_client(endpoint_url: str, region: str):
 
 
 class StepFunctionsService:
-    def __init__(self, model: StackModel, console: Console, *, host: str, lambda_port: int):
+    """Runs local.stepfunctions_server and creates the stack's state machines in it."""
+
+    def __init__(self, model: StackModel, console: Console, *, lambda_port: int):
         self._model = model
         self._console = console
-        self._host = host
         self._lambda_port = lambda_port
-        self._server: ThreadedMotoServer | None = None
+        self._process: subprocess.Popen | None = None
+        self._log_thread: threading.Thread | None = None
         self._history: HistoryPrinter | None = None
         self.endpoint_url = ""
 
     def start(self, *, print_history: bool = True) -> None:
-        os.environ["MOTO_PORT"] = str(self._lambda_port)
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per API call
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
-        self.endpoint_url = f"http://127.0.0.1:{self._server._server.server_port}"
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "local.stepfunctions_server", "0"],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "MOTO_PORT": str(self._lambda_port)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._log_thread = threading.Thread(target=self._forward_errors, name="stepfunctions-log", daemon=True)
+        self._log_thread.start()
+        ready = self._process.stdout.readline().split()
+        if len(ready) != 2 or ready[0] != "ready":
+            raise RuntimeError(f"the Step Functions server did not start (exit code {self._process.wait()})")
+        self.endpoint_url = f"http://127.0.0.1:{ready[1]}"
         response = requests.post(
             f"{self.endpoint_url}/moto-api/config",
             json={"stepfunctions": {"execute_state_machine": True}},
@@ -67,11 +81,20 @@ class StepFunctionsService:
             self._history = HistoryPrinter(client, names, self._console)
             self._history.start()
 
+    def _forward_errors(self) -> None:
+        for line in self._process.stderr:
+            self._console.line("stepfunctions", line)
+
     def stop(self) -> None:
         if self._history is not None:
             self._history.stop()
-        if self._server is not None:
-            self._server.stop()
+        if self._process is not None:
+            self._process.stdin.close()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
 
 
 class HistoryPrinter(threading.Thread):

@@ -1,0 +1,28 @@
+"""moto's server with Step Functions execution on, in a process of its own.
+
+Run by the runtime as ``python -m local.stepfunctions_server PORT``: the interpreter's threads then
+never compete with the WebSocket gateway for the GIL. moto sends Lambda tasks to
+http://localhost:$MOTO_PORT, which the runtime sets to the gateway's port (its Lambda Invoke API).
+Prints ``ready <port>`` once it serves; stops on SIGTERM or when its standard input closes.
+"""
+
+import logging
+import sys
+
+from moto.server import ThreadedMotoServer
+
+from local.moto_tuning import apply as tune_interpreter
+
+
+def main(port: int) -> None:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access-log line per API call
+    tune_interpreter()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    print(f"ready {server.get_host_and_port()[1]}", flush=True)
+    sys.stdin.read()  # until the runtime closes our stdin (or dies, which closes it too)
+    server.stop()
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))
