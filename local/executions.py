@@ -15,10 +15,12 @@ def show(args: argparse.Namespace) -> int:
         return 1
     state = json.loads(path.read_text(encoding="utf-8"))
     client = stepfunctions_client(state["stepfunctions_url"], state["region"])
+    paginator = client.get_paginator("list_executions")
     executions = [
         (name, execution)
         for arn, name in state["state_machines"].items()
-        for execution in client.list_executions(stateMachineArn=arn)["executions"]
+        for page in paginator.paginate(stateMachineArn=arn)
+        for execution in page["executions"]
     ]
     if args.name is None:
         _print_table(executions)

@@ -30,6 +30,10 @@ IDLE_TIMEOUT_SECONDS = 10 * 60
 MAX_CONNECTION_SECONDS = 2 * 60 * 60
 GOING_AWAY = 1001
 MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+INTEGRATION_TIMEOUT_SECONDS = 29  # how long API Gateway waits for an integration
+MAX_IN_FLIGHT_PER_CONNECTION = 10
+SEND_TIMEOUT_SECONDS = 5
+CLOSE_TIMEOUT_SECONDS = 5
 SHUTDOWN_GRACE_SECONDS = 5
 
 
@@ -43,12 +47,24 @@ class GatewayLimits:
 class _Connection:
     client: ClientInfo
     socket: web.WebSocketResponse
+    transport: asyncio.BaseTransport | None
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Frames of this client being routed at once; reading pauses at the limit (back-pressure).
+    in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_IN_FLIGHT_PER_CONNECTION))
     server_close: tuple[int, str] | None = None
 
     async def close(self, code: int, reason: str) -> None:
         self.server_close = (code, reason)
-        await self.socket.close(code=code, message=reason.encode("utf-8"))
+        try:
+            await asyncio.wait_for(self.socket.close(code=code, message=reason.encode("utf-8")), CLOSE_TIMEOUT_SECONDS)
+        except TimeoutError:
+            self.abort(reason)
+
+    def abort(self, reason: str) -> None:
+        """Drop the TCP connection at once: for a client that stopped reading."""
+        self.server_close = self.server_close or (WSCloseCode.ABNORMAL_CLOSURE, reason)
+        if self.transport is not None:
+            self.transport.abort()
 
     def disconnect_status(self) -> tuple[int, str]:
         """Status code and reason for $disconnect, worded like API Gateway's disconnectReason."""
@@ -60,14 +76,22 @@ class _Connection:
         return code, f"Client-side close frame status code '{code}'"
 
     async def send(self, data: bytes | str) -> None:
+        """Send one frame; a client that does not take it within SEND_TIMEOUT_SECONDS is dropped."""
         async with self.send_lock:
-            if isinstance(data, str):
-                await self.socket.send_str(data)
-            else:
-                try:
-                    await self.socket.send_str(data.decode("utf-8"))
-                except UnicodeDecodeError:
-                    await self.socket.send_bytes(data)
+            try:
+                await asyncio.wait_for(self._send(data), SEND_TIMEOUT_SECONDS)
+            except TimeoutError:
+                self.abort("the client stopped reading")
+                raise ConnectionResetError("the client stopped reading") from None
+
+    async def _send(self, data: bytes | str) -> None:
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError:
+                await self.socket.send_bytes(data)
+                return
+        await self.socket.send_str(data)
 
 
 class RouteSelector:
@@ -85,7 +109,7 @@ class RouteSelector:
     def select(self, body: str) -> str:
         try:
             value: Any = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return "$default"
         for part in self._path:
             value = value.get(part) if isinstance(value, dict) else None
@@ -110,7 +134,9 @@ class WebSocketGateway:
         self._web_dir = web_dir.resolve() if web_dir else None
         self._find_function = find_function
         self._events = EventFactory(api_id=api.api_id, stage=api.stage)
-        self._selector = RouteSelector(api.route_selection_expression, set(api.routes))
+        # $connect and $disconnect run only on connect and close; a frame naming them goes to $default.
+        selectable = {key for key in api.routes if key not in ("$connect", "$disconnect")}
+        self._selector = RouteSelector(api.route_selection_expression, selectable)
         self._connections: dict[str, _Connection] = {}
         self._tasks: set[asyncio.Task] = set()
 
@@ -143,19 +169,18 @@ class WebSocketGateway:
         if rejection is not None:
             return rejection
         await socket.prepare(request)
-        connection = _Connection(client, socket)
+        connection = _Connection(client, socket, request.transport)
         self._connections[client.connection_id] = connection
         self._console.info(f"connected {client.connection_id} from {client.source_ip}")
         watchdog = asyncio.create_task(self._expire(connection))
         try:
             async for message in socket:
-                if message.type == WSMsgType.TEXT:
+                if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                     client.last_active_at = now_ms()
-                    self._spawn(self._route_message(connection, message.data, is_base64=False))
-                elif message.type == WSMsgType.BINARY:
-                    client.last_active_at = now_ms()
-                    body = base64.b64encode(message.data).decode("ascii")
-                    self._spawn(self._route_message(connection, body, is_base64=True))
+                    is_base64 = message.type == WSMsgType.BINARY
+                    body = base64.b64encode(message.data).decode("ascii") if is_base64 else message.data
+                    await connection.in_flight.acquire()  # at the limit, stop reading: TCP pushes back
+                    self._spawn(self._route_message(connection, body, is_base64=is_base64))
                 elif message.type == WSMsgType.ERROR:
                     # aiohttp has already closed the socket, e.g. with 1009 for a frame over 128 KB
                     connection.server_close = (socket.close_code or WSCloseCode.PROTOCOL_ERROR, str(message.data))
@@ -184,6 +209,12 @@ class WebSocketGateway:
         return None
 
     async def _route_message(self, connection: _Connection, body: str, *, is_base64: bool) -> None:
+        try:
+            await self._run_route(connection, body, is_base64=is_base64)
+        finally:
+            connection.in_flight.release()
+
+    async def _run_route(self, connection: _Connection, body: str, *, is_base64: bool) -> None:
         route_key = "$default" if is_base64 else self._selector.select(body)
         route = self._api.routes.get(route_key)
         if route is None:
@@ -211,7 +242,7 @@ class WebSocketGateway:
 
     async def _invoke_route(self, route: RouteSpec, event: dict[str, Any]) -> Invocation | None:
         try:
-            outcome = await self._lambdas.invoke(route.function, event)
+            outcome = await self._lambdas.invoke(route.function, event, queue_timeout=INTEGRATION_TIMEOUT_SECONDS)
         except Throttled as error:
             self._console.info(f"{route.route_key}: throttled ({error})")
             return None
@@ -243,8 +274,11 @@ class WebSocketGateway:
 
     async def close(self) -> None:
         """Close every connection with 1001 and let their $disconnect handlers finish."""
-        for connection in list(self._connections.values()):
-            await connection.close(GOING_AWAY, "Going away: server shutting down")
+        closing = [
+            connection.close(GOING_AWAY, "Going away: server shutting down")
+            for connection in self._connections.values()
+        ]
+        await asyncio.gather(*closing)
         deadline = asyncio.get_running_loop().time() + SHUTDOWN_GRACE_SECONDS
         while self._connections and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.05)  # each socket's handler unregisters it and spawns its $disconnect
@@ -261,7 +295,7 @@ class WebSocketGateway:
             return _aws_error(413, "PayloadTooLargeException", f"Message too long; max {MAX_MESSAGE_BYTES} bytes")
         try:
             await connection.send(data)
-        except ConnectionError:
+        except ConnectionError:  # it left meanwhile, or stopped reading and was dropped
             return _aws_error(410, "GoneException", None)
         return web.Response(status=200)
 
@@ -304,7 +338,7 @@ class WebSocketGateway:
             self._lambdas.invoke_async(function, event)
             return web.Response(status=202)
         try:
-            outcome = await self._lambdas.invoke(function, event)
+            outcome = await self._lambdas.invoke(function, event, queue_timeout=INTEGRATION_TIMEOUT_SECONDS)
         except Throttled as error:
             return _aws_error(429, "TooManyRequestsException", str(error))
         headers = {"X-Amz-Executed-Version": "$LATEST", "Content-Type": "application/json"}

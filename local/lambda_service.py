@@ -148,9 +148,11 @@ class FunctionPool:
             else:
                 self._started -= 1
 
-    async def invoke(self, event: Any) -> Invocation:
+    async def invoke(self, event: Any, *, queue_timeout: float | None = None) -> Invocation:
+        """Run one invocation; wait up to ``queue_timeout`` (default: the function's timeout) for a
+        free worker when all are busy, then raise Throttled."""
         request_id = str(uuid.uuid4())
-        worker, init_error = await self._acquire()
+        worker, init_error = await self._acquire(queue_timeout or self.spec.timeout_seconds)
         if init_error is not None:
             return init_error
         try:
@@ -158,7 +160,7 @@ class FunctionPool:
         finally:
             self._release(worker)
 
-    async def _acquire(self) -> tuple[_Worker | None, Invocation | None]:
+    async def _acquire(self, queue_timeout: float) -> tuple[_Worker | None, Invocation | None]:
         if not self._idle.empty():
             worker = self._idle.get_nowait()
             if self._idle.empty() and self._started < self._max_workers:
@@ -172,7 +174,7 @@ class FunctionPool:
                 self._started -= 1
             return worker, init_error
         try:
-            return await asyncio.wait_for(self._idle.get(), self.spec.timeout_seconds), None
+            return await asyncio.wait_for(self._idle.get(), queue_timeout), None
         except TimeoutError:
             raise Throttled(f"all {self._max_workers} workers of {self.spec.name} stayed busy") from None
 
@@ -212,8 +214,8 @@ class LambdaService:
     async def prewarm(self) -> None:
         await asyncio.gather(*(pool.prewarm() for pool in self._pools.values()))
 
-    async def invoke(self, spec: FunctionSpec, event: Any) -> Invocation:
-        return await self._pools[spec.name].invoke(event)
+    async def invoke(self, spec: FunctionSpec, event: Any, *, queue_timeout: float | None = None) -> Invocation:
+        return await self._pools[spec.name].invoke(event, queue_timeout=queue_timeout)
 
     def invoke_async(self, spec: FunctionSpec, event: Any) -> None:
         """InvocationType Event: run it, report failures to the terminal, answer nobody."""

@@ -12,10 +12,11 @@ from aiohttp import web
 
 from local.console import Console
 from local.gateway import GatewayLimits, WebSocketGateway
+from local.intrinsics import UnsupportedTemplate
 from local.lambda_service import LambdaService, worker_environment
 from local.stepfunctions import StepFunctionsService
 from local.synth import PROJECT_ROOT, ensure_assembly, stack_name_for
-from local.template import StackModel, load_stack
+from local.template import FunctionSpec, StackModel, load_stack
 
 WEB_DIR = PROJECT_ROOT / "web"
 
@@ -76,6 +77,7 @@ class LocalRuntime:
             environment = worker_environment(
                 spec, region=self.model.region, aws_endpoint_url=self.stepfunctions_url, rewrite=rewrite
             )
+            _refuse_aws_endpoints(spec, environment, self.model.api.api_id)
             self._lambdas.add(spec, environment)
         await self._lambdas.prewarm()
 
@@ -138,7 +140,17 @@ async def _serve(model: StackModel, console: Console, args: argparse.Namespace, 
     finally:
         await runtime.stop()
         state_file(args.state_dir, args.stage).unlink(missing_ok=True)
+        console.close()
     return 0
+
+
+def _refuse_aws_endpoints(spec: FunctionSpec, environment: dict[str, str], api_id: str) -> None:
+    """A value still naming this API's AWS host would send local traffic to AWS: stop instead."""
+    for name, value in environment.items():
+        if f"{api_id}.execute-api." in value:
+            raise UnsupportedTemplate(
+                f"resource {spec.logical_id}: {name}={value} points at AWS, not at the local runtime"
+            )
 
 
 def _write_state(path: Path, runtime: LocalRuntime) -> None:

@@ -20,7 +20,7 @@ from local.console import Console
 from local.synth import PROJECT_ROOT
 from local.template import StackModel
 
-TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+_EXECUTION_ENDED = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
 
 
 def stepfunctions_client(endpoint_url: str, region: str):
@@ -107,6 +107,7 @@ class HistoryPrinter(threading.Thread):
         self._console = console
         self._interval = interval
         self._printed: dict[str, int] = {}
+        self._unfinished: dict[str, dict[str, str]] = {}  # per state machine: execution ARN -> name
         self._finished: set[str] = set()
         self._stopping = threading.Event()
 
@@ -123,19 +124,22 @@ class HistoryPrinter(threading.Thread):
                     self._console.line(name, f"(history unavailable: {error})")
 
     def _print_new_events(self, state_machine_arn: str, name: str) -> None:
-        executions = self._client.list_executions(stateMachineArn=state_machine_arn, maxResults=100)["executions"]
-        for execution in reversed(executions):
-            arn = execution["executionArn"]
-            if arn in self._finished:
-                continue
+        # The newest page finds new executions; unfinished ones are followed until they end, even
+        # when a burst pushes them off that page.
+        unfinished = self._unfinished.setdefault(state_machine_arn, {})
+        newest = self._client.list_executions(stateMachineArn=state_machine_arn, maxResults=100)["executions"]
+        for execution in reversed(newest):
+            if execution["executionArn"] not in self._finished:
+                unfinished.setdefault(execution["executionArn"], execution["name"])
+        for arn, execution_name in list(unfinished.items()):
             events = self._client.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-            start = self._printed.get(arn, 0)
-            for event in events[start:]:
-                self._console.line(name, f"{execution['name'][:24]:24} {describe_event(event)}")
+            for event in events[self._printed.get(arn, 0) :]:
+                self._console.line(name, f"{execution_name[:24]:24} {describe_event(event)}")
             self._printed[arn] = len(events)
-            if execution["status"] in TERMINAL and events and events[-1]["type"].startswith("Execution"):
+            if events and events[-1]["type"] in _EXECUTION_ENDED:
                 self._finished.add(arn)
                 self._printed.pop(arn, None)
+                del unfinished[arn]
 
 
 def describe_event(event: dict) -> str:

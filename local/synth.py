@@ -9,6 +9,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ASSEMBLY_DIR = PROJECT_ROOT / "cdk.out"
 SOURCES = ("cdk", "lambdas", "statemachines", "cdk.json")
+AGNOSTIC_ENVIRONMENT = "aws://unknown-account/unknown-region"
 
 
 class SynthError(RuntimeError):
@@ -20,10 +21,24 @@ def stack_name_for(stage: str) -> str:
 
 
 def is_fresh(template: Path) -> bool:
-    if not template.is_file():
+    """Newer than every source, and environment-agnostic as `local` synthesizes it (a `cdk synth`
+    or `cdk deploy` with credentials bakes a real account and region into ARNs and URLs)."""
+    if not template.is_file() or not _is_environment_agnostic(template):
         return False
     built = template.stat().st_mtime
     return all(mtime <= built for mtime in _source_mtimes())
+
+
+def _is_environment_agnostic(template: Path) -> bool:
+    manifest = template.parent / "manifest.json"
+    if not manifest.is_file():
+        return False
+    artifact = (
+        json.loads(manifest.read_text(encoding="utf-8"))
+        .get("artifacts", {})
+        .get(template.name[: -len(".template.json")])
+    )
+    return bool(artifact) and artifact.get("environment") == AGNOSTIC_ENVIRONMENT
 
 
 def _source_mtimes():
@@ -45,7 +60,11 @@ def ensure_assembly(stage: str, *, force: bool = False, log=print) -> Path:
     log(f"synthesizing stage {stage} into cdk.out …")
     context = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8")).get("context", {})
     environment = {
-        **os.environ,
+        **{
+            name: value
+            for name, value in os.environ.items()
+            if name not in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION")
+        },
         "CDK_OUTDIR": str(ASSEMBLY_DIR),
         # As the CDK CLI does: construct paths and asset paths in the template's metadata.
         "CDK_CONTEXT_JSON": json.dumps(

@@ -18,6 +18,15 @@ DEFAULT_ACCOUNT = "123456789012"  # moto's default account, so its ARNs match ou
 URL_SUFFIX = "amazonaws.com"
 _LAMBDA_IN_INTEGRATION = re.compile(r":lambda:path/2015-03-31/functions/(?P<arn>.+)/invocations$")
 _NO_VALUE = object()
+# Resources whose Ref the local runtime answers with the logical id: names nobody calls locally, and
+# the ids that tie routes to integrations and route responses to routes.
+_REF_IS_LOGICAL_ID = {
+    "AWS::ApiGatewayV2::Integration",
+    "AWS::ApiGatewayV2::Route",
+    "AWS::ApiGatewayV2::RouteResponse",
+    "AWS::IAM::Role",
+    "AWS::Logs::LogGroup",
+}
 
 
 @dataclass(frozen=True)
@@ -166,7 +175,9 @@ class _TemplateReader:
             return self._api_id(name)
         if resource_type == "AWS::ApiGatewayV2::Stage":
             return self._properties(name)["StageName"]
-        return name
+        if resource_type in _REF_IS_LOGICAL_ID:
+            return name
+        raise UnsupportedTemplate(f"Ref to resource {name} ({resource_type}) is not supported by the local runtime")
 
     def _get_att(self, logical_id: str, attribute: str) -> Any:
         resource_type = self._type(logical_id)

@@ -1,12 +1,13 @@
 """The real local runtime (`python -m local serve`), started once per test session, and its clients."""
 
-import json
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,15 +62,16 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def local_runtime(tmp_path_factory) -> LocalRuntime:
-    work = tmp_path_factory.mktemp("local-runtime")
+@contextlib.contextmanager
+def running_local_runtime(work: Path, *options: str) -> Iterator[LocalRuntime]:
+    """`python -m local serve` on a free port until the block ends; then SIGINT, and it must exit 0."""
     runtime = LocalRuntime(port=_free_port(), stage="dev", state_dir=work / "state", log_path=work / "serve.log")
     with runtime.log_path.open("w") as log:
         process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "local", "serve"),
                 *("--stage", runtime.stage, "--port", str(runtime.port), "--state-dir", str(runtime.state_dir)),
+                *options,
             ],
             cwd=PROJECT_ROOT,
             stdout=log,
@@ -92,5 +94,7 @@ def local_runtime(tmp_path_factory) -> LocalRuntime:
     assert process.returncode == 0, runtime.log()[-4000:]
 
 
-def frames_json(raw: str) -> dict:
-    return json.loads(raw)
+@pytest.fixture(scope="session")
+def local_runtime(tmp_path_factory) -> Iterator[LocalRuntime]:
+    with running_local_runtime(tmp_path_factory.mktemp("local-runtime")) as runtime:
+        yield runtime
