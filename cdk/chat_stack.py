@@ -1,6 +1,7 @@
 """The chat stack: composes the functions, the WebSocket API and the workflows, and wires them."""
 
 from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from cdk.functions import ChatFunctions
@@ -8,6 +9,9 @@ from cdk.nag_suppressions import acknowledge_accepted_findings
 from cdk.stage_config import StageConfig
 from cdk.websocket_api import ChatWebSocketApi
 from cdk.workflows import ChatWorkflows
+
+# The one @connections method the task functions call: POST @connections/{id} sends a frame.
+CONNECTIONS_METHOD = "POST"
 
 
 class ChatStack(Stack):
@@ -34,8 +38,9 @@ class ChatStack(Stack):
         self._grant_permissions(functions=functions, websocket=websocket, workflows=workflows)
         acknowledge_accepted_findings(
             self,
-            api=websocket.api,
-            stage_name=config.stage,
+            functions=functions.all,
+            routes=websocket.routes,
+            connections_arn=websocket.connections_arn(CONNECTIONS_METHOD),
             posting_functions=[functions.send_connection_id, functions.deliver_message],
             workflow_tasks={
                 workflows.connection_handshake: functions.send_connection_id,
@@ -66,5 +71,11 @@ class ChatStack(Stack):
         workflows.message_fanout.grant_start_execution(functions.send_message)
         functions.send_connection_id.grant_invoke(workflows.connection_handshake)
         functions.deliver_message.grant_invoke(workflows.message_fanout)
-        websocket.stage.grant_management_api_access(functions.send_connection_id)
-        websocket.stage.grant_management_api_access(functions.deliver_message)
+        # POST only (stage.grant_management_api_access would allow every method: GET, and DELETE, which
+        # disconnects a client). Connection ids are known at run time only, hence @connections/*.
+        for task in (functions.send_connection_id, functions.deliver_message):
+            iam.Grant.add_to_principal(
+                grantee=task,
+                actions=["execute-api:ManageConnections"],
+                resource_arns=[websocket.connections_arn(CONNECTIONS_METHOD)],
+            )

@@ -1,10 +1,17 @@
 """cdk-nag findings this design accepts, each acknowledged with the reason it is accepted.
 
-cdk-nag v3 matches acknowledgments by exact finding id, so wildcard resources are named in full.
+Each finding is acknowledged on the constructs that need it and nowhere else (cdk-nag v3 acknowledgments
+cover a construct and its children), so a new function, role or route gets no acknowledgment by accident.
+cdk-nag v3 matches acknowledgments by exact finding id, so wildcard resources are named in full, in the
+notation cdk-nag gives them (Ref X -> <X>, Fn::GetAtt X.Arn -> <X.Arn>).
 """
 
-from aws_cdk import Acknowledgment, Stack, Token, Validations
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from aws_cdk import Acknowledgment, Stack, Validations
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import IConstruct
 
 RULES = "AwsSolutions::AwsSolutions"
@@ -32,39 +39,57 @@ FUNCTION_VERSIONS = (
 def acknowledge_accepted_findings(
     stack: Stack,
     *,
-    api: IConstruct,
-    stage_name: str,
-    posting_functions: list[lambda_.Function],
-    workflow_tasks: dict[IConstruct, lambda_.Function],
+    functions: Iterable[lambda_.Function],
+    routes: Iterable[IConstruct],
+    connections_arn: str,
+    posting_functions: Iterable[lambda_.Function],
+    workflow_tasks: Mapping[sfn.StateMachine, lambda_.Function],
 ) -> None:
-    Validations.of(stack).acknowledge(
-        Acknowledgment(id=f"{RULES}-APIG4", reason=PUBLIC_CHAT),
-        Acknowledgment(id=f"{RULES}-L1", reason=PINNED_RUNTIME),
-        Acknowledgment(id=f"{RULES}-IAM5[Resource::*]", reason=SERVICE_WILDCARDS),
-    )
-    connections = (
-        f"arn:<AWS::Partition>:execute-api:{_region(stack)}:{_account(stack)}:"
-        f"<{_logical_id(stack, api)}>/{stage_name}/*/@connections/*"
-    )
+    """``connections_arn`` is the @connections resource granted to ``posting_functions`` (a token ARN)."""
+    for route in routes:
+        Validations.of(route).acknowledge(Acknowledgment(id=f"{RULES}-APIG4", reason=PUBLIC_CHAT))
+    for function in functions:
+        Validations.of(function).acknowledge(Acknowledgment(id=f"{RULES}-L1", reason=PINNED_RUNTIME))
+        # X-Ray tracing (Tracing.ACTIVE) adds xray:PutTraceSegments/PutTelemetryRecords on "*" to the role.
+        Validations.of(_role(function)).acknowledge(_any_resource())
+    connections = _wildcard(f"Resource::{nag_notation(stack, connections_arn)}", MANAGE_CONNECTIONS)
     for function in posting_functions:
-        Validations.of(function.role).acknowledge(
-            Acknowledgment(id=f"{RULES}-IAM5[Resource::{connections}]", reason=MANAGE_CONNECTIONS)
-        )
+        Validations.of(_role(function)).acknowledge(connections)
     for state_machine, task in workflow_tasks.items():
-        task_versions = f"<{_logical_id(stack, task)}.Arn>:*"
-        Validations.of(state_machine).acknowledge(
-            Acknowledgment(id=f"{RULES}-IAM5[Resource::{task_versions}]", reason=FUNCTION_VERSIONS)
+        # Tracing and CloudWatch Logs delivery add X-Ray and logs:*LogDelivery* actions on "*" to the role.
+        Validations.of(state_machine.role).acknowledge(
+            _any_resource(),
+            _wildcard(f"Resource::{nag_notation(stack, f'{task.function_arn}:*')}", FUNCTION_VERSIONS),
         )
 
 
-def _logical_id(stack: Stack, construct: IConstruct) -> str:
-    return stack.resolve(stack.get_logical_id(construct.node.default_child))
+def nag_notation(stack: Stack, value: str) -> str:
+    """A (token) string as cdk-nag writes it in a finding id: the same for concrete and unresolved env."""
+    return _render(stack.resolve(value))
 
 
-def _region(stack: Stack) -> str:
-    return "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
+def _render(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return f"<{value['Ref']}>"
+    if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
+        return f"<{'.'.join(value['Fn::GetAtt'])}>"
+    if isinstance(value, dict) and set(value) == {"Fn::Join"}:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_render(part) for part in parts)
+    raise ValueError(f"no cdk-nag notation for {value!r}")
 
 
-def _account(stack: Stack) -> str:
-    # The CDK CLI sets CDK_DEFAULT_ACCOUNT whenever credentials are available: the ARN then has it literally.
-    return "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
+def _any_resource() -> Acknowledgment:
+    return _wildcard("Resource::*", SERVICE_WILDCARDS)
+
+
+def _wildcard(finding: str, reason: str) -> Acknowledgment:
+    return Acknowledgment(id=f"{RULES}-IAM5[{finding}]", reason=reason)
+
+
+def _role(function: lambda_.Function) -> IConstruct:
+    if function.role is None:
+        raise ValueError(f"{function.node.path} has no role")
+    return function.role

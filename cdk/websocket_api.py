@@ -3,6 +3,7 @@
 import json
 
 import jsii
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_lambda as lambda_
@@ -99,6 +100,23 @@ class ChatWebSocketApi(Construct):
                 destination=apigwv2.LogGroupLogDestination(access_logs),
                 format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
             ),
+        )
+
+    @property
+    def routes(self) -> list[apigwv2.WebSocketRoute]:
+        """Every route of the API: $connect, $disconnect, $default and sendMessage."""
+        return [child for child in self.api.node.children if isinstance(child, apigwv2.WebSocketRoute)]
+
+    def connections_arn(self, method: str) -> str:
+        """execute-api ARN of ``method`` @connections/{id} calls on this stage, for any connection id.
+
+        arn:{partition}:execute-api:{region}:{account}:{api id}/{stage}/{method}/@connections/*
+        """
+        return Stack.of(self).format_arn(
+            service="execute-api",
+            resource=self.api.api_id,
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+            resource_name=f"{self.stage.stage_name}/{method}/@connections/*",
         )
 
     @property

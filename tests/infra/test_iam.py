@@ -1,6 +1,7 @@
 """Least privilege: each role may do what its function or workflow needs, on its own resources only."""
 
 import json
+import re
 
 import pytest
 from infra_support import PROJECT_ROOT, STAGES, as_list, function_id, render, resources
@@ -123,12 +124,24 @@ def test_functions_write_only_to_their_own_log_group(permissions):
 
 
 def test_only_the_task_functions_post_to_connections_of_this_stage(permissions, stage):
+    """POST @connections/{id} only: GET (connection info) and DELETE (disconnect a client) are not granted."""
     (api_id,) = resources(permissions.template, "AWS::ApiGatewayV2::Api")
-    expected = [f"arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{api_id}>/{stage}/*/@connections/*"]
+    expected = [
+        f"arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{api_id}>/{stage}/POST/@connections/*"
+    ]
 
     grants = permissions.grants("execute-api:ManageConnections")
 
     assert grants == {"lambda:send_connection_id": expected, "lambda:deliver_message": expected}
+
+
+def test_no_role_may_get_or_delete_connections(permissions):
+    """No ManageConnections resource names a method other than POST, wildcard methods included."""
+    for owner, arns in permissions.grants("execute-api:ManageConnections").items():
+        for arn in arns:
+            (method,) = re.findall(r"/([^/]+)/@connections/", arn)
+            assert method == "POST", (owner, arn)
+            assert "/GET/" not in arn and "/DELETE/" not in arn and "/*/@connections" not in arn, (owner, arn)
 
 
 def test_only_connect_and_send_message_start_workflows_each_its_own(permissions):

@@ -5,11 +5,21 @@ How a finding surfaces in-process: ``app.synth()`` raises ``RuntimeError("Valida
 violations listed (see conftest.synthesize).
 """
 
+from collections.abc import Callable
+from pathlib import Path
+
 import aws_cdk
 import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
-from infra_support import STAGES, synthesize
+from infra_support import CDK_JSON, STAGES, Synthesis, cdk_environment, function_id, resources, synthesize
+
+FUNCTIONS = ("OnConnect", "OnDisconnect", "OnDefault", "SendMessage", "SendConnectionId", "DeliverMessage")
+WORKFLOWS = ("ConnectionHandshake", "MessageFanout")
+ROUTES = ("$connect", "$disconnect", "$default", "sendMessage")
+WILDCARD = "AwsSolutions-IAM5[Resource::*]"
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -23,20 +33,113 @@ def test_no_unacknowledged_findings(synth_stage, stage):
     assert plugin["conclusion"] == "success"
 
 
-def test_no_unacknowledged_findings_with_a_concrete_account_and_region(synth_stage):
-    """What `cdk deploy` synthesizes: the CLI sets CDK_DEFAULT_ACCOUNT/REGION from the credentials."""
-    synthesis = synth_stage("prod", account="111122223333", region="eu-west-1")
+@pytest.mark.parametrize(
+    ("account", "region"),
+    [("111122223333", "eu-west-1"), (None, "us-east-1")],
+    ids=["account-and-region", "region-only"],
+)
+def test_no_unacknowledged_findings_with_a_concrete_account_and_region(synth_stage, account, region):
+    """What `cdk deploy` synthesizes: the CLI sets CDK_DEFAULT_ACCOUNT/REGION from the credentials
+    (and only CDK_DEFAULT_REGION, from the AWS config, when there are none)."""
+    synthesis = synth_stage("prod", account=account, region=region)
 
     assert synthesis.findings() == []
     assert synthesis.validation_error is None
+    (api_id,) = resources(synthesis.template("Chat-prod"), "AWS::ApiGatewayV2::Api")
+    arn_account = account or "<AWS::AccountId>"
+    post = f"arn:<AWS::Partition>:execute-api:{region}:{arn_account}:<{api_id}>/prod/POST/@connections/*"
+    assert set(suppressed(synthesis)[f"AwsSolutions-IAM5[Resource::{post}]"]) == {
+        "Chat-prod/Functions/SendConnectionIdRole/DefaultPolicy/Resource",
+        "Chat-prod/Functions/DeliverMessageRole/DefaultPolicy/Resource",
+    }
 
 
-def test_acknowledgments_are_used(synth_stage):
-    """The acknowledged findings exist: an acknowledgment never silences a rule that does not fire."""
-    (plugin,) = synth_stage("dev").validation_report["pluginReports"]
-    acknowledged = {violation["ruleName"].split("[")[0] for violation in plugin["suppressedViolations"]}
+def suppressed(synthesis: Synthesis) -> dict[str, list[str]]:
+    """Full finding id (with its ``[...]`` part) -> construct paths of every acknowledged finding."""
+    (plugin,) = synthesis.validation_report["pluginReports"]
+    found: dict[str, list[str]] = {}
+    for violation in plugin["suppressedViolations"]:
+        paths = found.setdefault(violation["ruleName"], [])
+        paths += [construct["constructPath"] for construct in violation["violatingConstructs"]]
+    return {rule: sorted(paths) for rule, paths in found.items()}
 
-    assert acknowledged == {"AwsSolutions-APIG4", "AwsSolutions-L1", "AwsSolutions-IAM5"}
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_acknowledgments_are_used_and_scoped(synth_stage, stage):
+    """Each acknowledged finding exists, by its full id, and only on the constructs that need it."""
+    synthesis = synth_stage(stage)
+    template = synthesis.template(f"Chat-{stage}")
+    (api_id,) = resources(template, "AWS::ApiGatewayV2::Api")
+    post = f"arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{api_id}>/{stage}/POST/@connections/*"
+    handshake_task = function_id(template, "send_connection_id")
+    fanout_task = function_id(template, "deliver_message")
+    root = f"Chat-{stage}"
+
+    assert suppressed(synthesis) == {
+        "AwsSolutions-APIG4": sorted(f"{root}/WebSocket/Api/{route}-Route/Resource" for route in ROUTES),
+        "AwsSolutions-L1": sorted(f"{root}/Functions/{name}/Resource" for name in FUNCTIONS),
+        WILDCARD: sorted(
+            [f"{root}/Functions/{name}Role/DefaultPolicy/Resource" for name in FUNCTIONS]
+            + [f"{root}/Workflows/{name}/Role/DefaultPolicy/Resource" for name in WORKFLOWS]
+        ),
+        f"AwsSolutions-IAM5[Resource::{post}]": sorted(
+            f"{root}/Functions/{name}Role/DefaultPolicy/Resource" for name in ("SendConnectionId", "DeliverMessage")
+        ),
+        f"AwsSolutions-IAM5[Resource::<{handshake_task}.Arn>:*]": [
+            f"{root}/Workflows/ConnectionHandshake/Role/DefaultPolicy/Resource"
+        ],
+        f"AwsSolutions-IAM5[Resource::<{fanout_task}.Arn>:*]": [
+            f"{root}/Workflows/MessageFanout/Role/DefaultPolicy/Resource"
+        ],
+    }
+
+
+def synth_changed(tmp_path: Path, change: Callable[[aws_cdk.Stack], None]) -> Synthesis:
+    """The real app (``cdk synth -c stage=dev``), with ``change`` applied to its stack before synthesis."""
+    from cdk.app import build
+
+    with cdk_environment(None, None):
+        app = aws_cdk.App(context={**CDK_JSON["context"], "stage": "dev"}, outdir=str(tmp_path))
+        change(build(app))
+        return synthesize(app, tmp_path)
+
+
+def delete_any_table() -> iam.PolicyStatement:
+    return iam.PolicyStatement(actions=["dynamodb:DeleteTable"], resources=["*"])
+
+
+def test_a_wildcard_resource_on_a_new_role_fails_the_synth(tmp_path):
+    def add_role(stack: aws_cdk.Stack) -> None:
+        role = iam.Role(stack, "NewRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        role.add_to_policy(delete_any_table())
+
+    synthesis = synth_changed(tmp_path, add_role)
+
+    assert synthesis.validation_error is not None and "ValidationFailed" in synthesis.validation_error
+    assert synthesis.findings() == [(WILDCARD, "Chat-dev/NewRole/DefaultPolicy/Resource")]
+    (plugin,) = synthesis.validation_report["pluginReports"]
+    assert plugin["conclusion"] == "failure"
+
+
+def test_a_new_function_gets_none_of_the_existing_acknowledgments(tmp_path):
+    def add_function(stack: aws_cdk.Stack) -> None:
+        function = lambda_.Function(
+            stack.node.find_child("Functions"),
+            "NewFunction",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            handler="index.handler",
+            code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+            tracing=lambda_.Tracing.ACTIVE,
+        )
+        function.add_to_role_policy(delete_any_table())
+
+    synthesis = synth_changed(tmp_path, add_function)
+
+    assert synthesis.validation_error is not None and "ValidationFailed" in synthesis.validation_error
+    findings = set(synthesis.findings())
+    assert (WILDCARD, "Chat-dev/Functions/NewFunction/ServiceRole/DefaultPolicy/Resource") in findings
+    assert ("AwsSolutions-L1", "Chat-dev/Functions/NewFunction/Resource") in findings
+    assert all("/NewFunction/" in path for _, path in findings)
 
 
 def test_a_non_compliant_resource_fails_the_synth(tmp_path):
