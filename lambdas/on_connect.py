@@ -5,17 +5,17 @@ The id cannot be posted from here: API Gateway opens the connection only after t
 
 import json
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketConnectEventModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from chat.clients import stepfunctions_client
 from chat.execution_names import execution_name
 from chat.observability import logger, metrics, tracer
 from chat.settings import require_env
 
 HANDSHAKE_STATE_MACHINE_ARN = require_env("HANDSHAKE_STATE_MACHINE_ARN")
-stepfunctions = boto3.client("stepfunctions")
+stepfunctions = stepfunctions_client()
 
 
 @logger.inject_lambda_context(log_event=False)

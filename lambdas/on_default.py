@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketMes
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from chat.frames import VALID_ACTIONS, error_frame, route_response
 from chat.observability import logger, metrics, tracer
-from chat.requests import InvalidRequest, parse_body
+from chat.requests import InvalidRequest, parse_body, quoted
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -29,4 +29,4 @@ def describe_unroutable(body: str | None) -> InvalidRequest:
         return InvalidRequest(error.code, f"{error}; send a JSON object whose action is one of: {valid}")
     if action is None:
         return InvalidRequest("missing_action", f"the frame has no action; valid actions: {valid}")
-    return InvalidRequest("unknown_action", f"unknown action {action!r}; valid actions: {valid}")
+    return InvalidRequest("unknown_action", f"unknown action {quoted(action)}; valid actions: {valid}")

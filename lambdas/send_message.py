@@ -4,19 +4,19 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketMessageEventModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+from chat.clients import stepfunctions_client
 from chat.frames import error_frame, message_frame, route_response
 from chat.observability import logger, metrics, tracer
 from chat.requests import InvalidRequest, SendMessageRequest, parse_send_message
 from chat.settings import require_env
 
 FANOUT_STATE_MACHINE_ARN = require_env("FANOUT_STATE_MACHINE_ARN")
-stepfunctions = boto3.client("stepfunctions")
+stepfunctions = stepfunctions_client()
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -34,12 +34,10 @@ def handler(event: dict, context: LambdaContext) -> dict:
         return route_response(error_frame(error.code, str(error)))
     try:
         start_fanout(sender_id=sender_id, chat_message=chat_message)
-    except ClientError:
+    except (ClientError, BotoCoreError):  # an error answer, or none in time (connection, timeout)
         logger.exception("could not start the fan-out")
         metrics.add_metric(name="UnsentMessages", unit=MetricUnit.Count, value=1)
-        return route_response(
-            error_frame("not_sent", "the message was not sent; please try again"), status_code=503
-        )
+        return route_response(error_frame("not_sent", "the message was not sent; please try again"), status_code=503)
     metrics.add_metric(name="AcceptedMessages", unit=MetricUnit.Count, value=1)
     return {"statusCode": 200}
 

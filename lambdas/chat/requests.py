@@ -1,6 +1,7 @@
 """Validation of what clients send on the sendMessage route."""
 
 import json
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -10,6 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 MAX_MESSAGE_BYTES = 16 * 1024
 MAX_RECIPIENTS = 20
 MAX_CONNECTION_ID_LENGTH = 128
+# API Gateway connection ids are base64-like ("CfF2b3hQoAMCJ-g="); anything else can only fail later.
+CONNECTION_ID = re.compile(rf"[A-Za-z0-9+/=_-]{{1,{MAX_CONNECTION_ID_LENGTH}}}")
+# How much of a client-supplied value an error message quotes back.
+QUOTED_LENGTH = 32
 
 
 class InvalidRequest(ValueError):
@@ -38,13 +43,24 @@ class SendMessageRequest(BaseModel):
             raise ValueError(f"is {size} bytes; the limit is {MAX_MESSAGE_BYTES} bytes (UTF-8)")
         return message
 
+    @field_validator("recipient_id")
+    @classmethod
+    def _recipient_id_is_a_connection_id(cls, connection_id: str | None) -> str | None:
+        if connection_id is not None:
+            _check_connection_id(connection_id)
+        return connection_id
+
+    @field_validator("recipient_ids")
+    @classmethod
+    def _recipient_ids_are_connection_ids(cls, connection_ids: list[str] | None) -> list[str] | None:
+        for connection_id in connection_ids or []:
+            _check_connection_id(connection_id)
+        return connection_ids
+
     @model_validator(mode="after")
     def _exactly_one_recipient_form(self) -> "SendMessageRequest":
         if (self.recipient_id is None) == (self.recipient_ids is None):
             raise ValueError("give exactly one of recipient_id (one id) or recipient_ids (a list of ids)")
-        for connection_id in self.recipients:
-            if not connection_id or len(connection_id) > MAX_CONNECTION_ID_LENGTH:
-                raise ValueError(f"recipient ids must be 1 to {MAX_CONNECTION_ID_LENGTH} characters")
         if len(set(self.recipients)) != len(self.recipients):
             raise ValueError("recipient_ids must be distinct")
         return self
@@ -54,12 +70,32 @@ class SendMessageRequest(BaseModel):
         return [self.recipient_id] if self.recipient_id is not None else list(self.recipient_ids or [])
 
 
+def _check_connection_id(connection_id: str) -> None:
+    if CONNECTION_ID.fullmatch(connection_id) is None:
+        raise ValueError(
+            f"{quoted(connection_id)} is not a connection id: connection ids are 1 to {MAX_CONNECTION_ID_LENGTH} "
+            "characters of A-Z, a-z, 0-9, '+', '/', '=', '_' and '-'"
+        )
+
+
+def quoted(value: Any) -> str:
+    """A client's value as it can go back in an error message: escaped (repr) and cut short."""
+    if isinstance(value, str) and len(value) > QUOTED_LENGTH:
+        return f"{value[:QUOTED_LENGTH]!r}... ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= QUOTED_LENGTH else f"{text[:QUOTED_LENGTH]}..."
+
+
 def parse_body(body: str | None) -> dict[str, Any]:
     """The frame's JSON object, or InvalidRequest('invalid_json')."""
     try:
         payload = json.loads(body or "")
     except json.JSONDecodeError as error:
         raise InvalidRequest("invalid_json", f"the frame is not valid JSON: {error.msg}") from None
+    except RecursionError:
+        raise InvalidRequest("invalid_json", "the frame is not valid JSON: it is nested too deeply") from None
+    except ValueError:  # e.g. an integer longer than Python's int/str conversion limit (4300 digits)
+        raise InvalidRequest("invalid_json", "the frame's JSON cannot be read: a value in it is too large") from None
     if not isinstance(payload, dict):
         raise InvalidRequest("invalid_json", "the frame must be a JSON object")
     return payload

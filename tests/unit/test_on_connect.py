@@ -6,7 +6,9 @@ import re
 
 import on_connect
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.retries.standard import ExponentialBackoff
+from chat.clients import stepfunctions_client
 
 EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
@@ -65,3 +67,21 @@ def test_connect_fails_when_the_handshake_cannot_start(events, lambda_context, s
 
     with pytest.raises(ClientError):
         on_connect.handler(events.connect(), lambda_context)
+
+
+def test_connect_fails_after_one_retry_when_step_functions_does_not_answer(events, lambda_context, monkeypatch):
+    client = stepfunctions_client()
+    attempts = []
+
+    def unreachable(request, **_):
+        attempts.append(request.url)
+        raise EndpointConnectionError(endpoint_url=request.url)
+
+    client.meta.events.register("before-send.sfn.StartExecution", unreachable)
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    monkeypatch.setattr(on_connect, "stepfunctions", client)
+
+    # The client cannot be told (its connection is not open yet): $connect fails, API Gateway refuses it.
+    with pytest.raises(EndpointConnectionError):
+        on_connect.handler(events.connect(), lambda_context)
+    assert len(attempts) == 2

@@ -24,7 +24,11 @@ def error_of(response: dict) -> dict:
         ({"message": "hello"}, "missing_action"),
         ({"action": "shout", "message": "hello"}, "unknown_action"),
         ({"action": 42}, "unknown_action"),
+        ("[" * 100_000, "invalid_json"),
+        ('{"action": ' * 100_000, "invalid_json"),
+        ('{"action": ' + "9" * 5000 + "}", "invalid_json"),
     ],
+    ids=["not-json", "empty", "array", "no-action", "unknown", "number", "deep-array", "deep-object", "huge-integer"],
 )
 def test_unroutable_frames_get_an_error_frame_naming_valid_actions(events, lambda_context, body, code):
     frame = error_of(on_default.handler(events.default(body), lambda_context))
@@ -47,3 +51,12 @@ def test_missing_body_is_invalid_json(events, lambda_context):
     frame = error_of(on_default.handler(event, lambda_context))
 
     assert frame["code"] == "invalid_json"
+
+
+def test_long_unknown_action_is_quoted_shortened(events, lambda_context):
+    frame = error_of(on_default.handler(events.default({"action": "shout" * 20_000}), lambda_context))
+
+    assert frame["code"] == "unknown_action"
+    assert "'shoutshout" in frame["message"]
+    assert "(100000 characters)" in frame["message"]
+    assert len(frame["message"]) < 300

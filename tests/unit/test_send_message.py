@@ -7,7 +7,10 @@ import uuid
 
 import pytest
 import send_message
-from chat.requests import MAX_CONNECTION_ID_LENGTH, MAX_MESSAGE_BYTES, MAX_RECIPIENTS
+from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from botocore.retries.standard import ExponentialBackoff
+from chat.clients import stepfunctions_client
+from chat.requests import MAX_CONNECTION_ID_LENGTH, MAX_MESSAGE_BYTES, MAX_RECIPIENTS, QUOTED_LENGTH
 
 SENDER = "CfF0ed8QoAMCKxQ="
 ALICE = "CfF2b3hQoAMCJ-g="
@@ -108,8 +111,9 @@ def test_every_message_gets_its_own_id(events, lambda_context, stepfunctions):
         {"action": "sendMessage", "message": "x", "recipient_id": ALICE, "recipient_ids": None},
         {"action": "sendMessage", "message": "x", "recipient_id": ALICE, "client_hint": "ignored"},
         {"action": "sendMessage", "message": "  padded  ", "recipient_id": SENDER},
+        {"action": "sendMessage", "message": "x", "recipient_ids": ["AZaz09+/=_-", "a", "Zm9v"]},
     ],
-    ids=["message-at-byte-limit", "max-recipients", "longest-id", "null-list", "extra-field", "to-self"],
+    ids=["message-at-byte-limit", "max-recipients", "longest-id", "null-list", "extra-field", "to-self", "id-alphabet"],
 )
 def test_limits_are_inclusive_and_unknown_fields_ignored(events, lambda_context, stepfunctions, body):
     accept_start(stepfunctions)
@@ -170,6 +174,20 @@ REJECTED = [
     ({"action": "sendMessage", "message": "hi", "recipient_ids": ALICE}, "invalid_request", "recipient-ids-string"),
     ({"action": "sendMessage", "message": "hi", "recipient_ids": [ALICE, 7]}, "invalid_request", "id-number-in-list"),
     ({"action": "sendMessage", "message": "hi", "recipient_ids": {"a": ALICE}}, "invalid_request", "ids-object"),
+    ({"action": "sendMessage", "message": "hi", "recipient_id": "Cf F2b3h"}, "invalid_request", "id-with-space"),
+    ({"action": "sendMessage", "message": "hi", "recipient_id": f"{ALICE}\n"}, "invalid_request", "id-newline-end"),
+    ({"action": "sendMessage", "message": "hi", "recipient_id": "CfF2b3hé"}, "invalid_request", "id-non-ascii"),
+    ({"action": "sendMessage", "message": "hi", "recipient_id": "../@connections"}, "invalid_request", "id-path"),
+    ({"action": "sendMessage", "message": "hi", "recipient_id": "a%2Fb"}, "invalid_request", "id-percent"),
+    ({"action": "sendMessage", "message": "hi", "recipient_ids": [ALICE, "<b>"]}, "invalid_request", "bad-id-in-list"),
+    ("[" * 100_000, "invalid_json", "deeply-nested-array"),
+    ('{"a":' * 100_000 + "1" + "}" * 100_000, "invalid_json", "deeply-nested-object"),
+    (
+        f'{{"action": "sendMessage", "message": "hi", "recipient_id": "{ALICE}", "x": {"[" * 5000}{"]" * 5000}}}',
+        "invalid_json",
+        "deep-unknown-field",
+    ),
+    ('{"action": "sendMessage", "message": "hi", "n": ' + "1" * 5000 + "}", "invalid_json", "huge-integer"),
 ]
 
 
@@ -224,3 +242,65 @@ def test_message_that_cannot_be_started_is_reported_as_not_sent(events, lambda_c
     assert frame["code"] == "not_sent"
     assert frame["message"]
     assert stepfunctions.operations() == ["StartExecution"]
+
+
+@pytest.mark.parametrize("field", ["recipient_id", "recipient_ids"])
+def test_invalid_recipient_id_is_named_shortened_in_the_error(events, lambda_context, stepfunctions, field):
+    bad_id = "Cf!" + "x" * 5000
+    body = {"action": "sendMessage", "message": "hi", field: bad_id if field == "recipient_id" else [ALICE, bad_id]}
+
+    frame = json.loads(send(events, lambda_context, body)["body"])
+
+    assert frame["code"] == "invalid_request"
+    assert frame["message"].startswith(f"{field}: ")
+    assert repr(bad_id[:QUOTED_LENGTH]) in frame["message"]
+    assert "(5003 characters)" in frame["message"]
+    assert "not a connection id" in frame["message"]
+    assert len(frame["message"]) < 300
+    assert stepfunctions.operations() == []
+
+
+# --- Step Functions not answering ----------------------------------------------------------
+
+
+@pytest.fixture
+def unreachable_stepfunctions(monkeypatch):
+    """The deployed client, with every HTTP attempt failing as ``error`` does; no backoff sleep."""
+
+    def install(error: Exception) -> list[str]:
+        client = stepfunctions_client()
+        attempts: list[str] = []
+
+        def fail(request, **_):
+            attempts.append(request.url)
+            raise error
+
+        client.meta.events.register("before-send.sfn.StartExecution", fail)
+        monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
+        monkeypatch.setattr(send_message, "stepfunctions", client)
+        return attempts
+
+    return install
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        EndpointConnectionError(endpoint_url="https://states.us-east-1.amazonaws.com/"),
+        ConnectTimeoutError(endpoint_url="https://states.us-east-1.amazonaws.com/"),
+        ReadTimeoutError(endpoint_url="https://states.us-east-1.amazonaws.com/"),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+def test_message_whose_start_gets_no_answer_is_reported_as_not_sent(
+    events, lambda_context, unreachable_stepfunctions, error
+):
+    attempts = unreachable_stepfunctions(error)
+
+    response = send(events, lambda_context, {"action": "sendMessage", "message": "hello", "recipient_id": ALICE})
+
+    assert response["statusCode"] == 503
+    frame = json.loads(response["body"])
+    assert frame["type"] == "error"
+    assert frame["code"] == "not_sent"
+    assert len(attempts) == 2, "one retry, then the sender is told"

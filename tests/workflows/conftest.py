@@ -9,7 +9,8 @@ Three things listen on 127.0.0.1:
   with ``X-Amz-Function-Error: Unhandled``, whose ``errorType`` Step Functions uses as the error name);
 - a fake API Gateway @connections endpoint (same server, under ``/<stage>/@connections/``) that the
   handlers' ``apigatewaymanagementapi`` client posts to. It records the frames each connection got and
-  can be scripted to answer 410 (GoneException) or 429 (LimitExceededException).
+  can be scripted to answer 400 (BadRequestException), 403 (ForbiddenException), 410 (GoneException) or
+  429 (LimitExceededException).
 
 The handlers' @connections client is rebuilt to point at the fake, configured as deployed (one try per
 call: every scripted 429 reaches the state machine's Retry, which is what is under test).
@@ -67,6 +68,8 @@ class FakeConnections:
     """The @connections API of one stage: records every post, answers as scripted (200 by default)."""
 
     ERRORS: ClassVar[dict[int, tuple[str, str]]] = {
+        # Not in the @connections service model: botocore raises a plain ClientError for it.
+        400: ("BadRequestException", "Invalid connectionId"),
         403: ("ForbiddenException", "Forbidden"),
         410: ("GoneException", "The connection is not open"),
         429: ("LimitExceededException", "Rate exceeded"),
@@ -84,7 +87,7 @@ class FakeConnections:
             self._gone: set[str] = set()
 
     def fail(self, connection_id: str, status: int, times: int = 1) -> None:
-        """Answer the next ``times`` posts to ``connection_id`` with ``status`` (403, 410 or 429)."""
+        """Answer the next ``times`` posts to ``connection_id`` with ``status`` (400, 403, 410 or 429)."""
         assert status in self.ERRORS
         with self._lock:
             self._scripts.setdefault(connection_id, []).extend([status] * times)

@@ -1,11 +1,31 @@
-"""message_fanout on moto's engine: one delivery per connection, gone recipients reported to the sender,
-throttled posts retried."""
+"""message_fanout on moto's engine: one delivery per connection, throttled posts retried, and every
+connection not reached (gone, or failed with any other error) reported to the sender in one frame while
+the others are still delivered and the execution succeeds."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+STATEMACHINES_DIR = Path(__file__).resolve().parents[2] / "statemachines"
 
 SENDER = "CfF0ed8QoAMCKxQ="
 ALICE = "CfF2b3hQoAMCJ-g="
 BOB = "CfF2dHqMoAMCLzQ="
 CAROL = "CfF2fKd7oAMCJdA="
 DAVE = "CfF2hLr2oAMCKbw="
+
+
+def throttled_attempts() -> int:
+    """How many times a delivery that stays throttled is posted (first try + retries)."""
+    definition = json.loads((STATEMACHINES_DIR / "message_fanout.asl.json").read_text(encoding="utf-8"))
+    task = definition["States"]["DeliverToEachConnection"]["ItemProcessor"]["States"]["DeliverMessage"]
+    (retrier,) = [r for r in task["Retry"] if "ConnectionThrottled" in r["ErrorEquals"]]
+    return 1 + retrier["MaxAttempts"]
+
+
+def notices(workflows, sender: str = SENDER) -> list[dict]:
+    return [f for f in workflows.connections.frames(sender) if f["type"] == "delivery_failed"]
 
 
 def deliveries(execution) -> dict[str, str]:
@@ -73,6 +93,7 @@ def test_gone_recipient_does_not_stop_the_others_and_the_sender_is_told(workflow
             "message_id": frame["message_id"],
             "recipient_id": BOB,
             "recipient_ids": [BOB],
+            "failures": [{"connection_id": BOB, "status": "gone"}],
         },
     ]
 
@@ -89,6 +110,11 @@ def test_sender_is_told_every_recipient_not_reached(workflows, fanout_input):
     (notice,) = [f for f in workflows.connections.frames(SENDER) if f["type"] == "delivery_failed"]
     assert notice["recipient_ids"] == [ALICE, CAROL]
     assert notice["recipient_id"] == ALICE
+    assert notice["reason"] == "gone", "every connection not reached was gone"
+    assert notice["failures"] == [
+        {"connection_id": ALICE, "status": "gone"},
+        {"connection_id": CAROL, "status": "gone"},
+    ]
 
 
 def test_sender_gone_too_still_completes_the_report(workflows, fanout_input):
@@ -118,3 +144,130 @@ def test_throttled_delivery_is_retried_and_delivered_once(workflows, fanout_inpu
     assert workflows.connections.frames(SENDER) == [execution_input["frame"]]
     assert execution.task_errors() == ["ConnectionThrottled", "ConnectionThrottled"]
     assert len(execution.events("MapIterationStarted")) == 2
+
+
+# --- errors other than gone: reported as failed, never stopping the others ----------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(403, "ForbiddenException"), (400, "ClientError")],
+    ids=["403-forbidden", "400-unmodeled-bad-request"],
+)
+def test_recipient_failing_with_another_error_is_reported_and_the_others_are_delivered(
+    workflows, fanout_input, status, error
+):
+    workflows.connections.fail(BOB, status)
+    execution_input = fanout_input(SENDER, {"message": "hi all", "recipient_ids": [ALICE, BOB, CAROL, DAVE]})
+    frame = execution_input["frame"]
+
+    execution = workflows.run("message_fanout", execution_input)
+
+    assert execution.status == "SUCCEEDED"
+    assert execution.output == {
+        "message_id": frame["message_id"],
+        "deliveries": [
+            {"connection_id": SENDER, "status": "delivered"},
+            {"connection_id": ALICE, "status": "delivered"},
+            {"connection_id": BOB, "status": "failed", "error": error},
+            {"connection_id": CAROL, "status": "delivered"},
+            {"connection_id": DAVE, "status": "delivered"},
+        ],
+    }
+    for connection_id in [ALICE, CAROL, DAVE]:
+        assert workflows.connections.frames(connection_id) == [frame], connection_id
+    assert workflows.connections.attempts(BOB) == [status], "not retried"
+    assert workflows.connections.frames(SENDER) == [
+        frame,
+        {
+            "type": "delivery_failed",
+            "reason": "failed",
+            "message_id": frame["message_id"],
+            "recipient_id": BOB,
+            "recipient_ids": [BOB],
+            "failures": [{"connection_id": BOB, "status": "failed", "error": error}],
+        },
+    ]
+    assert execution.task_errors() == [error]
+    assert len(execution.events("MapIterationStarted")) == 5
+
+
+def test_throttling_that_never_stops_is_reported_failed_after_the_retries(workflows, fanout_input):
+    attempts = throttled_attempts()
+    workflows.connections.fail(ALICE, 429, times=attempts + 5)
+    execution_input = fanout_input(SENDER, {"message": "hello", "recipient_ids": [ALICE, BOB]})
+    frame = execution_input["frame"]
+
+    execution = workflows.run("message_fanout", execution_input)
+
+    assert execution.status == "SUCCEEDED"
+    assert deliveries(execution) == {SENDER: "delivered", ALICE: "failed", BOB: "delivered"}
+    assert execution.output["deliveries"][1] == {
+        "connection_id": ALICE,
+        "status": "failed",
+        "error": "ConnectionThrottled",
+    }
+    assert attempts > 1
+    assert workflows.connections.attempts(ALICE) == [429] * attempts
+    assert workflows.connections.frames(ALICE) == []
+    assert workflows.connections.frames(BOB) == [frame]
+    assert execution.task_errors() == ["ConnectionThrottled"] * attempts
+    (notice,) = notices(workflows)
+    assert notice["reason"] == "failed"
+    assert notice["recipient_id"] == ALICE
+    assert notice["recipient_ids"] == [ALICE]
+    assert notice["failures"] == [{"connection_id": ALICE, "status": "failed", "error": "ConnectionThrottled"}]
+
+
+def test_gone_and_failed_recipients_are_reported_in_one_frame(workflows, fanout_input):
+    workflows.connections.gone(BOB)
+    workflows.connections.fail(CAROL, 403)
+    execution_input = fanout_input(SENDER, {"message": "hi", "recipient_ids": [ALICE, BOB, CAROL, DAVE]})
+    frame = execution_input["frame"]
+
+    execution = workflows.run("message_fanout", execution_input)
+
+    assert execution.status == "SUCCEEDED"
+    assert deliveries(execution) == {
+        SENDER: "delivered",
+        ALICE: "delivered",
+        BOB: "gone",
+        CAROL: "failed",
+        DAVE: "delivered",
+    }
+    assert workflows.connections.frames(ALICE) == [frame]
+    assert workflows.connections.frames(DAVE) == [frame]
+    assert workflows.connections.frames(SENDER) == [
+        frame,
+        {
+            "type": "delivery_failed",
+            "reason": "failed",
+            "message_id": frame["message_id"],
+            "recipient_id": BOB,
+            "recipient_ids": [BOB, CAROL],
+            "failures": [
+                {"connection_id": BOB, "status": "gone"},
+                {"connection_id": CAROL, "status": "failed", "error": "ForbiddenException"},
+            ],
+        },
+    ]
+
+
+def test_sender_failing_too_still_ends_with_the_report(workflows, fanout_input):
+    # The message and then the notice to the sender both answer 403.
+    workflows.connections.fail(SENDER, 403, times=2)
+    workflows.connections.gone(ALICE)
+    execution_input = fanout_input(SENDER, {"message": "hi", "recipient_ids": [ALICE, BOB]})
+
+    execution = workflows.run("message_fanout", execution_input)
+
+    assert execution.status == "SUCCEEDED"
+    assert execution.output["deliveries"] == [
+        {"connection_id": SENDER, "status": "failed", "error": "ForbiddenException"},
+        {"connection_id": ALICE, "status": "gone"},
+        {"connection_id": BOB, "status": "delivered"},
+    ]
+    assert workflows.connections.frames(BOB) == [execution_input["frame"]]
+    assert workflows.connections.attempts(SENDER) == [403, 403], "the message, then the not-reached notice"
+    assert "TellSenderNotReached" in states_entered(execution)
+    assert states_entered(execution)[-1] == "DeliveryReport"
