@@ -379,8 +379,14 @@ function start() {
     const gone = recipientsOf(frame);
     const item = frame.message_id ? state.byMessageId.get(frame.message_id) : undefined;
     const text = item ? item.querySelector("[data-testid=message-text]").textContent : null;
+    // Per-connection outcomes when the server sends them: gone (not connected) or failed (an error).
+    const outcomes = new Map((Array.isArray(frame.failures) ? frame.failures : []).map((f) => [f.connection_id, f]));
     for (const id of gone.length ? gone : ["(unknown)"]) {
-      const why = frame.reason === "gone" || !frame.reason ? "not reachable" : `not reachable (${frame.reason})`;
+      const outcome = outcomes.get(id);
+      const status = outcome ? outcome.status : frame.reason;
+      const why = status === "gone" || !status
+        ? "not reachable"
+        : `not reachable (delivery failed${outcome && outcome.error ? `: ${outcome.error}` : ""})`;
       addNotice(
         "failure",
         `Recipient ${id} ${why}: the message was not delivered to them.`,
