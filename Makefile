@@ -26,6 +26,7 @@ dev: install
 
 test: install browser
 	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
 	$(PYTHON) -m pytest
 
 lint: install

@@ -63,9 +63,7 @@ class ChatStack(Stack):
             task.add_environment("CALLBACK_URL", websocket.callback_url)
 
     @staticmethod
-    def _grant_permissions(
-        *, functions: ChatFunctions, websocket: ChatWebSocketApi, workflows: ChatWorkflows
-    ) -> None:
+    def _grant_permissions(*, functions: ChatFunctions, websocket: ChatWebSocketApi, workflows: ChatWorkflows) -> None:
         """Every permission between the parts, and nothing broader."""
         workflows.connection_handshake.grant_start_execution(functions.on_connect)
         workflows.message_fanout.grant_start_execution(functions.send_message)

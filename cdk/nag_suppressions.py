@@ -28,12 +28,8 @@ SERVICE_WILDCARDS = (
     "X-Ray (PutTraceSegments, PutTelemetryRecords) and CloudWatch Logs delivery actions of Step "
     "Functions support no resource-level permissions, so AWS requires Resource '*'."
 )
-MANAGE_CONNECTIONS = (
-    "@connections/* of this API's own stage: connection ids are only known at run time."
-)
-FUNCTION_VERSIONS = (
-    "Invoking the one task function, any version or alias of it (what grant_invoke grants)."
-)
+MANAGE_CONNECTIONS = "@connections/* of this API's own stage: connection ids are only known at run time."
+FUNCTION_VERSIONS = "Invoking the one task function, any version or alias of it (what grant_invoke grants)."
 
 
 def acknowledge_accepted_findings(

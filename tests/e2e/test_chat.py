@@ -208,8 +208,13 @@ def test_wscat_client_reproduces_the_seed_walkthrough(local_runtime):
     async def scenario():
         bob, bob_id = await connect(local_runtime)
         process = await asyncio.create_subprocess_exec(
-            str(wscat), "-c", local_runtime.ws_url,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=runtime_environment(),
+            str(wscat),
+            "-c",
+            local_runtime.ws_url,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=runtime_environment(),
         )
         connection_frame = await asyncio.wait_for(_wscat_frame(process), RECEIVE_TIMEOUT)
         request = {"action": "sendMessage", "message": "Hello from wscat", "recipient_id": bob_id}
