@@ -1,0 +1,209 @@
+"""The gateway's API Gateway semantics, with scripted integrations in place of the Lambda service.
+
+Real WebSocket and HTTP clients on loopback; what each route's function answers is scripted, so the
+cases the chat's own handlers never produce ($connect refusing, a route without a response, no
+$default route, an integration error) are covered too.
+"""
+
+import asyncio
+import base64
+import contextlib
+import json
+import socket
+from pathlib import Path
+
+import aiohttp
+import pytest
+import websockets
+from aiohttp import web
+
+from local.console import Console
+from local.gateway import MAX_MESSAGE_BYTES, GatewayLimits, WebSocketGateway
+from local.lambda_service import Invocation
+from local.template import FunctionSpec, RouteSpec, WebSocketApiSpec
+
+
+def function(name: str) -> FunctionSpec:
+    return FunctionSpec(
+        logical_id=name,
+        display_name=name,
+        name=name,
+        arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+        handler=f"{name}.handler",
+        runtime="python3.13",
+        code_dir=Path("."),
+        environment={},
+        timeout_seconds=3,
+        memory_mb=128,
+    )
+
+
+class ScriptedLambdas:
+    """Answers each function with a scripted Invocation and records the events it was given."""
+
+    def __init__(self, answers: dict[str, Invocation]):
+        self.answers = answers
+        self.events: dict[str, list[dict]] = {name: [] for name in answers}
+
+    async def invoke(self, spec: FunctionSpec, event, *, queue_timeout=None) -> Invocation:
+        self.events[spec.name].append(event)
+        return self.answers[spec.name]
+
+    def invoke_async(self, spec, event) -> None:
+        self.events[spec.name].append(event)
+
+
+def api_with(routes: dict[str, bool]) -> WebSocketApiSpec:
+    """routes: route key -> whether the route has a route response."""
+    specs = {key: RouteSpec(key, function(_name(key)), returns) for key, returns in routes.items()}
+    return WebSocketApiSpec("Api", "abc123", "chat", "$request.body.action", "dev", specs)
+
+
+def _name(route_key: str) -> str:
+    return route_key.strip("$") or "route"
+
+
+@contextlib.asynccontextmanager
+async def serving(api: WebSocketApiSpec, lambdas: ScriptedLambdas):
+    gateway = WebSocketGateway(
+        api, lambdas, Console(), limits=GatewayLimits(), find_function=lambda name: None, web_dir=None
+    )
+    runner = web.AppRunner(gateway.application())
+    await runner.setup()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        await gateway.close()
+        await runner.cleanup()
+
+
+OK = Invocation({"statusCode": 200})
+
+
+@pytest.mark.parametrize(
+    ("answer", "status"),
+    [
+        (Invocation({"statusCode": 403}), 403),
+        (Invocation({"statusCode": 401, "body": "no"}), 401),
+        (Invocation({"errorType": "ValueError", "errorMessage": "boom"}, "Unhandled"), 500),
+    ],
+)
+def test_connect_refusing_or_failing_rejects_the_handshake(answer, status):
+    lambdas = ScriptedLambdas({"connect": answer})
+
+    async def scenario():
+        async with serving(api_with({"$connect": False}), lambdas) as host:
+            with pytest.raises(websockets.InvalidStatus) as refused:
+                await websockets.connect(f"ws://{host}/dev")
+            return refused.value.response.status_code
+
+    assert asyncio.run(scenario()) == status
+    event = lambdas.events["connect"][0]
+    assert event["requestContext"]["eventType"] == "CONNECT" and event["requestContext"]["routeKey"] == "$connect"
+
+
+def test_events_carry_what_api_gateway_sends():
+    lambdas = ScriptedLambdas({"connect": OK, "default": OK, "disconnect": OK})
+
+    async def scenario():
+        async with serving(api_with({"$connect": False, "$default": False, "$disconnect": False}), lambdas) as host:
+            client = await websockets.connect(f"ws://{host}/dev?room=blue", user_agent_header="tester/1")
+            await client.send("plain text")
+            await client.send(b"\x00\x01binary")
+            await asyncio.sleep(0.3)
+            await client.close()
+            await asyncio.sleep(0.3)
+
+    asyncio.run(scenario())
+    connect = lambdas.events["connect"][0]
+    assert connect["queryStringParameters"] == {"room": "blue"}
+    assert connect["requestContext"]["identity"] == {"sourceIp": "127.0.0.1", "userAgent": "tester/1"}
+    text, binary = lambdas.events["default"]
+    assert (text["body"], text["isBase64Encoded"]) == ("plain text", False)
+    assert base64.b64decode(binary["body"]) == b"\x00\x01binary" and binary["isBase64Encoded"]
+    connection_id = connect["requestContext"]["connectionId"]
+    for event in (text, binary):
+        context = event["requestContext"]
+        assert context["connectionId"] == connection_id and context["eventType"] == "MESSAGE"
+        assert context["messageId"] and context["requestId"] and context["stage"] == "dev"
+    disconnect = lambdas.events["disconnect"][0]["requestContext"]
+    assert disconnect["disconnectStatusCode"] == 1000 and disconnect["eventType"] == "DISCONNECT"
+
+
+def test_route_response_only_where_the_route_has_one():
+    answer = Invocation({"statusCode": 200, "body": '{"reply":true}'})
+    lambdas = ScriptedLambdas({"talk": answer, "quiet": answer})
+
+    async def scenario():
+        async with serving(api_with({"talk": True, "quiet": False}), lambdas) as host:
+            client = await websockets.connect(f"ws://{host}/dev")
+            await client.send(json.dumps({"action": "quiet"}))
+            await client.send(json.dumps({"action": "talk"}))
+            reply = await asyncio.wait_for(client.recv(), 5)
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(client.recv(), 0.5)
+            await client.close()
+            return reply
+
+    assert json.loads(asyncio.run(scenario())) == {"reply": True}
+    assert len(lambdas.events["quiet"]) == 1
+
+
+def test_without_a_default_route_unmatched_frames_are_dropped_and_the_connection_stays():
+    lambdas = ScriptedLambdas({"talk": Invocation({"statusCode": 200, "body": "ok"})})
+
+    async def scenario():
+        async with serving(api_with({"talk": True}), lambdas) as host:
+            client = await websockets.connect(f"ws://{host}/dev")
+            await client.send("not json")
+            await client.send(json.dumps({"action": "talk"}))
+            reply = await asyncio.wait_for(client.recv(), 5)
+            await client.close()
+            return reply
+
+    assert asyncio.run(scenario()) == "ok"
+
+
+def test_integration_error_answers_like_api_gateway():
+    lambdas = ScriptedLambdas({"talk": Invocation({"errorType": "KeyError", "errorMessage": "x"}, "Unhandled")})
+
+    async def scenario():
+        async with serving(api_with({"talk": True}), lambdas) as host:
+            client = await websockets.connect(f"ws://{host}/dev")
+            await client.send(json.dumps({"action": "talk"}))
+            reply = json.loads(await asyncio.wait_for(client.recv(), 5))
+            await client.close()
+            return reply
+
+    reply = asyncio.run(scenario())
+    assert reply["message"] == "Internal server error" and reply["connectionId"] and reply["requestId"]
+
+
+def test_connections_api_status_codes():
+    lambdas = ScriptedLambdas({"connect": OK})
+
+    async def scenario():
+        async with serving(api_with({"$connect": False}), lambdas) as host:
+            client = await websockets.connect(f"ws://{host}/dev")
+            connection_id = lambdas.events["connect"][0]["requestContext"]["connectionId"]
+            url = f"http://{host}/dev/@connections/"
+            async with aiohttp.ClientSession() as http:
+                too_big = await http.post(url + connection_id, data=b"x" * (MAX_MESSAGE_BYTES + 1))
+                unknown = await http.get(url + "bm9ib2R5IGhlcmU=")
+                fine = await http.post(url + connection_id, data=b"hello")
+                received = await asyncio.wait_for(client.recv(), 5)
+                deleted = await http.delete(url + connection_id)
+                deleted_again = await http.delete(url + connection_id)
+                statuses = [r.status for r in (too_big, unknown, fine, deleted, deleted_again)]
+                error_types = [r.headers.get("x-amzn-ErrorType") for r in (too_big, unknown, deleted_again)]
+            await client.close()
+            return statuses, error_types, received
+
+    statuses, error_types, received = asyncio.run(scenario())
+    assert statuses == [413, 410, 200, 204, 410]
+    assert error_types == ["PayloadTooLargeException", "GoneException", "GoneException"]
+    assert received == "hello"
