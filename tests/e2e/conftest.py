@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +38,16 @@ class LocalRuntime:
     @property
     def callback_url(self) -> str:
         return f"{self.http_url}/{self.stage}"
+
+    def connections_api(self):
+        """boto3's @connections client, pointed at the stage's callback URL as a handler's would be."""
+        return boto3.client(
+            "apigatewaymanagementapi",
+            endpoint_url=self.callback_url,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")

@@ -5,7 +5,6 @@ import json
 import re
 import subprocess
 
-import boto3
 import pytest
 import websockets
 from botocore.exceptions import ClientError
@@ -147,13 +146,7 @@ def test_oversize_message_closes_with_1009_and_others_are_still_served(local_run
 
 
 def test_connections_api_post_get_delete_through_boto3(local_runtime):
-    management = boto3.client(
-        "apigatewaymanagementapi",
-        endpoint_url=local_runtime.callback_url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    management = local_runtime.connections_api()
 
     async def scenario():
         client, client_id = await connect(local_runtime)

@@ -5,7 +5,6 @@ import json
 import socket
 import time
 
-import boto3
 import pytest
 import websockets
 from botocore.exceptions import ClientError
@@ -74,13 +73,7 @@ def test_frames_naming_connect_or_disconnect_go_to_default(short_lived_runtime, 
 
 def test_client_that_stops_reading_is_dropped_and_others_are_served(short_lived_runtime):
     """A client that never reads must not stall posts to it, its idle close, or anyone else."""
-    management = boto3.client(
-        "apigatewaymanagementapi",
-        endpoint_url=short_lived_runtime.callback_url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    management = short_lived_runtime.connections_api()
 
     async def scenario():
         stuck = await websockets.connect(short_lived_runtime.ws_url, max_queue=1)
