@@ -31,13 +31,16 @@ def handler(event: dict, context: LambdaContext) -> dict:
     except InvalidRequest as error:
         logger.info("rejected message", extra={"code": error.code, "reason": str(error)})
         metrics.add_metric(name="RejectedInputs", unit=MetricUnit.Count, value=1)
-        return route_response(error_frame(error.code, str(error)))
+        return route_response(error_frame(error.code, str(error), **_echo(error.client_message_id)))
     try:
         start_fanout(sender_id=sender_id, chat_message=chat_message)
     except (ClientError, BotoCoreError):  # an error answer, or none in time (connection, timeout)
         logger.exception("could not start the fan-out")
         metrics.add_metric(name="UnsentMessages", unit=MetricUnit.Count, value=1)
-        return route_response(error_frame("not_sent", "the message was not sent; please try again"), status_code=503)
+        not_sent = error_frame(
+            "not_sent", "the message was not sent; please try again", **_echo(chat_message.client_message_id)
+        )
+        return route_response(not_sent, status_code=503)
     metrics.add_metric(name="AcceptedMessages", unit=MetricUnit.Count, value=1)
     return {"statusCode": 200}
 
@@ -51,6 +54,7 @@ def start_fanout(*, sender_id: str, chat_message: SendMessageRequest) -> str:
         sender_id=sender_id,
         recipient_ids=chat_message.recipients,
         sent_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        client_message_id=chat_message.client_message_id,
     )
     # The sender gets its own copy, as in the seed; a connection named twice is delivered to once.
     connection_ids = list(dict.fromkeys([sender_id, *chat_message.recipients]))
@@ -61,3 +65,7 @@ def start_fanout(*, sender_id: str, chat_message: SendMessageRequest) -> str:
     )
     logger.info("fan-out started", extra={"message_id": message_id, "connections": len(connection_ids)})
     return message_id
+
+
+def _echo(client_message_id: str | None) -> dict[str, str]:
+    return {"client_message_id": client_message_id} if client_message_id else {}

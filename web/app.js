@@ -90,12 +90,20 @@ export function outgoingProblem(message, recipients) {
   return null;
 }
 
-/** The sendMessage frame: recipient_id for one recipient, recipient_ids for several. */
-export function sendMessageFrame(message, recipients) {
+/** The sendMessage frame: recipient_id for one recipient, recipient_ids for several. The server
+ * echoes client_message_id in the error or message frame about it, so answers pair exactly. */
+export function sendMessageFrame(message, recipients, clientMessageId) {
   const frame = { action: "sendMessage", message };
   if (recipients.length === 1) frame.recipient_id = recipients[0];
   else frame.recipient_ids = [...recipients];
+  if (clientMessageId) frame.client_message_id = clientMessageId;
   return frame;
+}
+
+/** A fresh id for one sent message: [A-Za-z0-9_-], at most 64 characters, as the server requires. */
+export function newClientMessageId() {
+  const random = globalThis.crypto && crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+  return random.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 64);
 }
 
 export function describeClose(code, reason) {
@@ -353,9 +361,10 @@ function start() {
     if (typeof frame.message !== "string") return;
     if (frame.message_id && state.byMessageId.has(frame.message_id)) return; // already shown
     const recipients = recipientsOf(frame);
-    const pendingIndex = state.pending.findIndex(
-      (entry) => entry.message === frame.message && sameList(entry.recipients, recipients),
-    );
+    // The echoed client_message_id names the pending message; servers without it are matched by content.
+    const pendingIndex = frame.client_message_id
+      ? state.pending.findIndex((entry) => entry.clientMessageId === frame.client_message_id)
+      : state.pending.findIndex((entry) => entry.message === frame.message && sameList(entry.recipients, recipients));
     const fromMe = state.connectionId ? frame.sender_id === state.connectionId : pendingIndex >= 0;
     if (fromMe && pendingIndex >= 0) {
       const [entry] = state.pending.splice(pendingIndex, 1);
@@ -404,9 +413,13 @@ function start() {
 
   function onError(frame) {
     const sentence = describeError(frame);
-    // Only sendMessage answers with these; they concern the oldest message still awaiting its echo.
+    // Only sendMessage answers with these. The echoed client_message_id names the message; without
+    // it (a server that does not echo it, or a gateway error), the oldest one awaiting its echo.
     const aboutASend = ["invalid_request", "not_sent", "invalid_json", "gateway_error"].includes(frame.code);
-    const entry = aboutASend ? state.pending.shift() : undefined;
+    const index = frame.client_message_id
+      ? state.pending.findIndex((pending) => pending.clientMessageId === frame.client_message_id)
+      : 0;
+    const entry = aboutASend && index >= 0 ? state.pending.splice(index, 1)[0] : undefined;
     if (!entry) {
       addNotice("error", sentence, null, { code: frame.code });
       return;
@@ -628,8 +641,9 @@ function start() {
       showFeedback(`Not sent: ${notOpenReason()}. Your message is still in the box.`);
       return;
     }
+    const clientMessageId = newClientMessageId();
     try {
-      ws.send(JSON.stringify(sendMessageFrame(message, recipients)));
+      ws.send(JSON.stringify(sendMessageFrame(message, recipients, clientMessageId)));
     } catch (failure) {
       showFeedback(`Not sent: ${failure.message}. Your message is still in the box.`);
       return;
@@ -642,7 +656,7 @@ function start() {
       recipients,
       sentAt: new Date().toISOString(),
     });
-    const entry = { item, message, recipients, timer: null };
+    const entry = { item, message, recipients, clientMessageId, timer: null };
     entry.timer = setTimeout(() => {
       if (!state.pending.includes(entry)) return;
       item.dataset.status = "unconfirmed";

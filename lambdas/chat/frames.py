@@ -15,9 +15,15 @@ def connection_frame(connection_id: str) -> dict[str, Any]:
 
 
 def message_frame(
-    *, message_id: str, message: str, sender_id: str, recipient_ids: list[str], sent_at: str
+    *,
+    message_id: str,
+    message: str,
+    sender_id: str,
+    recipient_ids: list[str],
+    sent_at: str,
+    client_message_id: str | None = None,
 ) -> dict[str, Any]:
-    return {
+    frame = {
         "type": "message",
         "message_id": message_id,
         "message": message,
@@ -27,6 +33,9 @@ def message_frame(
         "recipient_ids": recipient_ids,
         "sent_at": sent_at,
     }
+    if client_message_id is not None:
+        frame["client_message_id"] = client_message_id  # the sender's own id for it, echoed
+    return frame
 
 
 def error_frame(code: str, message: str, **details: Any) -> dict[str, Any]:

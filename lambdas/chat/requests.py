@@ -13,16 +13,21 @@ MAX_RECIPIENTS = 20
 MAX_CONNECTION_ID_LENGTH = 128
 # API Gateway connection ids are base64-like ("CfF2b3hQoAMCJ-g="); anything else can only fail later.
 CONNECTION_ID = re.compile(rf"[A-Za-z0-9+/=_-]{{1,{MAX_CONNECTION_ID_LENGTH}}}")
+# A client's own id for a message it sends, echoed in the frames about it (error, message) so the
+# client can tell which of its pending messages an answer concerns.
+CLIENT_MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # How much of a client-supplied value an error message quotes back.
 QUOTED_LENGTH = 32
 
 
 class InvalidRequest(ValueError):
-    """The client's frame cannot be accepted; ``code`` and ``str(self)`` go back in an error frame."""
+    """The client's frame cannot be accepted; ``code`` and ``str(self)`` go back in an error frame,
+    with the frame's ``client_message_id`` when it had a valid one."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, *, client_message_id: str | None = None):
         super().__init__(message)
         self.code = code
+        self.client_message_id = client_message_id
 
 
 class SendMessageRequest(BaseModel):
@@ -32,6 +37,14 @@ class SendMessageRequest(BaseModel):
     message: str
     recipient_id: str | None = None
     recipient_ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_RECIPIENTS)
+    client_message_id: str | None = None
+
+    @field_validator("client_message_id")
+    @classmethod
+    def _client_message_id_format(cls, value: str | None) -> str | None:
+        if value is not None and not CLIENT_MESSAGE_ID.fullmatch(value):
+            raise ValueError("must be 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'")
+        return value
 
     @field_validator("message")
     @classmethod
@@ -106,7 +119,9 @@ def parse_send_message(body: str | None) -> SendMessageRequest:
     try:
         return SendMessageRequest.model_validate(payload)
     except ValidationError as error:
-        raise InvalidRequest("invalid_request", _describe(error)) from None
+        echo = payload.get("client_message_id")
+        valid_echo = echo if isinstance(echo, str) and CLIENT_MESSAGE_ID.fullmatch(echo) else None
+        raise InvalidRequest("invalid_request", _describe(error), client_message_id=valid_echo) from None
 
 
 def _describe(error: ValidationError) -> str:

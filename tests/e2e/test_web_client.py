@@ -273,6 +273,29 @@ def test_refused_or_unsendable_input_never_loses_the_typed_text(open_chat):
     assert bob.item_with_text("received", "Typed while offline").count() == 0
 
 
+def test_a_refusal_is_pinned_on_the_message_it_concerns_not_the_oldest_pending_one(open_chat):
+    """Two sends in a row, the first fine and the second refused: the echoed client_message_id
+    pairs the refusal with the second, even though the first still awaits its echo."""
+    alice, bob = open_chat(), open_chat()
+    alice.wait_for_id()
+    bob_id = bob.wait_for_id()
+
+    alice.by("recipients-input").fill(bob_id)
+    alice.by("message-input").fill("First, fine")
+    alice.page.keyboard.press("Enter")  # focus is in the message box after fill
+    alice.by("recipients-input").fill("x" * 129)
+    alice.by("message-input").fill("Second, refused")
+    alice.by("send-button").click()
+
+    refused = alice.item_with_text("sent", "Second, refused")
+    expect(refused).to_have_attribute("data-status", "not-sent", timeout=DELIVERY_TIMEOUT_MS)
+    expect(alice.item_with_text("sent", "First, fine")).to_have_attribute(
+        "data-status", "sent", timeout=DELIVERY_TIMEOUT_MS
+    )
+    expect(alice.by("message-input")).to_have_value("Second, refused")
+    expect(bob.item_with_text("received", "First, fine")).to_have_count(1, timeout=DELIVERY_TIMEOUT_MS)
+
+
 def test_the_url_field_connects_anywhere_and_explains_bad_urls(open_chat, local_runtime):
     chat = open_chat()
     first_id = chat.wait_for_id()

@@ -304,3 +304,45 @@ def test_message_whose_start_gets_no_answer_is_reported_as_not_sent(
     assert frame["type"] == "error"
     assert frame["code"] == "not_sent"
     assert len(attempts) == 2, "one retry, then the sender is told"
+
+
+# --- client_message_id: the client's own id, echoed in the frames about its message ----------
+
+
+def test_client_message_id_is_echoed_in_the_message_frame(events, lambda_context, stepfunctions):
+    accept_start(stepfunctions)
+    body = {"action": "sendMessage", "message": "hi", "recipient_id": ALICE, "client_message_id": "tab1-42"}
+
+    assert send(events, lambda_context, body)["statusCode"] == 200
+
+    _, execution_input = started_execution(stepfunctions)
+    assert execution_input["frame"]["client_message_id"] == "tab1-42"
+
+
+def test_client_message_id_is_echoed_in_the_error_about_that_message(events, lambda_context, stepfunctions):
+    body = {"action": "sendMessage", "message": "", "recipient_id": ALICE, "client_message_id": "tab1-43"}
+
+    frame = json.loads(send(events, lambda_context, body)["body"])
+
+    assert (frame["code"], frame["client_message_id"]) == ("invalid_request", "tab1-43")
+    assert stepfunctions.operations() == []
+
+
+def test_client_message_id_is_echoed_when_the_message_is_not_sent(events, lambda_context, stepfunctions):
+    stepfunctions.stubber.add_client_error("start_execution", service_error_code="Throttling", http_status_code=400)
+    body = {"action": "sendMessage", "message": "hi", "recipient_id": ALICE, "client_message_id": "tab1-44"}
+
+    frame = json.loads(send(events, lambda_context, body)["body"])
+
+    assert (frame["code"], frame["client_message_id"]) == ("not_sent", "tab1-44")
+
+
+@pytest.mark.parametrize("bad_id", ["", "has space", "x" * 65, 42, "<script>"])
+def test_malformed_client_message_id_is_rejected_and_never_echoed(events, lambda_context, stepfunctions, bad_id):
+    body = {"action": "sendMessage", "message": "hi", "recipient_id": ALICE, "client_message_id": bad_id}
+
+    frame = json.loads(send(events, lambda_context, body)["body"])
+
+    assert frame["code"] == "invalid_request" and "client_message_id" in frame["message"]
+    assert "client_message_id" not in frame
+    assert stepfunctions.operations() == []
