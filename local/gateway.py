@@ -35,6 +35,7 @@ MAX_IN_FLIGHT_PER_CONNECTION = 10
 SEND_TIMEOUT_SECONDS = 5
 CLOSE_TIMEOUT_SECONDS = 5
 SHUTDOWN_GRACE_SECONDS = 5
+CONNECT_ANSWER_GRACE_SECONDS = 1
 
 
 @dataclass
@@ -138,6 +139,7 @@ class WebSocketGateway:
         selectable = {key for key in api.routes if key not in ("$connect", "$disconnect")}
         self._selector = RouteSelector(api.route_selection_expression, selectable)
         self._connections: dict[str, _Connection] = {}
+        self._connecting: dict[str, asyncio.Future] = {}  # connection id -> done once $connect is answered
         self._tasks: set[asyncio.Task] = set()
 
     def application(self) -> web.Application:
@@ -165,12 +167,18 @@ class WebSocketGateway:
             user_agent=request.headers.get("User-Agent", ""),
             host=request.host,
         )
-        rejection = await self._run_connect(client, request)
-        if rejection is not None:
-            return rejection
-        await socket.prepare(request)
-        connection = _Connection(client, socket, request.transport)
-        self._connections[client.connection_id] = connection
+        opened = asyncio.get_running_loop().create_future()
+        self._connecting[client.connection_id] = opened
+        try:
+            rejection = await self._run_connect(client, request)
+            if rejection is not None:
+                return rejection
+            await socket.prepare(request)
+            connection = _Connection(client, socket, request.transport)
+            self._connections[client.connection_id] = connection
+        finally:
+            del self._connecting[client.connection_id]
+            opened.set_result(None)
         self._console.info(f"connected {client.connection_id} from {client.source_ip}")
         watchdog = asyncio.create_task(self._expire(connection))
         try:
@@ -287,7 +295,7 @@ class WebSocketGateway:
     # -- @connections management API (what boto3's apigatewaymanagementapi calls)
 
     async def _post_to_connection(self, request: web.Request) -> web.Response:
-        connection = self._connections.get(request.match_info["connection_id"])
+        connection = await self._connection_to_post_to(request.match_info["connection_id"])
         if connection is None:
             return _aws_error(410, "GoneException", None)
         data = await request.read()
@@ -298,6 +306,19 @@ class WebSocketGateway:
         except ConnectionError:  # it left meanwhile, or stopped reading and was dropped
             return _aws_error(410, "GoneException", None)
         return web.Response(status=200)
+
+    async def _connection_to_post_to(self, connection_id: str) -> _Connection | None:
+        """The open connection; one whose $connect answer is still on its way is waited for briefly.
+
+        Inside one event loop the handshake's post can overtake the $connect function's answer,
+        which over AWS's network practically never happens. A $connect that rejects, or takes longer
+        than the grace, still leaves the post with 410, as on AWS.
+        """
+        opening = self._connecting.get(connection_id)
+        if opening is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(opening), CONNECT_ANSWER_GRACE_SECONDS)
+        return self._connections.get(connection_id)
 
     async def _get_connection(self, request: web.Request) -> web.Response:
         connection = self._connections.get(request.match_info["connection_id"])

@@ -41,12 +41,15 @@ def function(name: str) -> FunctionSpec:
 class ScriptedLambdas:
     """Answers each function with a scripted Invocation and records the events it was given."""
 
-    def __init__(self, answers: dict[str, Invocation]):
+    def __init__(self, answers: dict[str, Invocation], *, hold: dict[str, asyncio.Event] | None = None):
         self.answers = answers
+        self.hold = hold or {}  # function name -> answered only once the event is set
         self.events: dict[str, list[dict]] = {name: [] for name in answers}
 
     async def invoke(self, spec: FunctionSpec, event, *, queue_timeout=None) -> Invocation:
         self.events[spec.name].append(event)
+        if spec.name in self.hold:
+            await self.hold[spec.name].wait()
         return self.answers[spec.name]
 
     def invoke_async(self, spec, event) -> None:
@@ -207,3 +210,34 @@ def test_connections_api_status_codes():
     assert statuses == [413, 410, 200, 204, 410]
     assert error_types == ["PayloadTooLargeException", "GoneException", "GoneException"]
     assert received == "hello"
+
+
+@pytest.mark.parametrize(("answer", "post_status"), [(OK, 200), (Invocation({"statusCode": 403}), 410)])
+def test_post_racing_the_connect_answer_waits_for_it(answer, post_status):
+    """The handshake's post may overtake the $connect answer locally: it waits for the answer, then
+    is delivered once the connection opened, or gets 410 when $connect refused it."""
+
+    async def scenario():
+        answered = asyncio.Event()
+        lambdas = ScriptedLambdas({"connect": answer}, hold={"connect": answered})
+        async with serving(api_with({"$connect": False}), lambdas) as host:
+            connecting = asyncio.ensure_future(websockets.connect(f"ws://{host}/dev"))
+            while not lambdas.events["connect"]:
+                await asyncio.sleep(0.01)
+            connection_id = lambdas.events["connect"][0]["requestContext"]["connectionId"]
+            async with aiohttp.ClientSession() as http:
+                post = asyncio.ensure_future(http.post(f"http://{host}/dev/@connections/{connection_id}", data=b"hi"))
+                await asyncio.sleep(0.1)
+                answered.set()
+                status = (await post).status
+            try:
+                client = await connecting
+            except websockets.InvalidStatus:
+                return status, None
+            frame = await asyncio.wait_for(client.recv(), 5)
+            await client.close()
+            return status, frame
+
+    status, frame = asyncio.run(scenario())
+    assert status == post_status
+    assert frame == ("hi" if post_status == 200 else None)
