@@ -1,6 +1,7 @@
 """python -m local serve | executions — the chat's synthesized stack, on this machine."""
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_serve(args)
         from local.executions import show
 
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `executions | head` ends quietly, like other CLIs
         return show(args)
     except (SynthError, UnsupportedTemplate) as error:
         print(f"error: {error}", file=sys.stderr)
