@@ -272,10 +272,3 @@ def worker_environment(
             value = value.replace(aws_origin, local_origin)
         environment[name] = value
     return environment
-
-
-def decode_event_payload(payload: bytes) -> Any:
-    """Invoke's payload is JSON; an empty one is the empty object, like Lambda."""
-    if not payload.strip():
-        return {}
-    return json.loads(payload)
