@@ -3,12 +3,13 @@
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from chat.connections import ConnectionGone, management_client, post_frame
+from chat.clients import connections_client
+from chat.connections import ConnectionGone, post_frame
 from chat.observability import logger, metrics, tracer
 from chat.settings import require_http_url
 from chat.tasks import DeliveryTask
 
-connections = management_client(require_http_url("CALLBACK_URL"))
+connections = connections_client(require_http_url("CALLBACK_URL"))
 
 
 @logger.inject_lambda_context(log_event=False)

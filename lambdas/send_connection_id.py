@@ -5,13 +5,14 @@ A 410 here usually means API Gateway has not opened the connection yet; the stat
 
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from chat.connections import management_client, post_frame
+from chat.clients import connections_client
+from chat.connections import post_frame
 from chat.frames import connection_frame
 from chat.observability import logger, tracer
 from chat.settings import require_http_url
 from chat.tasks import HandshakeTask
 
-connections = management_client(require_http_url("CALLBACK_URL"))
+connections = connections_client(require_http_url("CALLBACK_URL"))
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -6,8 +6,6 @@ API Gateway's answers become exceptions whose class names the state machines ret
 
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from chat.frames import encode
@@ -19,14 +17,6 @@ class ConnectionGone(Exception):
 
 class ConnectionThrottled(Exception):
     """429: API Gateway throttled the post; safe to retry later."""
-
-
-def management_client(callback_url: str) -> Any:
-    """An @connections client that tries once: the state machines own retries (429 with backoff), so
-    each one shows in the execution history and no retry loop eats into the Lambda's timeout."""
-    return boto3.client(
-        "apigatewaymanagementapi", endpoint_url=callback_url, config=Config(retries={"total_max_attempts": 1})
-    )
 
 
 def post_frame(client: Any, connection_id: str, frame: dict[str, Any]) -> None:

@@ -1,10 +1,12 @@
-"""The route functions' Step Functions clients give up before the function's own timeout would."""
+"""The functions' AWS clients give up before the function's own timeout would."""
 
 import re
 from pathlib import Path
 
+import deliver_message
 import on_connect
 import pytest
+import send_connection_id
 import send_message
 from chat.clients import FUNCTION_TIMEOUT_SECONDS
 
@@ -30,3 +32,11 @@ def test_step_functions_client_cannot_outlast_the_function(module):
         attempts * (config.connect_timeout + config.read_timeout) + (attempts - 1) * FIRST_BACKOFF_BOUND_SECONDS
     )
     assert worst_case < FUNCTION_TIMEOUT_SECONDS
+
+
+@pytest.mark.parametrize("module", [send_connection_id, deliver_message], ids=lambda module: module.__name__)
+def test_connections_client_tries_once_within_the_function_timeout(module):
+    config = module.connections.meta.config
+
+    assert config.retries["total_max_attempts"] == 1  # the state machines own the retries
+    assert config.connect_timeout + config.read_timeout < FUNCTION_TIMEOUT_SECONDS

@@ -37,7 +37,7 @@ import boto3
 import deliver_message
 import pytest
 import send_connection_id
-from chat.connections import management_client
+from chat.clients import connections_client
 from moto.server import ThreadedMotoServer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -272,7 +272,7 @@ class WorkflowHarness:
         self.moto_url = f"http://{host}:{moto_port}"
         self._configure_moto(execute_state_machine=True)
         self.stepfunctions = boto3.client("stepfunctions", endpoint_url=self.moto_url, region_name=REGION)
-        self.connections_client = management_client(self.callback_url)
+        self.connections_client = connections_client(self.callback_url)
         role = f"arn:aws:iam::{ACCOUNT}:role/chat-test-workflows"
         for workflow in WORKFLOWS:
             response = self.stepfunctions.create_state_machine(
