@@ -9,7 +9,6 @@ import asyncio
 import base64
 import contextlib
 import json
-import socket
 from pathlib import Path
 
 import aiohttp
@@ -73,10 +72,8 @@ async def serving(api: WebSocketApiSpec, lambdas: ScriptedLambdas):
     )
     runner = web.AppRunner(gateway.application())
     await runner.setup()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
     try:
         yield f"127.0.0.1:{port}"
     finally:
