@@ -27,6 +27,7 @@ dev: install
 test: install browser
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
+	node --test tests/web/
 	$(PYTHON) -m pytest
 
 lint: install
