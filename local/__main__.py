@@ -6,10 +6,8 @@ import sys
 from pathlib import Path
 
 from local.intrinsics import UnsupportedTemplate
-from local.synth import PROJECT_ROOT, SynthError
-
-# Where a running runtime notes its endpoints for `executions`; tests point it elsewhere.
-DEFAULT_STATE_DIR = PROJECT_ROOT / ".local-runtime"
+from local.state import DEFAULT_STATE_DIR
+from local.synth import SynthError
 
 
 def main(argv: list[str] | None = None) -> int:

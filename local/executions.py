@@ -1,24 +1,23 @@
 """`python -m local executions [NAME]`: the local counterpart of the console's execution history."""
 
 import argparse
-import json
 import sys
 
-from local.runtime import state_file
-from local.stepfunctions import describe_history, format_time, stepfunctions_client
+from local.state import read_state, state_file
+from local.stepfunctions.client import stepfunctions_client
+from local.stepfunctions.history import describe_history, format_time
 
 
 def show(args: argparse.Namespace) -> int:
-    path = state_file(args.state_dir, args.stage)
-    if not path.is_file():
+    state = read_state(state_file(args.state_dir, args.stage))
+    if state is None:
         print(f"error: no local runtime is serving stage {args.stage} (start one with `make dev`)", file=sys.stderr)
         return 1
-    state = json.loads(path.read_text(encoding="utf-8"))
-    client = stepfunctions_client(state["stepfunctions_url"], state["region"])
+    client = stepfunctions_client(state.stepfunctions_url, state.region)
     paginator = client.get_paginator("list_executions")
     executions = [
         (name, execution)
-        for arn, name in state["state_machines"].items()
+        for arn, name in state.state_machines.items()
         for page in paginator.paginate(stateMachineArn=arn)
         for execution in page["executions"]
     ]

@@ -1,29 +1,34 @@
-"""Wires the local services together for one stage and runs them until Ctrl-C or SIGTERM."""
+"""Starts and stops the local services of one stage, and serves their APIs until Ctrl-C or SIGTERM.
+
+One aiohttp application on one port serves the stage's WebSocket endpoint (``/<stage>``), the
+@connections API under the stage's callback URL (``/<stage>/@connections/{id}``), Lambda's Invoke
+API (for Step Functions' Lambda tasks) and the browser client.
+"""
 
 import argparse
 import asyncio
-import json
 import signal
 import socket
 import time
-from pathlib import Path
 
 from aiohttp import web
 
+from local.apigateway.connections import Connections
+from local.apigateway.limits import GatewayLimits
+from local.apigateway.management_api import ManagementApi
+from local.apigateway.websocket import WebSocketApi
+from local.awslambda.environment import worker_environment
+from local.awslambda.invoke_api import MAX_INVOKE_PAYLOAD_BYTES, InvokeApi
+from local.awslambda.service import LambdaService
 from local.console import Console
-from local.gateway import GatewayLimits, WebSocketGateway
 from local.intrinsics import UnsupportedTemplate
-from local.lambda_service import LambdaService, worker_environment
-from local.stepfunctions import StepFunctionsService
+from local.state import RuntimeState, state_file, write_state
+from local.static import StaticFiles
+from local.stepfunctions.service import StepFunctionsService
 from local.synth import PROJECT_ROOT, ensure_assembly, stack_name_for
 from local.template import FunctionSpec, StackModel, load_stack
 
 WEB_DIR = PROJECT_ROOT / "web"
-
-
-def state_file(state_dir: Path, stage: str) -> Path:
-    """Where a running runtime says which endpoints it serves (read by `python -m local executions`)."""
-    return state_dir / f"{stage}.json"
 
 
 class LocalRuntime:
@@ -47,7 +52,7 @@ class LocalRuntime:
         self._print_history = print_history
         self._stepfunctions: StepFunctionsService | None = None
         self._lambdas: LambdaService | None = None
-        self._gateway: WebSocketGateway | None = None
+        self._websocket: WebSocketApi | None = None
         self._runner: web.AppRunner | None = None
 
     @property
@@ -62,6 +67,16 @@ class LocalRuntime:
     @property
     def stepfunctions_url(self) -> str:
         return self._stepfunctions.endpoint_url if self._stepfunctions else ""
+
+    def state(self) -> RuntimeState:
+        return RuntimeState(
+            stack=self.model.stack_name,
+            region=self.model.region,
+            websocket_url=self.websocket_url,
+            gateway_url=self.local_origin,
+            stepfunctions_url=self.stepfunctions_url,
+            state_machines={spec.arn: spec.display_name for spec in self.model.state_machines.values()},
+        )
 
     async def start(self) -> None:
         self._stepfunctions = StepFunctionsService(self.model, self._console, lambda_port=self.port)
@@ -81,21 +96,21 @@ class LocalRuntime:
             self._lambdas.add(spec, environment)
         await self._lambdas.prewarm()
 
-        self._gateway = WebSocketGateway(
-            self.model.api,
-            self._lambdas,
-            self._console,
-            limits=self._limits,
-            web_dir=WEB_DIR if WEB_DIR.is_dir() else None,
-            find_function=self.model.function,
-        )
-        self._runner = web.AppRunner(self._gateway.application(), access_log=None, handle_signals=False)
+        connections = Connections()
+        self._websocket = WebSocketApi(self.model.api, self._lambdas, self._console, connections, limits=self._limits)
+        # The Invoke API takes Lambda's payload limit; the other APIs check their own, smaller ones.
+        app = web.Application(client_max_size=MAX_INVOKE_PAYLOAD_BYTES)
+        self._websocket.add_routes(app)
+        ManagementApi(self.model.api.stage, connections).add_routes(app)
+        InvokeApi(self._lambdas, find_function=self.model.function).add_routes(app)
+        StaticFiles(WEB_DIR if WEB_DIR.is_dir() else None).add_routes(app)  # last: its GET route catches all
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         await web.TCPSite(self._runner, self._host, self.port).start()
 
     async def stop(self) -> None:
-        if self._gateway is not None:
-            await self._gateway.close()
+        if self._websocket is not None:
+            await self._websocket.close()
         if self._runner is not None:
             await self._runner.cleanup()
         if self._lambdas is not None:
@@ -128,7 +143,7 @@ async def _serve(model: StackModel, console: Console, args: argparse.Namespace, 
         loop.add_signal_handler(signal_number, stopping.set)
     try:
         await runtime.start()
-        _write_state(state_file(args.state_dir, args.stage), runtime)
+        write_state(state_file(args.state_dir, args.stage), runtime.state())
         console.info(f"{model.stack_name} is serving ({time.monotonic() - started:.1f} s to start):")
         console.info(f"  WebSocket URL   {runtime.websocket_url}")
         console.info(f"  web client      {runtime.local_origin}/")
@@ -151,19 +166,6 @@ def _refuse_aws_endpoints(spec: FunctionSpec, environment: dict[str, str], api_i
             raise UnsupportedTemplate(
                 f"resource {spec.logical_id}: {name}={value} points at AWS, not at the local runtime"
             )
-
-
-def _write_state(path: Path, runtime: LocalRuntime) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {
-        "stack": runtime.model.stack_name,
-        "region": runtime.model.region,
-        "websocket_url": runtime.websocket_url,
-        "gateway_url": runtime.local_origin,
-        "stepfunctions_url": runtime.stepfunctions_url,
-        "state_machines": {spec.arn: spec.display_name for spec in runtime.model.state_machines.values()},
-    }
-    path.write_text(json.dumps(state, indent=2), encoding="utf-8")
 
 
 def _free_port(host: str) -> int:

@@ -16,9 +16,12 @@ import pytest
 import websockets
 from aiohttp import web
 
+from local.apigateway.connections import Connections
+from local.apigateway.limits import MAX_MESSAGE_BYTES, GatewayLimits
+from local.apigateway.management_api import ManagementApi
+from local.apigateway.websocket import WebSocketApi
+from local.awslambda.invocation import Invocation
 from local.console import Console
-from local.gateway import MAX_MESSAGE_BYTES, GatewayLimits, WebSocketGateway
-from local.lambda_service import Invocation
 from local.template import FunctionSpec, RouteSpec, WebSocketApiSpec
 
 
@@ -67,17 +70,19 @@ def _name(route_key: str) -> str:
 
 @contextlib.asynccontextmanager
 async def serving(api: WebSocketApiSpec, lambdas: ScriptedLambdas):
-    gateway = WebSocketGateway(
-        api, lambdas, Console(), limits=GatewayLimits(), find_function=lambda name: None, web_dir=None
-    )
-    runner = web.AppRunner(gateway.application())
+    connections = Connections()
+    websocket = WebSocketApi(api, lambdas, Console(), connections, limits=GatewayLimits())
+    app = web.Application()
+    websocket.add_routes(app)
+    ManagementApi(api.stage, connections).add_routes(app)
+    runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     port = runner.addresses[0][1]
     try:
         yield f"127.0.0.1:{port}"
     finally:
-        await gateway.close()
+        await websocket.close()
         await runner.cleanup()
 
 

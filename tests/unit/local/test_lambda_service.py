@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from local.awslambda.environment import worker_environment
+from local.awslambda.invocation import Throttled
+from local.awslambda.pool import FunctionPool
 from local.console import Console
-from local.lambda_service import FunctionPool, Throttled, worker_environment
 from local.template import FunctionSpec
 
 HANDLERS = textwrap.dedent(

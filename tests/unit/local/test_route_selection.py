@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from local.gateway import RouteSelector
+from local.apigateway.routing import RouteSelector
 from local.intrinsics import UnsupportedTemplate
 
 ROUTES = {"sendMessage", "$default", "$connect"}

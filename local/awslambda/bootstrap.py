@@ -1,6 +1,6 @@
 """One warm Lambda execution environment: imports a handler once, then runs invocations one at a time.
 
-Started by the Lambda service as ``python worker.py MODULE.FUNCTION`` with the function's
+Started by the Lambda service as ``python bootstrap.py MODULE.FUNCTION`` with the function's
 environment, in its code asset (LAMBDA_TASK_ROOT), which comes first on sys.path as in Lambda.
 Requests arrive as JSON lines on stdin; answers go as JSON lines on the original stdout, which is
 then pointed at stderr so that everything the handler prints or logs reaches the terminal and can

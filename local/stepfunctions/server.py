@@ -1,6 +1,6 @@
 """moto's server with Step Functions execution on, in a process of its own.
 
-Run by the runtime as ``python -m local.stepfunctions_server PORT``: the interpreter's threads then
+Run by the runtime as ``python -m local.stepfunctions.server PORT``: the interpreter's threads then
 never compete with the WebSocket gateway for the GIL. moto sends Lambda tasks to
 http://localhost:$MOTO_PORT, which the runtime sets to the gateway's port (its Lambda Invoke API).
 Prints ``ready <port>`` once it serves; stops on SIGTERM or when its standard input closes.
@@ -11,7 +11,7 @@ import sys
 
 from moto.server import ThreadedMotoServer
 
-from local.moto_tuning import apply as tune_interpreter
+from local.stepfunctions.tuning import apply as tune_interpreter
 
 
 def main(port: int) -> None:

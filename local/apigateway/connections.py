@@ -1,0 +1,113 @@
+"""The WebSocket API's client connections: one open connection, and the registry of open ones."""
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from aiohttp import WSCloseCode, web
+
+from local.apigateway.events import ClientInfo
+
+MAX_IN_FLIGHT_PER_CONNECTION = 10
+SEND_TIMEOUT_SECONDS = 5
+CLOSE_TIMEOUT_SECONDS = 5
+CONNECT_ANSWER_GRACE_SECONDS = 1
+
+
+@dataclass
+class Connection:
+    client: ClientInfo
+    socket: web.WebSocketResponse
+    transport: asyncio.BaseTransport | None
+    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Frames of this client being routed at once; reading pauses at the limit (back-pressure).
+    in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_IN_FLIGHT_PER_CONNECTION))
+    server_close: tuple[int, str] | None = None
+
+    async def close(self, code: int, reason: str) -> None:
+        self.server_close = (code, reason)
+        try:
+            await asyncio.wait_for(self.socket.close(code=code, message=reason.encode("utf-8")), CLOSE_TIMEOUT_SECONDS)
+        except TimeoutError:
+            self.abort(reason)
+
+    def abort(self, reason: str) -> None:
+        """Drop the TCP connection at once: for a client that stopped reading."""
+        self.server_close = self.server_close or (WSCloseCode.ABNORMAL_CLOSURE, reason)
+        if self.transport is not None:
+            self.transport.abort()
+
+    def disconnect_status(self) -> tuple[int, str]:
+        """Status code and reason for $disconnect, worded like API Gateway's disconnectReason."""
+        if self.server_close is not None:
+            return self.server_close
+        code = self.socket.close_code
+        if code is None or code < 1000:
+            code = WSCloseCode.ABNORMAL_CLOSURE
+        return code, f"Client-side close frame status code '{code}'"
+
+    async def send(self, data: bytes | str) -> None:
+        """Send one frame; a client that does not take it within SEND_TIMEOUT_SECONDS is dropped."""
+        async with self.send_lock:
+            try:
+                await asyncio.wait_for(self._send(data), SEND_TIMEOUT_SECONDS)
+            except TimeoutError:
+                self.abort("the client stopped reading")
+                raise ConnectionResetError("the client stopped reading") from None
+
+    async def _send(self, data: bytes | str) -> None:
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError:
+                await self.socket.send_bytes(data)
+                return
+        await self.socket.send_str(data)
+
+
+class Connections:
+    """The open connections by id, and the ids whose $connect is still being answered."""
+
+    def __init__(self):
+        self._open: dict[str, Connection] = {}
+        self._connecting: dict[str, asyncio.Future] = {}  # connection id -> done once $connect is answered
+
+    @contextlib.contextmanager
+    def connecting(self, connection_id: str) -> Iterator[None]:
+        """While $connect is being answered: a post to this id waits for the answer (see ``get_after_connect``)."""
+        opened = asyncio.get_running_loop().create_future()
+        self._connecting[connection_id] = opened
+        try:
+            yield
+        finally:
+            del self._connecting[connection_id]
+            opened.set_result(None)
+
+    def add(self, connection: Connection) -> None:
+        self._open[connection.client.connection_id] = connection
+
+    def remove(self, connection_id: str) -> None:
+        self._open.pop(connection_id, None)
+
+    def get(self, connection_id: str) -> Connection | None:
+        return self._open.get(connection_id)
+
+    def all(self) -> list[Connection]:
+        return list(self._open.values())
+
+    def __bool__(self) -> bool:
+        return bool(self._open)
+
+    async def get_after_connect(self, connection_id: str) -> Connection | None:
+        """The open connection; one whose $connect answer is still on its way is waited for briefly.
+
+        Inside one event loop the handshake's post can overtake the $connect function's answer,
+        which over AWS's network practically never happens. A $connect that rejects, or takes longer
+        than the grace, still leaves the post with 410, as on AWS.
+        """
+        opening = self._connecting.get(connection_id)
+        if opening is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(opening), CONNECT_ANSWER_GRACE_SECONDS)
+        return self._open.get(connection_id)

@@ -1,0 +1,16 @@
+"""API Gateway's WebSocket quotas (AWS docs, "API Gateway quotas for WebSocket APIs")."""
+
+from dataclasses import dataclass
+
+MAX_MESSAGE_BYTES = 128 * 1024
+IDLE_TIMEOUT_SECONDS = 10 * 60
+MAX_CONNECTION_SECONDS = 2 * 60 * 60
+INTEGRATION_TIMEOUT_SECONDS = 29  # how long API Gateway waits for an integration
+
+
+@dataclass
+class GatewayLimits:
+    """The connection timeouts, shortened by tests and by `serve --idle-timeout/--max-lifetime`."""
+
+    idle_timeout_seconds: float = IDLE_TIMEOUT_SECONDS
+    max_connection_seconds: float = MAX_CONNECTION_SECONDS
