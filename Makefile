@@ -7,7 +7,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: install dev test lint synth synth-all deploy destroy executions browser clean
+.PHONY: install dev test lint synth synth-all deploy destroy executions browser clean smoke
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -48,6 +48,11 @@ destroy: install
 
 executions: install
 	$(PYTHON) -m local executions
+
+# The smoke test of a running stage: make smoke URL=wss://<api-id>.execute-api.<region>.amazonaws.com/dev
+smoke: install
+	@test -n "$(URL)" || { echo "usage: make smoke URL=wss://<api-id>.execute-api.<region>.amazonaws.com/<stage>" >&2; exit 2; }
+	$(PYTHON) -m smoke "$(URL)"
 
 # Headless Chromium for the browser tests, from Debian's packages (tests skip, saying why, without it).
 browser:
