@@ -7,7 +7,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: install dev test lint synth synth-all deploy destroy executions browser clean smoke
+.PHONY: install dev test lint synth synth-all deploy destroy executions browser clean smoke pipeline
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -45,6 +45,10 @@ deploy: install
 
 destroy: install
 	npx cdk destroy -c stage=$(STAGE) Chat-$(STAGE)
+
+# The dev -> staging -> prod pipeline (README: Pipeline); later changes to it deploy themselves.
+pipeline: install
+	npx cdk deploy -c pipeline=true Chat-pipeline
 
 executions: install
 	$(PYTHON) -m local executions
