@@ -48,7 +48,10 @@ def _environment() -> Environment:
 if __name__ == "__main__":
     cdk_app = App()
     try:
-        build_pipeline(cdk_app) if pipeline_requested(cdk_app) else build(cdk_app)
+        if pipeline_requested(cdk_app):
+            build_pipeline(cdk_app)
+        else:
+            build(cdk_app)
     except (StageConfigError, PipelineConfigError) as error:
         sys.exit(f"cdk.json: {error}")
     cdk_app.synth()
