@@ -9,7 +9,13 @@ import deliver_message
 import pytest
 import send_connection_id
 from botocore.exceptions import ClientError
-from chat.connections import ConnectionGone, ConnectionThrottled
+from chat.clients import CONNECTIONS_CONFIG, FUNCTION_TIMEOUT_SECONDS
+from chat.connections import (
+    OPENING_BUDGET_SECONDS,
+    OPENING_RETRY_DELAYS_SECONDS,
+    ConnectionGone,
+    ConnectionThrottled,
+)
 from pydantic import ValidationError
 
 CONNECTION = "CfF2b3hQoAMCJ-g="
@@ -36,6 +42,48 @@ def test_send_connection_id_tells_the_client_its_id(events, lambda_context, gate
 
     assert result == {"connection_id": CONNECTION, "status": "delivered"}
     assert posted_frames(stub) == [(CONNECTION, {"type": "connection", "connection_id": CONNECTION})]
+
+
+def gone(stub, times: int) -> None:
+    for _ in range(times):
+        stub.stubber.add_client_error("post_to_connection", service_error_code="GoneException", http_status_code=410)
+
+
+def test_connection_not_open_yet_is_posted_again_within_the_function(events, lambda_context, gateway):
+    stub = gateway[send_connection_id]
+    gone(stub, times=2)
+    stub.stubber.add_response("post_to_connection", {})
+
+    result = send_connection_id.handler(events.handshake_task(connection_id=CONNECTION), lambda_context)
+
+    assert result == {"connection_id": CONNECTION, "status": "delivered"}
+    assert posted_frames(stub) == [(CONNECTION, {"type": "connection", "connection_id": CONNECTION})] * 3
+    stub.stubber.assert_no_pending_responses()
+
+
+def test_connection_that_never_opens_fails_the_task_after_bounded_pauses(events, lambda_context, gateway):
+    stub = gateway[send_connection_id]
+    gone(stub, times=len(OPENING_RETRY_DELAYS_SECONDS) + 1)
+
+    with pytest.raises(ConnectionGone) as raised:
+        send_connection_id.handler(events.handshake_task(connection_id=CONNECTION), lambda_context)
+
+    assert type(raised.value).__name__ == "ConnectionGone"  # what the state machine's backstop retries
+    assert 1 < len(posted_frames(stub)) <= len(OPENING_RETRY_DELAYS_SECONDS) + 1
+    # Pauses in tens of milliseconds, and the last post still bounded by the client's timeouts.
+    assert min(OPENING_RETRY_DELAYS_SECONDS) < 0.1
+    last_post = CONNECTIONS_CONFIG.connect_timeout + CONNECTIONS_CONFIG.read_timeout
+    assert OPENING_BUDGET_SECONDS + last_post < FUNCTION_TIMEOUT_SECONDS
+
+
+def test_send_connection_id_does_not_retry_other_errors(events, lambda_context, gateway):
+    stub = gateway[send_connection_id]
+    stub.stubber.add_client_error("post_to_connection", service_error_code="ForbiddenException", http_status_code=403)
+
+    with pytest.raises(ClientError):
+        send_connection_id.handler(events.handshake_task(connection_id=CONNECTION), lambda_context)
+
+    assert len(posted_frames(stub)) == 1
 
 
 def test_deliver_message_posts_the_frame_unchanged(events, lambda_context, gateway):
@@ -71,7 +119,6 @@ TASKS = {
 @pytest.mark.parametrize(
     ("status", "code", "expected"),
     [
-        (410, "GoneException", ConnectionGone),
         (429, "LimitExceededException", ConnectionThrottled),
         (429, "TooManyRequestsException", ConnectionThrottled),
     ],
