@@ -39,7 +39,7 @@ def post_frame(client: Any, connection_id: str, frame: dict[str, Any]) -> None:
 # read bounds (chat/clients.py) that stays well inside the function's timeout. A connection that takes
 # longer is left to the state machine's Retry (whole seconds), the backstop.
 OPENING_RETRY_DELAYS_SECONDS = (0.025, 0.05, 0.1, 0.2, 0.4)
-OPENING_BUDGET_SECONDS = 1.0
+OPENING_BUDGET_SECONDS = 1.5
 
 
 def post_frame_once_open(client: Any, connection_id: str, frame: dict[str, Any]) -> int:

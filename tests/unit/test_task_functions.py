@@ -1,11 +1,11 @@
-"""The workflow tasks post one frame to one connection and turn API Gateway's answers into named errors.
+"""The handshake's task posts the connection frame, waits out a connection that is not open yet, and turns
+API Gateway's answers into named errors.
 
 Step Functions retries and catches on the Lambda error type, so the exception class names are the contract.
 """
 
 import json
 
-import deliver_message
 import pytest
 import send_connection_id
 from botocore.exceptions import ClientError
@@ -23,11 +23,8 @@ CONNECTION = "CfF2b3hQoAMCJ-g="
 
 @pytest.fixture
 def gateway(stub_client):
-    """Both task modules' @connections clients, stubbed; which one a test drives is its own business."""
-    return {
-        send_connection_id: stub_client(send_connection_id, "connections", "apigatewaymanagementapi"),
-        deliver_message: stub_client(deliver_message, "connections", "apigatewaymanagementapi"),
-    }
+    """The task's @connections client, stubbed."""
+    return stub_client(send_connection_id, "connections", "apigatewaymanagementapi")
 
 
 def posted_frames(stub) -> list[tuple[str, dict]]:
@@ -35,7 +32,7 @@ def posted_frames(stub) -> list[tuple[str, dict]]:
 
 
 def test_send_connection_id_tells_the_client_its_id(events, lambda_context, gateway):
-    stub = gateway[send_connection_id]
+    stub = gateway
     stub.stubber.add_response("post_to_connection", {})
 
     result = send_connection_id.handler(events.handshake_task(connection_id=CONNECTION), lambda_context)
@@ -50,7 +47,7 @@ def gone(stub, times: int) -> None:
 
 
 def test_connection_not_open_yet_is_posted_again_within_the_function(events, lambda_context, gateway):
-    stub = gateway[send_connection_id]
+    stub = gateway
     gone(stub, times=2)
     stub.stubber.add_response("post_to_connection", {})
 
@@ -62,7 +59,7 @@ def test_connection_not_open_yet_is_posted_again_within_the_function(events, lam
 
 
 def test_connection_that_never_opens_fails_the_task_after_bounded_pauses(events, lambda_context, gateway):
-    stub = gateway[send_connection_id]
+    stub = gateway
     gone(stub, times=len(OPENING_RETRY_DELAYS_SECONDS) + 1)
 
     with pytest.raises(ConnectionGone) as raised:
@@ -76,92 +73,34 @@ def test_connection_that_never_opens_fails_the_task_after_bounded_pauses(events,
     assert OPENING_BUDGET_SECONDS + last_post < FUNCTION_TIMEOUT_SECONDS
 
 
-def test_send_connection_id_does_not_retry_other_errors(events, lambda_context, gateway):
-    stub = gateway[send_connection_id]
-    stub.stubber.add_client_error("post_to_connection", service_error_code="ForbiddenException", http_status_code=403)
+@pytest.mark.parametrize("code", ["LimitExceededException", "TooManyRequestsException"])
+def test_throttling_becomes_the_error_the_workflow_retries(events, lambda_context, gateway, code):
+    gateway.stubber.add_client_error("post_to_connection", service_error_code=code, http_status_code=429)
 
-    with pytest.raises(ClientError):
+    with pytest.raises(ConnectionThrottled) as raised:
         send_connection_id.handler(events.handshake_task(connection_id=CONNECTION), lambda_context)
 
-    assert len(posted_frames(stub)) == 1
-
-
-def test_deliver_message_posts_the_frame_unchanged(events, lambda_context, gateway):
-    stub = gateway[deliver_message]
-    stub.stubber.add_response("post_to_connection", {})
-    task = events.delivery_task(connection_id=CONNECTION)
-
-    result = deliver_message.handler(task, lambda_context)
-
-    assert result == {"connection_id": CONNECTION, "status": "delivered"}
-    assert posted_frames(stub) == [(CONNECTION, task["frame"])]
-
-
-def test_posted_bytes_are_utf8_json(events, lambda_context, gateway):
-    stub = gateway[deliver_message]
-    stub.stubber.add_response("post_to_connection", {})
-    frame = {"type": "message", "message": "héllo 👋", "message_id": "m-1"}
-
-    deliver_message.handler(events.delivery_task(connection_id=CONNECTION, frame=frame), lambda_context)
-
-    (params,) = stub.params("PostToConnection")
-    assert isinstance(params["Data"], bytes)
-    assert json.loads(params["Data"].decode("utf-8")) == frame
-
-
-TASKS = {
-    "send_connection_id": (send_connection_id, lambda events: events.handshake_task(connection_id=CONNECTION)),
-    "deliver_message": (deliver_message, lambda events: events.delivery_task(connection_id=CONNECTION)),
-}
-
-
-@pytest.mark.parametrize("task_name", list(TASKS))
-@pytest.mark.parametrize(
-    ("status", "code", "expected"),
-    [
-        (429, "LimitExceededException", ConnectionThrottled),
-        (429, "TooManyRequestsException", ConnectionThrottled),
-    ],
-)
-def test_gateway_answers_become_the_errors_the_workflows_handle(
-    events, lambda_context, gateway, task_name, status, code, expected
-):
-    module, make_event = TASKS[task_name]
-    gateway[module].stubber.add_client_error("post_to_connection", service_error_code=code, http_status_code=status)
-
-    with pytest.raises(expected) as raised:
-        module.handler(make_event(events), lambda_context)
-
-    assert type(raised.value).__name__ == expected.__name__
+    assert type(raised.value).__name__ == "ConnectionThrottled"
     assert CONNECTION in str(raised.value)
+    assert len(gateway.params("PostToConnection")) == 1
 
 
-@pytest.mark.parametrize("task_name", list(TASKS))
 @pytest.mark.parametrize(
     ("status", "code"), [(403, "ForbiddenException"), (413, "PayloadTooLargeException"), (500, "InternalServerError")]
 )
-def test_other_gateway_errors_propagate(events, lambda_context, gateway, task_name, status, code):
-    module, make_event = TASKS[task_name]
-    gateway[module].stubber.add_client_error("post_to_connection", service_error_code=code, http_status_code=status)
+def test_other_gateway_errors_propagate_without_posting_again(events, lambda_context, gateway, status, code):
+    gateway.stubber.add_client_error("post_to_connection", service_error_code=code, http_status_code=status)
 
     with pytest.raises(ClientError) as raised:
-        module.handler(make_event(events), lambda_context)
+        send_connection_id.handler(events.handshake_task(connection_id=CONNECTION), lambda_context)
 
     assert raised.value.response["Error"]["Code"] == code
+    assert len(gateway.params("PostToConnection")) == 1
 
 
-@pytest.mark.parametrize(
-    ("module", "task"),
-    [
-        (send_connection_id, {}),
-        (send_connection_id, {"connection_id": ""}),
-        (deliver_message, {"connection_id": CONNECTION}),
-        (deliver_message, {"connection_id": "", "frame": {"type": "message"}}),
-        (deliver_message, {"connection_id": CONNECTION, "frame": "not an object"}),
-    ],
-)
-def test_malformed_task_input_is_rejected_before_posting(lambda_context, gateway, module, task):
+@pytest.mark.parametrize("task", [{}, {"connection_id": ""}, {"connection_id": 42}])
+def test_malformed_task_input_is_rejected_before_posting(lambda_context, gateway, task):
     with pytest.raises(ValidationError):
-        module.handler(task, lambda_context)
+        send_connection_id.handler(task, lambda_context)
 
-    assert gateway[module].operations() == []
+    assert gateway.operations() == []

@@ -65,7 +65,10 @@ def test_client_that_left_ends_the_handshake_as_gone(workflows, handshake_input)
     assert execution.output == {"connection_id": CLIENT, "status": "gone"}
     attempts = gone_task_attempts()
     assert attempts > 1
-    assert workflows.connections.attempts(CLIENT) == [410] * (attempts * POSTS_PER_TASK_ATTEMPT)
+    # Each task attempt posts up to POSTS_PER_TASK_ATTEMPT times (fewer if its time budget runs out first).
+    posts = workflows.connections.attempts(CLIENT)
+    assert set(posts) == {410}
+    assert attempts * 2 <= len(posts) <= attempts * POSTS_PER_TASK_ATTEMPT
     assert workflows.connections.frames(CLIENT) == []
     assert execution.task_errors() == ["ConnectionGone"] * attempts
     entered = [e["stateEnteredEventDetails"]["name"] for e in execution.history if "stateEnteredEventDetails" in e]
