@@ -13,6 +13,7 @@ import threading
 
 import requests
 
+from cdk.definitions import CONNECTIONS_POST, task_states
 from local.console import Console
 from local.intrinsics import UnsupportedTemplate
 from local.stepfunctions.client import stepfunctions_client
@@ -89,15 +90,12 @@ class StepFunctionsService:
                 self._process.wait()
 
 
-APIGATEWAY_INVOKE = "arn:aws:states:::apigateway:invoke"
-
-
 def local_definition(definition: str, api_endpoints: dict[str, str], logical_id: str) -> str:
     """The definition with each apigateway:invoke task's ApiEndpoint (an AWS host name) rewritten to the
     local origin serving that API; a task calling any other API would reach AWS, so it stops the runtime."""
     parsed = json.loads(definition)
-    for state in _task_states(parsed["States"]):
-        if state.get("Resource") != APIGATEWAY_INVOKE:
+    for state in task_states(parsed["States"]):
+        if state.get("Resource") != CONNECTIONS_POST:
             continue
         endpoint = state.get("Parameters", {}).get("ApiEndpoint")
         if endpoint not in api_endpoints:
@@ -106,14 +104,3 @@ def local_definition(definition: str, api_endpoints: dict[str, str], logical_id:
             )
         state["Parameters"]["ApiEndpoint"] = api_endpoints[endpoint]
     return json.dumps(parsed)
-
-
-def _task_states(states: dict) -> list[dict]:
-    found = []
-    for state in states.values():
-        if state["Type"] == "Task":
-            found.append(state)
-        for processor in [state.get("ItemProcessor"), state.get("Iterator"), *state.get("Branches", [])]:
-            if processor:
-                found += _task_states(processor["States"])
-    return found
