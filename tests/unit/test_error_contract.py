@@ -172,3 +172,14 @@ def test_a_name_outside_the_contract_is_reported(name: str):
     }
 
     assert unknown_error_names(states) == {name}
+
+
+def test_a_task_of_a_kind_with_no_retry_policy_is_refused(tmp_path, monkeypatch):
+    import cdk.definitions
+
+    queue_task = {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": True}
+    (tmp_path / "new.asl.json").write_text(json.dumps({"StartAt": "Put", "States": {"Put": queue_task}}))
+    monkeypatch.setattr(cdk.definitions, "STATEMACHINES_DIR", tmp_path)
+
+    with pytest.raises(ValueError, match=r"no retry policy for Task resource arn:aws:states:::sqs:sendMessage"):
+        deployed_definition("new")

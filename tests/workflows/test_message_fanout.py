@@ -56,6 +56,17 @@ def test_sender_and_recipient_each_get_the_message_once(workflows, fanout_input)
     assert "TellSenderNotReached" not in states_entered(execution)
 
 
+def test_each_delivery_is_a_signed_post_to_connections_with_no_lambda(workflows, fanout_input):
+    execution = workflows.run("message_fanout", fanout_input(SENDER, {"message": "hi", "recipient_id": ALICE}))
+
+    scheduled = [event["taskScheduledEventDetails"] for event in execution.events("TaskScheduled")]
+    assert {(task["resourceType"], task["resource"]) for task in scheduled} == {("apigateway", "invoke")}
+    posts = [json.loads(task["parameters"]) for task in scheduled]
+    assert sorted(post["Path"] for post in posts) == sorted(f"/@connections/{c}" for c in (SENDER, ALICE))
+    assert {(post["Method"], post["Stage"], post["AuthType"]) for post in posts} == {("POST", "dev", "IAM_ROLE")}
+    assert workflows.lambdas.invocations == []
+
+
 def test_every_recipient_gets_the_message_once(workflows, fanout_input):
     recipients = [ALICE, BOB, CAROL, DAVE]
     execution_input = fanout_input(SENDER, {"message": "hi all", "recipient_ids": [ALICE, BOB, SENDER, CAROL, DAVE]})
