@@ -10,7 +10,7 @@ from cdk.stage_config import StageConfig
 from cdk.websocket_api import ChatWebSocketApi
 from cdk.workflows import ChatWorkflows
 
-# The one @connections method the task functions call: POST @connections/{id} sends a frame.
+# The one @connections method the chat calls: POST @connections/{id} sends a frame.
 CONNECTIONS_METHOD = "POST"
 
 
@@ -32,7 +32,8 @@ class ChatStack(Stack):
             "Workflows",
             config=config,
             send_connection_id=functions.send_connection_id,
-            deliver_message=functions.deliver_message,
+            connections_api_endpoint=websocket.execute_api_endpoint,
+            connections_stage=websocket.stage.stage_name,
         )
         self._wire(functions=functions, websocket=websocket, workflows=workflows)
         self._grant_permissions(functions=functions, websocket=websocket, workflows=workflows)
@@ -40,12 +41,10 @@ class ChatStack(Stack):
             self,
             functions=functions.all,
             routes=websocket.routes,
+            workflows=[workflows.connection_handshake, workflows.message_fanout],
             connections_arn=websocket.connections_arn(CONNECTIONS_METHOD),
-            posting_functions=[functions.send_connection_id, functions.deliver_message],
-            workflow_tasks={
-                workflows.connection_handshake: functions.send_connection_id,
-                workflows.message_fanout: functions.deliver_message,
-            },
+            posting_roles=[functions.send_connection_id.role, workflows.message_fanout.role],
+            workflow_tasks={workflows.connection_handshake: functions.send_connection_id},
         )
 
         # Kept: a pipeline stage hands this output to its smoke test.
@@ -60,8 +59,7 @@ class ChatStack(Stack):
             "HANDSHAKE_STATE_MACHINE_ARN", workflows.connection_handshake.state_machine_arn
         )
         functions.send_message.add_environment("FANOUT_STATE_MACHINE_ARN", workflows.message_fanout.state_machine_arn)
-        for task in (functions.send_connection_id, functions.deliver_message):
-            task.add_environment("CALLBACK_URL", websocket.callback_url)
+        functions.send_connection_id.add_environment("CALLBACK_URL", websocket.callback_url)
 
     @staticmethod
     def _grant_permissions(*, functions: ChatFunctions, websocket: ChatWebSocketApi, workflows: ChatWorkflows) -> None:
@@ -69,12 +67,14 @@ class ChatStack(Stack):
         workflows.connection_handshake.grant_start_execution(functions.on_connect)
         workflows.message_fanout.grant_start_execution(functions.send_message)
         functions.send_connection_id.grant_invoke(workflows.connection_handshake)
-        functions.deliver_message.grant_invoke(workflows.message_fanout)
         # POST only (stage.grant_management_api_access would allow every method: GET, and DELETE, which
         # disconnects a client). Connection ids are known at run time only, hence @connections/*.
-        for task in (functions.send_connection_id, functions.deliver_message):
+        # message_fanout posts with apigateway:invoke signed by its own role; API Gateway authorizes
+        # @connections calls with execute-api:ManageConnections, not Invoke (API Gateway developer guide,
+        # "Control access to WebSocket APIs with IAM authorization").
+        for poster in (functions.send_connection_id, workflows.message_fanout):
             iam.Grant.add_to_principal(
-                grantee=task,
+                grantee=poster,
                 actions=["execute-api:ManageConnections"],
                 resource_arns=[websocket.connections_arn(CONNECTIONS_METHOD)],
             )

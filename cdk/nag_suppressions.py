@@ -37,25 +37,27 @@ def acknowledge_accepted_findings(
     *,
     functions: Iterable[lambda_.Function],
     routes: Iterable[IConstruct],
+    workflows: Iterable[sfn.StateMachine],
     connections_arn: str,
-    posting_functions: Iterable[lambda_.Function],
+    posting_roles: Iterable[IConstruct],
     workflow_tasks: Mapping[sfn.StateMachine, lambda_.Function],
 ) -> None:
-    """``connections_arn`` is the @connections resource granted to ``posting_functions`` (a token ARN)."""
+    """``connections_arn`` is the @connections resource granted to ``posting_roles`` (a token ARN)."""
     for route in routes:
         Validations.of(route).acknowledge(Acknowledgment(id=f"{RULES}-APIG4", reason=PUBLIC_CHAT))
     for function in functions:
         Validations.of(function).acknowledge(Acknowledgment(id=f"{RULES}-L1", reason=PINNED_RUNTIME))
         # X-Ray tracing (Tracing.ACTIVE) adds xray:PutTraceSegments/PutTelemetryRecords on "*" to the role.
         Validations.of(_role(function)).acknowledge(_any_resource())
-    connections = _wildcard(f"Resource::{nag_notation(stack, connections_arn)}", MANAGE_CONNECTIONS)
-    for function in posting_functions:
-        Validations.of(_role(function)).acknowledge(connections)
-    for state_machine, task in workflow_tasks.items():
+    for state_machine in workflows:
         # Tracing and CloudWatch Logs delivery add X-Ray and logs:*LogDelivery* actions on "*" to the role.
+        Validations.of(state_machine.role).acknowledge(_any_resource())
+    connections = _wildcard(f"Resource::{nag_notation(stack, connections_arn)}", MANAGE_CONNECTIONS)
+    for role in posting_roles:
+        Validations.of(role).acknowledge(connections)
+    for state_machine, task in workflow_tasks.items():
         Validations.of(state_machine.role).acknowledge(
-            _any_resource(),
-            _wildcard(f"Resource::{nag_notation(stack, f'{task.function_arn}:*')}", FUNCTION_VERSIONS),
+            _wildcard(f"Resource::{nag_notation(stack, f'{task.function_arn}:*')}", FUNCTION_VERSIONS)
         )
 
 

@@ -120,6 +120,13 @@ class ChatWebSocketApi(Construct):
         )
 
     @property
+    def execute_api_endpoint(self) -> str:
+        """The API's own host name, ``{api id}.execute-api.{region}.{url suffix}``: what Step Functions'
+        apigateway:invoke takes as ApiEndpoint (it supports no custom domain names)."""
+        stack = Stack.of(self)
+        return f"{self.api.api_id}.execute-api.{stack.region}.{stack.url_suffix}"
+
+    @property
     def callback_url(self) -> str:
         """The @connections endpoint: the stage's own, unless a custom domain fronts it."""
         return self._config.callback_url_override or self.stage.callback_url

@@ -1,11 +1,11 @@
-"""The Express state machines, loaded from statemachines/*.asl.json with definition substitutions."""
+"""The Express state machines, from statemachines/*.asl.json (cdk/definitions.py) with definition substitutions."""
 
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from cdk.paths import STATEMACHINES_DIR
+from cdk.definitions import deployed_definition
 from cdk.stage_config import StageConfig
 
 
@@ -17,8 +17,10 @@ class ChatWorkflows(Construct):
         *,
         config: StageConfig,
         send_connection_id: lambda_.IFunction,
-        deliver_message: lambda_.IFunction,
+        connections_api_endpoint: str,
+        connections_stage: str,
     ) -> None:
+        """``connections_api_endpoint``/``connections_stage``: where message_fanout posts to @connections."""
         super().__init__(scope, construct_id)
         self._config = config
         self.connection_handshake = self._express_workflow(
@@ -29,7 +31,7 @@ class ChatWorkflows(Construct):
         self.message_fanout = self._express_workflow(
             "MessageFanout",
             "message_fanout",
-            {"DeliverMessageFunctionArn": deliver_message.function_arn},
+            {"ConnectionsApiEndpoint": connections_api_endpoint, "ConnectionsStage": connections_stage},
         )
 
     def _express_workflow(self, construct_id: str, asl_name: str, substitutions: dict[str, str]) -> sfn.StateMachine:
@@ -41,12 +43,11 @@ class ChatWorkflows(Construct):
             retention=self._config.log_retention,
             removal_policy=self._config.log_removal_policy,
         )
-        definition = (STATEMACHINES_DIR / f"{asl_name}.asl.json").read_text(encoding="utf-8")
         return sfn.StateMachine(
             self,
             construct_id,
             state_machine_type=sfn.StateMachineType.EXPRESS,
-            definition_body=sfn.DefinitionBody.from_string(definition),
+            definition_body=sfn.DefinitionBody.from_string(deployed_definition(asl_name)),
             definition_substitutions=substitutions,
             logs=sfn.LogOptions(
                 destination=log_group,

@@ -1,12 +1,14 @@
 """Task of connection_handshake: tell a new client its connection id.
 
-A 410 here usually means API Gateway has not opened the connection yet; the state machine retries it.
+The handshake starts while $connect is still answering, so the first post may find the connection not
+open yet (410): it is retried here after tens of milliseconds, and only a connection still not open
+after those pauses fails the task (ConnectionGone) for the state machine's Retry.
 """
 
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from chat.clients import connections_client
-from chat.connections import post_frame
+from chat.connections import post_frame_once_open
 from chat.frames import connection_frame
 from chat.observability import logger, tracer
 from chat.settings import require_http_url
@@ -20,6 +22,7 @@ connections = connections_client(require_http_url("CALLBACK_URL"))
 def handler(event: dict, context: LambdaContext) -> dict:
     task = parse(event=event, model=HandshakeTask)
     logger.set_correlation_id(task.connection_id)
-    post_frame(connections, task.connection_id, connection_frame(task.connection_id))
-    logger.info("connection id sent")
+    # A 410 while the connection opens is expected, not an error: logged with the attempt count only.
+    posts = post_frame_once_open(connections, task.connection_id, connection_frame(task.connection_id))
+    logger.info("connection id sent", extra={"posts": posts})
     return {"connection_id": task.connection_id, "status": "delivered"}

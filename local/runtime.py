@@ -79,7 +79,12 @@ class LocalRuntime:
         )
 
     async def start(self) -> None:
-        self._stepfunctions = StepFunctionsService(self.model, self._console, lambda_port=self.port)
+        self._stepfunctions = StepFunctionsService(
+            self.model,
+            self._console,
+            lambda_port=self.port,
+            api_endpoints={self.model.execute_api_origin.removeprefix("https://"): self.local_origin},
+        )
         await asyncio.to_thread(self._stepfunctions.start, print_history=self._print_history)
 
         self._lambdas = LambdaService(self._console, max_workers_per_function=self._max_workers)

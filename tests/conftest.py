@@ -105,14 +105,6 @@ class SampleEvents:
             event["connection_id"] = connection_id
         return event
 
-    def delivery_task(self, *, connection_id: str | None = None, frame: dict | None = None) -> dict[str, Any]:
-        event = load_event("delivery_task")
-        if connection_id is not None:
-            event["connection_id"] = connection_id
-        if frame is not None:
-            event["frame"] = copy.deepcopy(frame)
-        return event
-
 
 def _override_context(event: dict[str, Any], *, connection_id: str | None = None, request_id: str | None = None):
     if connection_id is not None:

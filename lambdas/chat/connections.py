@@ -4,6 +4,7 @@ API Gateway's answers become exceptions whose class names the state machines ret
 (Step Functions uses a Lambda error's type as the ASL error name).
 """
 
+import time
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -30,3 +31,30 @@ def post_frame(client: Any, connection_id: str, frame: dict[str, Any]) -> None:
         if status == 429 or code in ("LimitExceededException", "TooManyRequestsException", "ThrottlingException"):
             raise ConnectionThrottled(f"posting to {connection_id} was throttled") from None
         raise
+
+
+# A new connection is opened by API Gateway only once $connect has returned (AWS Knowledge Center,
+# "410 Gone" from @connections), and the handshake's post can arrive just before that. So a 410 is
+# posted again after short pauses, for at most OPENING_BUDGET_SECONDS: with one last post's connect and
+# read bounds (chat/clients.py) that stays well inside the function's timeout. A connection that takes
+# longer is left to the state machine's Retry (whole seconds), the backstop.
+OPENING_RETRY_DELAYS_SECONDS = (0.025, 0.05, 0.1, 0.2, 0.4)
+OPENING_BUDGET_SECONDS = 1.5
+
+
+def post_frame_once_open(client: Any, connection_id: str, frame: dict[str, Any]) -> int:
+    """Post ``frame`` to a connection that may not be open yet; return how many posts it took.
+
+    Raises ConnectionGone when the connection is still not open after the last pause.
+    """
+    deadline = time.monotonic() + OPENING_BUDGET_SECONDS
+    for attempt, delay in enumerate(OPENING_RETRY_DELAYS_SECONDS, start=1):
+        try:
+            post_frame(client, connection_id, frame)
+            return attempt
+        except ConnectionGone:
+            if time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+    post_frame(client, connection_id, frame)
+    return len(OPENING_RETRY_DELAYS_SECONDS) + 1

@@ -1,14 +1,7 @@
-"""The inputs Step Functions hands to the task functions."""
-
-from typing import Any
+"""The input Step Functions hands to the task function."""
 
 from pydantic import BaseModel, Field
 
 
 class HandshakeTask(BaseModel):
     connection_id: str = Field(min_length=1)
-
-
-class DeliveryTask(BaseModel):
-    connection_id: str = Field(min_length=1)
-    frame: dict[str, Any]

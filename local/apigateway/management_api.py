@@ -1,5 +1,9 @@
 """The @connections management API under the stage's callback URL (what boto3's
-apigatewaymanagementapi calls): POST sends a frame, GET describes, DELETE closes a connection."""
+apigatewaymanagementapi calls): POST sends a frame, GET describes, DELETE closes a connection.
+
+POST is also served where moto's interpreter sends a state machine's ``apigateway:invoke`` task:
+``{ApiEndpoint}/{Stage}/_user_request_/{Path}/`` (LocalStack's URL form; the trailing slash is where
+it appends query parameters), ApiEndpoint being rewritten to this gateway (local.stepfunctions.service)."""
 
 from datetime import UTC, datetime
 
@@ -20,6 +24,7 @@ class ManagementApi:
         app.router.add_post(connection, self._post_to_connection)
         app.router.add_get(connection, self._get_connection)
         app.router.add_delete(connection, self._delete_connection)
+        app.router.add_post(f"/{self._stage}/_user_request_/@connections/{{connection_id}}/", self._post_to_connection)
 
     async def _post_to_connection(self, request: web.Request) -> web.Response:
         connection = await self._connections.get_after_connect(request.match_info["connection_id"])

@@ -11,12 +11,14 @@ import sys
 
 from moto.server import ThreadedMotoServer
 
+from local.stepfunctions import apigateway_invoke
 from local.stepfunctions.tuning import apply as tune_interpreter
 
 
 def main(port: int) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access-log line per API call
     tune_interpreter()
+    apigateway_invoke.apply()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     print(f"ready {server.get_host_and_port()[1]}", flush=True)

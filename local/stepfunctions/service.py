@@ -5,6 +5,7 @@ the gateway's port, where the local Lambda service answers Lambda's Invoke API. 
 execution streams to the terminal, like the console's execution history.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -12,7 +13,9 @@ import threading
 
 import requests
 
+from cdk.definitions import CONNECTIONS_POST, task_states
 from local.console import Console
+from local.intrinsics import UnsupportedTemplate
 from local.stepfunctions.client import stepfunctions_client
 from local.stepfunctions.history import HistoryPrinter
 from local.synth import PROJECT_ROOT
@@ -22,10 +25,12 @@ from local.template import StackModel
 class StepFunctionsService:
     """Runs local.stepfunctions.server and creates the stack's state machines in it."""
 
-    def __init__(self, model: StackModel, console: Console, *, lambda_port: int):
+    def __init__(self, model: StackModel, console: Console, *, lambda_port: int, api_endpoints: dict[str, str]):
+        """``api_endpoints``: AWS host of an API -> local origin serving it, for apigateway:invoke tasks."""
         self._model = model
         self._console = console
         self._lambda_port = lambda_port
+        self._api_endpoints = api_endpoints
         self._process: subprocess.Popen | None = None
         self._log_thread: threading.Thread | None = None
         self._history: HistoryPrinter | None = None
@@ -57,7 +62,10 @@ class StepFunctionsService:
         names = {}
         for spec in self._model.state_machines.values():
             created = client.create_state_machine(
-                name=spec.name, definition=spec.definition, roleArn=spec.role_arn, type=spec.type
+                name=spec.name,
+                definition=local_definition(spec.definition, self._api_endpoints, spec.logical_id),
+                roleArn=spec.role_arn,
+                type=spec.type,
             )
             if created["stateMachineArn"] != spec.arn:
                 raise RuntimeError(f"state machine {spec.logical_id}: moto gave {created['stateMachineArn']}")
@@ -80,3 +88,19 @@ class StepFunctionsService:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+
+
+def local_definition(definition: str, api_endpoints: dict[str, str], logical_id: str) -> str:
+    """The definition with each apigateway:invoke task's ApiEndpoint (an AWS host name) rewritten to the
+    local origin serving that API; a task calling any other API would reach AWS, so it stops the runtime."""
+    parsed = json.loads(definition)
+    for state in task_states(parsed["States"]):
+        if state.get("Resource") != CONNECTIONS_POST:
+            continue
+        endpoint = state.get("Parameters", {}).get("ApiEndpoint")
+        if endpoint not in api_endpoints:
+            raise UnsupportedTemplate(
+                f"resource {logical_id}: apigateway:invoke of {endpoint!r}, not an API served here"
+            )
+        state["Parameters"]["ApiEndpoint"] = api_endpoints[endpoint]
+    return json.dumps(parsed)

@@ -6,9 +6,11 @@ import re
 import pytest
 from infra_support import PROJECT_ROOT, STAGES, as_list, function_id, render, resources
 
+from cdk.definitions import deployed_definition
+
 ASL = {
-    path.name.removesuffix(".asl.json"): json.loads(path.read_text(encoding="utf-8"))
-    for path in (PROJECT_ROOT / "statemachines").glob("*.asl.json")
+    name: json.loads(deployed_definition(name))
+    for name in (path.name.removesuffix(".asl.json") for path in (PROJECT_ROOT / "statemachines").glob("*.asl.json"))
 }
 # Service actions that support no resource-level permissions (AWS requires Resource "*").
 UNSCOPED_ACTIONS = {
@@ -33,9 +35,8 @@ GRANTS = {
     "lambda:on_default": set(),
     "lambda:send_message": {"states:StartExecution"},
     "lambda:send_connection_id": {"execute-api:ManageConnections"},
-    "lambda:deliver_message": {"execute-api:ManageConnections"},
     "states:connection_handshake": {"lambda:InvokeFunction"},
-    "states:message_fanout": {"lambda:InvokeFunction"},
+    "states:message_fanout": {"execute-api:ManageConnections"},
 }
 
 
@@ -123,8 +124,10 @@ def test_functions_write_only_to_their_own_log_group(permissions):
             assert permissions.grants(action)[owner] == [f"<{own_group}.Arn>"]
 
 
-def test_only_the_task_functions_post_to_connections_of_this_stage(permissions, stage):
-    """POST @connections/{id} only: GET (connection info) and DELETE (disconnect a client) are not granted."""
+def test_only_the_handshake_task_and_the_fanout_post_to_connections_of_this_stage(permissions, stage):
+    """POST @connections/{id} only: GET (connection info) and DELETE (disconnect a client) are not granted.
+    message_fanout's apigateway:invoke tasks sign with its role, and API Gateway authorizes @connections
+    calls with ManageConnections, not Invoke."""
     (api_id,) = resources(permissions.template, "AWS::ApiGatewayV2::Api")
     expected = [
         f"arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{api_id}>/{stage}/POST/@connections/*"
@@ -132,7 +135,8 @@ def test_only_the_task_functions_post_to_connections_of_this_stage(permissions, 
 
     grants = permissions.grants("execute-api:ManageConnections")
 
-    assert grants == {"lambda:send_connection_id": expected, "lambda:deliver_message": expected}
+    assert grants == {"lambda:send_connection_id": expected, "states:message_fanout": expected}
+    assert permissions.grants("execute-api:Invoke") == {}
 
 
 def test_no_role_may_get_or_delete_connections(permissions):
@@ -153,14 +157,11 @@ def test_only_connect_and_send_message_start_workflows_each_its_own(permissions)
     }
 
 
-def test_only_the_workflows_invoke_functions_each_its_own_task(permissions):
-    template = permissions.template
-    handshake_task = function_id(template, "send_connection_id")
-    fanout_task = function_id(template, "deliver_message")
+def test_only_the_handshake_invokes_a_function_its_own_task(permissions):
+    handshake_task = function_id(permissions.template, "send_connection_id")
 
     grants = permissions.grants("lambda:InvokeFunction")
 
     assert {owner: sorted(arns) for owner, arns in grants.items()} == {
         "states:connection_handshake": sorted([f"<{handshake_task}.Arn>", f"<{handshake_task}.Arn>:*"]),
-        "states:message_fanout": sorted([f"<{fanout_task}.Arn>", f"<{fanout_task}.Arn>:*"]),
     }

@@ -16,7 +16,7 @@ from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
 from infra_support import CDK_JSON, STAGES, Synthesis, cdk_environment, function_id, resources, synthesize
 
-FUNCTIONS = ("OnConnect", "OnDisconnect", "OnDefault", "SendMessage", "SendConnectionId", "DeliverMessage")
+FUNCTIONS = ("OnConnect", "OnDisconnect", "OnDefault", "SendMessage", "SendConnectionId")
 WORKFLOWS = ("ConnectionHandshake", "MessageFanout")
 ROUTES = ("$connect", "$disconnect", "$default", "sendMessage")
 WILDCARD = "AwsSolutions-IAM5[Resource::*]"
@@ -50,7 +50,7 @@ def test_no_unacknowledged_findings_with_a_concrete_account_and_region(synth_sta
     post = f"arn:<AWS::Partition>:execute-api:{region}:{arn_account}:<{api_id}>/prod/POST/@connections/*"
     assert set(suppressed(synthesis)[f"AwsSolutions-IAM5[Resource::{post}]"]) == {
         "Chat-prod/Functions/SendConnectionIdRole/DefaultPolicy/Resource",
-        "Chat-prod/Functions/DeliverMessageRole/DefaultPolicy/Resource",
+        "Chat-prod/Workflows/MessageFanout/Role/DefaultPolicy/Resource",
     }
 
 
@@ -72,7 +72,6 @@ def test_acknowledgments_are_used_and_scoped(synth_stage, stage):
     (api_id,) = resources(template, "AWS::ApiGatewayV2::Api")
     post = f"arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{api_id}>/{stage}/POST/@connections/*"
     handshake_task = function_id(template, "send_connection_id")
-    fanout_task = function_id(template, "deliver_message")
     root = f"Chat-{stage}"
 
     assert suppressed(synthesis) == {
@@ -82,14 +81,12 @@ def test_acknowledgments_are_used_and_scoped(synth_stage, stage):
             [f"{root}/Functions/{name}Role/DefaultPolicy/Resource" for name in FUNCTIONS]
             + [f"{root}/Workflows/{name}/Role/DefaultPolicy/Resource" for name in WORKFLOWS]
         ),
-        f"AwsSolutions-IAM5[Resource::{post}]": sorted(
-            f"{root}/Functions/{name}Role/DefaultPolicy/Resource" for name in ("SendConnectionId", "DeliverMessage")
-        ),
+        f"AwsSolutions-IAM5[Resource::{post}]": [
+            f"{root}/Functions/SendConnectionIdRole/DefaultPolicy/Resource",
+            f"{root}/Workflows/MessageFanout/Role/DefaultPolicy/Resource",
+        ],
         f"AwsSolutions-IAM5[Resource::<{handshake_task}.Arn>:*]": [
             f"{root}/Workflows/ConnectionHandshake/Role/DefaultPolicy/Resource"
-        ],
-        f"AwsSolutions-IAM5[Resource::<{fanout_task}.Arn>:*]": [
-            f"{root}/Workflows/MessageFanout/Role/DefaultPolicy/Resource"
         ],
     }
 

@@ -42,19 +42,20 @@ def test_substitutions_are_the_asl_files_placeholders(templates, stage):
 
 
 @pytest.mark.parametrize("path", ASL_FILES, ids=lambda path: path.name)
-def test_every_task_resource_of_the_asl_files_is_a_placeholder(path):
-    """Function ARNs come from the stack, never written into the files."""
+def test_every_task_target_of_the_asl_files_is_a_placeholder(path):
+    """Function ARNs and the @connections API come from the stack, never written into the files."""
 
-    def function_names(states: dict) -> list[str]:
-        names = []
+    def targets(states: dict) -> list[str]:
+        found = []
         for state in states.values():
             if state["Type"] == "Task":
-                names.append(state["Parameters"]["FunctionName"])
+                parameters = state["Parameters"]
+                found += [parameters[key] for key in ("FunctionName", "ApiEndpoint", "Stage") if key in parameters]
             if "ItemProcessor" in state:
-                names += function_names(state["ItemProcessor"]["States"])
-        return names
+                found += targets(state["ItemProcessor"]["States"])
+        return found
 
-    names = function_names(json.loads(path.read_text(encoding="utf-8"))["States"])
+    found = targets(json.loads(path.read_text(encoding="utf-8"))["States"])
 
-    assert names
-    assert all(PLACEHOLDER.fullmatch(name) for name in names), names
+    assert found
+    assert all(PLACEHOLDER.fullmatch(target) for target in found), found

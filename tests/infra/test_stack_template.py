@@ -7,13 +7,15 @@ import pytest
 from aws_cdk.assertions import Match, Template
 from infra_support import PROJECT_ROOT, STAGES, function_id, render, resources, stage_settings
 
+from cdk.definitions import deployed_definition
+
 ROUTES = {
     "$connect": "on_connect",
     "$disconnect": "on_disconnect",
     "$default": "on_default",
     "sendMessage": "send_message",
 }
-TASKS = ("send_connection_id", "deliver_message")
+TASKS = ("send_connection_id",)
 ASL_FILES = {path.name: path for path in (PROJECT_ROOT / "statemachines").glob("*.asl.json")}
 
 
@@ -96,7 +98,7 @@ def test_stage_is_throttled_and_access_logged_per_cdk_json(template, stage):
 # --- Lambda functions ----------------------------------------------------------------------------
 
 
-def test_six_functions_one_per_handler_module(template):
+def test_one_function_per_handler_module(template):
     handlers = sorted(f["Handler"] for f in resources(template, "AWS::Lambda::Function").values())
 
     assert handlers == sorted(f"{module}.handler" for module in [*ROUTES.values(), *TASKS])
@@ -147,7 +149,22 @@ def test_handlers_are_wired_to_their_workflows_and_callback_url(template, stage)
 
 
 def asl(name: str) -> dict:
-    return json.loads(ASL_FILES[name].read_text(encoding="utf-8"))
+    """statemachines/<name> as deployed (with its retry policies)."""
+    return json.loads(deployed_definition(name.removesuffix(".asl.json")))
+
+
+def test_the_fanout_posts_to_this_stage_of_this_api(template, stage):
+    """apigateway:invoke's ApiEndpoint is the API's own host name: Step Functions supports no custom domains."""
+    (machine,) = [
+        m for m in resources(template, "AWS::StepFunctions::StateMachine").values() if "ConnectionsStage" in str(m)
+    ]
+
+    substitutions = {name: render(value) for name, value in machine["DefinitionSubstitutions"].items()}
+
+    assert substitutions["ConnectionsStage"] == stage
+    assert re.fullmatch(
+        r"<WebSocketApi\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>", substitutions["ConnectionsApiEndpoint"]
+    )
 
 
 def test_state_machines_are_the_asl_files(template):
@@ -192,7 +209,7 @@ def test_every_log_group_keeps_logs_as_configured(template, stage):
     settings = stage_settings(stage)
     log_groups = {k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::Logs::LogGroup"}
 
-    assert len(log_groups) == 6 + 2 + 1  # functions, workflows, access logs
+    assert len(log_groups) == 5 + 2 + 1  # functions, workflows, access logs
     for resource in log_groups.values():
         assert resource["Properties"]["RetentionInDays"] == settings["log_retention_days"]
         assert resource["DeletionPolicy"] == ("Retain" if settings["retain_logs"] else "Delete")

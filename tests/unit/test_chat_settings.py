@@ -63,7 +63,6 @@ def test_require_http_url_reports_a_missing_variable(monkeypatch):
         ("on_connect", "HANDSHAKE_STATE_MACHINE_ARN"),
         ("send_message", "FANOUT_STATE_MACHINE_ARN"),
         ("send_connection_id", "CALLBACK_URL"),
-        ("deliver_message", "CALLBACK_URL"),
     ],
 )
 def test_a_handler_without_its_configuration_fails_at_cold_start(monkeypatch, module, variable):

@@ -1,16 +1,25 @@
 """Every error name the state machines retry or catch on is one that can actually occur: an exception
 class the tasks raise (Step Functions names a Lambda error after its type), one of Lambda's own
-documented errors, or States.ALL. A misspelt name would silently never match."""
+documented errors, an apigateway:invoke error (ApiGateway.<HTTP status>), or States.ALL. A misspelt
+name would silently never match. Every Task state, as deployed, carries its kind's retry policy, and
+that policy is stated once (cdk/definitions.py), not in the ASL files."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from chat import connections
 
+from cdk.definitions import deployed_definition
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 STATE_MACHINES = sorted((PROJECT_ROOT / "statemachines").glob("*.asl.json"))
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+CONNECTIONS_POST = "arn:aws:states:::apigateway:invoke"
+# "Call API Gateway with Step Functions", Error handling: ApiGateway.<HTTP status code> when there is one.
+API_GATEWAY_ERROR = re.compile(r"ApiGateway\.[1-5]\d\d")
 
 # The errors a lambda:invoke task raises for Lambda itself, as the Step Functions developer guide names
 # them ("Handling errors in Step Functions workflows", "Handle transient Lambda service exceptions").
@@ -58,22 +67,32 @@ def unknown_error_names(states: dict) -> set[str]:
     return {
         name
         for name in error_names(states)
-        if not (task_exception(name) or name in LAMBDA_ERRORS or name == "States.ALL")
+        if not (
+            task_exception(name) or name in LAMBDA_ERRORS or API_GATEWAY_ERROR.fullmatch(name) or name == "States.ALL"
+        )
     }
 
 
-def lambda_tasks(states: dict) -> dict[str, dict]:
-    tasks = {}
+def tasks(states: dict) -> dict[str, dict]:
+    """Every Task state by name, nested Map and Parallel states included."""
+    found = {}
     for name, state in states.items():
-        if state.get("Resource") == "arn:aws:states:::lambda:invoke":
-            tasks[name] = state
+        if state["Type"] == "Task":
+            found[name] = state
         if "ItemProcessor" in state:
-            tasks |= lambda_tasks(state["ItemProcessor"]["States"])
-    return tasks
+            found |= tasks(state["ItemProcessor"]["States"])
+        for branch in state.get("Branches", []):
+            found |= tasks(branch["States"])
+    return found
+
+
+def retried(task: dict) -> set[str]:
+    return {error for rule in task.get("Retry", []) for error in rule["ErrorEquals"]}
 
 
 def load(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
+    """The definition as deployed: the file with its retry policies."""
+    return json.loads(deployed_definition(path.name.removesuffix(".asl.json")))
 
 
 def test_both_state_machines_are_checked():
@@ -84,18 +103,40 @@ def test_both_state_machines_are_checked():
 def test_every_error_name_can_occur(path: Path):
     states = load(path)["States"]
 
-    assert {name for name in error_names(states) if task_exception(name)}, "no task error is handled by name"
     assert unknown_error_names(states) == set()
 
 
-@pytest.mark.parametrize("path", STATE_MACHINES, ids=lambda path: path.name)
-def test_every_lambda_task_retries_lambdas_transient_errors(path: Path):
-    tasks = lambda_tasks(load(path)["States"])
+def test_the_fanout_tells_gone_from_failed_by_the_documented_410():
+    states = load(PROJECT_ROOT / "statemachines" / "message_fanout.asl.json")["States"]
 
-    assert tasks
-    for name, task in tasks.items():
-        retried = {error for rule in task.get("Retry", []) for error in rule["ErrorEquals"]}
-        assert retried >= LAMBDA_ERRORS_TO_RETRY, f"{name} does not retry {sorted(LAMBDA_ERRORS_TO_RETRY - retried)}"
+    assert ("DeliverMessage", "ApiGateway.410") in {
+        (name, error) for name, rule in rules(states, "Catch") for error in rule["ErrorEquals"]
+    }
+
+
+@pytest.mark.parametrize("path", STATE_MACHINES, ids=lambda path: path.name)
+def test_every_task_carries_its_retry_policy(path: Path):
+    found = tasks(load(path)["States"])
+
+    assert found
+    for name, task in found.items():
+        if task["Resource"] == LAMBDA_INVOKE:
+            missing = (LAMBDA_ERRORS_TO_RETRY | {"ConnectionThrottled"}) - retried(task)
+        else:
+            assert task["Resource"] == CONNECTIONS_POST, name
+            missing = {"ApiGateway.429"} - retried(task)
+        assert not missing, f"{name} does not retry {sorted(missing)}"
+        for rule in task["Retry"]:
+            assert rule["IntervalSeconds"] >= 1 and rule["MaxAttempts"] >= 1 and rule["BackoffRate"] >= 1, name
+
+
+@pytest.mark.parametrize("path", STATE_MACHINES, ids=lambda path: path.name)
+def test_the_retry_policies_are_not_copied_into_the_asl_files(path: Path):
+    on_disk = tasks(json.loads(path.read_text(encoding="utf-8"))["States"])
+
+    for name, task in on_disk.items():
+        copied = retried(task) & (LAMBDA_ERRORS | {"ConnectionThrottled", "ApiGateway.429"})
+        assert not copied, f"{name} states {sorted(copied)} itself; the policy lives in cdk/definitions.py"
 
 
 @pytest.mark.parametrize("path", STATE_MACHINES, ids=lambda path: path.name)
@@ -131,3 +172,14 @@ def test_a_name_outside_the_contract_is_reported(name: str):
     }
 
     assert unknown_error_names(states) == {name}
+
+
+def test_a_task_of_a_kind_with_no_retry_policy_is_refused(tmp_path, monkeypatch):
+    import cdk.definitions
+
+    queue_task = {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": True}
+    (tmp_path / "new.asl.json").write_text(json.dumps({"StartAt": "Put", "States": {"Put": queue_task}}))
+    monkeypatch.setattr(cdk.definitions, "STATEMACHINES_DIR", tmp_path)
+
+    with pytest.raises(ValueError, match=r"no retry policy for Task resource arn:aws:states:::sqs:sendMessage"):
+        deployed_definition("new")

@@ -2,10 +2,7 @@
 
 import json
 
-import deliver_message
-import pytest
 import send_message
-from chat.connections import ConnectionGone
 
 CONNECTION = "CfF2b3hQoAMCJ-g="
 
@@ -22,19 +19,6 @@ def published_metrics(output: str) -> dict[str, float]:
                 value = document[metric["Name"]]
                 metrics[metric["Name"]] = sum(value) if isinstance(value, list) else value
     return metrics
-
-
-def test_delivery_and_gone_recipient_are_counted(events, lambda_context, stub_client, capsys):
-    stub = stub_client(deliver_message, "connections", "apigatewaymanagementapi")
-    stub.stubber.add_response("post_to_connection", {})
-    stub.stubber.add_client_error("post_to_connection", service_error_code="GoneException", http_status_code=410)
-
-    deliver_message.handler(events.delivery_task(connection_id=CONNECTION), lambda_context)
-    assert published_metrics(capsys.readouterr().out) == {"Deliveries": 1}
-
-    with pytest.raises(ConnectionGone):
-        deliver_message.handler(events.delivery_task(connection_id=CONNECTION), lambda_context)
-    assert published_metrics(capsys.readouterr().out) == {"GoneRecipients": 1}
 
 
 def test_accepted_and_rejected_messages_are_counted(events, lambda_context, stub_client, capsys):

@@ -4,13 +4,18 @@ Three things listen on 127.0.0.1:
 
 - moto's server (ThreadedMotoServer), with ``execute_state_machine`` on, runs the executions;
 - a fake Lambda service: moto's engine sends its Lambda invokes to ``http://localhost:$MOTO_PORT``, so
-  ``MOTO_PORT`` names this server, which runs the REAL task handlers (send_connection_id,
-  deliver_message) in-process and answers like Lambda (a handler exception becomes an error payload
-  with ``X-Amz-Function-Error: Unhandled``, whose ``errorType`` Step Functions uses as the error name);
-- a fake API Gateway @connections endpoint (same server, under ``/<stage>/@connections/``) that the
-  handlers' ``apigatewaymanagementapi`` client posts to. It records the frames each connection got and
-  can be scripted to answer 400 (BadRequestException), 403 (ForbiddenException), 410 (GoneException) or
-  429 (LimitExceededException).
+  ``MOTO_PORT`` names this server, which runs the REAL task handler (send_connection_id) in-process and
+  answers like Lambda (a handler exception becomes an error payload with ``X-Amz-Function-Error:
+  Unhandled``, whose ``errorType`` Step Functions uses as the error name);
+- a fake API Gateway @connections endpoint (same server) that records the frames each connection got
+  and can be scripted to answer 400 (BadRequestException), 403 (ForbiddenException), 410
+  (GoneException) or 429 (LimitExceededException). Two clients reach it: the handler's
+  ``apigatewaymanagementapi`` client under ``/<stage>/@connections/{id}``, and message_fanout's
+  ``apigateway:invoke`` tasks, which moto's engine sends (with ``requests``) to
+  ``{ApiEndpoint}/{Stage}/_user_request_/{Path}`` (joined with ``urljoin``, which folds the Path's
+  leading slash): the harness substitutes this server's URL for ``${ConnectionsApiEndpoint}``, so
+  posts arrive at ``/<stage>/_user_request_/@connections/{id}/``. A non-200 answer fails such a task
+  with the error ``ApiGateway.<status>``, the name AWS documents for the integration.
 
 The handlers' @connections client is rebuilt to point at the fake, configured as deployed (one try per
 call: every scripted 429 reaches the state machine's Retry, which is what is under test).
@@ -30,18 +35,17 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any, ClassVar
 
 import boto3
-import deliver_message
 import pytest
 import send_connection_id
 from chat.clients import connections_client
 from moto.server import ThreadedMotoServer
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-STATEMACHINES_DIR = PROJECT_ROOT / "statemachines"
+from cdk.definitions import deployed_definition
+from local.stepfunctions import apigateway_invoke
+
 LOOPBACK = "127.0.0.1"
 STAGE = "dev"
 REGION = os.environ["AWS_DEFAULT_REGION"]
@@ -56,7 +60,6 @@ def function_arn(name: str) -> str:
 # ASL placeholder -> (Lambda function name, real handler), as CloudFormation substitutes them.
 TASK_FUNCTIONS: dict[str, tuple[str, Callable[[dict, Any], dict]]] = {
     "SendConnectionIdFunctionArn": ("chat-test-SendConnectionId", send_connection_id.handler),
-    "DeliverMessageFunctionArn": ("chat-test-DeliverMessage", deliver_message.handler),
 }
 WORKFLOWS = ("connection_handshake", "message_fanout")
 
@@ -201,9 +204,14 @@ class _LoopbackHandler(BaseHTTPRequestHandler):
             else:
                 self._send(*self.server.lambdas.invoke(name, body))
             return
-        # /{stage}/@connections/{url-encoded connection id}
+        # /{stage}/@connections/{url-encoded connection id}: the handler's boto3 client
         if len(parts) == 4 and parts[1] == STAGE and urllib.parse.unquote(parts[2]) == "@connections":
             self._send(*self.server.connections.answer(urllib.parse.unquote(parts[3]), body))
+            return
+        # /{stage}/_user_request_/@connections/{connection id}/: moto's apigateway:invoke (the trailing
+        # slash is where moto appends the query string, empty here)
+        if len(parts) == 6 and parts[1:4] == [STAGE, "_user_request_", "@connections"] and parts[5] == "":
+            self._send(*self.server.connections.answer(urllib.parse.unquote(parts[4]), body))
             return
         self._send(404, {}, b'{"message":"not found"}')
 
@@ -264,8 +272,13 @@ class WorkflowHarness:
     def callback_url(self) -> str:
         return f"http://{LOOPBACK}:{self.port}/{STAGE}"
 
+    @property
+    def loopback_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
     def start(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
+        apigateway_invoke.apply()  # the same repaired integration the local runtime runs
         self._server_thread.start()
         self._moto.start()
         host, moto_port = self._moto.get_host_and_port()
@@ -277,7 +290,7 @@ class WorkflowHarness:
         for workflow in WORKFLOWS:
             response = self.stepfunctions.create_state_machine(
                 name=f"chat-test-{workflow}",
-                definition=deployed_definition(workflow),
+                definition=self.definition(workflow),
                 roleArn=role,
                 type="EXPRESS",
             )
@@ -336,14 +349,16 @@ class WorkflowHarness:
             if not token:
                 return events
 
-
-def deployed_definition(workflow: str) -> str:
-    """statemachines/<workflow>.asl.json with its ${...} placeholders substituted as CloudFormation does."""
-    definition = (STATEMACHINES_DIR / f"{workflow}.asl.json").read_text(encoding="utf-8")
-    for placeholder, (name, _) in TASK_FUNCTIONS.items():
-        definition = definition.replace("${" + placeholder + "}", function_arn(name))
-    assert "${" not in definition, f"{workflow} has a placeholder the harness does not know"
-    return definition
+    def definition(self, workflow: str) -> str:
+        """The deployed definition with its ${...} placeholders substituted as CloudFormation does,
+        @connections being this harness's server."""
+        definition = deployed_definition(workflow)
+        substitutions = {placeholder: function_arn(name) for placeholder, (name, _) in TASK_FUNCTIONS.items()}
+        substitutions |= {"ConnectionsApiEndpoint": self.loopback_url, "ConnectionsStage": STAGE}
+        for placeholder, value in substitutions.items():
+            definition = definition.replace("${" + placeholder + "}", value)
+        assert "${" not in definition, f"{workflow} has a placeholder the harness does not know"
+        return definition
 
 
 @pytest.fixture(scope="session")
@@ -360,7 +375,6 @@ def workflows(workflow_harness, monkeypatch) -> WorkflowHarness:
     workflow_harness.reset()
     monkeypatch.setenv("MOTO_PORT", str(workflow_harness.port))
     monkeypatch.setattr(send_connection_id, "connections", workflow_harness.connections_client)
-    monkeypatch.setattr(deliver_message, "connections", workflow_harness.connections_client)
     return workflow_harness
 
 

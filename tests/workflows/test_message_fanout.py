@@ -3,11 +3,10 @@ connection not reached (gone, or failed with any other error) reported to the se
 the others are still delivered and the execution succeeds."""
 
 import json
-from pathlib import Path
 
 import pytest
 
-STATEMACHINES_DIR = Path(__file__).resolve().parents[2] / "statemachines"
+from cdk.definitions import deployed_definition
 
 SENDER = "CfF0ed8QoAMCKxQ="
 ALICE = "CfF2b3hQoAMCJ-g="
@@ -18,9 +17,9 @@ DAVE = "CfF2hLr2oAMCKbw="
 
 def throttled_attempts() -> int:
     """How many times a delivery that stays throttled is posted (first try + retries)."""
-    definition = json.loads((STATEMACHINES_DIR / "message_fanout.asl.json").read_text(encoding="utf-8"))
+    definition = json.loads(deployed_definition("message_fanout"))
     task = definition["States"]["DeliverToEachConnection"]["ItemProcessor"]["States"]["DeliverMessage"]
-    (retrier,) = [r for r in task["Retry"] if "ConnectionThrottled" in r["ErrorEquals"]]
+    (retrier,) = [r for r in task["Retry"] if "ApiGateway.429" in r["ErrorEquals"]]
     return 1 + retrier["MaxAttempts"]
 
 
@@ -55,6 +54,17 @@ def test_sender_and_recipient_each_get_the_message_once(workflows, fanout_input)
     assert frame["type"] == "message" and frame["message"] == "hello"
     assert len(execution.events("MapIterationStarted")) == 2
     assert "TellSenderNotReached" not in states_entered(execution)
+
+
+def test_each_delivery_is_a_signed_post_to_connections_with_no_lambda(workflows, fanout_input):
+    execution = workflows.run("message_fanout", fanout_input(SENDER, {"message": "hi", "recipient_id": ALICE}))
+
+    scheduled = [event["taskScheduledEventDetails"] for event in execution.events("TaskScheduled")]
+    assert {(task["resourceType"], task["resource"]) for task in scheduled} == {("apigateway", "invoke")}
+    posts = [json.loads(task["parameters"]) for task in scheduled]
+    assert sorted(post["Path"] for post in posts) == sorted(f"/@connections/{c}" for c in (SENDER, ALICE))
+    assert {(post["Method"], post["Stage"], post["AuthType"]) for post in posts} == {("POST", "dev", "IAM_ROLE")}
+    assert workflows.lambdas.invocations == []
 
 
 def test_every_recipient_gets_the_message_once(workflows, fanout_input):
@@ -142,7 +152,7 @@ def test_throttled_delivery_is_retried_and_delivered_once(workflows, fanout_inpu
     assert workflows.connections.attempts(ALICE) == [429, 429, 200]
     assert workflows.connections.frames(ALICE) == [execution_input["frame"]]
     assert workflows.connections.frames(SENDER) == [execution_input["frame"]]
-    assert execution.task_errors() == ["ConnectionThrottled", "ConnectionThrottled"]
+    assert execution.task_errors() == ["ApiGateway.429", "ApiGateway.429"]
     assert len(execution.events("MapIterationStarted")) == 2
 
 
@@ -151,8 +161,8 @@ def test_throttled_delivery_is_retried_and_delivered_once(workflows, fanout_inpu
 
 @pytest.mark.parametrize(
     ("status", "error"),
-    [(403, "ForbiddenException"), (400, "ClientError")],
-    ids=["403-forbidden", "400-unmodeled-bad-request"],
+    [(403, "ApiGateway.403"), (400, "ApiGateway.400")],
+    ids=["403-forbidden", "400-bad-request"],
 )
 def test_recipient_failing_with_another_error_is_reported_and_the_others_are_delivered(
     workflows, fanout_input, status, error
@@ -205,18 +215,18 @@ def test_throttling_that_never_stops_is_reported_failed_after_the_retries(workfl
     assert execution.output["deliveries"][1] == {
         "connection_id": ALICE,
         "status": "failed",
-        "error": "ConnectionThrottled",
+        "error": "ApiGateway.429",
     }
     assert attempts > 1
     assert workflows.connections.attempts(ALICE) == [429] * attempts
     assert workflows.connections.frames(ALICE) == []
     assert workflows.connections.frames(BOB) == [frame]
-    assert execution.task_errors() == ["ConnectionThrottled"] * attempts
+    assert execution.task_errors() == ["ApiGateway.429"] * attempts
     (notice,) = notices(workflows)
     assert notice["reason"] == "failed"
     assert notice["recipient_id"] == ALICE
     assert notice["recipient_ids"] == [ALICE]
-    assert notice["failures"] == [{"connection_id": ALICE, "status": "failed", "error": "ConnectionThrottled"}]
+    assert notice["failures"] == [{"connection_id": ALICE, "status": "failed", "error": "ApiGateway.429"}]
 
 
 def test_gone_and_failed_recipients_are_reported_in_one_frame(workflows, fanout_input):
@@ -247,7 +257,7 @@ def test_gone_and_failed_recipients_are_reported_in_one_frame(workflows, fanout_
             "recipient_ids": [BOB, CAROL],
             "failures": [
                 {"connection_id": BOB, "status": "gone"},
-                {"connection_id": CAROL, "status": "failed", "error": "ForbiddenException"},
+                {"connection_id": CAROL, "status": "failed", "error": "ApiGateway.403"},
             ],
         },
     ]
@@ -263,7 +273,7 @@ def test_sender_failing_too_still_ends_with_the_report(workflows, fanout_input):
 
     assert execution.status == "SUCCEEDED"
     assert execution.output["deliveries"] == [
-        {"connection_id": SENDER, "status": "failed", "error": "ForbiddenException"},
+        {"connection_id": SENDER, "status": "failed", "error": "ApiGateway.403"},
         {"connection_id": ALICE, "status": "gone"},
         {"connection_id": BOB, "status": "delivered"},
     ]

@@ -1,0 +1,65 @@
+"""The state machine definitions as deployed: statemachines/<name>.asl.json, with the retry policy of
+each kind of Task state stated once, here, and appended to that state's own retriers.
+
+- Lambda tasks: the Lambda service errors AWS recommends retrying, with its recommended backoff (Step
+  Functions best practices, "Handle transient Lambda service exceptions"), and ConnectionThrottled,
+  the task functions' name for a 429 from @connections.
+- @connections posts (apigateway:invoke): ApiGateway.429, the integration's name for that 429 (Step
+  Functions developer guide, "Call API Gateway with Step Functions", Error handling).
+
+A throttled post is tried again after 1, 2 and 4 s: a message still throttled after 7 s is reported to the
+sender as failed, so they can resend, rather than delivered late after 15 s or more.
+"""
+
+import json
+from typing import Any
+
+from cdk.paths import STATEMACHINES_DIR
+
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+CONNECTIONS_POST = "arn:aws:states:::apigateway:invoke"
+
+LAMBDA_SERVICE_ERRORS = [
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+]
+BACKOFF = {"IntervalSeconds": 1, "BackoffRate": 2, "MaxAttempts": 3}
+
+RETRY_POLICIES: dict[str, list[dict[str, Any]]] = {
+    LAMBDA_INVOKE: [
+        {"ErrorEquals": ["ConnectionThrottled"], **BACKOFF},
+        {"ErrorEquals": LAMBDA_SERVICE_ERRORS, **BACKOFF},
+    ],
+    CONNECTIONS_POST: [{"ErrorEquals": ["ApiGateway.429"], **BACKOFF}],
+}
+
+
+def deployed_definition(asl_name: str) -> str:
+    """statemachines/<asl_name>.asl.json with every Task state's retry policy, ${Placeholders} untouched."""
+    definition = json.loads((STATEMACHINES_DIR / f"{asl_name}.asl.json").read_text(encoding="utf-8"))
+    _add_retry_policies(definition["States"])
+    return json.dumps(definition, indent=2)
+
+
+def task_states(states: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every Task state, in Map item processors and Parallel branches too."""
+    found = []
+    for state in states.values():
+        if state["Type"] == "Task":
+            found.append(state)
+        for processor in [state.get("ItemProcessor"), state.get("Iterator"), *state.get("Branches", [])]:
+            if processor:
+                found += task_states(processor["States"])
+    return found
+
+
+def _add_retry_policies(states: dict[str, Any]) -> None:
+    for state in task_states(states):
+        policy = RETRY_POLICIES.get(state["Resource"])
+        if policy is None:
+            raise ValueError(f"no retry policy for Task resource {state['Resource']}")
+        # A state's own retriers come first: ASL applies the first retrier whose ErrorEquals matches.
+        state["Retry"] = [*state.get("Retry", []), *(dict(retrier) for retrier in policy)]

@@ -1,0 +1,59 @@
+"""The local runtime points apigateway:invoke tasks at itself, and its moto repair refuses another moto."""
+
+import json
+
+import moto
+import pytest
+
+from local.intrinsics import UnsupportedTemplate
+from local.stepfunctions import apigateway_invoke
+from local.stepfunctions.service import local_definition
+
+AWS_HOST = "abc123.execute-api.us-east-1.amazonaws.com"
+LOCAL = "http://127.0.0.1:3001"
+
+
+def post_task(endpoint: str) -> dict:
+    return {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::apigateway:invoke",
+        "Parameters": {"ApiEndpoint": endpoint, "Method": "POST", "Stage": "dev", "Path.$": "$.path"},
+        "End": True,
+    }
+
+
+def definition(endpoint: str) -> str:
+    return json.dumps(
+        {
+            "StartAt": "Each",
+            "States": {
+                "Each": {
+                    "Type": "Map",
+                    "ItemProcessor": {"StartAt": "Post", "States": {"Post": post_task(endpoint)}},
+                    "Next": "Notice",
+                },
+                "Notice": post_task(endpoint),
+            },
+        }
+    )
+
+
+def test_every_post_to_the_stack_api_goes_to_the_local_gateway():
+    rewritten = json.loads(local_definition(definition(AWS_HOST), {AWS_HOST: LOCAL}, "Fanout"))
+
+    inner = rewritten["States"]["Each"]["ItemProcessor"]["States"]["Post"]["Parameters"]
+    assert inner["ApiEndpoint"] == LOCAL
+    assert rewritten["States"]["Notice"]["Parameters"]["ApiEndpoint"] == LOCAL
+    assert inner["Path.$"] == "$.path" and inner["Stage"] == "dev"
+
+
+def test_a_post_to_another_api_stops_the_runtime():
+    with pytest.raises(UnsupportedTemplate, match=r"Fanout.*other\.execute-api"):
+        local_definition(definition("other.execute-api.us-east-1.amazonaws.com"), {AWS_HOST: LOCAL}, "Fanout")
+
+
+def test_the_moto_repair_refuses_another_moto_version(monkeypatch):
+    monkeypatch.setattr(moto, "__version__", "9.9.9")
+
+    with pytest.raises(RuntimeError, match=r"found moto 9\.9\.9"):
+        apigateway_invoke.apply()
