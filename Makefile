@@ -7,7 +7,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: install dev test lint synth synth-all deploy destroy executions browser clean
+.PHONY: install dev test lint synth synth-all deploy destroy executions browser clean smoke pipeline
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -27,6 +27,7 @@ dev: install
 test: install browser
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
+	node --test tests/web/
 	$(PYTHON) -m pytest
 
 lint: install
@@ -45,8 +46,17 @@ deploy: install
 destroy: install
 	npx cdk destroy -c stage=$(STAGE) Chat-$(STAGE)
 
+# The dev -> staging -> prod pipeline (README: Pipeline); later changes to it deploy themselves.
+pipeline: install
+	npx cdk deploy -c pipeline=true Chat-pipeline
+
 executions: install
 	$(PYTHON) -m local executions
+
+# The smoke test of a running stage: make smoke URL=wss://<api-id>.execute-api.<region>.amazonaws.com/dev
+smoke: install
+	@test -n "$(URL)" || { echo "usage: make smoke URL=wss://<api-id>.execute-api.<region>.amazonaws.com/<stage>" >&2; exit 2; }
+	$(PYTHON) -m smoke "$(URL)"
 
 # Headless Chromium for the browser tests, from Debian's packages (tests skip, saying why, without it).
 browser:

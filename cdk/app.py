@@ -1,12 +1,22 @@
-"""CDK entry point: ``npx cdk synth -c stage=dev|staging|prod`` (default dev) builds stack Chat-<stage>."""
+"""CDK entry point.
+
+``npx cdk synth -c stage=dev|staging|prod`` (default dev) builds stack Chat-<stage>;
+``npx cdk synth -c pipeline=true`` builds stack Chat-pipeline instead, which deploys every stage.
+"""
 
 import os
+import sys
 
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from cdk.chat_stack import ChatStack
-from cdk.stage_config import load_stage_config
+from cdk.chat_stage import add_chat_stack
+from cdk.pipeline_config import CONTEXT_KEY as PIPELINE_SOURCE_KEY
+from cdk.pipeline_config import PipelineConfigError, load_pipeline_source
+from cdk.pipeline_stack import PIPELINE_STACK, PROMOTION_ORDER, PipelineStack
+from cdk.pipeline_steps import PIPELINE_CONTEXT
+from cdk.stage_config import StageConfigError, load_stage_config
 
 DEFAULT_STAGE = "dev"
 
@@ -14,17 +24,34 @@ DEFAULT_STAGE = "dev"
 def build(app: App) -> ChatStack:
     stage = app.node.try_get_context("stage") or DEFAULT_STAGE
     config = load_stage_config(app.node.try_get_context("stages"), stage)
-    stack = ChatStack(
-        app,
-        f"Chat-{stage}",
-        config=config,
-        env=Environment(account=os.getenv("CDK_DEFAULT_ACCOUNT"), region=os.getenv("CDK_DEFAULT_REGION")),
-    )
+    stack = add_chat_stack(app, config, env=_environment())
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stack
 
 
+def build_pipeline(app: App) -> PipelineStack:
+    source = load_pipeline_source(app.node.try_get_context(PIPELINE_SOURCE_KEY))
+    stages = [load_stage_config(app.node.try_get_context("stages"), stage) for stage in PROMOTION_ORDER]
+    stack = PipelineStack(app, PIPELINE_STACK, source=source, stages=stages, env=_environment())
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return stack
+
+
+def pipeline_requested(app: App) -> bool:
+    return str(app.node.try_get_context(PIPELINE_CONTEXT)).lower() == "true"
+
+
+def _environment() -> Environment:
+    return Environment(account=os.getenv("CDK_DEFAULT_ACCOUNT"), region=os.getenv("CDK_DEFAULT_REGION"))
+
+
 if __name__ == "__main__":
     cdk_app = App()
-    build(cdk_app)
+    try:
+        if pipeline_requested(cdk_app):
+            build_pipeline(cdk_app)
+        else:
+            build(cdk_app)
+    except (StageConfigError, PipelineConfigError) as error:
+        sys.exit(f"cdk.json: {error}")
     cdk_app.synth()

@@ -48,7 +48,8 @@ class ChatStack(Stack):
             },
         )
 
-        CfnOutput(self, "WebSocketUrl", value=websocket.stage.url)
+        # Kept: a pipeline stage hands this output to its smoke test.
+        self.websocket_url_output = CfnOutput(self, "WebSocketUrl", value=websocket.stage.url)
         CfnOutput(self, "CallbackUrl", value=websocket.callback_url)
         CfnOutput(self, "ConnectionHandshakeArn", value=workflows.connection_handshake.state_machine_arn)
         CfnOutput(self, "MessageFanoutArn", value=workflows.message_fanout.state_machine_arn)

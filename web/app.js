@@ -1,181 +1,31 @@
-// Browser client for the serverless chat. A plain ES module: no build step, no dependencies.
-//
-// Wire format (see lambdas/chat/frames.py and statemachines/message_fanout.asl.json):
-//   server → client  {"type":"connection","connection_id"}
-//                    {"type":"message","message_id","message","sender_id","recipient_id","recipient_ids","sent_at"}
-//                    {"type":"delivery_failed","reason":"gone","message_id","recipient_id","recipient_ids"}
-//                    {"type":"error","code","message",...}
-//   client → server  {"action":"sendMessage","message","recipient_id"} or {..., "recipient_ids":[...]}
-//
-// Everything the server or a user supplies is rendered with textContent, never as HTML.
+// Browser client for the serverless chat: native ES modules, no build step, no dependencies.
+// This module wires the page: the socket, the frames it receives, the compose box and the copy button.
+// The wire format is described once, in the README; protocol.js is this client's side of it.
 
-export const MAX_RECIPIENTS = 20;
-export const MAX_MESSAGE_BYTES = 16 * 1024;
-export const DEFAULT_STAGE = "dev";
-// Where `make dev` serves the chat, for a page opened from disk rather than from the local runtime.
-const FALLBACK_ORIGIN = "ws://127.0.0.1:3001";
+import { ConversationView } from "./conversation.js";
+import { h } from "./dom.js";
+import { excerpt, listIds } from "./format.js";
+import {
+  MAX_MESSAGE_BYTES,
+  MAX_RECIPIENTS,
+  deliveryFailures,
+  describeClose,
+  describeError,
+  frameType,
+  newClientMessageId,
+  outgoingProblem,
+  parseFrame,
+  parseRecipients,
+  recipientsOf,
+  sameList,
+  sendMessageFrame,
+  utf8Length,
+} from "./protocol.js";
+import { defaultSocketUrl, normalizeSocketUrl, pageLocationFor } from "./urls.js";
+
 const CONFIRMATION_TIMEOUT_MS = 20_000;
-
-const CLOSE_REASONS = {
-  1000: "closed normally",
-  1001: "the server or the page went away (API Gateway closes idle connections after 10 minutes)",
-  1002: "protocol error",
-  1003: "the server refused the data",
-  1005: "closed without a status code",
-  1006: "the connection was lost or could not be opened",
-  1007: "the server refused malformed data",
-  1008: "refused by policy",
-  1009: "a frame was too large",
-  1011: "the server hit an error",
-  1012: "the server is restarting",
-  1013: "the server is overloaded; try again later",
-  1015: "TLS handshake failed",
-};
-
-// ---------------------------------------------------------------------------------------------
-// Pure helpers (exported so they can be exercised from a test page).
-
-/** The WebSocket URL to use when the page opens: ?url=, else ?stage= on this page's own host. */
-export function defaultSocketUrl(loc = window.location) {
-  const params = new URLSearchParams(loc.search);
-  const explicit = (params.get("url") || "").trim();
-  if (explicit) return explicit;
-  const stage = (params.get("stage") || DEFAULT_STAGE).trim().replace(/^\/+|\/+$/g, "") || DEFAULT_STAGE;
-  const path = stage.split("/").map(encodeURIComponent).join("/");
-  if (!loc.host || (loc.protocol !== "http:" && loc.protocol !== "https:")) return `${FALLBACK_ORIGIN}/${path}`;
-  const scheme = loc.protocol === "https:" ? "wss:" : "ws:";
-  return `${scheme}//${loc.host}/${path}`;
-}
-
-/** {url} for a usable ws:// or wss:// URL (http(s):// is turned into ws(s)://), else {error}. */
-export function normalizeSocketUrl(text) {
-  const trimmed = String(text ?? "").trim();
-  const example = "wss://abc123.execute-api.eu-west-1.amazonaws.com/dev";
-  if (!trimmed) return { error: `Type a WebSocket URL first, like ${example}.` };
-  let url;
-  try {
-    url = new URL(trimmed);
-  } catch {
-    return { error: `“${trimmed}” is not a URL; a WebSocket URL looks like ${example}.` };
-  }
-  if (url.protocol === "http:") url.protocol = "ws:";
-  else if (url.protocol === "https:") url.protocol = "wss:";
-  if (url.protocol !== "ws:" && url.protocol !== "wss:") {
-    return { error: `A WebSocket URL starts with ws:// or wss://, not ${url.protocol}//.` };
-  }
-  url.hash = "";
-  return { url: url.href };
-}
-
-/** Distinct recipient ids from text separated by commas, semicolons, spaces or new lines. */
-export function parseRecipients(text) {
-  return [...new Set(String(text ?? "").split(/[\s,;]+/u).filter(Boolean))];
-}
-
-export function utf8Length(text) {
-  return new TextEncoder().encode(text).length;
-}
-
-/** Why this message cannot be sent (a sentence), or null when it can. */
-export function outgoingProblem(message, recipients) {
-  if (recipients.length === 0) return "Add at least one recipient: paste the connection id of the person to write to.";
-  if (recipients.length > MAX_RECIPIENTS) {
-    return `That is ${recipients.length} recipients; one message can go to at most ${MAX_RECIPIENTS}.`;
-  }
-  if (!message.trim()) return "Type a message first.";
-  const size = utf8Length(message);
-  if (size > MAX_MESSAGE_BYTES) {
-    return `The message is ${size} bytes; the limit is ${MAX_MESSAGE_BYTES} bytes (UTF-8). Shorten it and send again.`;
-  }
-  return null;
-}
-
-/** The sendMessage frame: recipient_id for one recipient, recipient_ids for several. The server
- * echoes client_message_id in the error or message frame about it, so answers pair exactly. */
-export function sendMessageFrame(message, recipients, clientMessageId) {
-  const frame = { action: "sendMessage", message };
-  if (recipients.length === 1) frame.recipient_id = recipients[0];
-  else frame.recipient_ids = [...recipients];
-  if (clientMessageId) frame.client_message_id = clientMessageId;
-  return frame;
-}
-
-/** A fresh id for one sent message: [A-Za-z0-9_-], at most 64 characters, as the server requires. */
-export function newClientMessageId() {
-  const random = globalThis.crypto && crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
-  return random.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 64);
-}
-
-export function describeClose(code, reason) {
-  const explained = CLOSE_REASONS[code] || "the connection ended";
-  return `Closed (code ${code}${reason ? `: ${reason}` : ""}) — ${explained}.`;
-}
-
-/** A plain-words sentence for an error frame. */
-export function describeError(frame) {
-  const detail = typeof frame.message === "string" && frame.message ? frame.message : "no details given";
-  switch (frame.code) {
-    case "invalid_json":
-      return `The server could not read what was sent (not valid JSON): ${detail}.`;
-    case "invalid_request":
-      return `The server did not accept the message: ${detail}.`;
-    case "missing_action":
-    case "unknown_action":
-      return `The server did not recognise the request: ${detail}.`;
-    case "not_sent":
-      return "The server could not start delivering the message; please try again.";
-    default:
-      return frame.code ? `The server reported an error (${frame.code}): ${detail}.` : `The server reported an error: ${detail}.`;
-  }
-}
-
-function recipientsOf(frame) {
-  if (Array.isArray(frame.recipient_ids)) return frame.recipient_ids.filter((id) => typeof id === "string");
-  return typeof frame.recipient_id === "string" ? [frame.recipient_id] : [];
-}
-
-function sameList(a, b) {
-  return a.length === b.length && a.every((value, index) => value === b[index]);
-}
-
-function formatTime(iso) {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return { text: String(iso ?? ""), datetime: null, title: "" };
-  return {
-    text: date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }),
-    datetime: date.toISOString(),
-    title: date.toLocaleString(),
-  };
-}
-
-function excerpt(text, length = 80) {
-  const flat = String(text).replace(/\s+/gu, " ").trim();
-  return flat.length > length ? `${flat.slice(0, length - 1)}…` : flat;
-}
-
-function listIds(ids) {
-  return ids.join(", ");
-}
-
-// ---------------------------------------------------------------------------------------------
-// The page.
-
-/** Builds an element; string children become text nodes (never parsed as HTML). */
-function h(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === "className") element.className = value;
-    else if (name === "dataset") Object.assign(element.dataset, value);
-    else if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
-    else element.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return element;
-}
+// Error codes that answer a sendMessage frame (so they concern a pending message).
+const SEND_ERRORS = ["invalid_request", "not_sent", "invalid_json", "gateway_error"];
 
 function start() {
   const $ = (id) => document.getElementById(id);
@@ -184,22 +34,19 @@ function start() {
     reconnect: $("reconnect-button"),
     connectForm: $("connect-form"),
     url: $("url-input"),
-    connect: $("connect-button"),
     disconnect: $("disconnect-button"),
     urlFeedback: $("url-feedback"),
     connectionId: $("connection-id"),
     connectionIdPlaceholder: $("connection-id-placeholder"),
     copy: $("copy-id-button"),
     copyFeedback: $("copy-feedback"),
-    log: $("conversation-log"),
-    emptyNote: $("empty-note"),
-    list: $("message-list"),
     composeForm: $("compose-form"),
     recipients: $("recipients-input"),
     message: $("message-input"),
     byteCount: $("byte-count"),
     feedback: $("compose-feedback"),
   };
+  const conversation = new ConversationView({ log: $("conversation-log"), list: $("message-list"), emptyNote: $("empty-note") });
 
   const state = {
     ws: null,
@@ -207,9 +54,6 @@ function start() {
     connectionId: null,
     /** Messages sent on the current connection and not yet confirmed by their echo or refused. */
     pending: [],
-    /** message_id → list item, to attach delivery failures to the message they concern. */
-    byMessageId: new Map(),
-    followLog: true,
   };
 
   // --- status and identity ---------------------------------------------------------------
@@ -292,31 +136,16 @@ function start() {
 
   /** Keeps the address bar's ?url= in step, so reloading reconnects to the same place. */
   function rememberUrl(url) {
-    const params = new URLSearchParams(window.location.search);
-    const here = new URL(window.location.href);
-    params.delete("url");
-    params.delete("connect"); // connected on purpose: a reload should connect again
-    const derived = defaultSocketUrl({ search: `?${params}`, host: here.host, protocol: here.protocol });
-    if (normalizeSocketUrl(derived).url !== url) {
-      params.delete("stage");
-      params.set("url", url);
-    }
-    const query = params.toString();
-    const next = `${here.pathname}${query ? `?${query}` : ""}`;
-    if (next !== `${here.pathname}${here.search}`) window.history.replaceState(null, "", next);
+    const next = pageLocationFor(window.location.href, url);
+    if (next !== `${window.location.pathname}${window.location.search}`) window.history.replaceState(null, "", next);
   }
 
   // --- frames from the server ----------------------------------------------------------------
 
   function handleFrame(data) {
-    let frame;
-    try {
-      frame = JSON.parse(data);
-    } catch {
-      frame = null;
-    }
-    if (!frame || typeof frame !== "object" || Array.isArray(frame)) {
-      addNotice("error", `The server sent something this page cannot read: ${excerpt(data, 120)}`);
+    const frame = parseFrame(data);
+    if (!frame) {
+      conversation.addNotice("error", `The server sent something this page cannot read: ${excerpt(data, 120)}`);
       return;
     }
     switch (frameType(frame)) {
@@ -336,18 +165,11 @@ function start() {
         onError({ code: "gateway_error", message: frame.message });
         break;
       default:
-        addNotice("info", `The server sent a frame of a kind this page does not know (${excerpt(frame.type, 40)}).`);
+        conversation.addNotice(
+          "info",
+          `The server sent a frame of a kind this page does not know (${excerpt(frame.type, 40)}).`,
+        );
     }
-  }
-
-  function frameType(frame) {
-    if (typeof frame.type === "string") return frame.type;
-    // The seed's frames had no type.
-    if (typeof frame.sender_id === "string" && typeof frame.message === "string") return "message";
-    if (typeof frame.connection_id === "string") return "connection";
-    // API Gateway's own answer when an integration fails: {"message":"Internal server error","connectionId",...}
-    if (typeof frame.message === "string" && typeof frame.connectionId === "string") return "gateway_error";
-    return String(frame.type);
   }
 
   function onConnection(frame) {
@@ -359,7 +181,7 @@ function start() {
 
   function onMessage(frame) {
     if (typeof frame.message !== "string") return;
-    if (frame.message_id && state.byMessageId.has(frame.message_id)) return; // already shown
+    if (conversation.hasMessage(frame.message_id)) return; // already shown
     const recipients = recipientsOf(frame);
     // The echoed client_message_id names the pending message; servers without it are matched by content.
     const pendingIndex = frame.client_message_id
@@ -370,10 +192,10 @@ function start() {
       const [entry] = state.pending.splice(pendingIndex, 1);
       clearTimeout(entry.timer);
       if (!state.connectionId && typeof frame.sender_id === "string") onConnection({ connection_id: frame.sender_id });
-      confirmSent(entry.item, frame);
+      conversation.confirmSent(entry.item, frame);
       return;
     }
-    addMessage({
+    conversation.addMessage({
       kind: fromMe ? "sent" : "received",
       status: fromMe ? "sent" : "received",
       message: frame.message,
@@ -381,33 +203,23 @@ function start() {
       recipients,
       sentAt: frame.sent_at,
       messageId: frame.message_id,
+      ownId: state.connectionId,
+      onReply: replyTo,
     });
   }
 
   function onDeliveryFailed(frame) {
-    const gone = recipientsOf(frame);
-    const item = frame.message_id ? state.byMessageId.get(frame.message_id) : undefined;
-    const text = item ? item.querySelector("[data-testid=message-text]").textContent : null;
-    // Per-connection outcomes when the server sends them: gone (not connected) or failed (an error).
-    const outcomes = new Map((Array.isArray(frame.failures) ? frame.failures : []).map((f) => [f.connection_id, f]));
-    for (const id of gone.length ? gone : ["(unknown)"]) {
-      const outcome = outcomes.get(id);
-      const status = outcome ? outcome.status : frame.reason;
-      const why = status === "gone" || !status
-        ? "not reachable"
-        : `not reachable (delivery failed${outcome && outcome.error ? `: ${outcome.error}` : ""})`;
-      addNotice(
+    const text = conversation.textOf(frame.message_id);
+    for (const { id, why } of deliveryFailures(frame)) {
+      conversation.addNotice(
         "failure",
         `Recipient ${id} ${why}: the message was not delivered to them.`,
         text === null ? null : `Message: “${excerpt(text)}”`,
         { messageId: frame.message_id, recipientId: id },
       );
     }
-    if (item) {
-      const note = item.querySelector("[data-testid=message-delivery]");
-      note.hidden = false;
-      note.textContent = `Not delivered to ${listIds(gone)} (not reachable).`;
-      item.dataset.delivery = "partial";
+    if (frame.message_id) {
+      conversation.markPartlyDelivered(frame.message_id, `Not delivered to ${listIds(recipientsOf(frame))} (not reachable).`);
     }
   }
 
@@ -415,118 +227,23 @@ function start() {
     const sentence = describeError(frame);
     // Only sendMessage answers with these. The echoed client_message_id names the message; without
     // it (a server that does not echo it, or a gateway error), the oldest one awaiting its echo.
-    const aboutASend = ["invalid_request", "not_sent", "invalid_json", "gateway_error"].includes(frame.code);
     const index = frame.client_message_id
       ? state.pending.findIndex((pending) => pending.clientMessageId === frame.client_message_id)
       : 0;
-    const entry = aboutASend && index >= 0 ? state.pending.splice(index, 1)[0] : undefined;
+    const entry = SEND_ERRORS.includes(frame.code) && index >= 0 ? state.pending.splice(index, 1)[0] : undefined;
     if (!entry) {
-      addNotice("error", sentence, null, { code: frame.code });
+      conversation.addNotice("error", sentence, null, { code: frame.code });
       return;
     }
     clearTimeout(entry.timer);
     markNotSent(entry, sentence);
-    addNotice("error", sentence, `Message: “${excerpt(entry.message)}”`, { code: frame.code });
+    conversation.addNotice("error", sentence, `Message: “${excerpt(entry.message)}”`, { code: frame.code });
   }
 
-  // --- the conversation ----------------------------------------------------------------------
-
-  function addToLog(item) {
-    ui.emptyNote.hidden = true;
-    ui.list.append(item);
-    followLog();
-  }
-
-  /** Keeps the newest line in view unless the reader has scrolled up to read older ones. */
-  function followLog() {
-    if (state.followLog) ui.log.scrollTop = ui.log.scrollHeight;
-  }
-
-  function timeElement(iso) {
-    const when = formatTime(iso);
-    return h(
-      "time",
-      { className: "msg-time", "data-testid": "message-time", datetime: when.datetime, title: when.title },
-      when.text,
-    );
-  }
-
-  function addMessage({ kind, status, message, senderId, recipients, sentAt, messageId }) {
-    const mine = kind === "sent";
-    const others = recipients.filter((id) => id !== state.connectionId);
-    let to;
-    if (mine) to = `to ${listIds(recipients)}`;
-    else if (others.length === recipients.length) to = `to ${listIds(recipients)}`;
-    else to = others.length ? `to you and ${listIds(others)}` : "to you";
-    const actions = h("div", { className: "msg-actions" });
-    if (!mine && typeof senderId === "string") {
-      actions.append(
-        h(
-          "button",
-          {
-            type: "button",
-            className: "small",
-            "data-testid": "reply-button",
-            onclick: () => {
-              ui.recipients.value = senderId;
-              ui.message.focus();
-            },
-          },
-          "Reply",
-          h("span", { className: "visually-hidden" }, ` to ${senderId}`),
-        ),
-      );
-    }
-    const item = h(
-      "li",
-      {
-        className: `msg msg-${kind}`,
-        "data-testid": "message-item",
-        dataset: { kind, status, messageId: messageId || "" },
-      },
-      h(
-        "p",
-        { className: "msg-meta" },
-        h(
-          "span",
-          { className: "msg-sender", "data-testid": "message-sender", title: senderId || "" },
-          mine ? "You" : `From ${senderId ?? "(unknown sender)"}`,
-        ),
-        " ",
-        h("span", { className: "msg-recipients", "data-testid": "message-recipients" }, to),
-        " · ",
-        timeElement(sentAt),
-        h(
-          "span",
-          { className: "msg-state", "data-testid": "message-state" },
-          status === "pending" ? " · sending…" : "",
-        ),
-      ),
-      h("p", { className: "msg-text", "data-testid": "message-text" }, message),
-      h("p", { className: "msg-delivery", "data-testid": "message-delivery", hidden: true }),
-      actions,
-    );
-    if (messageId) state.byMessageId.set(messageId, item);
-    addToLog(item);
-    return item;
-  }
-
-  function confirmSent(item, frame) {
-    item.dataset.status = "sent";
-    item.dataset.messageId = frame.message_id || "";
-    if (frame.message_id) state.byMessageId.set(frame.message_id, item);
-    item.querySelector("[data-testid=message-time]").replaceWith(timeElement(frame.sent_at));
-    item.querySelector("[data-testid=message-state]").textContent = "";
-    item.querySelector(".msg-sender").title = frame.sender_id || "";
-  }
+  // --- messages that were not confirmed ------------------------------------------------------
 
   function markNotSent(entry, why) {
-    const { item } = entry;
-    item.dataset.status = "not-sent";
-    item.querySelector("[data-testid=message-state]").textContent = " · not sent";
-    const note = item.querySelector("[data-testid=message-delivery]");
-    note.hidden = false;
-    note.textContent = why;
+    conversation.setStatus(entry.item, "not-sent", "not sent", why);
     offerPutBack(entry);
     // Nothing typed is lost: an empty message box gets the refused text back at once.
     if (!ui.message.value.trim()) {
@@ -538,23 +255,10 @@ function start() {
   }
 
   function offerPutBack(entry) {
-    const actions = entry.item.querySelector(".msg-actions");
-    if (actions.querySelector("[data-testid=put-back-button]")) return;
-    actions.append(
-      h(
-        "button",
-        {
-          type: "button",
-          className: "small",
-          "data-testid": "put-back-button",
-          onclick: () => {
-            putBack(entry);
-            ui.message.focus();
-          },
-        },
-        "Put back in the message box",
-      ),
-    );
+    conversation.offerPutBack(entry.item, () => {
+      putBack(entry);
+      ui.message.focus();
+    });
   }
 
   function putBack(entry) {
@@ -563,49 +267,21 @@ function start() {
     updateByteCount();
   }
 
-  /** A line in the conversation that is not a chat message: failures, errors, notes. */
-  function addNotice(kind, text, detail = null, extra = {}) {
-    const label = { failure: "Delivery failed", error: "Error", info: "Note" }[kind] || "Note";
-    const item = h(
-      "li",
-      {
-        className: `msg msg-notice msg-${kind}`,
-        "data-testid": "message-item",
-        dataset: {
-          kind,
-          messageId: extra.messageId || "",
-          recipientId: extra.recipientId || "",
-          code: extra.code || "",
-        },
-      },
-      h(
-        "p",
-        { className: "msg-meta" },
-        h("strong", { className: "msg-label" }, label),
-        " · ",
-        timeElement(new Date().toISOString()),
-      ),
-      h("p", { className: "msg-text", "data-testid": "message-text" }, text),
-      detail ? h("p", { className: "msg-detail" }, detail) : null,
-    );
-    addToLog(item);
-    return item;
-  }
-
   /** The connection is over: whatever is still unconfirmed may never be delivered. */
   function connectionEnded(why) {
     for (const entry of state.pending.splice(0)) {
       clearTimeout(entry.timer);
-      entry.item.dataset.status = "unconfirmed";
-      entry.item.querySelector("[data-testid=message-state]").textContent = " · unconfirmed";
-      const note = entry.item.querySelector("[data-testid=message-delivery]");
-      note.hidden = false;
-      note.textContent = why;
+      conversation.setStatus(entry.item, "unconfirmed", "unconfirmed", why);
       offerPutBack(entry);
     }
   }
 
   // --- sending ------------------------------------------------------------------------------
+
+  function replyTo(senderId) {
+    ui.recipients.value = senderId;
+    ui.message.focus();
+  }
 
   function showFeedback(text, field = null) {
     ui.feedback.textContent = text;
@@ -648,19 +324,18 @@ function start() {
       showFeedback(`Not sent: ${failure.message}. Your message is still in the box.`);
       return;
     }
-    const item = addMessage({
+    const item = conversation.addMessage({
       kind: "sent",
       status: "pending",
       message,
       senderId: state.connectionId,
       recipients,
       sentAt: new Date().toISOString(),
+      ownId: state.connectionId,
     });
     const entry = { item, message, recipients, clientMessageId, timer: null };
     entry.timer = setTimeout(() => {
-      if (!state.pending.includes(entry)) return;
-      item.dataset.status = "unconfirmed";
-      item.querySelector("[data-testid=message-state]").textContent = " · no confirmation yet";
+      if (state.pending.includes(entry)) conversation.setStatus(item, "unconfirmed", "no confirmation yet");
     }, CONFIRMATION_TIMEOUT_MS);
     state.pending.push(entry);
     // Only now, with the frame handed to the socket, is the typed text cleared.
@@ -742,11 +417,6 @@ function start() {
     updateByteCount();
     if (ui.feedback.textContent) clearFeedback();
   });
-  // Lines also grow after they are added (a delivery note, a confirmation): keep following them.
-  if (typeof ResizeObserver === "function") new ResizeObserver(followLog).observe(ui.list);
-  ui.log.addEventListener("scroll", () => {
-    state.followLog = ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 40;
-  });
   ui.recipients.addEventListener("input", () => ui.recipients.removeAttribute("aria-invalid"));
   ui.url.addEventListener("input", () => {
     ui.url.removeAttribute("aria-invalid");
@@ -763,7 +433,5 @@ function start() {
   }
 }
 
-if (typeof document !== "undefined") {
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start, { once: true });
-  else start();
-}
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start, { once: true });
+else start();

@@ -327,41 +327,6 @@ def test_the_url_field_connects_anywhere_and_explains_bad_urls(open_chat, local_
     expect(url_input).to_have_value(local_runtime.ws_url)
 
 
-def test_url_defaults_and_recipient_parsing(open_chat):
-    chat = open_chat("?connect=0")
-    expect(chat.by("status")).to_have_attribute("data-state", "idle")
-    results = chat.page.evaluate(
-        """async () => {
-            const app = await import("/app.js");
-            const here = (search, protocol = "http:", host = "127.0.0.1:3001") => ({ search, protocol, host });
-            return {
-                plain: app.defaultSocketUrl(here("")),
-                stage: app.defaultSocketUrl(here("?stage=prod")),
-                https: app.defaultSocketUrl(here("", "https:", "chat.example.com")),
-                explicit: app.defaultSocketUrl(here("?url=wss%3A%2F%2Fabc.execute-api.eu-west-1.amazonaws.com%2Fdev")),
-                file: app.defaultSocketUrl(here("", "file:", "")),
-                normalized: app.normalizeSocketUrl(" https://abc.example.com/dev#x ").url,
-                ids: app.parseRecipients("a, b\\nc  a;d"),
-                one: app.sendMessageFrame("hi", ["a"]),
-                several: app.sendMessageFrame("hi", ["a", "b"]),
-                tooMany: app.outgoingProblem("hi", Array.from({ length: 21 }, (_, i) => `id${i}`)),
-                tooBig: app.outgoingProblem("é".repeat(8193), ["a"]),
-            };
-        }"""
-    )
-    assert results["plain"] == "ws://127.0.0.1:3001/dev"
-    assert results["stage"] == "ws://127.0.0.1:3001/prod"
-    assert results["https"] == "wss://chat.example.com/dev"
-    assert results["explicit"] == "wss://abc.execute-api.eu-west-1.amazonaws.com/dev"
-    assert results["file"] == "ws://127.0.0.1:3001/dev"
-    assert results["normalized"] == "wss://abc.example.com/dev"
-    assert results["ids"] == ["a", "b", "c", "d"]
-    assert results["one"] == {"action": "sendMessage", "message": "hi", "recipient_id": "a"}
-    assert results["several"] == {"action": "sendMessage", "message": "hi", "recipient_ids": ["a", "b"]}
-    assert "at most 20" in results["tooMany"]
-    assert "16386 bytes" in results["tooBig"]
-
-
 def test_copy_button_puts_the_id_on_the_clipboard(open_chat, local_runtime):
     chat = open_chat()
     chat.page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=local_runtime.http_url)

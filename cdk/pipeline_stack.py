@@ -1,0 +1,59 @@
+"""Stack Chat-pipeline: one self-mutating CDK pipeline that builds each commit once and promotes it
+dev → staging → (manual approval) → prod, every stage gated by its smoke test."""
+
+from collections.abc import Sequence
+
+from aws_cdk import Environment, Stack, pipelines
+from constructs import Construct
+
+from cdk.chat_stage import ChatStage
+from cdk.pipeline_config import PipelineSource
+from cdk.pipeline_nag import acknowledge_pipeline_findings
+from cdk.pipeline_steps import CDK_ASSETS_VERSION, build_defaults, cdk_cli_version, smoke_step, synth_step
+from cdk.stage_config import StageConfig
+
+PIPELINE_STACK = "Chat-pipeline"
+PROMOTION_ORDER = ("dev", "staging", "prod")
+APPROVED_STAGE = "prod"  # a person approves the commit that passed staging before it reaches prod
+
+
+class PipelineStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        source: PipelineSource,
+        stages: Sequence[StageConfig],
+        env: Environment | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id, description="Serverless chat: dev → staging → prod pipeline", env=env)
+        code = pipelines.CodePipelineSource.connection(
+            source.repository, source.branch, connection_arn=source.connection_arn
+        )
+        self.pipeline = pipelines.CodePipeline(
+            self,
+            "Pipeline",
+            pipeline_name="chat",
+            synth=synth_step(code),
+            self_mutation=True,
+            code_build_defaults=build_defaults(),
+            cli_version=cdk_cli_version(),
+            cdk_assets_cli_version=CDK_ASSETS_VERSION,
+        )
+        smoke_steps = []
+        for config in stages:
+            stage = ChatStage(self, config.stage, config=config, env=env)
+            approval = (
+                [pipelines.ManualApprovalStep(f"PromoteTo{config.stage.title()}", comment=_approval_comment(config))]
+                if config.stage == APPROVED_STAGE
+                else []
+            )
+            smoke_steps.append(smoke_step(code, stage.websocket_url_output))
+            self.pipeline.add_stage(stage, pre=approval, post=[smoke_steps[-1]])
+        self.pipeline.build_pipeline()  # now, so that the generated roles and projects exist to be acknowledged
+        acknowledge_pipeline_findings(self, self.pipeline, smoke_steps=smoke_steps)
+
+
+def _approval_comment(config: StageConfig) -> str:
+    return f"This commit passed the smoke test of every earlier stage. Deploy it to {config.stage}?"

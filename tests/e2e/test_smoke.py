@@ -1,0 +1,183 @@
+"""The smoke test program (`python -m smoke URL`): passing against the real local runtime, failing fast and
+clearly where the stage misbehaves or nothing listens, and never leaving a connection open."""
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from botocore.exceptions import ClientError
+from websockets.asyncio.server import ServerConnection, serve
+
+from smoke.check import SmokeFailure, run_smoke_test
+from tests.e2e.conftest import PROJECT_ROOT, runtime_environment
+
+CONNECTION_IDS = ("alice-id", "bob-id")
+
+
+def run_smoke(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "smoke", *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=runtime_environment(),
+    )
+
+
+def test_passes_against_the_local_runtime_and_closes_its_connections(local_runtime):
+    result = run_smoke(local_runtime.ws_url)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.splitlines()[-1].startswith(f"smoke: PASS {local_runtime.ws_url} in ")
+    connected = result.stdout.splitlines()[0]
+    ids = [part.split(")")[0] for part in connected.split("(")[1:]]
+    assert len(ids) == 2
+    connections = local_runtime.connections_api()
+    for connection_id in ids:
+        assert gone_within(connections, connection_id, seconds=5)
+
+
+def gone_within(connections, connection_id: str, *, seconds: float) -> bool:
+    """@connections answers 410 for the connection (the gateway may finish its close a moment after the client)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            connections.get_connection(ConnectionId=connection_id)
+        except ClientError as error:
+            return error.response["Error"]["Code"] == "GoneException"
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+
+
+def test_fails_fast_with_one_line_where_nothing_listens():
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        url = f"ws://127.0.0.1:{unused.getsockname()[1]}/dev"
+        started = time.monotonic()
+        result = run_smoke(url)
+        elapsed = time.monotonic() - started
+
+    assert result.returncode == 1
+    assert elapsed < 10  # the interpreter's start-up on a loaded machine, not the 30 s deadline
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"smoke: FAIL: cannot connect to {url}: ")
+
+
+@pytest.mark.parametrize("argument", ["http://127.0.0.1/dev", "127.0.0.1:3001/dev"])
+def test_refuses_a_url_that_is_not_a_websocket_url(argument):
+    result = run_smoke(argument)
+
+    assert result.returncode == 2
+    assert "is not a ws:// or wss:// URL" in result.stderr
+
+
+# --- against a scripted chat server: frame order, extra frames, failures -------------------------
+
+
+class ScriptedChat:
+    """A minimal chat on loopback that sends frames in an order of its choosing, plus frames of types
+    the smoke test does not know, and can be told not to deliver."""
+
+    def __init__(self, *, deliver: bool = True, give_ids: bool = True) -> None:
+        self.deliver = deliver
+        self.give_ids = give_ids
+        self.open: dict[str, ServerConnection] = {}
+        self.ever_connected = 0
+
+    async def handle(self, connection: ServerConnection) -> None:
+        connection_id = CONNECTION_IDS[self.ever_connected % 2]
+        self.ever_connected += 1
+        self.open[connection_id] = connection
+        try:
+            await connection.send(json.dumps({"type": "welcome", "note": "a frame type the test ignores"}))
+            if self.give_ids:
+                await connection.send(json.dumps({"type": "connection", "connection_id": connection_id}))
+            async for raw in connection:
+                await self.route(connection_id, json.loads(raw))
+        finally:
+            del self.open[connection_id]
+
+    async def route(self, sender_id: str, request: dict) -> None:
+        sender = self.open[sender_id]
+        recipient_id = request["recipient_id"]
+        message_id = f"m-{request['client_message_id']}"
+        await sender.send(json.dumps({"type": "accepted", "message_id": message_id}))
+        if not self.deliver:
+            return
+        frame = {
+            "type": "message",
+            "message_id": message_id,
+            "message": request["message"],
+            "sender_id": sender_id,
+            "recipient_id": recipient_id,
+            "recipient_ids": [recipient_id],
+            "client_message_id": request["client_message_id"],
+        }
+        if recipient_id in self.open:
+            await self.open[recipient_id].send(json.dumps(frame))
+            await sender.send(json.dumps(frame))
+        else:  # the failure overtakes the sender's own copy
+            failed = {"type": "delivery_failed", "message_id": message_id, "recipient_ids": [recipient_id]}
+            await sender.send(json.dumps({**failed, "recipient_id": recipient_id, "reason": "gone"}))
+            await sender.send(json.dumps(frame))
+
+
+@asynccontextmanager
+async def scripted_chat(chat: ScriptedChat) -> AsyncIterator[str]:
+    async with serve(chat.handle, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        yield f"ws://127.0.0.1:{port}/dev"
+
+
+async def still_open(chat: ScriptedChat) -> set[str]:
+    """The connections the server still holds, once it had a moment to process the closes (server still up)."""
+    await asyncio.sleep(0.2)
+    return set(chat.open)
+
+
+def test_frames_are_matched_by_content_whatever_their_order_and_extra_types():
+    chat = ScriptedChat()
+
+    async def scenario() -> tuple[list[str], set[str]]:
+        lines: list[str] = []
+        async with scripted_chat(chat) as url:
+            await run_smoke_test(url, deadline=10, report=lines.append)
+            return lines, await still_open(chat)
+
+    lines, left_open = asyncio.run(scenario())
+    assert lines[-1].startswith("smoke: PASS")
+    assert "delivery_failed (gone)" in lines[-2]
+    assert chat.ever_connected == 2 and left_open == set()
+
+
+@pytest.mark.parametrize(
+    ("chat", "missing"),
+    [
+        (ScriptedChat(deliver=False), "waiting for alice's message frame of smoke-"),
+        (ScriptedChat(give_ids=False), "waiting for alice's connection frame"),
+    ],
+    ids=["no-delivery", "no-connection-frame"],
+)
+def test_a_stage_that_does_not_answer_fails_at_the_deadline_naming_the_step_and_closes_everything(chat, missing):
+    async def scenario() -> tuple[str, float, set[str]]:
+        async with scripted_chat(chat) as url:
+            started = time.monotonic()
+            with pytest.raises(SmokeFailure) as failure:
+                await run_smoke_test(url, deadline=2)
+            elapsed = time.monotonic() - started
+            return str(failure.value), elapsed, await still_open(chat)
+
+    message, elapsed, left_open = asyncio.run(scenario())
+    assert message.startswith(missing) and message.endswith("nothing within 2 s")
+    assert 1.5 < elapsed < 3
+    assert chat.ever_connected == 2 and left_open == set()

@@ -1,0 +1,355 @@
+"""The pipeline stack (``cdk synth -c pipeline=true``): dev → staging → approval → prod, each stage the app's
+own Chat-<stage> stack followed by its smoke test; source configuration validated; cdk-nag clean; the smoke
+step's role allowed nothing beyond CodeBuild's own needs.
+
+Synthesizing a pipeline takes ~20 s, so each variant is synthesized once per module.
+"""
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import aws_cdk
+import pytest
+from infra_support import CDK_JSON, PROJECT_ROOT, STAGES, Synthesis, cdk_environment, render, resources, synthesize
+
+from cdk.app import build, build_pipeline, pipeline_requested
+from cdk.pipeline_config import PipelineConfigError, load_pipeline_source
+from cdk.pipeline_steps import BUILD_IMAGE, RUNTIME_VERSIONS, smoke_requirement
+
+CONNECTION_ARN = "arn:aws:codestar-connections:eu-west-1:111122223333:connection/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+SOURCE = {"connection_arn": CONNECTION_ARN, "repository": "example-org/serverless-chat", "branch": "release"}
+SMOKE_ALLOWED_ACTIONS = {
+    # CodeBuild's own log streams and test reports
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "codebuild:CreateReportGroup",
+    "codebuild:CreateReport",
+    "codebuild:UpdateReport",
+    "codebuild:BatchPutTestCases",
+    "codebuild:BatchPutCodeCoverages",
+    # reading its input: the source artifact
+    "s3:GetObject*",
+    "s3:GetBucket*",
+    "s3:List*",
+}
+
+
+def pipeline_context(**changes: Any) -> dict[str, Any]:
+    return {**CDK_JSON["context"], "pipeline": "true", "pipeline_source": {**SOURCE, **changes}}
+
+
+def synthesize_pipeline(outdir: Path, account: str | None = None, region: str | None = None) -> Synthesis:
+    with cdk_environment(account, region):
+        app = aws_cdk.App(context=pipeline_context(), outdir=str(outdir))
+        build_pipeline(app)
+        return synthesize(app, outdir)
+
+
+@pytest.fixture(scope="module")
+def synthesis(tmp_path_factory) -> Synthesis:
+    return synthesize_pipeline(tmp_path_factory.mktemp("pipeline"))
+
+
+@pytest.fixture(scope="module")
+def template(synthesis) -> dict[str, Any]:
+    return synthesis.template("Chat-pipeline")
+
+
+@pytest.fixture(scope="module")
+def stages(template) -> dict[str, list[dict[str, Any]]]:
+    """CodePipeline stage name -> its actions in run order, in the pipeline's order."""
+    ((pipeline),) = resources(template, "AWS::CodePipeline::Pipeline").values()
+    return {
+        stage["Name"]: sorted(stage["Actions"], key=lambda action: action.get("RunOrder", 1))
+        for stage in pipeline["Stages"]
+    }
+
+
+def category(action: dict[str, Any]) -> str:
+    type_id = action["ActionTypeId"]
+    return f"{type_id['Category']}/{type_id['Provider']}"
+
+
+def build_spec(template: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
+    project = render(action["Configuration"]["ProjectName"]).strip("<>")
+    return json.loads(template["Resources"][project]["Properties"]["Source"]["BuildSpec"])
+
+
+# --- stages, in order ------------------------------------------------------------------------------
+
+
+def test_stages_promote_dev_then_staging_then_prod_after_the_build(stages):
+    assert list(stages) == ["Source", "Build", "UpdatePipeline", "Assets", *STAGES]
+
+
+def test_the_source_is_the_configured_connection(stages):
+    ((source),) = stages["Source"]
+
+    assert category(source) == "Source/CodeStarSourceConnection"
+    assert source["Configuration"]["ConnectionArn"] == CONNECTION_ARN
+    assert source["Configuration"]["FullRepositoryId"] == "example-org/serverless-chat"
+    assert source["Configuration"]["BranchName"] == "release"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_stage_deploys_chat_stack_then_smoke_tests_its_websocket_url(template, stages, stage):
+    actions = stages[stage]
+    deploys = [action for action in actions if category(action) == "Deploy/CloudFormation"]
+    (smoke,) = [action for action in actions if category(action) == "Build/CodeBuild"]
+
+    assert {action["Configuration"]["StackName"] for action in deploys} == {f"Chat-{stage}"}
+    (execute,) = [action for action in deploys if action["Configuration"]["ActionMode"] == "CHANGE_SET_EXECUTE"]
+    assert smoke["RunOrder"] > max(action["RunOrder"] for action in deploys)
+    variables = json.loads(smoke["Configuration"]["EnvironmentVariables"])
+    assert variables == [
+        {"name": "WEBSOCKET_URL", "type": "PLAINTEXT", "value": f"#{{{execute['Namespace']}.WebSocketUrl}}"}
+    ]
+    assert build_spec(template, smoke)["phases"]["build"]["commands"] == ['python -m smoke "$WEBSOCKET_URL"']
+
+
+def test_prod_waits_for_a_manual_approval_and_no_other_stage_does(stages):
+    approvals = {
+        stage: [action for action in stages[stage] if category(action) == "Approval/Manual"] for stage in STAGES
+    }
+
+    assert approvals["dev"] == approvals["staging"] == []
+    (approval,) = approvals["prod"]
+    deploys = [action for action in stages["prod"] if category(action) == "Deploy/CloudFormation"]
+    assert approval["RunOrder"] < min(action["RunOrder"] for action in deploys)
+
+
+def test_each_stage_deploys_the_stack_make_deploy_deploys(synthesis, synth_stage):
+    manifest = json.loads((synthesis.outdir / "manifest.json").read_text(encoding="utf-8"))
+    for stage in STAGES:
+        directory = (
+            synthesis.outdir / manifest["artifacts"][f"assembly-Chat-pipeline-{stage}"]["properties"]["directoryName"]
+        )
+        (path,) = directory.glob("*.template.json")
+        in_pipeline = json.loads(path.read_text(encoding="utf-8"))
+
+        assert in_pipeline == synth_stage(stage).template(f"Chat-{stage}"), stage
+
+
+# --- what the CodeBuild steps run -------------------------------------------------------------------
+
+
+def make_test_recipe() -> list[str]:
+    """The commands of `make test` as the pipeline's build runs them (from the checkout, venv's Python)."""
+    lines = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8").split("\ntest:", 1)[1].splitlines()[1:]
+    recipe = [line.strip() for line in itertools.takewhile(lambda line: line.startswith("\t"), lines)]
+    return [line.replace("$(PYTHON)", ".venv/bin/python") for line in recipe]
+
+
+def test_synth_runs_make_test_without_the_browser_then_synthesizes_the_pipeline(template, stages):
+    ((synth),) = stages["Build"]
+    commands = build_spec(template, synth)["phases"]["build"]["commands"]
+    expected_tests = [
+        f'{line} -m "not browser"' if line == ".venv/bin/python -m pytest" else line for line in make_test_recipe()
+    ]
+
+    assert ".venv/bin/python -m pytest" in make_test_recipe()
+    assert commands[0] == "make install"
+    assert commands[1 : 1 + len(expected_tests)] == expected_tests
+    assert not any("browser" in command.replace('"not browser"', "") for command in commands)
+    assert commands[-1].startswith("npx cdk synth -c pipeline=true")
+
+
+def test_smoke_step_installs_only_websockets_pinned_as_in_pyproject(template, stages):
+    for stage in STAGES:
+        (smoke,) = [action for action in stages[stage] if category(action) == "Build/CodeBuild"]
+        install = build_spec(template, smoke)["phases"]["install"]["commands"]
+
+        assert install == [f"python -m pip install --quiet '{smoke_requirement()}'"]
+    pyproject = (PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'"{smoke_requirement()}"' in pyproject
+
+
+def test_every_codebuild_project_uses_the_pinned_image_and_runtimes(template):
+    projects = resources(template, "AWS::CodeBuild::Project")
+
+    assert len(projects) == 1 + 1 + 1 + len(STAGES)  # synth, self-mutation, assets, a smoke test per stage
+    for project in projects.values():
+        assert project["Environment"]["Image"] == BUILD_IMAGE.image_id
+        assert project["Environment"]["PrivilegedMode"] is False
+        spec = json.loads(project["Source"]["BuildSpec"])
+        assert spec["phases"]["install"]["runtime-versions"] == RUNTIME_VERSIONS
+        installs = " ".join(spec["phases"]["install"].get("commands", []))
+        assert "@latest" not in installs and "aws-cdk@2 " not in f"{installs} "
+
+
+# --- cdk-nag and least privilege --------------------------------------------------------------------
+
+
+def suppressed(synthesis: Synthesis) -> dict[str, set[str]]:
+    """Construct path -> rule ids of every acknowledged finding."""
+    (plugin,) = synthesis.validation_report["pluginReports"]
+    found: dict[str, set[str]] = {}
+    for violation in plugin["suppressedViolations"]:
+        for construct in violation["violatingConstructs"]:
+            found.setdefault(construct["constructPath"], set()).add(violation["ruleName"])
+    return found
+
+
+def test_no_unacknowledged_findings_in_the_pipeline_or_its_stages(synthesis):
+    assert synthesis.validation_error is None
+    assert synthesis.findings() == []
+    paths = suppressed(synthesis)
+    for stage in STAGES:  # the stages' own stacks are checked too, with their own acknowledgments
+        assert any(path.startswith(f"Chat-pipeline/{stage}/Chat-{stage}/Functions/") for path in paths)
+
+
+def test_no_unacknowledged_findings_with_a_concrete_account_and_region(tmp_path):
+    """What `make pipeline` synthesizes: the CLI sets CDK_DEFAULT_ACCOUNT/REGION from the credentials."""
+    synthesis = synthesize_pipeline(tmp_path, account="111122223333", region="eu-west-1")
+
+    assert synthesis.findings() == []
+    assert synthesis.validation_error is None
+
+
+def test_pipeline_acknowledgments_sit_on_the_generated_constructs_that_need_them(synthesis):
+    pipeline_paths = {
+        path: rules for path, rules in suppressed(synthesis).items() if path.startswith("Chat-pipeline/Pipeline/")
+    }
+    smoke_tests = [f"Chat-pipeline/Pipeline/Pipeline/{stage}/SmokeTest/SmokeTest" for stage in STAGES]
+
+    assert pipeline_paths["Chat-pipeline/Pipeline/Pipeline/ArtifactsBucket/Resource"] == {"AwsSolutions-S1"}
+    for smoke_test in smoke_tests:
+        assert pipeline_paths[f"{smoke_test}/Resource"] == {"AwsSolutions-CB4"}
+        rules = pipeline_paths[f"{smoke_test}/Role/DefaultPolicy/Resource"]
+        assert {"AwsSolutions-IAM5[Action::s3:GetObject*]", "AwsSolutions-IAM5[Action::s3:List*]"} <= rules
+        assert not any("DeleteObject" in rule or "Abort" in rule or "Resource::*]" in rule for rule in rules)
+    assert all(
+        path.endswith(("/Resource", "/DefaultPolicy/Resource")) and "/Chat-" not in path for path in pipeline_paths
+    )
+
+
+def test_smoke_step_role_may_do_nothing_beyond_codebuild_logs_reports_and_reading_its_source(template):
+    roles = resources(template, "AWS::IAM::Role")
+    smoke_roles = {logical_id for logical_id in roles if "SmokeTestRole" in logical_id}
+    (bucket,) = resources(template, "AWS::S3::Bucket")
+
+    assert len(smoke_roles) == len(STAGES)
+    for role in smoke_roles:
+        assert "ManagedPolicyArns" not in roles[role] and "Policies" not in roles[role]
+        (principal,) = [s["Principal"]["Service"] for s in roles[role]["AssumeRolePolicyDocument"]["Statement"]]
+        assert principal == "codebuild.amazonaws.com"
+        statements = [
+            statement
+            for policy in resources(template, "AWS::IAM::Policy").values()
+            if {"Ref": role} in policy["Roles"]
+            for statement in policy["PolicyDocument"]["Statement"]
+        ]
+        actions = {action for statement in statements for action in _as_list(statement["Action"])}
+        assert actions <= SMOKE_ALLOWED_ACTIONS, actions - SMOKE_ALLOWED_ACTIONS
+        for statement in statements:
+            assert statement["Effect"] == "Allow"
+            for resource in _as_list(render(statement["Resource"])):
+                if any(action.startswith("s3:") for action in _as_list(statement["Action"])):
+                    assert resource in (f"<{bucket}.Arn>", f"<{bucket}.Arn>/*")
+                else:
+                    assert "SmokeTest" in resource, resource  # its own log group or report group
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# --- source configuration ---------------------------------------------------------------------------
+
+
+def test_a_good_source_loads():
+    source = load_pipeline_source(SOURCE)
+
+    assert (source.connection_arn, source.repository, source.branch) == (
+        CONNECTION_ARN,
+        "example-org/serverless-chat",
+        "release",
+    )
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"connection_arn": CONNECTION_ARN.replace("codestar-connections", "codeconnections")},
+        {"repository": "group/subgroup/project"},
+        {"branch": "feature/pipeline-1.2"},
+    ],
+)
+def test_other_valid_forms_are_accepted(changes):
+    assert load_pipeline_source({**SOURCE, **changes})
+
+
+@pytest.mark.parametrize("settings", [None, "arn:aws:codestar-connections:…", []])
+def test_a_missing_source_names_the_cdk_json_key(settings):
+    with pytest.raises(PipelineConfigError, match="'pipeline_source' with connection_arn, repository, branch"):
+        load_pipeline_source(settings)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"connection_arn": None}, "pipeline_source.connection_arn must be the ARN of a CodeStar connection"),
+        ({"connection_arn": "arn:aws:iam::111122223333:role/x"}, "pipeline_source.connection_arn must be"),
+        ({"connection_arn": CONNECTION_ARN + " "}, "pipeline_source.connection_arn must be"),
+        ({"repository": "serverless-chat"}, "pipeline_source.repository must be the repository as owner/name"),
+        ({"repository": "https://github.com/o/r"}, "pipeline_source.repository must be"),
+        ({"branch": ""}, "pipeline_source.branch must be a branch name"),
+        ({"branch": "has space"}, "pipeline_source.branch must be"),
+        ({"branch": "a..b"}, "pipeline_source.branch must be"),
+        ({"branch": 7}, "pipeline_source.branch must be"),
+        ({"region": "eu-west-1"}, "pipeline_source.region is not a known setting"),
+    ],
+)
+def test_a_bad_setting_is_named(changes, message):
+    with pytest.raises(PipelineConfigError) as raised:
+        load_pipeline_source({**SOURCE, **changes})
+
+    assert message in str(raised.value)
+
+
+def test_every_problem_is_reported_at_once_as_written_in_cdk_json():
+    with pytest.raises(PipelineConfigError) as raised:
+        load_pipeline_source({"connection_arn": None, "repository": None, "branch": "main"})
+
+    assert "connection_arn" in str(raised.value) and "repository" in str(raised.value)
+    assert "got null" in str(raised.value)
+
+
+# --- when the pipeline is built ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "requested"), [(None, False), ("false", False), ("true", True), (True, True)])
+def test_the_pipeline_is_built_only_when_requested(value, requested):
+    context = {**CDK_JSON["context"], **({} if value is None else {"pipeline": value})}
+
+    assert pipeline_requested(aws_cdk.App(context=context)) is requested
+
+
+def test_a_stage_synth_needs_no_pipeline_source(tmp_path):
+    app = aws_cdk.App(context={**CDK_JSON["context"], "stage": "dev", "pipeline_source": None}, outdir=str(tmp_path))
+    build(app)
+
+    assert [child.node.id for child in app.node.children if isinstance(child, aws_cdk.Stack)] == ["Chat-dev"]
+
+
+def test_requesting_the_pipeline_without_a_source_fails_the_synth_with_one_line():
+    """As `npx cdk synth -c pipeline=true` runs the app (the CLI passes context in CDK_CONTEXT_JSON)."""
+    context = pipeline_context(connection_arn=None)
+    result = subprocess.run(
+        [sys.executable, "-m", "cdk.app"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "CDK_CONTEXT_JSON": json.dumps(context)},
+    )
+
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("cdk.json: pipeline_source.connection_arn must be the ARN of a CodeStar connection")

@@ -1,0 +1,87 @@
+// node --test: the browser client's side of the wire format (web/protocol.js).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import {
+  deliveryFailures,
+  describeClose,
+  describeError,
+  frameType,
+  newClientMessageId,
+  outgoingProblem,
+  parseFrame,
+  parseRecipients,
+  recipientsOf,
+  sendMessageFrame,
+} from "../../web/protocol.js";
+
+test("recipients are split on commas, semicolons and white space, without repeats", () => {
+  assert.deepEqual(parseRecipients("a, b\nc  a;d"), ["a", "b", "c", "d"]);
+  assert.deepEqual(parseRecipients("   "), []);
+});
+
+test("one recipient is sent as recipient_id, several as recipient_ids, with the client's id", () => {
+  assert.deepEqual(sendMessageFrame("hi", ["a"]), { action: "sendMessage", message: "hi", recipient_id: "a" });
+  assert.deepEqual(sendMessageFrame("hi", ["a", "b"], "tab-1"), {
+    action: "sendMessage",
+    message: "hi",
+    recipient_ids: ["a", "b"],
+    client_message_id: "tab-1",
+  });
+});
+
+test("client message ids fit the server's pattern", () => {
+  for (let i = 0; i < 20; i += 1) assert.match(newClientMessageId(), /^[A-Za-z0-9_-]{1,64}$/);
+});
+
+test("what cannot be sent is explained before sending", () => {
+  assert.match(outgoingProblem("hi", []), /at least one recipient/);
+  assert.match(outgoingProblem("hi", Array.from({ length: 21 }, (_, i) => `id${i}`)), /at most 20/);
+  assert.match(outgoingProblem("  ", ["a"]), /Type a message/);
+  // 8193 two-byte characters: the limit counts UTF-8 bytes, not characters.
+  assert.match(outgoingProblem("é".repeat(8193), ["a"]), /16386 bytes/);
+  assert.equal(outgoingProblem("é".repeat(8192), ["a"]), null);
+});
+
+test("frames are JSON objects; anything else is refused", () => {
+  assert.deepEqual(parseFrame('{"type":"connection","connection_id":"x"}'), { type: "connection", connection_id: "x" });
+  for (const data of ["not json", "[]", "null", "3"]) assert.equal(parseFrame(data), null);
+});
+
+test("the seed's untyped frames and API Gateway's error answer are recognised", () => {
+  assert.equal(frameType({ connection_id: "x" }), "connection");
+  assert.equal(frameType({ message: "hi", sender_id: "a", recipient_id: "b" }), "message");
+  assert.equal(frameType({ message: "Internal server error", connectionId: "x", requestId: "r" }), "gateway_error");
+  assert.equal(frameType({ type: "accepted", message_id: "m" }), "accepted");
+});
+
+test("recipients of a frame: recipient_ids first, else the seed's recipient_id", () => {
+  assert.deepEqual(recipientsOf({ recipient_id: "a", recipient_ids: ["a", "b", 3] }), ["a", "b"]);
+  assert.deepEqual(recipientsOf({ recipient_id: "a" }), ["a"]);
+  assert.deepEqual(recipientsOf({}), []);
+});
+
+test("each failed recipient is named with its own cause", () => {
+  const frame = {
+    type: "delivery_failed",
+    reason: "failed",
+    recipient_ids: ["a", "b"],
+    failures: [
+      { connection_id: "a", status: "gone" },
+      { connection_id: "b", status: "failed", error: "Forbidden" },
+    ],
+  };
+  assert.deepEqual(deliveryFailures(frame), [
+    { id: "a", why: "not reachable" },
+    { id: "b", why: "not reachable (delivery failed: Forbidden)" },
+  ]);
+  assert.deepEqual(deliveryFailures({ reason: "gone", recipient_id: "c" }), [{ id: "c", why: "not reachable" }]);
+});
+
+test("close codes and error frames are put in plain words", () => {
+  assert.equal(describeClose(1009, ""), "Closed (code 1009) — a frame was too large.");
+  assert.match(describeClose(4000, "bye"), /code 4000: bye.*the connection ended/);
+  assert.match(describeError({ code: "invalid_request", message: "message is empty" }), /did not accept.*message is empty/);
+  assert.match(describeError({ code: "not_sent" }), /try again/);
+  assert.match(describeError({}), /no details given/);
+});

@@ -1,0 +1,35 @@
+// node --test: where the browser client connects (web/urls.js).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { defaultSocketUrl, normalizeSocketUrl, pageLocationFor } from "../../web/urls.js";
+
+const page = (search, protocol = "http:", host = "127.0.0.1:3001") => ({ search, protocol, host });
+
+test("the page connects to the stage on its own host by default", () => {
+  assert.equal(defaultSocketUrl(page("")), "ws://127.0.0.1:3001/dev");
+  assert.equal(defaultSocketUrl(page("?stage=prod")), "ws://127.0.0.1:3001/prod");
+  assert.equal(defaultSocketUrl(page("", "https:", "chat.example.com")), "wss://chat.example.com/dev");
+});
+
+test("?url= wins, and a page opened from disk falls back to make dev's address", () => {
+  const explicit = "?url=wss%3A%2F%2Fabc.execute-api.eu-west-1.amazonaws.com%2Fdev";
+  assert.equal(defaultSocketUrl(page(explicit)), "wss://abc.execute-api.eu-west-1.amazonaws.com/dev");
+  assert.equal(defaultSocketUrl(page("", "file:", "")), "ws://127.0.0.1:3001/dev");
+});
+
+test("typed URLs: http(s) becomes ws(s), the fragment is dropped, others are explained", () => {
+  assert.deepEqual(normalizeSocketUrl(" https://abc.example.com/dev#x "), { url: "wss://abc.example.com/dev" });
+  assert.match(normalizeSocketUrl("").error, /Type a WebSocket URL/);
+  assert.match(normalizeSocketUrl("not a url").error, /is not a URL/);
+  assert.match(normalizeSocketUrl("ftp://example.com").error, /starts with ws:\/\/ or wss:\/\//);
+});
+
+test("the address bar keeps ?url= only when the page would not derive it", () => {
+  assert.equal(pageLocationFor("http://127.0.0.1:3001/?connect=0", "ws://127.0.0.1:3001/dev"), "/");
+  assert.equal(
+    pageLocationFor("http://127.0.0.1:3001/?stage=prod", "ws://127.0.0.1:9/dev"),
+    "/?url=ws%3A%2F%2F127.0.0.1%3A9%2Fdev",
+  );
+  assert.equal(pageLocationFor("http://127.0.0.1:3001/?stage=prod", "ws://127.0.0.1:3001/prod"), "/?stage=prod");
+});

@@ -1,0 +1,130 @@
+// The chat's wire format as this client speaks it (the README's "Wire format" section is the
+// reference). Pure functions only: unit-tested with `node --test` (tests/web).
+
+export const MAX_RECIPIENTS = 20;
+export const MAX_MESSAGE_BYTES = 16 * 1024;
+
+const CLOSE_REASONS = {
+  1000: "closed normally",
+  1001: "the server or the page went away (API Gateway closes idle connections after 10 minutes)",
+  1002: "protocol error",
+  1003: "the server refused the data",
+  1005: "closed without a status code",
+  1006: "the connection was lost or could not be opened",
+  1007: "the server refused malformed data",
+  1008: "refused by policy",
+  1009: "a frame was too large",
+  1011: "the server hit an error",
+  1012: "the server is restarting",
+  1013: "the server is overloaded; try again later",
+  1015: "TLS handshake failed",
+};
+
+/** Distinct recipient ids from text separated by commas, semicolons, spaces or new lines. */
+export function parseRecipients(text) {
+  return [...new Set(String(text ?? "").split(/[\s,;]+/u).filter(Boolean))];
+}
+
+export function utf8Length(text) {
+  return new TextEncoder().encode(text).length;
+}
+
+/** Why this message cannot be sent (a sentence), or null when it can. */
+export function outgoingProblem(message, recipients) {
+  if (recipients.length === 0) return "Add at least one recipient: paste the connection id of the person to write to.";
+  if (recipients.length > MAX_RECIPIENTS) {
+    return `That is ${recipients.length} recipients; one message can go to at most ${MAX_RECIPIENTS}.`;
+  }
+  if (!message.trim()) return "Type a message first.";
+  const size = utf8Length(message);
+  if (size > MAX_MESSAGE_BYTES) {
+    return `The message is ${size} bytes; the limit is ${MAX_MESSAGE_BYTES} bytes (UTF-8). Shorten it and send again.`;
+  }
+  return null;
+}
+
+/** The sendMessage frame: recipient_id for one recipient, recipient_ids for several. The server
+ * echoes client_message_id in the error or message frame about it, so answers pair exactly. */
+export function sendMessageFrame(message, recipients, clientMessageId) {
+  const frame = { action: "sendMessage", message };
+  if (recipients.length === 1) frame.recipient_id = recipients[0];
+  else frame.recipient_ids = [...recipients];
+  if (clientMessageId) frame.client_message_id = clientMessageId;
+  return frame;
+}
+
+/** A fresh id for one sent message: [A-Za-z0-9_-], at most 64 characters, as the server requires. */
+export function newClientMessageId() {
+  const random = globalThis.crypto?.randomUUID ? globalThis.crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+  return random.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 64);
+}
+
+export function describeClose(code, reason) {
+  const explained = CLOSE_REASONS[code] || "the connection ended";
+  return `Closed (code ${code}${reason ? `: ${reason}` : ""}) — ${explained}.`;
+}
+
+/** A plain-words sentence for an error frame. */
+export function describeError(frame) {
+  const detail = typeof frame.message === "string" && frame.message ? frame.message : "no details given";
+  switch (frame.code) {
+    case "invalid_json":
+      return `The server could not read what was sent (not valid JSON): ${detail}.`;
+    case "invalid_request":
+      return `The server did not accept the message: ${detail}.`;
+    case "missing_action":
+    case "unknown_action":
+      return `The server did not recognise the request: ${detail}.`;
+    case "not_sent":
+      return "The server could not start delivering the message; please try again.";
+    default:
+      return frame.code ? `The server reported an error (${frame.code}): ${detail}.` : `The server reported an error: ${detail}.`;
+  }
+}
+
+/** A frame from the server as an object, or null when it is not a JSON object. */
+export function parseFrame(data) {
+  let frame;
+  try {
+    frame = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  return frame && typeof frame === "object" && !Array.isArray(frame) ? frame : null;
+}
+
+/** The kind of a frame, including the seed's untyped frames and API Gateway's own error answer. */
+export function frameType(frame) {
+  if (typeof frame.type === "string") return frame.type;
+  // The seed's frames had no type.
+  if (typeof frame.sender_id === "string" && typeof frame.message === "string") return "message";
+  if (typeof frame.connection_id === "string") return "connection";
+  // API Gateway's own answer when an integration fails: {"message":"Internal server error","connectionId",...}
+  if (typeof frame.message === "string" && typeof frame.connectionId === "string") return "gateway_error";
+  return String(frame.type);
+}
+
+/** The recipients a message or delivery_failed frame names (recipient_ids, else recipient_id). */
+export function recipientsOf(frame) {
+  if (Array.isArray(frame.recipient_ids)) return frame.recipient_ids.filter((id) => typeof id === "string");
+  return typeof frame.recipient_id === "string" ? [frame.recipient_id] : [];
+}
+
+export function sameList(a, b) {
+  return a.length === b.length && a.every((value, index) => value === b[index]);
+}
+
+/** Per recipient of a delivery_failed frame: its id and why it was not reached, in plain words. */
+export function deliveryFailures(frame) {
+  const gone = recipientsOf(frame);
+  const outcomes = new Map((Array.isArray(frame.failures) ? frame.failures : []).map((f) => [f.connection_id, f]));
+  return (gone.length ? gone : ["(unknown)"]).map((id) => {
+    const outcome = outcomes.get(id);
+    const status = outcome ? outcome.status : frame.reason;
+    const why =
+      status === "gone" || !status
+        ? "not reachable"
+        : `not reachable (delivery failed${outcome && outcome.error ? `: ${outcome.error}` : ""})`;
+    return { id, why };
+  });
+}
