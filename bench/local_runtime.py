@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,18 +24,16 @@ from pathlib import Path
 import websockets
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))  # run as a script, from bench/: the project's packages come from its root
+from local.state import read_state, state_file  # noqa: E402
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_runtime(port: int, *, resynth: bool, log_path: Path) -> tuple[subprocess.Popen, float]:
-    """Start `python -m local serve`; its output goes to a file, so a full pipe never stalls it."""
-    command = [sys.executable, "-m", "local", "serve", "--port", str(port), "--quiet-history"]
-    command += ["--state-dir", str(log_path.parent / "state")]
+def start_runtime(*, resynth: bool, log_path: Path) -> tuple[subprocess.Popen, float, str]:
+    """Start `python -m local serve` on a port of its choosing; its output goes to a file, so a full
+    pipe never stalls it. Returns the process, the seconds it took to serve, and its WebSocket URL."""
+    state_dir = log_path.parent / "state"
+    command = [sys.executable, "-m", "local", "serve", "--port", "0", "--quiet-history"]
+    command += ["--state-dir", str(state_dir)]
     if resynth:
         command.append("--resynth")
     started = time.monotonic()
@@ -46,7 +43,8 @@ def start_runtime(port: int, *, resynth: bool, log_path: Path) -> tuple[subproce
         if process.poll() is not None:
             raise SystemExit(f"runtime exited with {process.returncode} before serving; see {log_path}")
         time.sleep(0.02)
-    return process, time.monotonic() - started
+    elapsed = time.monotonic() - started
+    return process, elapsed, read_state(state_file(state_dir, "dev")).websocket_url
 
 
 def stop_runtime(process: subprocess.Popen) -> None:
@@ -132,13 +130,11 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="chat-bench-"))
     print(f"runtime logs in {work}")
     if not args.skip_cold:
-        process, cold = start_runtime(free_port(), resynth=True, log_path=work / "cold.log")
+        process, cold, _ = start_runtime(resynth=True, log_path=work / "cold.log")
         stop_runtime(process)
         print(f"startup, cold cdk.out (synthesis): {cold:.1f} s")
-    port = free_port()
-    process, warm = start_runtime(port, resynth=False, log_path=work / "warm.log")
+    process, warm, url = start_runtime(resynth=False, log_path=work / "warm.log")
     print(f"startup, warm cdk.out: {warm:.1f} s")
-    url = f"ws://127.0.0.1:{port}/dev"
     try:
         asyncio.run(bench_connect(url, 5))  # let every pool warm its spare worker
         print(f"connect -> connection id: {summary(asyncio.run(bench_connect(url, args.samples)))}")

@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve a stage's stack on loopback until Ctrl-C")
     serve.add_argument("--stage", default="dev")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    serve.add_argument("--port", type=int, default=3001)
+    serve.add_argument("--port", type=int, default=3001, help="0 picks a free port (default 3001)")
     serve.add_argument("--resynth", action="store_true", help="synthesize even if cdk.out is fresh")
     serve.add_argument("--workers", type=int, default=4, help="most warm workers per function (default 4)")
     serve.add_argument("--idle-timeout", type=float, default=600, help="seconds (API Gateway: 600)")

@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from local.state import read_state, state_file
-from local.stepfunctions.client import stepfunctions_client
+from local.stepfunctions.client import local_stepfunctions_client
 from local.stepfunctions.history import describe_history, format_time
 
 
@@ -13,7 +13,7 @@ def show(args: argparse.Namespace) -> int:
     if state is None:
         print(f"error: no local runtime is serving stage {args.stage} (start one with `make dev`)", file=sys.stderr)
         return 1
-    client = stepfunctions_client(state.stepfunctions_url, state.region)
+    client = local_stepfunctions_client(state.stepfunctions_url, state.region)
     paginator = client.get_paginator("list_executions")
     executions = [
         (name, execution)

@@ -46,7 +46,7 @@ class LocalRuntime:
         self.model = model
         self._console = console
         self._host = host
-        self.port = port or _free_port(host)
+        self.port = port  # 0: the system picks a free one, known once start() has bound it
         self._max_workers = max_workers
         self._limits = limits
         self._print_history = print_history
@@ -54,6 +54,7 @@ class LocalRuntime:
         self._lambdas: LambdaService | None = None
         self._websocket: WebSocketApi | None = None
         self._runner: web.AppRunner | None = None
+        self._listener: socket.socket | None = None
 
     @property
     def local_origin(self) -> str:
@@ -79,6 +80,10 @@ class LocalRuntime:
         )
 
     async def start(self) -> None:
+        # Bound first and served last: the port (port 0's too) is known to the services that need it
+        # (MOTO_PORT, the functions' callback URL), and held, so nothing else can take it meanwhile.
+        self._listener = _bind(self._host, self.port)
+        self.port = self._listener.getsockname()[1]
         self._stepfunctions = StepFunctionsService(
             self.model,
             self._console,
@@ -111,13 +116,15 @@ class LocalRuntime:
         StaticFiles(WEB_DIR if WEB_DIR.is_dir() else None).add_routes(app)  # last: its GET route catches all
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        await web.TCPSite(self._runner, self._host, self.port).start()
+        await web.SockSite(self._runner, self._listener).start()
 
     async def stop(self) -> None:
         if self._websocket is not None:
             await self._websocket.close()
         if self._runner is not None:
             await self._runner.cleanup()
+        if self._listener is not None:
+            self._listener.close()
         if self._lambdas is not None:
             await self._lambdas.close()
         if self._stepfunctions is not None:
@@ -173,7 +180,15 @@ def _refuse_aws_endpoints(spec: FunctionSpec, environment: dict[str, str], api_i
             )
 
 
-def _free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host or "127.0.0.1", 0))
-        return probe.getsockname()[1]
+def _bind(host: str, port: int) -> socket.socket:
+    family, kind, protocol, _, address = socket.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    listener = socket.socket(family, kind, protocol)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp's TCPSite does
+    try:
+        listener.bind(address)
+    except OSError:
+        listener.close()
+        raise
+    return listener

@@ -19,13 +19,13 @@ from typing import Any
 
 import moto
 
-FOR_MOTO_VERSION = "5.2.5"
+from local.stepfunctions.tuning import MOTO_VERSION, TuningError
 
 
 def apply() -> None:
-    if moto.__version__ != FOR_MOTO_VERSION:
-        raise RuntimeError(
-            f"{__name__} repairs moto {FOR_MOTO_VERSION}'s apigateway:invoke, found moto {moto.__version__}: "
+    if moto.__version__ != MOTO_VERSION:
+        raise TuningError(
+            f"{__name__} repairs moto {MOTO_VERSION}'s apigateway:invoke, found moto {moto.__version__}: "
             "check whether the repair is still needed, then update or delete it"
         )
     from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
@@ -41,7 +41,7 @@ def apply() -> None:
         return
     invoke = integration.SupportedApiCalls.invoke
     if task._SUPPORTED_API_PARAM_BINDINGS.get(invoke) != {"ApiEndpoint", "Method"}:
-        raise RuntimeError(f"{__name__}: moto's apigateway:invoke parameters changed; review the repair")
+        raise TuningError(f"{__name__}: moto's apigateway:invoke parameters changed; review the repair")
     # The request parameters the Step Functions developer guide documents for apigateway:invoke.
     task._SUPPORTED_API_PARAM_BINDINGS = {
         **task._SUPPORTED_API_PARAM_BINDINGS,

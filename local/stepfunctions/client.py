@@ -1,10 +1,13 @@
-"""A boto3 Step Functions client for the local endpoint (the runtime's, `executions`', the tests')."""
+"""A boto3 client for the local Step Functions endpoint (used by the runtime, `executions` and the tests).
+
+Named apart from the functions' own ``chat.clients.stepfunctions_client``, which talks to AWS.
+"""
 
 import boto3
 from botocore.config import Config
 
 
-def stepfunctions_client(endpoint_url: str, region: str):
+def local_stepfunctions_client(endpoint_url: str, region: str):
     return boto3.client(
         "stepfunctions",
         endpoint_url=endpoint_url,

@@ -16,7 +16,7 @@ import requests
 from cdk.definitions import CONNECTIONS_POST, task_states
 from local.console import Console
 from local.intrinsics import UnsupportedTemplate
-from local.stepfunctions.client import stepfunctions_client
+from local.stepfunctions.client import local_stepfunctions_client
 from local.stepfunctions.history import HistoryPrinter
 from local.synth import PROJECT_ROOT
 from local.template import StackModel
@@ -58,7 +58,7 @@ class StepFunctionsService:
             timeout=10,
         )
         response.raise_for_status()
-        client = stepfunctions_client(self.endpoint_url, self._model.region)
+        client = local_stepfunctions_client(self.endpoint_url, self._model.region)
         names = {}
         for spec in self._model.state_machines.values():
             created = client.create_state_machine(

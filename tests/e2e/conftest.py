@@ -3,16 +3,18 @@
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
+
+from local.state import read_state, state_file
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 START_DEADLINE_SECONDS = 240  # includes a cold synthesis of the stage
@@ -21,7 +23,9 @@ _NOT_INHERITED = ("AWS_", "POWERTOOLS_", "HANDSHAKE_", "FANOUT_", "CALLBACK_", "
 
 
 @dataclass(frozen=True)
-class LocalRuntime:
+class RunningRuntime:
+    """A `python -m local serve` the tests started, at the port it reported in its state file."""
+
     port: int
     stage: str
     state_dir: Path
@@ -67,21 +71,15 @@ def runtime_environment() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if not name.startswith(_NOT_INHERITED)}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextlib.contextmanager
-def running_local_runtime(work: Path, *options: str) -> Iterator[LocalRuntime]:
-    """`python -m local serve` on a free port until the block ends; then SIGINT, and it must exit 0."""
-    runtime = LocalRuntime(port=_free_port(), stage="dev", state_dir=work / "state", log_path=work / "serve.log")
-    with runtime.log_path.open("w") as log:
+def running_local_runtime(work: Path, *options: str) -> Iterator[RunningRuntime]:
+    """`python -m local serve` on a port of its choosing until the block ends; then SIGINT, and it must exit 0."""
+    stage, state_dir, log_path = "dev", work / "state", work / "serve.log"
+    with log_path.open("w") as log:
         process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "local", "serve"),
-                *("--stage", runtime.stage, "--port", str(runtime.port), "--state-dir", str(runtime.state_dir)),
+                *("--stage", stage, "--port", "0", "--state-dir", str(state_dir)),
                 *options,
             ],
             cwd=PROJECT_ROOT,
@@ -90,11 +88,14 @@ def running_local_runtime(work: Path, *options: str) -> Iterator[LocalRuntime]:
             env=runtime_environment(),
         )
     deadline = time.monotonic() + START_DEADLINE_SECONDS
-    while "is serving" not in runtime.log():
+    while "is serving" not in log_path.read_text(encoding="utf-8", errors="replace"):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail(f"the local runtime did not start:\n{runtime.log()[-4000:]}")
+            pytest.fail(f"the local runtime did not start:\n{log_path.read_text(errors='replace')[-4000:]}")
         time.sleep(0.2)
+    state = read_state(state_file(state_dir, stage))  # written before "is serving"
+    assert state is not None, "the runtime is serving but wrote no state file"
+    runtime = RunningRuntime(port=urlsplit(state.gateway_url).port, stage=stage, state_dir=state_dir, log_path=log_path)
     yield runtime
     process.send_signal(signal.SIGINT)
     try:
@@ -106,6 +107,6 @@ def running_local_runtime(work: Path, *options: str) -> Iterator[LocalRuntime]:
 
 
 @pytest.fixture(scope="session")
-def local_runtime(tmp_path_factory) -> Iterator[LocalRuntime]:
+def local_runtime(tmp_path_factory) -> Iterator[RunningRuntime]:
     with running_local_runtime(tmp_path_factory.mktemp("local-runtime")) as runtime:
         yield runtime

@@ -2,7 +2,9 @@
 
 Three things listen on 127.0.0.1:
 
-- moto's server (ThreadedMotoServer), with ``execute_state_machine`` on, runs the executions;
+- the engine `make dev` runs: ``python -m local.stepfunctions.server`` (moto's server, its interpreter
+  tuned by local/stepfunctions/tuning.py unless LOCAL_MOTO_TUNING=off), with ``execute_state_machine``
+  on, runs the executions;
 - a fake Lambda service: moto's engine sends its Lambda invokes to ``http://localhost:$MOTO_PORT``, so
   ``MOTO_PORT`` names this server, which runs the REAL task handler (send_connection_id) in-process and
   answers like Lambda (a handler exception becomes an error payload with ``X-Amz-Function-Error:
@@ -23,8 +25,9 @@ call: every scripted 429 reaches the state machine's Retry, which is what is und
 
 import itertools
 import json
-import logging
 import os
+import subprocess
+import sys
 import threading
 import time
 import traceback
@@ -35,17 +38,18 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, ClassVar
 
-import boto3
 import pytest
 import send_connection_id
 from chat.clients import connections_client
-from moto.server import ThreadedMotoServer
 
 from cdk.definitions import deployed_definition
-from local.stepfunctions import apigateway_invoke
+from local.intrinsics import substitute_definition
+from local.stepfunctions.client import local_stepfunctions_client
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LOOPBACK = "127.0.0.1"
 STAGE = "dev"
 REGION = os.environ["AWS_DEFAULT_REGION"]
@@ -136,7 +140,9 @@ class FakeConnections:
 
 
 @dataclass
-class Invocation:
+class HandlerCall:
+    """One call of a task handler by the fake Lambda service, as recorded for assertions."""
+
     function_name: str
     event: dict
     error_type: str | None
@@ -150,7 +156,7 @@ class FakeLambda:
         self._functions = {name: handler for name, handler in TASK_FUNCTIONS.values()}
         self._function_locks = {name: threading.Lock() for name in self._functions}
         self._lock = threading.Lock()
-        self.invocations: list[Invocation] = []
+        self.invocations: list[HandlerCall] = []
 
     def reset(self) -> None:
         with self._lock:
@@ -183,7 +189,7 @@ class FakeLambda:
                     }
                 )
         with self._lock:
-            self.invocations.append(Invocation(name, event, error_type))
+            self.invocations.append(HandlerCall(name, event, error_type))
         return 200, {"Content-Type": "application/json", "X-Amz-Executed-Version": "$LATEST", **headers}, body.encode()
 
 
@@ -260,7 +266,7 @@ class WorkflowHarness:
         self.lambdas = FakeLambda(make_context)
         self._server = _LoopbackServer(self.lambdas, self.connections)
         self._server_thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._moto = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
+        self._engine: subprocess.Popen | None = None
         self._names = itertools.count()
         self.state_machine_arns: dict[str, str] = {}
 
@@ -277,14 +283,10 @@ class WorkflowHarness:
         return f"http://{LOOPBACK}:{self.port}"
 
     def start(self) -> None:
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
-        apigateway_invoke.apply()  # the same repaired integration the local runtime runs
         self._server_thread.start()
-        self._moto.start()
-        host, moto_port = self._moto.get_host_and_port()
-        self.moto_url = f"http://{host}:{moto_port}"
+        self._start_engine()
         self._configure_moto(execute_state_machine=True)
-        self.stepfunctions = boto3.client("stepfunctions", endpoint_url=self.moto_url, region_name=REGION)
+        self.stepfunctions = local_stepfunctions_client(self.moto_url, REGION)
         self.connections_client = connections_client(self.callback_url)
         role = f"arn:aws:iam::{ACCOUNT}:role/chat-test-workflows"
         for workflow in WORKFLOWS:
@@ -297,10 +299,26 @@ class WorkflowHarness:
             self.state_machine_arns[workflow] = response["stateMachineArn"]
 
     def stop(self) -> None:
-        self._configure_moto(execute_state_machine=False)
-        self._moto.stop()
+        if self._engine is not None:
+            self._engine.stdin.close()  # the server's signal to stop
+            self._engine.wait(timeout=30)
         self._server.shutdown()
         self._server.server_close()
+
+    def _start_engine(self) -> None:
+        """The Step Functions server process; its Lambda tasks come to this harness (MOTO_PORT)."""
+        self._engine = subprocess.Popen(
+            [sys.executable, "-m", "local.stepfunctions.server", "0"],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "MOTO_PORT": str(self.port)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        ready = self._engine.stdout.readline().split()
+        if len(ready) != 2 or ready[0] != "ready":
+            pytest.fail(f"the Step Functions server did not start (exit code {self._engine.wait()}); see its stderr")
+        self.moto_url = f"http://{LOOPBACK}:{ready[1]}"
 
     def reset(self) -> None:
         self.connections.reset()
@@ -350,15 +368,12 @@ class WorkflowHarness:
                 return events
 
     def definition(self, workflow: str) -> str:
-        """The deployed definition with its ${...} placeholders substituted as CloudFormation does,
-        @connections being this harness's server."""
-        definition = deployed_definition(workflow)
+        """The deployed definition with its ${...} placeholders substituted as CloudFormation does (by the
+        local runtime's substitution, which refuses a placeholder without a value), @connections being
+        this harness's server."""
         substitutions = {placeholder: function_arn(name) for placeholder, (name, _) in TASK_FUNCTIONS.items()}
         substitutions |= {"ConnectionsApiEndpoint": self.loopback_url, "ConnectionsStage": STAGE}
-        for placeholder, value in substitutions.items():
-            definition = definition.replace("${" + placeholder + "}", value)
-        assert "${" not in definition, f"{workflow} has a placeholder the harness does not know"
-        return definition
+        return substitute_definition(deployed_definition(workflow), substitutions, f"{workflow} (as deployed)")
 
 
 @pytest.fixture(scope="session")
@@ -373,7 +388,6 @@ def workflow_harness(make_lambda_context):
 def workflows(workflow_harness, monkeypatch) -> WorkflowHarness:
     """The harness, wired for one test: fresh records and scripts, task handlers posting to the fake."""
     workflow_harness.reset()
-    monkeypatch.setenv("MOTO_PORT", str(workflow_harness.port))
     monkeypatch.setattr(send_connection_id, "connections", workflow_harness.connections_client)
     return workflow_harness
 
