@@ -87,3 +87,12 @@ def test_https_callback_override_is_accepted():
     config = load_stage_config(stages_with(callback_url_override="https://chat.example.com/dev"), "dev")
 
     assert config.callback_url_override == "https://chat.example.com/dev"
+
+
+def test_api_gateway_logs_role_is_the_stack_or_the_account():
+    stages = stages_with(api_gateway_logs_role="account")
+    assert not load_stage_config(stages, "dev").creates_api_gateway_logs_role
+    assert load_stage_config(stages, "prod").creates_api_gateway_logs_role  # the default: a fresh account works
+
+    with pytest.raises(StageConfigError, match="api_gateway_logs_role must be 'stack'"):
+        load_stage_config(stages_with(api_gateway_logs_role="yes"), "dev")
