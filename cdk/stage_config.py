@@ -1,5 +1,6 @@
 """Per-stage settings, read from the ``stages`` context in cdk.json and validated before synth."""
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -7,6 +8,9 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# The stage names the stack (Chat-<stage>), the API Gateway stage and log groups: characters all three accept,
+# and short enough for a state machine's log group ARN (at most 256 characters).
+STAGE_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
 # Who provides API Gateway's account-level CloudWatch Logs role: this stack creates it, or the account
 # already has one (set up by another stack or by hand; `make preflight` checks it is there).
 LOGS_ROLE_FROM_STACK = "stack"
@@ -69,6 +73,8 @@ def load_stage_config(stages: Any, stage: str) -> StageConfig:
 
 def _validate(config: StageConfig) -> None:
     problems = []
+    if not STAGE_NAME.fullmatch(config.stage):
+        problems.append("the stage name must be 1 to 64 characters of A-Z, a-z, 0-9 and '-'")
     if config.log_level not in LOG_LEVELS:
         problems.append(f"log_level must be one of {', '.join(LOG_LEVELS)}")
     if config.log_retention_days not in _RETENTION:
