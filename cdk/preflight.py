@@ -24,10 +24,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cdk.functions import POWERTOOLS_LAYER_PARAMETER
 from cdk.paths import CDK_JSON
 from cdk.stage_config import StageConfig, StageConfigError, load_stage_config
+from cdk.workflows import STATE_MACHINE_LOGS_PREFIX
 
 BOOTSTRAP_STACK = "CDKToolkit"
-# CloudFormation names a log group the template leaves unnamed "<stack name>-<logical id>-<suffix>".
-STATE_MACHINE_LOGS_PREFIX = "/aws/vendedlogs/states/"
 
 
 @dataclass(frozen=True)
@@ -205,7 +204,8 @@ def _log_group_names(logs: Any, prefix: str) -> set[str]:
 
 
 def _leftover_log_groups(logs: Any, cloudformation: Any, stack_name: str) -> set[str]:
-    """Log groups named after the stack that the deployed stack (if any) does not own."""
+    """Log groups named after the stack that the deployed stack (if any) does not own. CloudFormation names
+    a log group the template leaves unnamed "<stack name>-<logical id>-<suffix>"."""
     candidates = _log_group_names(logs, f"{stack_name}-") | _log_group_names(
         logs, f"{STATE_MACHINE_LOGS_PREFIX}{stack_name}-"
     )

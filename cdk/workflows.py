@@ -9,6 +9,9 @@ from constructs import Construct
 from cdk.paths import STATEMACHINES_DIR
 from cdk.stage_config import StageConfig
 
+# Step Functions' own prefix for its log groups ("vended logs"), read by `make preflight` too.
+STATE_MACHINE_LOGS_PREFIX = "/aws/vendedlogs/states/"
+
 
 class ChatWorkflows(Construct):
     def __init__(
@@ -66,4 +69,4 @@ class ChatWorkflows(Construct):
         retained group of a destroyed stack, or of another copy of the stage, never collides with it.
         """
         stack_uuid = Fn.select(2, Fn.split("/", Aws.STACK_ID))
-        return f"/aws/vendedlogs/states/{Stack.of(self).stack_name}-{asl_name}-{stack_uuid}"
+        return f"{STATE_MACHINE_LOGS_PREFIX}{Stack.of(self).stack_name}-{asl_name}-{stack_uuid}"
