@@ -11,6 +11,7 @@ constants, and is no part of the functions (``lambdas/``) or of the local runtim
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -276,7 +277,13 @@ def main(argv: Sequence[str] | None = None, *, session: boto3.Session | None = N
         except StageConfigError as error:
             print(f"FAIL stage settings: {error} Fix: correct cdk.json.")
             return 1
-    return report(deployment.stack_name, run_checks(session or boto3.Session(), deployment))
+    return report(deployment.stack_name, run_checks(session or default_session(), deployment))
+
+
+def default_session() -> boto3.Session:
+    """The account and region `cdk deploy` would use: AWS_REGION first, as the CDK CLI reads it (boto3 alone
+    reads only AWS_DEFAULT_REGION and the profile)."""
+    return boto3.Session(region_name=os.environ.get("AWS_REGION") or None)
 
 
 def report(stack_name: str, results: Sequence[Result]) -> int:

@@ -22,6 +22,7 @@ from cdk.preflight import (
     check_credentials,
     check_log_groups,
     check_powertools_layer,
+    default_session,
     main,
     report,
     run_checks,
@@ -130,6 +131,13 @@ def test_no_credentials_fail_with_the_fix(no_aws_configuration):
 
     assert (result.status, account) == ("FAIL", None)
     assert "no working credentials" in result.line and "aws sso login" in result.line
+
+
+@pytest.mark.parametrize("variable", ["AWS_REGION", "AWS_DEFAULT_REGION"])
+def test_the_region_comes_from_the_variables_the_cdk_cli_reads(no_aws_configuration, monkeypatch, variable):
+    monkeypatch.setenv(variable, "ap-southeast-2")
+
+    assert default_session().region_name == "ap-southeast-2"
 
 
 def test_without_a_region_no_other_check_runs(no_aws_configuration, deployment):
