@@ -7,7 +7,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: install dev test lint synth synth-all deploy destroy executions browser clean smoke pipeline
+.PHONY: install dev test lint synth synth-all preflight deploy destroy executions browser clean smoke pipeline
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -40,7 +40,11 @@ synth: install
 synth-all: install
 	for stage in dev staging prod; do npx cdk synth -c stage=$$stage --quiet || exit 1; done
 
-deploy: install
+# Checks the account (credentials, bootstrap, Powertools layer, API Gateway logging role, log groups).
+preflight: install
+	$(PYTHON) -m cdk.preflight --stage $(STAGE)
+
+deploy: install preflight
 	npx cdk deploy -c stage=$(STAGE) Chat-$(STAGE)
 
 destroy: install

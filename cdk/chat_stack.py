@@ -4,6 +4,7 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from cdk.api_gateway_account import ApiGatewayLogsRole
 from cdk.functions import ChatFunctions
 from cdk.nag_suppressions import acknowledge_accepted_findings
 from cdk.stage_config import StageConfig
@@ -35,6 +36,7 @@ class ChatStack(Stack):
             connections_api_endpoint=websocket.execute_api_endpoint,
             connections_stage=websocket.stage.stage_name,
         )
+        logs_role = self._api_gateway_logs_role(config=config, websocket=websocket)
         self._wire(functions=functions, websocket=websocket, workflows=workflows)
         self._grant_permissions(functions=functions, websocket=websocket, workflows=workflows)
         acknowledge_accepted_findings(
@@ -45,6 +47,7 @@ class ChatStack(Stack):
             connections_arn=websocket.connections_arn(CONNECTIONS_METHOD),
             posting_roles=[functions.send_connection_id.role, workflows.message_fanout.role],
             workflow_tasks={workflows.connection_handshake: functions.send_connection_id},
+            api_gateway_logs_role=logs_role.role if logs_role else None,
         )
 
         # Kept: a pipeline stage hands this output to its smoke test.
@@ -52,6 +55,15 @@ class ChatStack(Stack):
         CfnOutput(self, "CallbackUrl", value=websocket.callback_url)
         CfnOutput(self, "ConnectionHandshakeArn", value=workflows.connection_handshake.state_machine_arn)
         CfnOutput(self, "MessageFanoutArn", value=workflows.message_fanout.state_machine_arn)
+
+    def _api_gateway_logs_role(self, *, config: StageConfig, websocket: ChatWebSocketApi) -> ApiGatewayLogsRole | None:
+        """The account's API Gateway logging role, unless the stage says the account already has one."""
+        if not config.creates_api_gateway_logs_role:
+            return None
+        logs_role = ApiGatewayLogsRole(self, "ApiGatewayLogsRole", after=websocket.api.node.default_child)
+        # An access-logged stage is refused until the account names the role (aws/aws-cdk#10722).
+        websocket.stage.node.add_dependency(logs_role.account)
+        return logs_role
 
     @staticmethod
     def _wire(*, functions: ChatFunctions, websocket: ChatWebSocketApi, workflows: ChatWorkflows) -> None:

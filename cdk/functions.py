@@ -10,9 +10,12 @@ from constructs import Construct
 from cdk.paths import LAMBDAS_DIR
 from cdk.stage_config import StageConfig
 
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.ARM_64
 # Pinned to the aws-lambda-powertools version in pyproject.toml, so deployed and tested code match.
 POWERTOOLS_VERSION = "3.37.0"
-POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/arm64/python3.13/{POWERTOOLS_VERSION}"
+# The layer AWS publishes for this version, runtime and architecture (read by `make preflight` too).
+POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{POWERTOOLS_VERSION}"
 METRICS_NAMESPACE = "ServerlessChat"
 
 
@@ -66,8 +69,8 @@ class ChatFunctions(Construct):
             self,
             construct_id,
             description=description,
-            runtime=lambda_.Runtime.PYTHON_3_13,
-            architecture=lambda_.Architecture.ARM_64,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
             handler=f"{module}.handler",
             code=self._code,
             layers=[self._powertools],

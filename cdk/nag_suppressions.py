@@ -30,6 +30,10 @@ SERVICE_WILDCARDS = (
 )
 MANAGE_CONNECTIONS = "@connections/* of this API's own stage: connection ids are only known at run time."
 FUNCTION_VERSIONS = "Invoking the one task function, any version or alias of it (what grant_invoke grants)."
+API_GATEWAY_LOGS_POLICY = (
+    "API Gateway's account-level logging role gets AWS's managed AmazonAPIGatewayPushToCloudWatchLogs, as "
+    "aws-cdk-lib's RestApi does: it writes every API's log groups in the account, whose names are not known here."
+)
 
 
 def acknowledge_accepted_findings(
@@ -41,6 +45,7 @@ def acknowledge_accepted_findings(
     connections_arn: str,
     posting_roles: Iterable[IConstruct],
     workflow_tasks: Mapping[sfn.StateMachine, lambda_.Function],
+    api_gateway_logs_role: IConstruct | None = None,
 ) -> None:
     """``connections_arn`` is the @connections resource granted to ``posting_roles`` (a token ARN)."""
     for route in routes:
@@ -58,6 +63,11 @@ def acknowledge_accepted_findings(
     for state_machine, task in workflow_tasks.items():
         Validations.of(state_machine.role).acknowledge(
             _wildcard(f"Resource::{nag_notation(stack, f'{task.function_arn}:*')}", FUNCTION_VERSIONS)
+        )
+    if api_gateway_logs_role is not None:
+        policy = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+        Validations.of(api_gateway_logs_role).acknowledge(
+            Acknowledgment(id=f"{RULES}-IAM4[{policy}]", reason=API_GATEWAY_LOGS_POLICY)
         )
 
 

@@ -1,5 +1,6 @@
 """The Express state machines, from statemachines/*.asl.json (cdk/definitions.py) with definition substitutions."""
 
+from aws_cdk import Aws, Fn, Stack
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
@@ -7,6 +8,9 @@ from constructs import Construct
 
 from cdk.definitions import deployed_definition
 from cdk.stage_config import StageConfig
+
+# Step Functions' own prefix for its log groups ("vended logs"), read by `make preflight` too.
+STATE_MACHINE_LOGS_PREFIX = "/aws/vendedlogs/states/"
 
 
 class ChatWorkflows(Construct):
@@ -39,7 +43,7 @@ class ChatWorkflows(Construct):
         log_group = logs.LogGroup(
             self,
             f"{construct_id}Logs",
-            log_group_name=f"/aws/vendedlogs/states/chat-{self._config.stage}-{asl_name}",
+            log_group_name=self._log_group_name(asl_name),
             retention=self._config.log_retention,
             removal_policy=self._config.log_removal_policy,
         )
@@ -56,3 +60,14 @@ class ChatWorkflows(Construct):
             ),
             tracing_enabled=True,
         )
+
+    def _log_group_name(self, asl_name: str) -> str:
+        """/aws/vendedlogs/states/<stack>-<workflow>-<stack id's UUID>.
+
+        The /aws/vendedlogs/ prefix keeps the account's CloudWatch Logs resource policy under its 5120
+        characters (Step Functions guide, "Avoiding Amazon CloudWatch Logs resource policy size
+        restrictions"). The UUID of this stack deployment makes the name new on every deployment, so a
+        retained group of a destroyed stack, or of another copy of the stage, never collides with it.
+        """
+        stack_uuid = Fn.select(2, Fn.split("/", Aws.STACK_ID))
+        return f"{STATE_MACHINE_LOGS_PREFIX}{Stack.of(self).stack_name}-{asl_name}-{stack_uuid}"

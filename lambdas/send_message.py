@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketMes
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 from chat.clients import stepfunctions_client
-from chat.frames import error_frame, message_frame, route_response
+from chat.frames import accepted_frame, error_frame, message_frame, route_response
 from chat.observability import logger, metrics, tracer
 from chat.requests import InvalidRequest, SendMessageRequest, parse_send_message
 from chat.settings import require_env
@@ -33,7 +33,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
         metrics.add_metric(name="RejectedInputs", unit=MetricUnit.Count, value=1)
         return route_response(error_frame(error.code, str(error), **_echo(error.client_message_id)))
     try:
-        start_fanout(sender_id=sender_id, chat_message=chat_message)
+        message_id = start_fanout(sender_id=sender_id, chat_message=chat_message)
     except (ClientError, BotoCoreError):  # an error answer, or none in time (connection, timeout)
         logger.exception("could not start the fan-out")
         metrics.add_metric(name="UnsentMessages", unit=MetricUnit.Count, value=1)
@@ -42,7 +42,9 @@ def handler(event: dict, context: LambdaContext) -> dict:
         )
         return route_response(not_sent, status_code=503)
     metrics.add_metric(name="AcceptedMessages", unit=MetricUnit.Count, value=1)
-    return {"statusCode": 200}
+    # The route has a route response: an answer without a body would reach the client as an empty frame.
+    accepted = accepted_frame(message_id=message_id, client_message_id=chat_message.client_message_id)
+    return route_response(accepted, status_code=200)
 
 
 @tracer.capture_method

@@ -152,6 +152,9 @@ function start() {
       case "connection":
         onConnection(frame);
         break;
+      case "accepted":
+        onAccepted(frame);
+        break;
       case "message":
         onMessage(frame);
         break;
@@ -179,9 +182,19 @@ function start() {
     setStatus("open", `Connected to ${state.url}.`);
   }
 
+  /** sendMessage's answer: the server's id for a pending message, which its echo and failures carry. */
+  function onAccepted(frame) {
+    const entry = state.pending.find((pending) => pending.clientMessageId === frame.client_message_id);
+    if (!entry || typeof frame.message_id !== "string") return;
+    entry.messageId = frame.message_id;
+    conversation.identify(entry.item, frame.message_id);
+    conversation.setStatus(entry.item, "accepted", "accepted");
+  }
+
   function onMessage(frame) {
     if (typeof frame.message !== "string") return;
-    if (conversation.hasMessage(frame.message_id)) return; // already shown
+    const awaitingEcho = state.pending.some((entry) => entry.messageId && entry.messageId === frame.message_id);
+    if (!awaitingEcho && conversation.hasMessage(frame.message_id)) return; // already shown
     const recipients = recipientsOf(frame);
     // The echoed client_message_id names the pending message; servers without it are matched by content.
     const pendingIndex = frame.client_message_id

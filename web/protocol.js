@@ -44,7 +44,7 @@ export function outgoingProblem(message, recipients) {
 }
 
 /** The sendMessage frame: recipient_id for one recipient, recipient_ids for several. The server
- * echoes client_message_id in the error or message frame about it, so answers pair exactly. */
+ * echoes client_message_id in the accepted, message or error frame about it, so answers pair exactly. */
 export function sendMessageFrame(message, recipients, clientMessageId) {
   const frame = { action: "sendMessage", message };
   if (recipients.length === 1) frame.recipient_id = recipients[0];

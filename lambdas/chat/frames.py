@@ -38,6 +38,14 @@ def message_frame(
     return frame
 
 
+def accepted_frame(*, message_id: str, client_message_id: str | None = None) -> dict[str, Any]:
+    """The answer to a valid sendMessage: the id its message and delivery_failed frames will carry."""
+    frame = {"type": "accepted", "message_id": message_id}
+    if client_message_id is not None:
+        frame["client_message_id"] = client_message_id
+    return frame
+
+
 def error_frame(code: str, message: str, **details: Any) -> dict[str, Any]:
     return {"type": "error", "code": code, "message": message, **details}
 

@@ -128,7 +128,7 @@ class WebSocketApi:
             return
         if route.returns_response:
             body = _response_body(outcome.payload)
-            if body:
+            if body is not None:
                 await self._send_quietly(connection, body)
 
     async def _run_disconnect(self, client: ClientInfo, status: int, reason: str) -> None:
@@ -190,10 +190,12 @@ def _status_code(payload: Any) -> int:
 
 
 def _response_body(payload: Any) -> str | None:
+    """What a route response forwards: a proxy answer without a body still reaches the client, as an
+    empty frame (reported against API Gateway: serverless/serverless#6816)."""
     if isinstance(payload, dict):
         body = payload.get("body")
         if body is None:
-            return None
+            return ""
         if payload.get("isBase64Encoded"):
             try:
                 return base64.b64decode(body).decode("utf-8", "replace")

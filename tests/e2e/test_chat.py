@@ -26,6 +26,16 @@ async def receive_until(client, frame_type: str) -> dict:
             return frame
 
 
+async def receive_types(client, frame_types: set[str]) -> dict[str, dict]:
+    """One frame of each type, whichever order they come in (a route response and a post race, as on AWS)."""
+    frames: dict[str, dict] = {}
+    while set(frames) != frame_types:
+        frame = await receive(client)
+        assert frame.get("type") in frame_types, frame
+        frames.setdefault(frame["type"], frame)
+    return frames
+
+
 async def connect(local_runtime):
     client = await websockets.connect(local_runtime.ws_url, max_size=None)
     frame = await receive(client)
@@ -42,16 +52,18 @@ def test_seed_walkthrough_two_clients_get_ids_and_both_receive_the_message(local
         bob, bob_id = await connect(local_runtime)
         assert alice_id != bob_id
         await alice.send(json.dumps({"action": "sendMessage", "message": "Hello", "recipient_id": bob_id}))
-        frames = [await receive(alice), await receive(bob)]
+        alice_frames = await receive_types(alice, {"accepted", "message"})
+        frames = [alice_frames["message"], await receive(bob)]
         await alice.close()
         await bob.close()
-        return alice_id, bob_id, frames
+        return alice_id, bob_id, alice_frames["accepted"], frames
 
-    alice_id, bob_id, frames = run(scenario())
+    alice_id, bob_id, accepted, frames = run(scenario())
     for frame in frames:
         # The seed's fields, unchanged in name and meaning.
         assert (frame["message"], frame["sender_id"], frame["recipient_id"]) == ("Hello", alice_id, bob_id)
         assert frame["type"] == "message"
+    assert accepted == {"type": "accepted", "message_id": frames[0]["message_id"]}
     assert frames[0]["message_id"] == frames[1]["message_id"]
 
 
@@ -73,7 +85,7 @@ def test_message_to_several_recipients_reaches_each_once(local_runtime):
         (sender, sender_id), *recipients = clients
         ids = [connection_id for _, connection_id in recipients]
         await sender.send(json.dumps({"action": "sendMessage", "message": "to both", "recipient_ids": ids}))
-        received = [await receive(client) for client, _ in clients]
+        received = [await receive_until(client, "message") for client, _ in clients]
         for client, _ in clients:
             await client.close()
         return sender_id, ids, received
@@ -89,15 +101,18 @@ def test_recipient_gone_sender_is_told_and_still_gets_its_copy(local_runtime):
         bob, bob_id = await connect(local_runtime)
         await bob.close()
         await asyncio.sleep(0.2)
-        await alice.send(json.dumps({"action": "sendMessage", "message": "anyone?", "recipient_id": bob_id}))
-        own_copy = await receive_until(alice, "message")
-        failure = await receive_until(alice, "delivery_failed")
+        request = {"action": "sendMessage", "message": "anyone?", "recipient_id": bob_id, "client_message_id": "m-1"}
+        await alice.send(json.dumps(request))
+        frames = await receive_types(alice, {"accepted", "message", "delivery_failed"})
         await alice.close()
-        return bob_id, own_copy, failure
+        return bob_id, frames
 
-    bob_id, own_copy, failure = run(scenario())
+    bob_id, frames = run(scenario())
+    own_copy, failure, accepted = frames["message"], frames["delivery_failed"], frames["accepted"]
     assert own_copy["message"] == "anyone?"
     assert failure["recipient_id"] == bob_id and failure["recipient_ids"] == [bob_id]
+    # The id the sender learns first is the one its message and the failure report carry.
+    assert accepted == {"type": "accepted", "message_id": own_copy["message_id"], "client_message_id": "m-1"}
     assert failure["message_id"] == own_copy["message_id"]
 
 
@@ -118,7 +133,7 @@ def test_bad_input_gets_an_error_frame_and_the_connection_stays_usable(local_run
         await client.send(frame)
         error = await receive(client)
         await client.send(json.dumps({"action": "sendMessage", "message": "still here", "recipient_id": client_id}))
-        follow_up = await receive(client)
+        follow_up = await receive_until(client, "message")
         await client.close()
         return error, follow_up
 
@@ -136,7 +151,7 @@ def test_oversize_message_closes_with_1009_and_others_are_still_served(local_run
         close_code = big.close_code
         other, other_id = await connect(local_runtime)
         await other.send(json.dumps({"action": "sendMessage", "message": "ok", "recipient_id": other_id}))
-        frame = await receive(other)
+        frame = await receive_until(other, "message")
         await other.close()
         return close_code, frame
 
@@ -172,7 +187,7 @@ def test_execution_history_lists_both_workflows_with_their_states(local_runtime)
     async def scenario():
         alice, alice_id = await connect(local_runtime)
         await alice.send(json.dumps({"action": "sendMessage", "message": "audit me", "recipient_id": alice_id}))
-        frame = await receive(alice)
+        frame = await receive_until(alice, "message")
         await alice.close()
         return alice_id, frame["message_id"]
 
@@ -213,15 +228,17 @@ def test_wscat_client_reproduces_the_seed_walkthrough(local_runtime):
         request = {"action": "sendMessage", "message": "Hello from wscat", "recipient_id": bob_id}
         process.stdin.write(json.dumps(request).encode() + b"\n")
         await process.stdin.drain()
-        own_copy = await asyncio.wait_for(_wscat_frame(process), RECEIVE_TIMEOUT)
+        answers = [await asyncio.wait_for(_wscat_frame(process), RECEIVE_TIMEOUT) for _ in range(2)]
         received = await receive(bob)
         process.stdin.close()
         await asyncio.wait_for(process.wait(), RECEIVE_TIMEOUT)
         await bob.close()
-        return bob_id, connection_frame, own_copy, received
+        return bob_id, connection_frame, {frame["type"]: frame for frame in answers}, received
 
-    bob_id, connection_frame, own_copy, received = run(scenario())
+    bob_id, connection_frame, answers, received = run(scenario())
     wscat_id = connection_frame["connection_id"]
+    own_copy = answers["message"]
+    assert answers["accepted"]["message_id"] == own_copy["message_id"]
     for frame in (own_copy, received):
         assert (frame["message"], frame["sender_id"], frame["recipient_id"]) == ("Hello from wscat", wscat_id, bob_id)
 

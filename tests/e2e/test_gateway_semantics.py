@@ -158,6 +158,22 @@ def test_route_response_only_where_the_route_has_one():
     assert len(lambdas.events["quiet"]) == 1
 
 
+def test_an_answer_without_a_body_reaches_a_route_response_client_as_an_empty_frame():
+    # As reported against API Gateway (serverless/serverless#6816): {"statusCode": 200} with no body on a
+    # route with a route response arrives as an empty message, so every handler on such a route gives a body.
+    lambdas = ScriptedLambdas({"talk": Invocation({"statusCode": 200})})
+
+    async def scenario():
+        async with serving(api_with({"talk": True}), lambdas) as host:
+            client = await websockets.connect(f"ws://{host}/dev")
+            await client.send(json.dumps({"action": "talk"}))
+            reply = await asyncio.wait_for(client.recv(), 5)
+            await client.close()
+            return reply
+
+    assert asyncio.run(scenario()) == ""
+
+
 def test_without_a_default_route_unmatched_frames_are_dropped_and_the_connection_stays():
     lambdas = ScriptedLambdas({"talk": Invocation({"statusCode": 200, "body": "ok"})})
 

@@ -11,6 +11,7 @@ to docs/screenshot-two-page-chat.png for the README.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -271,6 +272,39 @@ def test_refused_or_unsendable_input_never_loses_the_typed_text(open_chat):
     expect(alice.by("message-input")).to_have_value("Typed while offline")
     expect(alice.item_with_text("sent", "Typed while offline")).to_have_count(0)
     assert bob.item_with_text("received", "Typed while offline").count() == 0
+
+
+def test_the_accepted_answer_names_the_pending_message_before_its_echo(open_chat, local_runtime):
+    """The real runtime's frames reach the page, except the sender's own copy of its message: the sent
+    line learns its message_id from the accepted frame alone."""
+    chat = open_chat(f"?connect=0&url={quote(local_runtime.ws_url, safe='')}")
+    accepted: list[dict] = []
+
+    def hold_back_own_copy(route) -> None:
+        server = route.connect_to_server()
+        route.on_message(server.send)
+
+        def to_page(data) -> None:
+            frame = json.loads(data)
+            if frame.get("type") == "accepted":
+                accepted.append(frame)
+            if frame.get("type") != "message":
+                route.send(data)
+
+        server.on_message(to_page)
+
+    chat.page.route_web_socket(re.compile(r"^ws://"), hold_back_own_copy)
+    chat.by("connect-button").click()
+    own_id = chat.wait_for_id()
+
+    chat.send(own_id, "Held back")
+
+    sent = chat.item_with_text("sent", "Held back")
+    expect(sent).to_have_attribute("data-status", "accepted", timeout=DELIVERY_TIMEOUT_MS)
+    (frame,) = accepted
+    expect(sent).to_have_attribute("data-message-id", frame["message_id"])
+    expect(sent.get_by_test_id("message-state")).to_have_text(" · accepted")
+    expect(chat.items()).to_have_count(1)  # no notice about a frame the page does not know
 
 
 def test_a_refusal_is_pinned_on_the_message_it_concerns_not_the_oldest_pending_one(open_chat):

@@ -50,7 +50,15 @@ class Permissions:
         self.template = template
         self.functions = resources(template, "AWS::Lambda::Function")
         self.machines = resources(template, "AWS::StepFunctions::StateMachine")
-        self.roles = resources(template, "AWS::IAM::Role")
+        # API Gateway's account-level logging role is no part of the chat's grants (test_api_gateway_logs_role).
+        account_logs_roles = {
+            _id(account["CloudWatchRoleArn"]) for account in resources(template, "AWS::ApiGateway::Account").values()
+        }
+        self.roles = {
+            logical_id: role
+            for logical_id, role in resources(template, "AWS::IAM::Role").items()
+            if logical_id not in account_logs_roles
+        }
         self.owner_of_role: dict[str, str] = {}
         for function in self.functions.values():
             self.owner_of_role[_id(function["Role"])] = f"lambda:{function['Handler'].split('.')[0]}"

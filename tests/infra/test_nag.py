@@ -20,6 +20,7 @@ FUNCTIONS = ("OnConnect", "OnDisconnect", "OnDefault", "SendMessage", "SendConne
 WORKFLOWS = ("ConnectionHandshake", "MessageFanout")
 ROUTES = ("$connect", "$disconnect", "$default", "sendMessage")
 WILDCARD = "AwsSolutions-IAM5[Resource::*]"
+API_GATEWAY_LOGS_POLICY = "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -88,6 +89,7 @@ def test_acknowledgments_are_used_and_scoped(synth_stage, stage):
         f"AwsSolutions-IAM5[Resource::<{handshake_task}.Arn>:*]": [
             f"{root}/Workflows/ConnectionHandshake/Role/DefaultPolicy/Resource"
         ],
+        f"AwsSolutions-IAM4[Policy::{API_GATEWAY_LOGS_POLICY}]": [f"{root}/ApiGatewayLogsRole/Role/Resource"],
     }
 
 

@@ -2,12 +2,14 @@
 
 import json
 import re
+import uuid
 
 import pytest
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Template
 from infra_support import PROJECT_ROOT, STAGES, function_id, render, resources, stage_settings
 
 from cdk.definitions import deployed_definition
+from local.intrinsics import IntrinsicResolver
 
 ROUTES = {
     "$connect": "on_connect",
@@ -197,12 +199,60 @@ def test_execution_data_is_logged_outside_prod_only():
 
 
 def test_state_machine_log_groups_are_vended_log_groups(template, stage):
-    Template.from_json(template).has_resource_properties(
-        "AWS::Logs::LogGroup", {"LogGroupName": Match.string_like_regexp(f"^/aws/vendedlogs/states/chat-{stage}-")}
-    )
+    # The prefix keeps the account's CloudWatch Logs resource policy small (Step Functions guide).
+    for machine in resources(template, "AWS::StepFunctions::StateMachine").values():
+        (destination,) = machine["LoggingConfiguration"]["Destinations"]
+        log_group = render(destination["CloudWatchLogsLogGroup"]["LogGroupArn"]).strip("<>").removesuffix(".Arn")
+        name = log_group_names(template, stack_id=stack_id(f"Chat-{stage}"))[log_group]
+        assert name.startswith(f"/aws/vendedlogs/states/Chat-{stage}-")
+        # Step Functions takes a log group ARN of at most 256 characters (API reference, CloudWatchLogsLogGroup).
+        assert len(f"arn:aws-us-gov:logs:ap-southeast-2:123456789012:log-group:{name}:*") <= 256
 
 
 # --- logs ----------------------------------------------------------------------------------------
+
+
+def stack_id(stack_name: str) -> str:
+    return f"arn:aws:cloudformation:eu-west-1:111122223333:stack/{stack_name}/{uuid.uuid4()}"
+
+
+def log_group_names(template: dict, *, stack_id: str) -> dict[str, str]:
+    """Logical id -> name of every log group, as CloudFormation names it in the stack ``stack_id``;
+    a group without LogGroupName gets a name CloudFormation makes unique (shown here as one)."""
+    stack_name = stack_id.split("/")[1]
+    pseudo = {"AWS::StackId": stack_id, "AWS::StackName": stack_name, "AWS::Region": "eu-west-1"}
+
+    def ref(name: str) -> str:
+        return pseudo[name]  # a KeyError names any other reference a log group name would need
+
+    resolver = IntrinsicResolver(ref=ref, get_att=lambda *_: pytest.fail("a log group name uses Fn::GetAtt"))
+    return {
+        logical_id: resolver.resolve(properties["LogGroupName"], logical_id)
+        if "LogGroupName" in properties
+        else f"{stack_name}-{logical_id}-{uuid.uuid4().hex[:12]}"
+        for logical_id, properties in resources(template, "AWS::Logs::LogGroup").items()
+    }
+
+
+def test_redeploying_after_destroy_meets_no_retained_log_group(template, stage):
+    """A retained log group outlives `cdk destroy`; the next deployment is a new stack (a new stack id)."""
+    first = log_group_names(template, stack_id=stack_id(f"Chat-{stage}"))
+    second = log_group_names(template, stack_id=stack_id(f"Chat-{stage}"))
+
+    assert set(first.values()).isdisjoint(second.values())
+
+
+def test_two_copies_of_a_stage_in_one_account_name_their_log_groups_apart(template, stage):
+    ours = log_group_names(template, stack_id=stack_id(f"Chat-{stage}"))
+    copy = log_group_names(template, stack_id=stack_id(f"Chat-{stage}-copy"))
+
+    assert set(ours.values()).isdisjoint(copy.values())
+
+
+def test_no_log_group_has_a_fixed_name(template):
+    for logical_id, properties in resources(template, "AWS::Logs::LogGroup").items():
+        name = properties.get("LogGroupName")
+        assert name is None or "AWS::StackId" in json.dumps(name), (logical_id, name)
 
 
 def test_every_log_group_keeps_logs_as_configured(template, stage):

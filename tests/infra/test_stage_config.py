@@ -87,3 +87,22 @@ def test_https_callback_override_is_accepted():
     config = load_stage_config(stages_with(callback_url_override="https://chat.example.com/dev"), "dev")
 
     assert config.callback_url_override == "https://chat.example.com/dev"
+
+
+def test_api_gateway_logs_role_is_the_stack_or_the_account():
+    stages = stages_with(api_gateway_logs_role="account")
+    assert not load_stage_config(stages, "dev").creates_api_gateway_logs_role
+    assert load_stage_config(stages, "prod").creates_api_gateway_logs_role  # the default: a fresh account works
+
+    with pytest.raises(StageConfigError, match="api_gateway_logs_role must be 'stack'"):
+        load_stage_config(stages_with(api_gateway_logs_role="yes"), "dev")
+
+
+@pytest.mark.parametrize("name", ["dev_alice", "dev alice", "x" * 65, ""])
+def test_a_stage_name_must_fit_stack_api_and_log_group_names(name):
+    with pytest.raises(StageConfigError, match="stage name must be 1 to 64 characters"):
+        load_stage_config({name: dict(GOOD)}, name)
+
+
+def test_a_personal_stage_name_is_accepted():
+    assert load_stage_config({"dev-alice": dict(GOOD)}, "dev-alice").stage == "dev-alice"

@@ -82,6 +82,18 @@ def test_recipient_list_puts_the_sender_first_and_delivers_once_per_connection(e
     assert frame["recipient_id"] == ALICE
 
 
+def test_accepted_message_is_answered_with_the_id_its_frames_will_carry(events, lambda_context, stepfunctions):
+    # sendMessage has a route response: an answer without a body would reach the client as an empty frame.
+    accept_start(stepfunctions)
+
+    response = send(events, lambda_context, {"action": "sendMessage", "message": "hello", "recipient_id": ALICE})
+
+    assert response["statusCode"] == 200
+    accepted = json.loads(response["body"])
+    _, execution_input = started_execution(stepfunctions)
+    assert accepted == {"type": "accepted", "message_id": execution_input["frame"]["message_id"]}
+
+
 def test_execution_is_named_after_the_message(events, lambda_context, stepfunctions):
     accept_start(stepfunctions)
 
@@ -120,7 +132,7 @@ def test_limits_are_inclusive_and_unknown_fields_ignored(events, lambda_context,
 
     response = send(events, lambda_context, body)
 
-    assert response == {"statusCode": 200}
+    assert response["statusCode"] == 200
     _, execution_input = started_execution(stepfunctions)
     assert execution_input["frame"]["message"] == body["message"]
     assert execution_input["connection_ids"][0] == SENDER
@@ -309,14 +321,17 @@ def test_message_whose_start_gets_no_answer_is_reported_as_not_sent(
 # --- client_message_id: the client's own id, echoed in the frames about its message ----------
 
 
-def test_client_message_id_is_echoed_in_the_message_frame(events, lambda_context, stepfunctions):
+def test_client_message_id_is_echoed_in_the_accepted_and_message_frames(events, lambda_context, stepfunctions):
     accept_start(stepfunctions)
     body = {"action": "sendMessage", "message": "hi", "recipient_id": ALICE, "client_message_id": "tab1-42"}
 
-    assert send(events, lambda_context, body)["statusCode"] == 200
+    response = send(events, lambda_context, body)
 
     _, execution_input = started_execution(stepfunctions)
     assert execution_input["frame"]["client_message_id"] == "tab1-42"
+    accepted = json.loads(response["body"])
+    assert (accepted["type"], accepted["client_message_id"]) == ("accepted", "tab1-42")
+    assert accepted["message_id"] == execution_input["frame"]["message_id"]
 
 
 def test_client_message_id_is_echoed_in_the_error_about_that_message(events, lambda_context, stepfunctions):

@@ -1,0 +1,299 @@
+"""``make preflight STAGE=dev``: checks the AWS account a careful operator would check before a deploy.
+
+One line per check, PASS / WARN / FAIL, each problem with its fix; the exit status is 1 when any check
+fails. It synthesizes the stage first (the same app ``cdk deploy`` runs), so what it checks is read from
+what would be deployed: the bootstrap version the cloud assembly requires, the Powertools layer
+parameter the stack takes, the stage's settings and the log group names in its template.
+
+It lives in ``cdk/`` because it is deploy tooling for this app: it reads the app's stage settings and
+constants, and is no part of the functions (``lambdas/``) or of the local runtime (``local/``).
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cdk.functions import POWERTOOLS_LAYER_PARAMETER
+from cdk.paths import CDK_JSON
+from cdk.stage_config import StageConfig, StageConfigError, load_stage_config
+from cdk.workflows import STATE_MACHINE_LOGS_PREFIX
+
+BOOTSTRAP_STACK = "CDKToolkit"
+
+
+@dataclass(frozen=True)
+class Result:
+    status: str  # PASS, WARN or FAIL
+    check: str
+    detail: str
+    fix: str | None = None
+
+    @property
+    def line(self) -> str:
+        return f"{self.status:<4} {self.check}: {self.detail}" + (f" Fix: {self.fix}" if self.fix else "")
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What ``cdk deploy`` would deploy: the stage, its stack's template and its cloud assembly's needs."""
+
+    config: StageConfig
+    stack_name: str
+    template: dict[str, Any]
+    bootstrap_version_parameter: str
+    required_bootstrap_version: int
+    powertools_layer_parameter: str = POWERTOOLS_LAYER_PARAMETER
+
+
+def _error_code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+# --- the checks: each takes the clients it needs, so tests give it moto's (or a stubbed one) ---------
+
+
+def check_credentials(sts: Any, region: str | None) -> tuple[Result, str | None]:
+    """The result, and the account the credentials belong to (None when they do not work)."""
+    check = "credentials and region"
+    if not region:
+        return Result("FAIL", check, "no region is set", "export AWS_REGION=<region> (or AWS_PROFILE)."), None
+    try:
+        identity = sts.get_caller_identity()
+    except (ClientError, BotoCoreError) as error:
+        fix = "sign in (aws sso login / aws configure) or export AWS_PROFILE."
+        return Result("FAIL", check, f"no working credentials ({error})", fix), None
+    return Result("PASS", check, f"account {identity['Account']} as {identity['Arn']}, {region}"), identity["Account"]
+
+
+def check_bootstrap(cloudformation: Any, ssm: Any, deployment: Deployment, *, account: str, region: str) -> Result:
+    check = "CDK bootstrap"
+    bootstrap = f"npx cdk bootstrap aws://{account}/{region}"
+    try:
+        (stack,) = cloudformation.describe_stacks(StackName=BOOTSTRAP_STACK)["Stacks"]
+    except ClientError as error:
+        if "does not exist" in str(error):
+            return Result(
+                "FAIL", check, f"this account and region are not bootstrapped (no {BOOTSTRAP_STACK})", bootstrap
+            )
+        return Result("FAIL", check, f"cannot read stack {BOOTSTRAP_STACK}: {error}", "use credentials that may.")
+    status = stack["StackStatus"]
+    if not status.endswith("_COMPLETE") or status == "ROLLBACK_COMPLETE":  # failed, or still changing
+        return Result(
+            "FAIL",
+            check,
+            f"stack {BOOTSTRAP_STACK} is {status}",
+            f"wait for it to finish, or delete it and run {bootstrap}.",
+        )
+    try:
+        version = int(ssm.get_parameter(Name=deployment.bootstrap_version_parameter)["Parameter"]["Value"])
+    except (ClientError, ValueError) as error:
+        return Result(
+            "FAIL", check, f"cannot read {deployment.bootstrap_version_parameter}: {error}", f"run {bootstrap} again."
+        )
+    if version < deployment.required_bootstrap_version:
+        return Result(
+            "FAIL",
+            check,
+            f"bootstrap version {version}; this app needs {deployment.required_bootstrap_version} or later",
+            f"run {bootstrap} (it upgrades the stack in place).",
+        )
+    return Result(
+        "PASS", check, f"{BOOTSTRAP_STACK} version {version} (needs {deployment.required_bootstrap_version} or later)"
+    )
+
+
+def check_powertools_layer(ssm: Any, deployment: Deployment, *, region: str) -> Result:
+    check = "Powertools layer"
+    name = deployment.powertools_layer_parameter
+    try:
+        layer_arn = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    except ClientError as error:
+        if _error_code(error) == "ParameterNotFound":
+            return Result(
+                "FAIL",
+                check,
+                f"{name} does not exist in {region}: AWS published no layer for this version, runtime and architecture",
+                "pin a Powertools version listed by `aws ssm get-parameters-by-path --path "
+                f"{name.rsplit('/', 1)[0]}` in pyproject.toml and cdk/functions.py.",
+            )
+        return Result("FAIL", check, f"cannot read {name}: {error}", "allow ssm:GetParameter on it.")
+    return Result("PASS", check, f"{name} -> {layer_arn}")
+
+
+def check_api_gateway_logs_role(apigateway: Any, iam: Any, deployment: Deployment) -> Result:
+    check = "API Gateway CloudWatch Logs role"
+    try:
+        role_arn = apigateway.get_account().get("cloudwatchRoleArn")
+    except ClientError as error:
+        return Result(
+            "FAIL", check, f"cannot read API Gateway's account settings: {error}", "use credentials that may."
+        )
+    if deployment.config.creates_api_gateway_logs_role:
+        # CloudFormation names the roles it creates "<stack name>-<logical id>-<suffix>".
+        if role_arn and role_arn.rsplit("/", 1)[-1].startswith(f"{deployment.stack_name}-"):
+            return Result("PASS", check, f"this stack's own role: {role_arn}")
+        if role_arn:
+            return Result(
+                "WARN",
+                check,
+                f"the account already has {role_arn}; this stack will point the account's setting at its own role",
+                f'set "api_gateway_logs_role": "account" for stage {deployment.config.stage!r} in cdk.json to keep it.',
+            )
+        return Result("PASS", check, "this stack creates it (the account has none yet)")
+    use_stack = f'set "api_gateway_logs_role": "stack" for stage {deployment.config.stage!r} in cdk.json.'
+    if not role_arn:
+        return Result("FAIL", check, "the stage expects the account's role, and the account has none", use_stack)
+    role_name = role_arn.rsplit("/", 1)[-1]
+    try:
+        trust = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
+    except ClientError as error:
+        if _error_code(error) == "NoSuchEntity":
+            return Result("FAIL", check, f"the account's setting names {role_arn}, which no longer exists", use_stack)
+        return Result("WARN", check, f"the account names {role_arn}; cannot read it: {error}")
+    if "apigateway.amazonaws.com" not in json.dumps(trust):
+        return Result("FAIL", check, f"{role_arn} does not trust apigateway.amazonaws.com", use_stack)
+    return Result("PASS", check, f"the account's setting names {role_arn}")
+
+
+def check_log_groups(logs: Any, cloudformation: Any, deployment: Deployment) -> Result:
+    check = "log groups"
+    fixed = sorted(fixed_log_group_names(deployment.template))
+    taken = [name for name in fixed if _log_group_names(logs, name) & {name}]
+    if taken:
+        return Result(
+            "FAIL",
+            check,
+            f"the template names log groups that already exist: {', '.join(taken)}",
+            "delete them (aws logs delete-log-group --log-group-name NAME) or remove the fixed name.",
+        )
+    leftovers = sorted(_leftover_log_groups(logs, cloudformation, deployment.stack_name))
+    if leftovers:
+        return Result(
+            "WARN",
+            check,
+            f"{len(leftovers)} log group(s) retained from earlier deployments of {deployment.stack_name} "
+            f"(no collision; they keep costing storage): {', '.join(leftovers)}",
+            "delete the ones no longer needed (aws logs delete-log-group --log-group-name NAME).",
+        )
+    return Result("PASS", check, f"no log group of {deployment.stack_name} collides with an existing one")
+
+
+def fixed_log_group_names(template: dict[str, Any]) -> set[str]:
+    """Log group names given in the template as plain strings: the ones a retained group can collide with."""
+    return {
+        resource["Properties"]["LogGroupName"]
+        for resource in template.get("Resources", {}).values()
+        if resource.get("Type") == "AWS::Logs::LogGroup"
+        and isinstance(resource.get("Properties", {}).get("LogGroupName"), str)
+    }
+
+
+def _log_group_names(logs: Any, prefix: str) -> set[str]:
+    names = set()
+    for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=prefix):
+        names |= {group["logGroupName"] for group in page["logGroups"]}
+    return names
+
+
+def _leftover_log_groups(logs: Any, cloudformation: Any, stack_name: str) -> set[str]:
+    """Log groups named after the stack that the deployed stack (if any) does not own. CloudFormation names
+    a log group the template leaves unnamed "<stack name>-<logical id>-<suffix>"."""
+    candidates = _log_group_names(logs, f"{stack_name}-") | _log_group_names(
+        logs, f"{STATE_MACHINE_LOGS_PREFIX}{stack_name}-"
+    )
+    if not candidates:
+        return set()
+    owned: set[str] = set()
+    try:
+        for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name):
+            owned |= {
+                resource.get("PhysicalResourceId", "")
+                for resource in page["StackResourceSummaries"]
+                if resource["ResourceType"] == "AWS::Logs::LogGroup"
+            }
+    except ClientError as error:
+        if "does not exist" not in str(error):
+            raise
+    return candidates - owned
+
+
+# --- running them -------------------------------------------------------------------------------
+
+
+def run_checks(session: boto3.Session, deployment: Deployment) -> list[Result]:
+    region = session.region_name
+    client: Callable[[str], Any] = session.client
+    credentials, account = check_credentials(client("sts") if region else None, region)
+    if account is None:
+        return [credentials]  # every other check needs an account to ask
+    cloudformation, ssm = client("cloudformation"), client("ssm")
+    return [
+        credentials,
+        check_bootstrap(cloudformation, ssm, deployment, account=account, region=region),
+        check_powertools_layer(ssm, deployment, region=region),
+        check_api_gateway_logs_role(client("apigateway"), client("iam"), deployment),
+        check_log_groups(client("logs"), cloudformation, deployment),
+    ]
+
+
+def synthesize_stage(stage: str, outdir: Path) -> Deployment:
+    """The stage as ``cdk synth -c stage=<stage>`` builds it (environment-agnostic), read back from ``outdir``."""
+    import aws_cdk
+
+    from cdk.app import build
+
+    context = json.loads(CDK_JSON.read_text(encoding="utf-8"))["context"]
+    config = load_stage_config(context.get("stages"), stage)
+    app = aws_cdk.App(context={**context, "stage": stage}, outdir=str(outdir))
+    stack = build(app)
+    app.synth()
+    manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
+    properties = manifest["artifacts"][stack.artifact_id]["properties"]
+    return Deployment(
+        config=config,
+        stack_name=stack.stack_name,
+        template=json.loads((outdir / stack.template_file).read_text(encoding="utf-8")),
+        bootstrap_version_parameter=properties["bootstrapStackVersionSsmParameter"],
+        required_bootstrap_version=int(properties["requiresBootstrapStackVersion"]),
+    )
+
+
+def main(argv: Sequence[str] | None = None, *, session: boto3.Session | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cdk.preflight", description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", default="dev")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="preflight-") as outdir:
+        try:
+            deployment = synthesize_stage(args.stage, Path(outdir))
+        except StageConfigError as error:
+            print(f"FAIL stage settings: {error} Fix: correct cdk.json.")
+            return 1
+    return report(deployment.stack_name, run_checks(session or default_session(), deployment))
+
+
+def default_session() -> boto3.Session:
+    """The account and region `cdk deploy` would use: AWS_REGION first, as the CDK CLI reads it (boto3 alone
+    reads only AWS_DEFAULT_REGION and the profile)."""
+    return boto3.Session(region_name=os.environ.get("AWS_REGION") or None)
+
+
+def report(stack_name: str, results: Sequence[Result]) -> int:
+    """Prints one line per check and a summary; the exit status: 1 when any check failed."""
+    for result in results:
+        print(result.line)
+    failed = sum(result.status == "FAIL" for result in results)
+    print(f"preflight for {stack_name}: {f'{failed} check(s) failed' if failed else 'ready to deploy'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
