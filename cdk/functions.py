@@ -17,6 +17,9 @@ POWERTOOLS_VERSION = "3.37.0"
 # The layer AWS publishes for this version, runtime and architecture (read by `make preflight` too).
 POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{POWERTOOLS_VERSION}"
 METRICS_NAMESPACE = "ServerlessChat"
+# Every function's timeout, also handed to the function (FUNCTION_TIMEOUT_SECONDS): its AWS clients check
+# at cold start that they give up before it (lambdas/chat/clients.py).
+FUNCTION_TIMEOUT = Duration.seconds(10)
 
 
 class ChatFunctions(Construct):
@@ -77,12 +80,13 @@ class ChatFunctions(Construct):
             role=role,
             log_group=log_group,
             memory_size=256,
-            timeout=Duration.seconds(10),
+            timeout=FUNCTION_TIMEOUT,
             tracing=lambda_.Tracing.ACTIVE,
             environment={
                 "STAGE": self._config.stage,
                 "POWERTOOLS_SERVICE_NAME": "chat",
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": self._config.log_level,
+                "FUNCTION_TIMEOUT_SECONDS": str(int(FUNCTION_TIMEOUT.to_seconds())),
             },
         )

@@ -8,13 +8,13 @@ after those pauses fails the task (ConnectionGone) for the state machine's Retry
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from chat.clients import connections_client
-from chat.connections import post_frame_once_open
+from chat.connections import OPENING_BUDGET_SECONDS, post_frame_once_open
 from chat.frames import connection_frame
 from chat.observability import logger, tracer
 from chat.settings import require_http_url
 from chat.tasks import HandshakeTask
 
-connections = connections_client(require_http_url("CALLBACK_URL"))
+connections = connections_client(require_http_url("CALLBACK_URL"), waiting_seconds=OPENING_BUDGET_SECONDS)
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -40,6 +40,7 @@ os.environ.update(
         "FANOUT_STATE_MACHINE_ARN": FANOUT_STATE_MACHINE_ARN,
         "CALLBACK_URL": CALLBACK_URL,
         "STAGE": "test",
+        "FUNCTION_TIMEOUT_SECONDS": "10",
         "POWERTOOLS_SERVICE_NAME": "chat",
         "POWERTOOLS_METRICS_NAMESPACE": "ServerlessChat",
         "POWERTOOLS_TRACE_DISABLED": "true",

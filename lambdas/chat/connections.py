@@ -36,7 +36,7 @@ def post_frame(client: Any, connection_id: str, frame: dict[str, Any]) -> None:
 # A new connection is opened by API Gateway only once $connect has returned (AWS Knowledge Center,
 # "410 Gone" from @connections), and the handshake's post can arrive just before that. So a 410 is
 # posted again after short pauses, for at most OPENING_BUDGET_SECONDS: with one last post's connect and
-# read bounds (chat/clients.py) that stays well inside the function's timeout. A connection that takes
+# read bounds, that must end within the function's timeout (checked by chat/clients.py). A connection that takes
 # longer is left to the state machine's Retry (whole seconds), the backstop.
 OPENING_RETRY_DELAYS_SECONDS = (0.025, 0.05, 0.1, 0.2, 0.4)
 OPENING_BUDGET_SECONDS = 1.5

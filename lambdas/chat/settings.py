@@ -19,3 +19,14 @@ def require_http_url(name: str) -> str:
     if not value.startswith(("https://", "http://")):
         raise ConfigurationError(f"environment variable {name} must be an http(s) URL, got {value!r}")
     return value.rstrip("/")
+
+
+def require_positive_number(name: str) -> float:
+    value = require_env(name)
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0
+    if not number > 0:
+        raise ConfigurationError(f"environment variable {name} must be a positive number, got {value!r}")
+    return number

@@ -1,5 +1,6 @@
 """The synthesized Chat-<stage> stack: WebSocket API, functions, Express workflows, per-stage settings."""
 
+import importlib.util
 import json
 import re
 import uuid
@@ -9,6 +10,7 @@ from aws_cdk.assertions import Template
 from infra_support import PROJECT_ROOT, STAGES, function_id, render, resources, stage_settings
 
 from cdk.definitions import deployed_definition
+from cdk.paths import LAMBDAS_DIR
 from local.intrinsics import IntrinsicResolver
 
 ROUTES = {
@@ -118,16 +120,24 @@ def test_functions_run_python313_on_arm64_with_active_tracing(template, stage):
         assert variables["STAGE"] == stage
 
 
-def test_each_function_gets_the_environment_its_handler_requires(template):
-    """Every require_env/require_http_url("X") a handler module calls at import is set on its function."""
-    all_required = set()
-    for properties in resources(template, "AWS::Lambda::Function").values():
+def test_each_function_starts_with_the_environment_the_template_gives_it(templates, monkeypatch):
+    """Each handler module is imported (a cold start) with only its function's variables set, each reference
+    in them replaced by a name: a variable the handler requires and the stack forgot fails its import."""
+    functions = resources(templates("dev"), "AWS::Lambda::Function").values()
+    for name in {name for properties in functions for name in properties["Environment"]["Variables"]}:
+        monkeypatch.delenv(name, raising=False)
+    for properties in functions:
         module = properties["Handler"].split(".")[0]
-        source = (PROJECT_ROOT / "lambdas" / f"{module}.py").read_text(encoding="utf-8")
-        required = set(re.findall(r"require_(?:env|http_url)\(\"(\w+)\"\)", source))
-        assert required <= set(properties["Environment"]["Variables"]), module
-        all_required |= required
-    assert all_required == {"HANDSHAKE_STATE_MACHINE_ARN", "FANOUT_STATE_MACHINE_ARN", "CALLBACK_URL"}
+        with monkeypatch.context() as environment:
+            for name, value in properties["Environment"]["Variables"].items():
+                environment.setenv(name, re.sub(r"<[^>]+>", "resolved", str(render(value))))
+            spec = importlib.util.spec_from_file_location(f"cold_start_{module}", LAMBDAS_DIR / f"{module}.py")
+            spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
+def test_each_function_is_told_its_own_timeout(template):
+    for properties in resources(template, "AWS::Lambda::Function").values():
+        assert float(properties["Environment"]["Variables"]["FUNCTION_TIMEOUT_SECONDS"]) == properties["Timeout"]
 
 
 def test_handlers_are_wired_to_their_workflows_and_callback_url(template, stage):

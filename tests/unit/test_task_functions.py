@@ -9,9 +9,7 @@ import json
 import pytest
 import send_connection_id
 from botocore.exceptions import ClientError
-from chat.clients import CONNECTIONS_CONFIG, FUNCTION_TIMEOUT_SECONDS
 from chat.connections import (
-    OPENING_BUDGET_SECONDS,
     OPENING_RETRY_DELAYS_SECONDS,
     ConnectionGone,
     ConnectionThrottled,
@@ -67,10 +65,8 @@ def test_connection_that_never_opens_fails_the_task_after_bounded_pauses(events,
 
     assert type(raised.value).__name__ == "ConnectionGone"  # what the state machine's backstop retries
     assert 1 < len(posted_frames(stub)) <= len(OPENING_RETRY_DELAYS_SECONDS) + 1
-    # Pauses in tens of milliseconds, and the last post still bounded by the client's timeouts.
+    # Pauses in tens of milliseconds; the function's cold start checks the budget fits its timeout.
     assert min(OPENING_RETRY_DELAYS_SECONDS) < 0.1
-    last_post = CONNECTIONS_CONFIG.connect_timeout + CONNECTIONS_CONFIG.read_timeout
-    assert OPENING_BUDGET_SECONDS + last_post < FUNCTION_TIMEOUT_SECONDS
 
 
 @pytest.mark.parametrize("code", ["LimitExceededException", "TooManyRequestsException"])
