@@ -8,12 +8,13 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from cdk.paths import LAMBDAS_DIR
+from cdk.pins import pinned_version
 from cdk.stage_config import StageConfig
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
-# Pinned to the aws-lambda-powertools version in pyproject.toml, so deployed and tested code match.
-POWERTOOLS_VERSION = "3.37.0"
+# The aws-lambda-powertools version pyproject.toml pins, so deployed and tested code match.
+POWERTOOLS_VERSION = pinned_version("aws-lambda-powertools")
 # The layer AWS publishes for this version, runtime and architecture (read by `make preflight` too).
 POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{POWERTOOLS_VERSION}"
 METRICS_NAMESPACE = "ServerlessChat"

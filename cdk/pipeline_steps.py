@@ -1,13 +1,12 @@
 """The pipeline's CodeBuild steps: the synth (tests, then ``cdk synth``) and each stage's smoke test."""
 
 import json
-import re
-import tomllib
 
 from aws_cdk import CfnOutput, Duration, pipelines
 from aws_cdk import aws_codebuild as codebuild
 
 from cdk.paths import PROJECT_ROOT
+from cdk.pins import pinned_requirement
 
 PIPELINE_CONTEXT = "pipeline"  # npx cdk synth -c pipeline=true builds the pipeline stack instead of one stage
 # Amazon Linux 2023 standard:5.0 offers Python 3.13 (the functions' runtime) and Node.js 22 (supported by the
@@ -71,7 +70,4 @@ def smoke_step(source: pipelines.IFileSetProducer, websocket_url: CfnOutput) -> 
 
 def smoke_requirement() -> str:
     """The smoke test's one dependency, pinned as in pyproject.toml (one pin for make test and the pipeline)."""
-    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    requirements = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
-    (pin,) = [r for r in requirements if re.fullmatch(r"websockets==[\w.]+", r)]
-    return pin
+    return pinned_requirement("websockets")

@@ -123,7 +123,7 @@ def check_powertools_layer(ssm: Any, deployment: Deployment, *, region: str) -> 
                 check,
                 f"{name} does not exist in {region}: AWS published no layer for this version, runtime and architecture",
                 "pin a Powertools version listed by `aws ssm get-parameters-by-path --path "
-                f"{name.rsplit('/', 1)[0]}` in pyproject.toml and cdk/functions.py.",
+                f"{name.rsplit('/', 1)[0]}` for aws-lambda-powertools in pyproject.toml.",
             )
         return Result("FAIL", check, f"cannot read {name}: {error}", "allow ssm:GetParameter on it.")
     return Result("PASS", check, f"{name} -> {layer_arn}")
