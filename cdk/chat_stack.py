@@ -26,7 +26,7 @@ class ChatStack(Stack):
             on_connect=functions.on_connect,
             on_disconnect=functions.on_disconnect,
             on_default=functions.on_default,
-            send_message=functions.send_message,
+            actions=functions.actions,
         )
         workflows = ChatWorkflows(
             self,
@@ -72,6 +72,7 @@ class ChatStack(Stack):
         )
         functions.send_message.add_environment("FANOUT_STATE_MACHINE_ARN", workflows.message_fanout.state_machine_arn)
         functions.send_connection_id.add_environment("CALLBACK_URL", websocket.callback_url)
+        functions.on_default.add_environment("VALID_ACTIONS", ",".join(websocket.actions))
 
     @staticmethod
     def _grant_permissions(*, functions: ChatFunctions, websocket: ChatWebSocketApi, workflows: ChatWorkflows) -> None:

@@ -1,6 +1,8 @@
 """The WebSocket API: routes to the handler functions, one throttled, access-logged stage."""
 
 import json
+import re
+from collections.abc import Mapping
 
 import jsii
 from aws_cdk import ArnFormat, Stack
@@ -12,6 +14,10 @@ from aws_cdk.aws_apigatewayv2_integrations import WebSocketLambdaIntegration
 from constructs import Construct
 
 from cdk.stage_config import StageConfig
+
+# An action's route key: a name a client can type, never one of API Gateway's reserved $ keys, and safe
+# in the comma-separated list $default is given (VALID_ACTIONS).
+ACTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 
 ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",
@@ -54,10 +60,16 @@ class ChatWebSocketApi(Construct):
         on_connect: lambda_.IFunction,
         on_disconnect: lambda_.IFunction,
         on_default: lambda_.IFunction,
-        send_message: lambda_.IFunction,
+        actions: Mapping[str, lambda_.IFunction],
     ) -> None:
+        """``actions``: route key (the frame's ``action``) -> the function answering it; each gets a route
+        with a route response (its answer goes back to the caller)."""
         super().__init__(scope, construct_id)
+        bad = [key for key in actions if not ACTION_NAME.fullmatch(key)]
+        if bad or not actions:
+            raise ValueError(f"actions must be 1 or more names matching {ACTION_NAME.pattern}, got {list(actions)}")
         self._config = config
+        self.actions = tuple(actions)
         self.api = apigwv2.WebSocketApi(
             self,
             "Api",
@@ -76,11 +88,12 @@ class ChatWebSocketApi(Construct):
                 integration=WebSocketLambdaIntegration("DefaultIntegration", on_default), return_response=True
             ),
         )
-        self.api.add_route(
-            "sendMessage",
-            integration=WebSocketLambdaIntegration("SendMessageIntegration", send_message),
-            return_response=True,
-        )
+        for action, function in actions.items():
+            self.api.add_route(
+                action,
+                integration=WebSocketLambdaIntegration(f"{action[0].upper()}{action[1:]}Integration", function),
+                return_response=True,
+            )
         access_logs = logs.LogGroup(
             self,
             "AccessLogs",
@@ -104,7 +117,7 @@ class ChatWebSocketApi(Construct):
 
     @property
     def routes(self) -> list[apigwv2.WebSocketRoute]:
-        """Every route of the API: $connect, $disconnect, $default and sendMessage."""
+        """Every route of the API: $connect, $disconnect, $default and one per action."""
         return [child for child in self.api.node.children if isinstance(child, apigwv2.WebSocketRoute)]
 
     def connections_arn(self, method: str) -> str:

@@ -4,9 +4,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketMessageEventModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from chat.frames import VALID_ACTIONS, error_frame, route_response
+from chat.frames import error_frame, route_response
 from chat.observability import logger, metrics, tracer
 from chat.requests import InvalidRequest, parse_body, quoted
+from chat.settings import require_names
+
+# The API's action routes, as the stack routes them (cdk/functions.py: ChatFunctions.actions).
+VALID_ACTIONS = require_names("VALID_ACTIONS")
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -41,6 +41,7 @@ os.environ.update(
         "CALLBACK_URL": CALLBACK_URL,
         "STAGE": "test",
         "FUNCTION_TIMEOUT_SECONDS": "10",
+        "VALID_ACTIONS": "sendMessage",
         "POWERTOOLS_SERVICE_NAME": "chat",
         "POWERTOOLS_METRICS_NAMESPACE": "ServerlessChat",
         "POWERTOOLS_TRACE_DISABLED": "true",

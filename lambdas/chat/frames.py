@@ -7,8 +7,6 @@ Every frame carries a ``type``. The seed's fields (``connection_id``; ``message`
 import json
 from typing import Any
 
-VALID_ACTIONS = ("sendMessage",)
-
 
 def connection_frame(connection_id: str) -> dict[str, Any]:
     return {"type": "connection", "connection_id": connection_id}

@@ -30,3 +30,11 @@ def require_positive_number(name: str) -> float:
     if not number > 0:
         raise ConfigurationError(f"environment variable {name} must be a positive number, got {value!r}")
     return number
+
+
+def require_names(name: str) -> tuple[str, ...]:
+    """A comma-separated list of one or more names."""
+    names = tuple(part.strip() for part in require_env(name).split(","))
+    if not all(names):
+        raise ConfigurationError(f"environment variable {name} must list names separated by commas, got {names!r}")
+    return names

@@ -58,6 +58,14 @@ def test_each_route_invokes_its_handler(template):
         assert functions[target]["Handler"] == f"{ROUTES[route['RouteKey']]}.handler"
 
 
+def test_default_lists_every_action_the_api_routes(template):
+    routes = resources(template, "AWS::ApiGatewayV2::Route").values()
+    on_default = resources(template, "AWS::Lambda::Function")[function_id(template, "on_default")]
+
+    actions = [route["RouteKey"] for route in routes if not route["RouteKey"].startswith("$")]
+    assert on_default["Environment"]["Variables"]["VALID_ACTIONS"].split(",") == actions
+
+
 def test_handlers_that_answer_errors_have_route_responses(template):
     routes = resources(template, "AWS::ApiGatewayV2::Route")
     responses = resources(template, "AWS::ApiGatewayV2::RouteResponse")

@@ -4,7 +4,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from chat.settings import ConfigurationError, require_env, require_http_url
+from chat.settings import ConfigurationError, require_env, require_http_url, require_names
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,12 +57,28 @@ def test_require_http_url_reports_a_missing_variable(monkeypatch):
         require_http_url("CHAT_TEST_URL")
 
 
+def test_require_names_splits_a_comma_separated_list(monkeypatch):
+    monkeypatch.setenv("CHAT_TEST_NAMES", " sendMessage, setName ")
+
+    assert require_names("CHAT_TEST_NAMES") == ("sendMessage", "setName")
+
+
+@pytest.mark.parametrize("value", ["sendMessage,", ",", "a,,b"])
+def test_require_names_rejects_empty_names(monkeypatch, value):
+    monkeypatch.setenv("CHAT_TEST_NAMES", value)
+
+    with pytest.raises(ConfigurationError, match="CHAT_TEST_NAMES must list names"):
+        require_names("CHAT_TEST_NAMES")
+
+
 @pytest.mark.parametrize(
     ("module", "variable"),
     [
         ("on_connect", "HANDSHAKE_STATE_MACHINE_ARN"),
         ("send_message", "FANOUT_STATE_MACHINE_ARN"),
         ("send_connection_id", "CALLBACK_URL"),
+        ("send_connection_id", "FUNCTION_TIMEOUT_SECONDS"),
+        ("on_default", "VALID_ACTIONS"),
     ],
 )
 def test_a_handler_without_its_configuration_fails_at_cold_start(monkeypatch, module, variable):

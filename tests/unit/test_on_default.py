@@ -1,10 +1,13 @@
 """$default answers any frame that names no known action with an error frame listing the valid actions."""
 
+import importlib.util
 import json
+from pathlib import Path
 
 import on_default
 import pytest
-from chat.frames import VALID_ACTIONS
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def error_of(response: dict) -> dict:
@@ -34,7 +37,7 @@ def test_unroutable_frames_get_an_error_frame_naming_valid_actions(events, lambd
     frame = error_of(on_default.handler(events.default(body), lambda_context))
 
     assert frame["code"] == code
-    assert frame["valid_actions"] == list(VALID_ACTIONS) == ["sendMessage"]
+    assert frame["valid_actions"] == ["sendMessage"]  # VALID_ACTIONS, as the stack sets it
     assert "sendMessage" in frame["message"]
 
 
@@ -60,3 +63,16 @@ def test_long_unknown_action_is_quoted_shortened(events, lambda_context):
     assert "'shoutshout" in frame["message"]
     assert "(100000 characters)" in frame["message"]
     assert len(frame["message"]) < 300
+
+
+def test_the_valid_actions_are_the_ones_the_stack_routes(monkeypatch, events, lambda_context):
+    """A second action needs no change here: the stack lists the routes in VALID_ACTIONS."""
+    monkeypatch.setenv("VALID_ACTIONS", "sendMessage,setName")
+    spec = importlib.util.spec_from_file_location("cold_start_on_default", PROJECT_ROOT / "lambdas" / "on_default.py")
+    fresh = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fresh)
+
+    frame = error_of(fresh.handler(events.default({"action": "shout"}), lambda_context))
+
+    assert frame["valid_actions"] == ["sendMessage", "setName"]
+    assert "valid actions: sendMessage, setName" in frame["message"]
