@@ -37,8 +37,11 @@ lint: install
 synth: install
 	npx cdk synth -c stage=$(STAGE) --quiet
 
+# Every stage cdk.json defines.
+STAGES = $(shell python3 -c 'import json; print(*json.load(open("cdk.json"))["context"]["stages"])')
+
 synth-all: install
-	for stage in dev staging prod; do npx cdk synth -c stage=$$stage --quiet || exit 1; done
+	for stage in $(STAGES); do npx cdk synth -c stage=$$stage --quiet || exit 1; done
 
 # Checks the account (credentials, bootstrap, Powertools layer, API Gateway logging role, log groups).
 preflight: install

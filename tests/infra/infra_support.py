@@ -12,7 +12,7 @@ import aws_cdk
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CDK_JSON = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8"))
-STAGES = ("dev", "staging", "prod")
+STAGES = tuple(CDK_JSON["context"]["stages"])  # every stage cdk.json defines
 
 
 @dataclass(frozen=True)

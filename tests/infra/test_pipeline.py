@@ -15,10 +15,11 @@ from typing import Any
 
 import aws_cdk
 import pytest
-from infra_support import CDK_JSON, PROJECT_ROOT, STAGES, Synthesis, cdk_environment, render, resources, synthesize
+from infra_support import CDK_JSON, PROJECT_ROOT, Synthesis, cdk_environment, render, resources, synthesize
 
 from cdk.app import build, build_pipeline, pipeline_requested
 from cdk.pipeline_config import PipelineConfigError, load_pipeline_source
+from cdk.pipeline_stack import PROMOTION_ORDER
 from cdk.pipeline_steps import BUILD_IMAGE, RUNTIME_VERSIONS, smoke_requirement
 
 CONNECTION_ARN = "arn:aws:codestar-connections:eu-west-1:111122223333:connection/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
@@ -85,7 +86,7 @@ def build_spec(template: dict[str, Any], action: dict[str, Any]) -> dict[str, An
 
 
 def test_stages_promote_dev_then_staging_then_prod_after_the_build(stages):
-    assert list(stages) == ["Source", "Build", "UpdatePipeline", "Assets", *STAGES]
+    assert list(stages) == ["Source", "Build", "UpdatePipeline", "Assets", *PROMOTION_ORDER]
 
 
 def test_the_source_is_the_configured_connection(stages):
@@ -97,7 +98,7 @@ def test_the_source_is_the_configured_connection(stages):
     assert source["Configuration"]["BranchName"] == "release"
 
 
-@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("stage", PROMOTION_ORDER)
 def test_each_stage_deploys_chat_stack_then_smoke_tests_its_websocket_url(template, stages, stage):
     actions = stages[stage]
     deploys = [action for action in actions if category(action) == "Deploy/CloudFormation"]
@@ -115,7 +116,8 @@ def test_each_stage_deploys_chat_stack_then_smoke_tests_its_websocket_url(templa
 
 def test_prod_waits_for_a_manual_approval_and_no_other_stage_does(stages):
     approvals = {
-        stage: [action for action in stages[stage] if category(action) == "Approval/Manual"] for stage in STAGES
+        stage: [action for action in stages[stage] if category(action) == "Approval/Manual"]
+        for stage in PROMOTION_ORDER
     }
 
     assert approvals["dev"] == approvals["staging"] == []
@@ -126,7 +128,7 @@ def test_prod_waits_for_a_manual_approval_and_no_other_stage_does(stages):
 
 def test_each_stage_deploys_the_stack_make_deploy_deploys(synthesis, synth_stage):
     manifest = json.loads((synthesis.outdir / "manifest.json").read_text(encoding="utf-8"))
-    for stage in STAGES:
+    for stage in PROMOTION_ORDER:
         directory = (
             synthesis.outdir / manifest["artifacts"][f"assembly-Chat-pipeline-{stage}"]["properties"]["directoryName"]
         )
@@ -161,7 +163,7 @@ def test_synth_runs_make_test_without_the_browser_then_synthesizes_the_pipeline(
 
 
 def test_smoke_step_installs_only_websockets_pinned_as_in_pyproject(template, stages):
-    for stage in STAGES:
+    for stage in PROMOTION_ORDER:
         (smoke,) = [action for action in stages[stage] if category(action) == "Build/CodeBuild"]
         install = build_spec(template, smoke)["phases"]["install"]["commands"]
 
@@ -173,7 +175,7 @@ def test_smoke_step_installs_only_websockets_pinned_as_in_pyproject(template, st
 def test_every_codebuild_project_uses_the_pinned_image_and_runtimes(template):
     projects = resources(template, "AWS::CodeBuild::Project")
 
-    assert len(projects) == 1 + 1 + 1 + len(STAGES)  # synth, self-mutation, assets, a smoke test per stage
+    assert len(projects) == 1 + 1 + 1 + len(PROMOTION_ORDER)  # synth, self-mutation, assets, a smoke test per stage
     for project in projects.values():
         assert project["Environment"]["Image"] == BUILD_IMAGE.image_id
         assert project["Environment"]["PrivilegedMode"] is False
@@ -200,7 +202,7 @@ def test_no_unacknowledged_findings_in_the_pipeline_or_its_stages(synthesis):
     assert synthesis.validation_error is None
     assert synthesis.findings() == []
     paths = suppressed(synthesis)
-    for stage in STAGES:  # the stages' own stacks are checked too, with their own acknowledgments
+    for stage in PROMOTION_ORDER:  # the stages' own stacks are checked too, with their own acknowledgments
         assert any(path.startswith(f"Chat-pipeline/{stage}/Chat-{stage}/Functions/") for path in paths)
 
 
@@ -216,7 +218,7 @@ def test_pipeline_acknowledgments_sit_on_the_generated_constructs_that_need_them
     pipeline_paths = {
         path: rules for path, rules in suppressed(synthesis).items() if path.startswith("Chat-pipeline/Pipeline/")
     }
-    smoke_tests = [f"Chat-pipeline/Pipeline/Pipeline/{stage}/SmokeTest/SmokeTest" for stage in STAGES]
+    smoke_tests = [f"Chat-pipeline/Pipeline/Pipeline/{stage}/SmokeTest/SmokeTest" for stage in PROMOTION_ORDER]
 
     assert pipeline_paths["Chat-pipeline/Pipeline/Pipeline/ArtifactsBucket/Resource"] == {"AwsSolutions-S1"}
     for smoke_test in smoke_tests:
@@ -234,7 +236,7 @@ def test_smoke_step_role_may_do_nothing_beyond_codebuild_logs_reports_and_readin
     smoke_roles = {logical_id for logical_id in roles if "SmokeTestRole" in logical_id}
     (bucket,) = resources(template, "AWS::S3::Bucket")
 
-    assert len(smoke_roles) == len(STAGES)
+    assert len(smoke_roles) == len(PROMOTION_ORDER)
     for role in smoke_roles:
         assert "ManagedPolicyArns" not in roles[role] and "Policies" not in roles[role]
         (principal,) = [s["Principal"]["Service"] for s in roles[role]["AssumeRolePolicyDocument"]["Statement"]]

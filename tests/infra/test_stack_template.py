@@ -212,10 +212,6 @@ def test_state_machines_log_everything_and_trace(template, stage):
         assert template["Resources"][log_group]["Type"] == "AWS::Logs::LogGroup"
 
 
-def test_execution_data_is_logged_outside_prod_only():
-    assert [stage_settings(stage)["log_execution_data"] for stage in STAGES] == [True, True, False]
-
-
 def test_state_machine_log_groups_are_vended_log_groups(template, stage):
     # The prefix keeps the account's CloudWatch Logs resource policy small (Step Functions guide).
     for machine in resources(template, "AWS::StepFunctions::StateMachine").values():

@@ -29,13 +29,14 @@ def test_every_stage_in_cdk_json_loads(stage):
     assert config.stage == stage
 
 
-def test_prod_keeps_logs_a_year_and_dev_discards_them():
-    stages = CDK_JSON["context"]["stages"]
-    prod, dev = load_stage_config(stages, "prod"), load_stage_config(stages, "dev")
+def test_retention_days_and_retain_logs_become_the_log_groups_settings():
+    kept = load_stage_config(stages_with(log_retention_days=365, retain_logs=True), "dev")
+    discarded = load_stage_config(stages_with(log_retention_days=7, retain_logs=False), "dev")
 
-    assert prod.log_retention == logs.RetentionDays.ONE_YEAR
-    assert prod.log_removal_policy == RemovalPolicy.RETAIN
-    assert dev.log_removal_policy == RemovalPolicy.DESTROY
+    assert kept.log_retention == logs.RetentionDays.ONE_YEAR
+    assert kept.log_removal_policy == RemovalPolicy.RETAIN
+    assert discarded.log_retention == logs.RetentionDays.ONE_WEEK
+    assert discarded.log_removal_policy == RemovalPolicy.DESTROY
 
 
 def test_unknown_stage_lists_the_known_ones():
