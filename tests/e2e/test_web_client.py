@@ -4,15 +4,11 @@ The local runtime serves web/ at http://127.0.0.1:N/ and the chat at ws://127.0.
 (the ``local_runtime`` fixture in tests/e2e/conftest.py). These tests need /usr/bin/chromium
 (`make browser` installs it); without it they skip and say so. Playwright's own browser
 downloads are never used.
-
-With CHAT_SCREENSHOT=1 (or `scripts/screenshot.py`), a two-page conversation is also saved
-to docs/screenshot-two-page-chat.png for the README.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -36,7 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot-two-page-chat.png"
 # Messages go through the fan-out workflow; give it room on a slow machine.
 DELIVERY_TIMEOUT_MS = 30_000
 expect.set_options(timeout=15_000)
@@ -425,55 +420,3 @@ def test_readable_on_a_narrow_phone_screen(open_chat):
         assert box is not None
         assert box["x"] >= 0
         assert box["x"] + box["width"] <= 360
-
-
-@pytest.mark.skipif(os.environ.get("CHAT_SCREENSHOT") != "1", reason="set CHAT_SCREENSHOT=1 to save the screenshot")
-def test_save_screenshot_of_a_two_page_conversation(browser, local_runtime):
-    """Two clients side by side (two iframes, each its own connection) in one picture for the README."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1040}, device_scale_factor=1)
-    try:
-        page = context.new_page()
-        source = f"{local_runtime.http_url}/?url={quote(local_runtime.ws_url, safe='')}"
-        page.set_content(
-            "<!doctype html><style>"
-            "body{margin:0;display:grid;grid-template-columns:1fr 1fr;gap:8px;background:#8a94a3;padding:8px;"
-            "font:600 14px system-ui,sans-serif;color:#fff}"
-            "figure{margin:0}figcaption{padding:0 0 4px 4px}"
-            "iframe{width:100%;height:990px;border:0;border-radius:6px;background:#fff}</style>"
-            f'<figure><figcaption>Page A</figcaption><iframe id="a" src="{source}"></iframe></figure>'
-            f'<figure><figcaption>Page B</figcaption><iframe id="b" src="{source}"></iframe></figure>'
-        )
-        a, b = page.frame_locator("#a"), page.frame_locator("#b")
-        id_of = {}
-        for name, frame in (("a", a), ("b", b)):
-            expect(frame.get_by_test_id("connection-id")).to_have_attribute(
-                "data-live", "true", timeout=DELIVERY_TIMEOUT_MS
-            )
-            id_of[name] = frame.get_by_test_id("connection-id").text_content()
-        gone = browser.new_context().new_page()
-        gone.goto(source)
-        gone_chat = ChatPage(gone)
-        gone_id = gone_chat.wait_for_id()
-        gone_chat.disconnect()
-        gone.context.close()
-
-        def say(frame, recipients: str, text: str) -> None:
-            frame.get_by_test_id("recipients-input").fill(recipients)
-            frame.get_by_test_id("message-input").fill(text)
-            frame.get_by_test_id("send-button").click()
-            for other in (a, b):
-                expect(other.get_by_test_id("message-list").locator("li").filter(has_text=text)).not_to_have_count(
-                    0, timeout=DELIVERY_TIMEOUT_MS
-                )
-
-        say(a, id_of["b"], "Hi! Is this the dev stage on your laptop too?")
-        say(b, id_of["a"], "Yes: `make dev`, then open http://127.0.0.1:3001/ twice.")
-        say(a, f"{id_of['b']}, {gone_id}", "Sending to you and to a tab I closed <script>alert(1)</script>")
-        expect(a.locator('[data-kind="failure"]')).to_have_count(1, timeout=DELIVERY_TIMEOUT_MS)
-        b.get_by_test_id("message-input").fill("Shown as text, and the closed tab is reported. Nice.")
-        page.wait_for_timeout(300)
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT))
-    finally:
-        context.close()
-    assert SCREENSHOT.stat().st_size > 10_000
