@@ -24,11 +24,12 @@ node_modules/.installed: package.json package-lock.json
 dev: install
 	$(PYTHON) -m local serve --stage $(STAGE) --port $(PORT)
 
+# The pipeline's build runs this recipe too, with PYTEST_ARGS='-m "not browser"' (it has no Chromium).
 test: install browser
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 	node --test tests/web/
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(PYTHON) -m ruff check .
