@@ -87,25 +87,25 @@ class SampleEvents:
 
     def send_message(self, body: Any = None, *, connection_id: str | None = None) -> dict[str, Any]:
         """A sendMessage event; ``body`` is sent as is when a string, JSON-encoded otherwise."""
-        event = load_event("send_message")
-        _override_context(event, connection_id=connection_id)
-        if body is not None:
-            event["body"] = body if isinstance(body, str) else json.dumps(body)
-        return event
+        return _message_event("send_message", body, connection_id=connection_id)
 
     def default(self, body: Any = None, *, connection_id: str | None = None) -> dict[str, Any]:
         """A $default event; ``body`` as in send_message (None keeps the sample's unknown action)."""
-        event = load_event("default")
-        _override_context(event, connection_id=connection_id)
-        if body is not None:
-            event["body"] = body if isinstance(body, str) else json.dumps(body)
-        return event
+        return _message_event("default", body, connection_id=connection_id)
 
     def handshake_task(self, *, connection_id: str | None = None) -> dict[str, Any]:
         event = load_event("handshake_task")
         if connection_id is not None:
             event["connection_id"] = connection_id
         return event
+
+
+def _message_event(name: str, body: Any, *, connection_id: str | None) -> dict[str, Any]:
+    event = load_event(name)
+    _override_context(event, connection_id=connection_id)
+    if body is not None:
+        event["body"] = body if isinstance(body, str) else json.dumps(body)
+    return event
 
 
 def _override_context(event: dict[str, Any], *, connection_id: str | None = None, request_id: str | None = None):

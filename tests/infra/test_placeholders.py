@@ -14,10 +14,6 @@ def placeholders(definition: str) -> set[str]:
     return set(PLACEHOLDER.findall(definition))
 
 
-def test_placeholder_pattern_finds_placeholders():
-    assert placeholders('{"FunctionName": "${TaskArn}", "Comment": "$.x ${ Other }"}') == {"TaskArn"}
-
-
 @pytest.mark.parametrize("stage", STAGES)
 def test_state_machine_placeholders_match_substitutions(templates, stage):
     machines = resources(templates(stage), "AWS::StepFunctions::StateMachine")
