@@ -35,8 +35,16 @@ def states_entered(execution) -> list[str]:
     return [e["stateEnteredEventDetails"]["name"] for e in execution.history if "stateEnteredEventDetails" in e]
 
 
-def test_sender_and_recipient_each_get_the_message_once(workflows, fanout_input):
-    execution_input = fanout_input(SENDER, {"message": "hello", "recipient_id": ALICE})
+@pytest.mark.parametrize(
+    ("addressed", "recipients"),
+    [
+        ({"recipient_id": ALICE}, [ALICE]),
+        ({"recipient_ids": [ALICE, BOB, SENDER, CAROL, DAVE]}, [ALICE, BOB, CAROL, DAVE]),
+    ],
+    ids=["one-recipient", "several-and-the-sender-named-too"],
+)
+def test_sender_and_every_recipient_get_the_message_once(workflows, fanout_input, addressed, recipients):
+    execution_input = fanout_input(SENDER, {"message": "hello", **addressed})
     frame = execution_input["frame"]
 
     execution = workflows.run("message_fanout", execution_input)
@@ -44,15 +52,12 @@ def test_sender_and_recipient_each_get_the_message_once(workflows, fanout_input)
     assert execution.status == "SUCCEEDED"
     assert execution.output == {
         "message_id": frame["message_id"],
-        "deliveries": [
-            {"connection_id": SENDER, "status": "delivered"},
-            {"connection_id": ALICE, "status": "delivered"},
-        ],
+        "deliveries": [{"connection_id": c, "status": "delivered"} for c in [SENDER, *recipients]],
     }
-    assert workflows.connections.frames(SENDER) == [frame]
-    assert workflows.connections.frames(ALICE) == [frame]
+    for connection_id in [SENDER, *recipients]:
+        assert workflows.connections.frames(connection_id) == [frame], connection_id
     assert frame["type"] == "message" and frame["message"] == "hello"
-    assert len(execution.events("MapIterationStarted")) == 2
+    assert len(execution.events("MapIterationStarted")) == 1 + len(recipients)
     assert "TellSenderNotReached" not in states_entered(execution)
 
 
@@ -67,45 +72,52 @@ def test_each_delivery_is_a_signed_post_to_connections_with_no_lambda(workflows,
     assert workflows.lambdas.invocations == []
 
 
-def test_every_recipient_gets_the_message_once(workflows, fanout_input):
-    recipients = [ALICE, BOB, CAROL, DAVE]
-    execution_input = fanout_input(SENDER, {"message": "hi all", "recipient_ids": [ALICE, BOB, SENDER, CAROL, DAVE]})
-
-    execution = workflows.run("message_fanout", execution_input)
-
-    assert execution.status == "SUCCEEDED"
-    assert [d["connection_id"] for d in execution.output["deliveries"]] == [SENDER, *recipients]
-    assert set(deliveries(execution).values()) == {"delivered"}
-    for connection_id in [SENDER, *recipients]:
-        assert workflows.connections.frames(connection_id) == [execution_input["frame"]], connection_id
-    assert len(execution.events("MapIterationStarted")) == 5
-
-
-def test_gone_recipient_does_not_stop_the_others_and_the_sender_is_told(workflows, fanout_input):
-    workflows.connections.gone(BOB)
-    execution_input = fanout_input(SENDER, {"message": "hi", "recipient_ids": [ALICE, BOB, CAROL]})
+@pytest.mark.parametrize(
+    ("status", "report"),
+    [
+        (410, {"status": "gone"}),
+        (403, {"status": "failed", "error": "ApiGateway.403"}),
+        (400, {"status": "failed", "error": "ApiGateway.400"}),
+    ],
+    ids=["410-gone", "403-forbidden", "400-bad-request"],
+)
+def test_a_recipient_not_reached_does_not_stop_the_others_and_the_sender_is_told(
+    workflows, fanout_input, status, report
+):
+    workflows.connections.fail(BOB, status)
+    execution_input = fanout_input(SENDER, {"message": "hi all", "recipient_ids": [ALICE, BOB, CAROL, DAVE]})
     frame = execution_input["frame"]
 
     execution = workflows.run("message_fanout", execution_input)
 
     assert execution.status == "SUCCEEDED"
-    assert deliveries(execution) == {SENDER: "delivered", ALICE: "delivered", BOB: "gone", CAROL: "delivered"}
-    assert execution.output["message_id"] == frame["message_id"]
-    assert workflows.connections.frames(ALICE) == [frame]
-    assert workflows.connections.frames(CAROL) == [frame]
+    assert execution.output == {
+        "message_id": frame["message_id"],
+        "deliveries": [
+            {"connection_id": SENDER, "status": "delivered"},
+            {"connection_id": ALICE, "status": "delivered"},
+            {"connection_id": BOB, **report},
+            {"connection_id": CAROL, "status": "delivered"},
+            {"connection_id": DAVE, "status": "delivered"},
+        ],
+    }
+    for connection_id in [ALICE, CAROL, DAVE]:
+        assert workflows.connections.frames(connection_id) == [frame], connection_id
     assert workflows.connections.frames(BOB) == []
-    assert workflows.connections.attempts(BOB) == [410], "a gone recipient is not retried"
+    assert workflows.connections.attempts(BOB) == [status], "not retried"
     assert workflows.connections.frames(SENDER) == [
         frame,
         {
             "type": "delivery_failed",
-            "reason": "gone",
+            "reason": report["status"],
             "message_id": frame["message_id"],
             "recipient_id": BOB,
             "recipient_ids": [BOB],
-            "failures": [{"connection_id": BOB, "status": "gone"}],
+            "failures": [{"connection_id": BOB, **report}],
         },
     ]
+    assert execution.task_errors() == [f"ApiGateway.{status}"]
+    assert len(execution.events("MapIterationStarted")) == 5
 
 
 def test_sender_is_told_every_recipient_not_reached(workflows, fanout_input):
@@ -127,17 +139,27 @@ def test_sender_is_told_every_recipient_not_reached(workflows, fanout_input):
     ]
 
 
-def test_sender_gone_too_still_completes_the_report(workflows, fanout_input):
-    workflows.connections.gone(SENDER)
+@pytest.mark.parametrize(
+    ("status", "report"),
+    [(410, {"status": "gone"}), (403, {"status": "failed", "error": "ApiGateway.403"})],
+    ids=["sender-gone", "sender-forbidden"],
+)
+def test_the_sender_not_reached_too_still_ends_with_the_report(workflows, fanout_input, status, report):
+    workflows.connections.fail(SENDER, status, times=2)  # the message, then the notice to the sender
     workflows.connections.gone(ALICE)
     execution_input = fanout_input(SENDER, {"message": "hi", "recipient_ids": [ALICE, BOB]})
 
     execution = workflows.run("message_fanout", execution_input)
 
     assert execution.status == "SUCCEEDED"
-    assert deliveries(execution) == {SENDER: "gone", ALICE: "gone", BOB: "delivered"}
+    assert execution.output["deliveries"] == [
+        {"connection_id": SENDER, **report},
+        {"connection_id": ALICE, "status": "gone"},
+        {"connection_id": BOB, "status": "delivered"},
+    ]
     assert workflows.connections.frames(BOB) == [execution_input["frame"]]
-    assert workflows.connections.attempts(SENDER) == [410, 410], "the message, then the not-reached notice"
+    assert workflows.connections.attempts(SENDER) == [status, status], "the message, then the not-reached notice"
+    assert "TellSenderNotReached" in states_entered(execution)
     assert states_entered(execution)[-1] == "DeliveryReport"
 
 
@@ -154,52 +176,6 @@ def test_throttled_delivery_is_retried_and_delivered_once(workflows, fanout_inpu
     assert workflows.connections.frames(SENDER) == [execution_input["frame"]]
     assert execution.task_errors() == ["ApiGateway.429", "ApiGateway.429"]
     assert len(execution.events("MapIterationStarted")) == 2
-
-
-# --- errors other than gone: reported as failed, never stopping the others ----------------------
-
-
-@pytest.mark.parametrize(
-    ("status", "error"),
-    [(403, "ApiGateway.403"), (400, "ApiGateway.400")],
-    ids=["403-forbidden", "400-bad-request"],
-)
-def test_recipient_failing_with_another_error_is_reported_and_the_others_are_delivered(
-    workflows, fanout_input, status, error
-):
-    workflows.connections.fail(BOB, status)
-    execution_input = fanout_input(SENDER, {"message": "hi all", "recipient_ids": [ALICE, BOB, CAROL, DAVE]})
-    frame = execution_input["frame"]
-
-    execution = workflows.run("message_fanout", execution_input)
-
-    assert execution.status == "SUCCEEDED"
-    assert execution.output == {
-        "message_id": frame["message_id"],
-        "deliveries": [
-            {"connection_id": SENDER, "status": "delivered"},
-            {"connection_id": ALICE, "status": "delivered"},
-            {"connection_id": BOB, "status": "failed", "error": error},
-            {"connection_id": CAROL, "status": "delivered"},
-            {"connection_id": DAVE, "status": "delivered"},
-        ],
-    }
-    for connection_id in [ALICE, CAROL, DAVE]:
-        assert workflows.connections.frames(connection_id) == [frame], connection_id
-    assert workflows.connections.attempts(BOB) == [status], "not retried"
-    assert workflows.connections.frames(SENDER) == [
-        frame,
-        {
-            "type": "delivery_failed",
-            "reason": "failed",
-            "message_id": frame["message_id"],
-            "recipient_id": BOB,
-            "recipient_ids": [BOB],
-            "failures": [{"connection_id": BOB, "status": "failed", "error": error}],
-        },
-    ]
-    assert execution.task_errors() == [error]
-    assert len(execution.events("MapIterationStarted")) == 5
 
 
 def test_throttling_that_never_stops_is_reported_failed_after_the_retries(workflows, fanout_input):
@@ -261,23 +237,3 @@ def test_gone_and_failed_recipients_are_reported_in_one_frame(workflows, fanout_
             ],
         },
     ]
-
-
-def test_sender_failing_too_still_ends_with_the_report(workflows, fanout_input):
-    # The message and then the notice to the sender both answer 403.
-    workflows.connections.fail(SENDER, 403, times=2)
-    workflows.connections.gone(ALICE)
-    execution_input = fanout_input(SENDER, {"message": "hi", "recipient_ids": [ALICE, BOB]})
-
-    execution = workflows.run("message_fanout", execution_input)
-
-    assert execution.status == "SUCCEEDED"
-    assert execution.output["deliveries"] == [
-        {"connection_id": SENDER, "status": "failed", "error": "ApiGateway.403"},
-        {"connection_id": ALICE, "status": "gone"},
-        {"connection_id": BOB, "status": "delivered"},
-    ]
-    assert workflows.connections.frames(BOB) == [execution_input["frame"]]
-    assert workflows.connections.attempts(SENDER) == [403, 403], "the message, then the not-reached notice"
-    assert "TellSenderNotReached" in states_entered(execution)
-    assert states_entered(execution)[-1] == "DeliveryReport"
