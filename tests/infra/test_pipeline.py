@@ -148,7 +148,7 @@ def test_synth_runs_make_test_without_the_browser_then_synthesizes_the_pipeline(
     make, *arguments = shlex.split(commands[0])
 
     dry_run = subprocess.run(
-        [make, "--dry-run", "--always-make", *arguments],
+        [make, "--dry-run", "--always-make", "--no-print-directory", *arguments],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
