@@ -17,12 +17,19 @@ connections = connections_client(require_http_url("CALLBACK_URL"))
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
     task = parse(event=event, model=DeliveryTask)
-    logger.set_correlation_id(task.connection_id)
+    # Every frame a fan-out delivers (message, delivery_failed) names its message: its lines join that story.
+    logger.set_correlation_id(task.frame.get("message_id") or task.connection_id)
+    logger.append_keys(connection_id=task.connection_id)
+    frame_type = {"frame_type": task.frame.get("type")}
     try:
         post_frame(connections, task.connection_id, task.frame)
     except ConnectionGone:
-        logger.info("connection gone", extra={"frame_type": task.frame.get("type")})
+        logger.info("connection gone", extra=frame_type)
         metrics.add_metric(name="GoneRecipients", unit=MetricUnit.Count, value=1)
         raise
+    except Exception:  # re-raised: the state machine retries or reports it; the log keeps the cause
+        logger.exception("delivery attempt failed", extra=frame_type)
+        raise
+    logger.info("delivered", extra=frame_type)
     metrics.add_metric(name="Deliveries", unit=MetricUnit.Count, value=1)
     return {"connection_id": task.connection_id, "status": "delivered"}

@@ -1,0 +1,129 @@
+"""One message is traceable: every log line about it carries its message_id as the correlation id.
+
+The fan-out execution is named after the message id, so a CloudWatch Logs Insights query by that id finds
+sendMessage's lines, the execution's lines (its ARN holds the name) and each delivery's lines.
+"""
+
+import os
+
+import deliver_message
+import pytest
+import send_message
+from chat.connections import ConnectionThrottled
+
+SENDER = "CfF0ed8QoAMCKxQ="
+ALICE = "CfF2b3hQoAMCJ-g="
+
+
+def test_send_message_lines_after_the_id_is_made_carry_it_and_name_the_execution(
+    events, lambda_context, stub_client, log_lines
+):
+    stepfunctions = stub_client(send_message, "stepfunctions", "stepfunctions")
+    stepfunctions.stubber.add_response(
+        "start_execution",
+        {"executionArn": f"{os.environ['FANOUT_STATE_MACHINE_ARN']}:x", "startDate": "2026-11-29T12:00:00Z"},
+    )
+
+    send_message.handler(
+        events.send_message({"action": "sendMessage", "message": "hi", "recipient_id": ALICE}, connection_id=SENDER),
+        lambda_context,
+    )
+
+    (call,) = stepfunctions.params("StartExecution")
+    message_id = call["name"]
+    (started,) = [line for line in log_lines() if line["message"] == "fan-out started"]
+    assert started["correlation_id"] == message_id
+    assert started["message_id"] == message_id
+    assert started["connection_id"] == SENDER
+
+
+def test_a_message_that_could_not_be_sent_is_logged_under_its_id(events, lambda_context, stub_client, log_lines):
+    stepfunctions = stub_client(send_message, "stepfunctions", "stepfunctions")
+    stepfunctions.stubber.add_client_error("start_execution", service_error_code="ServiceUnavailable")
+
+    send_message.handler(
+        events.send_message({"action": "sendMessage", "message": "hi", "recipient_id": ALICE}, connection_id=SENDER),
+        lambda_context,
+    )
+
+    (call,) = stepfunctions.params("StartExecution")
+    (failed,) = [line for line in log_lines() if line["message"] == "could not start the fan-out"]
+    assert failed["correlation_id"] == call["name"]
+    assert failed["connection_id"] == SENDER
+
+
+def test_a_rejected_frame_is_logged_under_the_sender_connection(events, lambda_context, log_lines):
+    send_message.handler(events.send_message("not json", connection_id=SENDER), lambda_context)
+
+    (rejected,) = [line for line in log_lines() if line["message"] == "rejected message"]
+    assert (rejected["correlation_id"], rejected["connection_id"]) == (SENDER, SENDER)
+
+
+def test_a_warm_function_does_not_carry_the_last_message_into_the_next_call(
+    events, lambda_context, stub_client, log_lines
+):
+    stepfunctions = stub_client(send_message, "stepfunctions", "stepfunctions")
+    stepfunctions.stubber.add_response(
+        "start_execution",
+        {"executionArn": f"{os.environ['FANOUT_STATE_MACHINE_ARN']}:x", "startDate": "2026-11-29T12:00:00Z"},
+    )
+    send_message.handler(
+        events.send_message({"action": "sendMessage", "message": "hi", "recipient_id": ALICE}, connection_id=SENDER),
+        lambda_context,
+    )
+
+    send_message.handler(events.send_message("not json", connection_id=ALICE), lambda_context)
+
+    (rejected,) = [line for line in log_lines() if line["message"] == "rejected message"]
+    assert (rejected["correlation_id"], rejected["connection_id"]) == (ALICE, ALICE)
+
+
+def test_each_delivery_is_logged_under_the_message_id(events, lambda_context, stub_client, log_lines):
+    connections = stub_client(deliver_message, "connections", "apigatewaymanagementapi")
+    connections.stubber.add_response("post_to_connection", {})
+    task = events.delivery_task(connection_id=ALICE)
+
+    deliver_message.handler(task, lambda_context)
+
+    lines = log_lines()
+    assert [line["message"] for line in lines] == ["delivered"]
+    assert lines[0]["correlation_id"] == task["frame"]["message_id"]
+    assert lines[0]["connection_id"] == ALICE
+    assert lines[0]["frame_type"] == "message"
+
+
+def test_a_delivery_failed_notice_is_logged_under_the_message_it_is_about(
+    events, lambda_context, stub_client, log_lines
+):
+    connections = stub_client(deliver_message, "connections", "apigatewaymanagementapi")
+    connections.stubber.add_response("post_to_connection", {})
+    notice = {"type": "delivery_failed", "message_id": "m-42", "recipient_id": ALICE, "recipient_ids": [ALICE]}
+
+    deliver_message.handler(events.delivery_task(connection_id=SENDER, frame=notice), lambda_context)
+
+    (line,) = log_lines()
+    assert (line["correlation_id"], line["connection_id"], line["frame_type"]) == ("m-42", SENDER, "delivery_failed")
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "raised", "logged"),
+    [
+        ("GoneException", 410, Exception, "connection gone"),
+        ("LimitExceededException", 429, ConnectionThrottled, "delivery attempt failed"),
+        ("ForbiddenException", 403, Exception, "delivery attempt failed"),
+    ],
+)
+def test_an_undelivered_attempt_is_logged_under_the_message_id(
+    events, lambda_context, stub_client, log_lines, code, status, raised, logged
+):
+    connections = stub_client(deliver_message, "connections", "apigatewaymanagementapi")
+    connections.stubber.add_client_error("post_to_connection", service_error_code=code, http_status_code=status)
+    task = events.delivery_task(connection_id=ALICE)
+
+    with pytest.raises(raised):
+        deliver_message.handler(task, lambda_context)
+
+    (line,) = log_lines()
+    assert line["message"] == logged
+    assert line["correlation_id"] == task["frame"]["message_id"]
+    assert line["connection_id"] == ALICE
