@@ -21,6 +21,7 @@ class ChatWorkflows(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
+        self.log_groups: dict[str, logs.LogGroup] = {}  # construct id of each state machine -> its log group
         self.connection_handshake = self._express_workflow(
             "ConnectionHandshake",
             "connection_handshake",
@@ -41,6 +42,7 @@ class ChatWorkflows(Construct):
             retention=self._config.log_retention,
             removal_policy=self._config.log_removal_policy,
         )
+        self.log_groups[construct_id] = log_group
         definition = (STATEMACHINES_DIR / f"{asl_name}.asl.json").read_text(encoding="utf-8")
         return sfn.StateMachine(
             self,
