@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 from chat.clients import stepfunctions_client
 from chat.frames import error_frame, message_frame, route_response
-from chat.observability import logger, metrics, tracer
+from chat.observability import execution_trace_header, logger, metrics, tracer
 from chat.requests import InvalidRequest, SendMessageRequest, parse_send_message
 from chat.settings import require_env
 
@@ -65,6 +65,7 @@ def start_fanout(*, sender_id: str, chat_message: SendMessageRequest) -> str:
         stateMachineArn=FANOUT_STATE_MACHINE_ARN,
         name=message_id,
         input=json.dumps({"sender_id": sender_id, "connection_ids": connection_ids, "frame": frame}),
+        **execution_trace_header(),
     )
     logger.info("fan-out started", extra={"message_id": message_id, "connections": len(connection_ids)})
     return message_id
