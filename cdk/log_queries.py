@@ -66,8 +66,8 @@ class ChatLogQueries(Construct):
             query_definition_name=f"{folder}/Failed deliveries (run over the last hour)",
             log_groups=[fanout_log_group],
             query_string=logs.QueryString(
+                # The execution is named after the message: the ARN's name part is the message id.
                 parse_statements=[r"execution_arn /:express:[^:]+:(?<message_id>[^:]+):/"],
-                fields=["@timestamp", "message_id", "details.name", "details.input"],
                 filter_statements=[
                     'type = "PassStateEntered" and details.name in '
                     + "["
@@ -76,5 +76,6 @@ class ChatLogQueries(Construct):
                 ],
                 sort="@timestamp desc",
                 limit=1000,
+                display="@timestamp, message_id, details.name, details.input",
             ),
         )

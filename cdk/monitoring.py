@@ -236,6 +236,7 @@ class ChatMonitoring(Construct):
             lambda_function=function,
             alarm_friendly_name=name,
             human_readable_name=name,
+            is_iterator=False,  # no event-source mapping: no iterator age to chart
             add_fault_count_alarm={"Critical": cmc.ErrorCountThreshold(max_error_count=max_errors)},
             add_throttles_count_alarm={
                 "Critical": cmc.ErrorCountThreshold(max_error_count=self._settings.lambda_throttles)

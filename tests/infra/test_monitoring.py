@@ -314,6 +314,7 @@ def test_the_dashboard_shows_every_part_of_the_chat(template, stage):
         "ExecutionError",
         "IntegrationLatency",
     } <= charted
+    assert "IteratorAge" not in charted  # no function reads an event stream
 
 
 # --- saved queries --------------------------------------------------------------------------------
@@ -380,6 +381,9 @@ def test_the_failed_deliveries_query_names_states_the_fanout_really_has(template
     states = set(re.findall(r'"(\w+)"', json.dumps(fanout["States"])))
 
     assert log_group_ids(query) == {state_machine_log_group(template, WORKFLOWS["MessageFanout"])}
+    assert query["QueryString"].index("parse execution_arn") < query["QueryString"].index(
+        "display @timestamp, message_id"
+    )
     assert set(NOT_REACHED_STATES) <= states
     for state in NOT_REACHED_STATES:
         assert f'"{state}"' in query["QueryString"]
