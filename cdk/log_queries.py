@@ -8,6 +8,7 @@ in ``execution_arn``. Replace MESSAGE_ID or CONNECTION_ID in the console before 
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -30,52 +31,46 @@ class ChatLogQueries(Construct):
         fanout_log_group: logs.ILogGroup,
     ) -> None:
         super().__init__(scope, construct_id)
-        folder = f"Chat-{stage}"
-        self.by_message_id = logs.QueryDefinition(
-            self,
+        self._folder = f"Chat-{stage}"
+        self.by_message_id = self._query(
             "ByMessageId",
-            query_definition_name=f"{folder}/One message by id",
-            log_groups=list(message_log_groups),
-            query_string=logs.QueryString(
-                fields=["@timestamp", "@log", "level", "message", "type", "details.name", "connection_id", "@message"],
-                filter_statements=[
-                    f'correlation_id = "{MESSAGE_ID}" or message_id = "{MESSAGE_ID}" '
-                    f'or execution_arn like ":{MESSAGE_ID}:"'
-                ],
-                sort="@timestamp asc",
-                limit=1000,
-            ),
+            "One message by id",
+            message_log_groups,
+            fields=["@timestamp", "@log", "level", "message", "type", "details.name", "connection_id", "@message"],
+            filter_statements=[
+                f'correlation_id = "{MESSAGE_ID}" or message_id = "{MESSAGE_ID}" or execution_arn like ":{MESSAGE_ID}:"'
+            ],
+            sort="@timestamp asc",
         )
-        self.by_connection_id = logs.QueryDefinition(
-            self,
+        self.by_connection_id = self._query(
             "ByConnectionId",
-            query_definition_name=f"{folder}/One connection by id",
-            log_groups=list(connection_log_groups),
-            query_string=logs.QueryString(
-                fields=["@timestamp", "@log", "level", "message", "routeKey", "status", "type", "@message"],
-                # Anywhere in the line: the id is a field of the function logs and the access logs, and part
-                # of the execution input the state machines log where execution data is logged (not in prod).
-                filter_statements=[f'@message like "{CONNECTION_ID}"'],
-                sort="@timestamp asc",
-                limit=1000,
-            ),
+            "One connection by id",
+            connection_log_groups,
+            fields=["@timestamp", "@log", "level", "message", "routeKey", "status", "type", "@message"],
+            # Anywhere in the line: the id is a field of the function logs and the access logs, and part
+            # of the execution input the state machines log where execution data is logged (not in prod).
+            filter_statements=[f'@message like "{CONNECTION_ID}"'],
+            sort="@timestamp asc",
         )
-        self.failed_deliveries = logs.QueryDefinition(
-            self,
+        not_reached = ", ".join(f'"{state}"' for state in NOT_REACHED_STATES)
+        self.failed_deliveries = self._query(
             "FailedDeliveries",
-            query_definition_name=f"{folder}/Failed deliveries (run over the last hour)",
-            log_groups=[fanout_log_group],
-            query_string=logs.QueryString(
-                # The execution is named after the message: the ARN's name part is the message id.
-                parse_statements=[r"execution_arn /:express:[^:]+:(?<message_id>[^:]+):/"],
-                filter_statements=[
-                    'type = "PassStateEntered" and details.name in '
-                    + "["
-                    + ", ".join(f'"{state}"' for state in NOT_REACHED_STATES)
-                    + "]"
-                ],
-                sort="@timestamp desc",
-                limit=1000,
-                display="@timestamp, message_id, details.name, details.input",
-            ),
+            "Failed deliveries (run over the last hour)",
+            [fanout_log_group],
+            # The execution is named after the message: the ARN's name part is the message id.
+            parse_statements=[r"execution_arn /:express:[^:]+:(?<message_id>[^:]+):/"],
+            filter_statements=[f'type = "PassStateEntered" and details.name in [{not_reached}]'],
+            sort="@timestamp desc",
+            display="@timestamp, message_id, details.name, details.input",
+        )
+
+    def _query(
+        self, construct_id: str, title: str, log_groups: Sequence[logs.ILogGroup], **query: Any
+    ) -> logs.QueryDefinition:
+        return logs.QueryDefinition(
+            self,
+            construct_id,
+            query_definition_name=f"{self._folder}/{title}",
+            log_groups=list(log_groups),
+            query_string=logs.QueryString(limit=1000, **query),
         )

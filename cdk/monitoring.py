@@ -100,14 +100,7 @@ class ChatMonitoring(Construct):
 
     def _business_metrics(self) -> None:
         def metric(name: str, label: str) -> cloudwatch.Metric:
-            return cloudwatch.Metric(
-                namespace=METRICS_NAMESPACE,
-                metric_name=name,
-                dimensions_map={"service": SERVICE_NAME, "stage": self._stage},
-                statistic="Sum",
-                period=PERIOD,
-                label=label,
-            )
+            return _metric(METRICS_NAMESPACE, name, {"service": SERVICE_NAME, "stage": self._stage}, label)
 
         accepted = metric("AcceptedMessages", "Accepted messages")
         deliveries = metric("Deliveries", "Deliveries")
@@ -162,14 +155,7 @@ class ChatMonitoring(Construct):
 
     def _websocket_api(self, *, api_id: str, stage_name: str) -> None:
         def metric(name: str, label: str, statistic: str = "Sum") -> cloudwatch.Metric:
-            return cloudwatch.Metric(
-                namespace="AWS/ApiGateway",
-                metric_name=name,
-                dimensions_map={"ApiId": api_id, "Stage": stage_name},
-                statistic=statistic,
-                period=PERIOD,
-                label=label,
-            )
+            return _metric("AWS/ApiGateway", name, {"ApiId": api_id, "Stage": stage_name}, label, statistic=statistic)
 
         self.facade.monitor_custom(
             alarm_friendly_name="WebSocketApi",
@@ -264,3 +250,17 @@ class ChatMonitoring(Construct):
                 )
             },
         )
+
+
+def _metric(
+    namespace: str, name: str, dimensions: dict[str, str], label: str, *, statistic: str = "Sum"
+) -> cloudwatch.Metric:
+    """A metric over the alarms' 5-minute period (a sum unless told otherwise)."""
+    return cloudwatch.Metric(
+        namespace=namespace,
+        metric_name=name,
+        dimensions_map=dimensions,
+        statistic=statistic,
+        period=PERIOD,
+        label=label,
+    )

@@ -5,11 +5,10 @@ import json
 import re
 
 import aws_cdk
-import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Template
-from infra_support import PROJECT_ROOT, STAGES, function_id, render, resources, stage_settings, state_machine_id
+from infra_support import PROJECT_ROOT, function_id, render, resources, stage_settings, state_machine_id
 
 from cdk.log_queries import NOT_REACHED_STATES
 from cdk.monitoring import ChatMonitoring
@@ -27,16 +26,6 @@ MODULES = {
     "DeliverMessage": "deliver_message",
 }
 FIVE_MINUTES = 300
-
-
-@pytest.fixture(params=STAGES)
-def stage(request) -> str:
-    return request.param
-
-
-@pytest.fixture
-def template(templates, stage) -> dict:
-    return templates(stage)
 
 
 def alarms(template: dict, stage: str) -> dict[str, dict]:

@@ -15,19 +15,28 @@ SENDER = "CfF0ed8QoAMCKxQ="
 ALICE = "CfF2b3hQoAMCJ-g="
 
 
-def test_send_message_lines_after_the_id_is_made_carry_it_and_name_the_execution(
-    events, lambda_context, stub_client, log_lines
-):
-    stepfunctions = stub_client(send_message, "stepfunctions", "stepfunctions")
+def accept_start(stepfunctions) -> None:
     stepfunctions.stubber.add_response(
         "start_execution",
         {"executionArn": f"{os.environ['FANOUT_STATE_MACHINE_ARN']}:x", "startDate": "2026-11-29T12:00:00Z"},
     )
 
+
+def send_hi(events, lambda_context) -> None:
+    """SENDER sends "hi" to ALICE."""
     send_message.handler(
         events.send_message({"action": "sendMessage", "message": "hi", "recipient_id": ALICE}, connection_id=SENDER),
         lambda_context,
     )
+
+
+def test_send_message_lines_after_the_id_is_made_carry_it_and_name_the_execution(
+    events, lambda_context, stub_client, log_lines
+):
+    stepfunctions = stub_client(send_message, "stepfunctions", "stepfunctions")
+    accept_start(stepfunctions)
+
+    send_hi(events, lambda_context)
 
     (call,) = stepfunctions.params("StartExecution")
     message_id = call["name"]
@@ -41,10 +50,7 @@ def test_a_message_that_could_not_be_sent_is_logged_under_its_id(events, lambda_
     stepfunctions = stub_client(send_message, "stepfunctions", "stepfunctions")
     stepfunctions.stubber.add_client_error("start_execution", service_error_code="ServiceUnavailable")
 
-    send_message.handler(
-        events.send_message({"action": "sendMessage", "message": "hi", "recipient_id": ALICE}, connection_id=SENDER),
-        lambda_context,
-    )
+    send_hi(events, lambda_context)
 
     (call,) = stepfunctions.params("StartExecution")
     (failed,) = [line for line in log_lines() if line["message"] == "could not start the fan-out"]
@@ -63,14 +69,8 @@ def test_a_warm_function_does_not_carry_the_last_message_into_the_next_call(
     events, lambda_context, stub_client, log_lines
 ):
     stepfunctions = stub_client(send_message, "stepfunctions", "stepfunctions")
-    stepfunctions.stubber.add_response(
-        "start_execution",
-        {"executionArn": f"{os.environ['FANOUT_STATE_MACHINE_ARN']}:x", "startDate": "2026-11-29T12:00:00Z"},
-    )
-    send_message.handler(
-        events.send_message({"action": "sendMessage", "message": "hi", "recipient_id": ALICE}, connection_id=SENDER),
-        lambda_context,
-    )
+    accept_start(stepfunctions)
+    send_hi(events, lambda_context)
 
     send_message.handler(events.send_message("not json", connection_id=ALICE), lambda_context)
 
