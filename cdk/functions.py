@@ -14,6 +14,7 @@ from cdk.stage_config import StageConfig
 POWERTOOLS_VERSION = "3.37.0"
 POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/arm64/python3.13/{POWERTOOLS_VERSION}"
 METRICS_NAMESPACE = "ServerlessChat"
+SERVICE_NAME = "chat"  # POWERTOOLS_SERVICE_NAME: the metrics' "service" dimension
 
 
 class ChatFunctions(Construct):
@@ -78,7 +79,7 @@ class ChatFunctions(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             environment={
                 "STAGE": self._config.stage,
-                "POWERTOOLS_SERVICE_NAME": "chat",
+                "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": self._config.log_level,
             },

@@ -3,7 +3,6 @@
 import json
 import re
 
-import pytest
 from aws_cdk.assertions import Match, Template
 from infra_support import PROJECT_ROOT, STAGES, function_id, render, resources, stage_settings
 
@@ -17,16 +16,6 @@ ROUTES = {
 }
 TASKS = ("send_connection_id",)
 ASL_FILES = {path.name: path for path in (PROJECT_ROOT / "statemachines").glob("*.asl.json")}
-
-
-@pytest.fixture(params=STAGES)
-def stage(request) -> str:
-    return request.param
-
-
-@pytest.fixture
-def template(templates, stage) -> dict:
-    return templates(stage)
 
 
 # --- WebSocket API -----------------------------------------------------------------------------
