@@ -20,6 +20,7 @@ A metric filter's dimensions take their values from fields of the log event (AWS
 Dimension), and these events carry no stage: the stage is in the namespace instead, ServerlessChat/<stage>.
 """
 
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -72,7 +73,7 @@ class DeliveryMetrics(Construct):
                 unit=cloudwatch.Unit.COUNT,
             )
 
-    def metric(self, name: str, *, label: str, period) -> cloudwatch.Metric:
+    def metric(self, name: str, *, label: str, period: Duration) -> cloudwatch.Metric:
         if name not in FILTER_PATTERNS:
             raise KeyError(f"no metric filter counts {name}")
         return cloudwatch.Metric(
