@@ -17,6 +17,7 @@ POWERTOOLS_VERSION = "3.37.0"
 # The layer AWS publishes for this version, runtime and architecture (read by `make preflight` too).
 POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{POWERTOOLS_VERSION}"
 METRICS_NAMESPACE = "ServerlessChat"
+SERVICE_NAME = "chat"  # POWERTOOLS_SERVICE_NAME: the metrics' "service" dimension
 
 
 class ChatFunctions(Construct):
@@ -81,7 +82,7 @@ class ChatFunctions(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             environment={
                 "STAGE": self._config.stage,
-                "POWERTOOLS_SERVICE_NAME": "chat",
+                "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": self._config.log_level,
             },

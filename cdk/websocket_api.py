@@ -81,7 +81,7 @@ class ChatWebSocketApi(Construct):
             integration=WebSocketLambdaIntegration("SendMessageIntegration", send_message),
             return_response=True,
         )
-        access_logs = logs.LogGroup(
+        self.access_logs = access_logs = logs.LogGroup(
             self,
             "AccessLogs",
             retention=config.log_retention,

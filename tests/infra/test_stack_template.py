@@ -21,16 +21,6 @@ TASKS = ("send_connection_id",)
 ASL_FILES = {path.name: path for path in (PROJECT_ROOT / "statemachines").glob("*.asl.json")}
 
 
-@pytest.fixture(params=STAGES)
-def stage(request) -> str:
-    return request.param
-
-
-@pytest.fixture
-def template(templates, stage) -> dict:
-    return templates(stage)
-
-
 # --- WebSocket API -----------------------------------------------------------------------------
 
 
