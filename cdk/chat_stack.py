@@ -6,6 +6,8 @@ from constructs import Construct
 
 from cdk.api_gateway_account import ApiGatewayLogsRole
 from cdk.functions import ChatFunctions
+from cdk.log_queries import ChatLogQueries
+from cdk.monitoring import ChatMonitoring
 from cdk.nag_suppressions import acknowledge_accepted_findings
 from cdk.stage_config import StageConfig
 from cdk.websocket_api import ChatWebSocketApi
@@ -37,8 +39,39 @@ class ChatStack(Stack):
             connections_stage=websocket.stage.stage_name,
         )
         logs_role = self._api_gateway_logs_role(config=config, websocket=websocket)
+        monitoring = ChatMonitoring(
+            self,
+            "Monitoring",
+            config=config,
+            api_id=websocket.api.api_id,
+            stage_name=websocket.stage.stage_name,
+            route_handlers=[
+                functions.on_connect,
+                functions.on_disconnect,
+                functions.on_default,
+                *functions.actions.values(),
+            ],
+            task_functions=[functions.send_connection_id],
+            workflows={
+                "ConnectionHandshake": workflows.connection_handshake,
+                "MessageFanout": workflows.message_fanout,
+            },
+            fanout_log_group=workflows.log_groups["MessageFanout"],
+        )
+        ChatLogQueries(
+            self,
+            "LogQueries",
+            stage=config.stage,
+            message_log_groups=[functions.send_message.log_group, workflows.log_groups["MessageFanout"]],
+            connection_log_groups=[
+                *(function.log_group for function in functions.all),
+                *workflows.log_groups.values(),
+                websocket.access_logs,
+            ],
+            fanout_log_group=workflows.log_groups["MessageFanout"],
+        )
         self._wire(functions=functions, websocket=websocket, workflows=workflows)
-        self._grant_permissions(functions=functions, websocket=websocket, workflows=workflows)
+        self._grant_permissions(functions=functions, websocket=websocket, workflows=workflows, monitoring=monitoring)
         acknowledge_accepted_findings(
             self,
             functions=functions.all,
@@ -75,7 +108,9 @@ class ChatStack(Stack):
         functions.on_default.add_environment("VALID_ACTIONS", ",".join(websocket.actions))
 
     @staticmethod
-    def _grant_permissions(*, functions: ChatFunctions, websocket: ChatWebSocketApi, workflows: ChatWorkflows) -> None:
+    def _grant_permissions(
+        *, functions: ChatFunctions, websocket: ChatWebSocketApi, workflows: ChatWorkflows, monitoring: ChatMonitoring
+    ) -> None:
         """Every permission between the parts, and nothing broader."""
         workflows.connection_handshake.grant_start_execution(functions.on_connect)
         workflows.message_fanout.grant_start_execution(functions.send_message)
@@ -90,4 +125,9 @@ class ChatStack(Stack):
                 grantee=poster,
                 actions=["execute-api:ManageConnections"],
                 resource_arns=[websocket.connections_arn(CONNECTIONS_METHOD)],
+            )
+        if monitoring.alarm_topic is not None:
+            # CloudWatch alarms publish to the encrypted alarm topic.
+            monitoring.alarm_key.grant(
+                iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*"
             )

@@ -18,6 +18,7 @@ POWERTOOLS_VERSION = pinned_version("aws-lambda-powertools")
 # The layer AWS publishes for this version, runtime and architecture (read by `make preflight` too).
 POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{POWERTOOLS_VERSION}"
 METRICS_NAMESPACE = "ServerlessChat"
+SERVICE_NAME = "chat"  # POWERTOOLS_SERVICE_NAME: the metrics' "service" dimension
 # Every function's timeout, also handed to the function (FUNCTION_TIMEOUT_SECONDS): its AWS clients check
 # at cold start that they give up before it (lambdas/chat/clients.py).
 FUNCTION_TIMEOUT = Duration.seconds(10)
@@ -83,7 +84,7 @@ class ChatFunctions(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             environment={
                 "STAGE": self._config.stage,
-                "POWERTOOLS_SERVICE_NAME": "chat",
+                "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": self._config.log_level,
                 "FUNCTION_TIMEOUT_SECONDS": str(int(FUNCTION_TIMEOUT.to_seconds())),

@@ -32,6 +32,49 @@ class StageConfigError(ValueError):
     """cdk.json does not describe the requested stage correctly."""
 
 
+# A deliberately loose check: one @, something on both sides, a dot in the domain, no spaces.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitoringSettings:
+    """``monitoring`` of a stage: whether alarms notify, who, and each alarm's threshold.
+
+    Counts are per 5-minute period; an alarm fires when its metric is above the threshold.
+    """
+
+    notify: bool
+    alarm_emails: tuple[str, ...] = ()
+    handler_errors: int
+    task_errors: int
+    lambda_throttles: int
+    duration_percent_of_timeout: int
+    workflow_failures: int
+    integration_errors: int
+    client_errors: int
+    connects: int
+    messages: int
+    unsent_messages: int
+    gone_recipients: int
+    failed_deliveries: int
+    rejected_inputs: int
+
+    def problems(self) -> list[str]:
+        problems = []
+        counts = {name: value for name, value in vars(self).items() if name not in ("notify", "alarm_emails")}
+        negative = [name for name, value in counts.items() if not isinstance(value, int) or value < 0]
+        if negative:
+            problems.append(f"monitoring: {', '.join(negative)} must be whole numbers >= 0")
+        if not 1 <= self.duration_percent_of_timeout <= 100:
+            problems.append("monitoring: duration_percent_of_timeout must be between 1 and 100")
+        bad_emails = [email for email in self.alarm_emails if not _EMAIL.fullmatch(str(email))]
+        if bad_emails:
+            problems.append(f"monitoring: alarm_emails are not e-mail addresses: {', '.join(map(str, bad_emails))}")
+        if self.alarm_emails and not self.notify:
+            problems.append("monitoring: alarm_emails are set but notify is false (nobody would be told)")
+        return problems
+
+
 @dataclass(frozen=True, kw_only=True)
 class StageConfig:
     stage: str
@@ -41,6 +84,7 @@ class StageConfig:
     throttle_burst_limit: int
     log_retention_days: int
     retain_logs: bool
+    monitoring: MonitoringSettings
     callback_url_override: str | None = None
     api_gateway_logs_role: str = LOGS_ROLE_FROM_STACK
 
@@ -64,15 +108,24 @@ def load_stage_config(stages: Any, stage: str) -> StageConfig:
         raise StageConfigError(f"unknown stage {stage!r}; cdk.json defines: {', '.join(sorted(stages))}")
     settings = stages[stage]
     try:
-        config = StageConfig(stage=stage, **settings)
+        config = StageConfig(stage=stage, **{**settings, "monitoring": _monitoring(settings.get("monitoring"))})
     except TypeError as error:
         raise StageConfigError(f"stage {stage!r}: {error}") from None
     _validate(config)
     return config
 
 
+def _monitoring(settings: Any) -> MonitoringSettings:
+    if not isinstance(settings, dict):
+        raise TypeError("'monitoring' must be an object of alarm settings")
+    try:
+        return MonitoringSettings(**{**settings, "alarm_emails": tuple(settings.get("alarm_emails") or ())})
+    except TypeError as error:
+        raise TypeError(f"monitoring: {error}") from None
+
+
 def _validate(config: StageConfig) -> None:
-    problems = []
+    problems = config.monitoring.problems()
     if not STAGE_NAME.fullmatch(config.stage):
         problems.append("the stage name must be 1 to 64 characters of A-Z, a-z, 0-9 and '-'")
     if config.log_level not in LOG_LEVELS:

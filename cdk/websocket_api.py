@@ -94,7 +94,7 @@ class ChatWebSocketApi(Construct):
                 integration=WebSocketLambdaIntegration(f"{action[0].upper()}{action[1:]}Integration", function),
                 return_response=True,
             )
-        access_logs = logs.LogGroup(
+        self.access_logs = access_logs = logs.LogGroup(
             self,
             "AccessLogs",
             retention=config.log_retention,

@@ -27,6 +27,7 @@ class ChatWorkflows(Construct):
         """``connections_api_endpoint``/``connections_stage``: where message_fanout posts to @connections."""
         super().__init__(scope, construct_id)
         self._config = config
+        self.log_groups: dict[str, logs.LogGroup] = {}  # construct id of each state machine -> its log group
         self.connection_handshake = self._express_workflow(
             "ConnectionHandshake",
             "connection_handshake",
@@ -47,6 +48,7 @@ class ChatWorkflows(Construct):
             retention=self._config.log_retention,
             removal_policy=self._config.log_removal_policy,
         )
+        self.log_groups[construct_id] = log_group
         return sfn.StateMachine(
             self,
             construct_id,

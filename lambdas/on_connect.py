@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketCon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from chat.clients import stepfunctions_client
 from chat.execution_names import execution_name
-from chat.observability import logger, metrics, tracer
+from chat.observability import execution_trace_header, logger, metrics, tracer
 from chat.settings import require_env
 
 HANDSHAKE_STATE_MACHINE_ARN = require_env("HANDSHAKE_STATE_MACHINE_ARN")
@@ -35,6 +35,7 @@ def start_handshake(*, connection_id: str, request_id: str) -> str:
         stateMachineArn=HANDSHAKE_STATE_MACHINE_ARN,
         name=execution_name(connection_id, request_id),
         input=json.dumps({"connection_id": connection_id}),
+        **execution_trace_header(),
     )
     logger.info("handshake started", extra={"execution_arn": execution["executionArn"]})
     return execution["executionArn"]

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 from chat.clients import stepfunctions_client
 from chat.frames import accepted_frame, error_frame, message_frame, route_response
-from chat.observability import logger, metrics, tracer
+from chat.observability import execution_trace_header, logger, metrics, tracer
 from chat.requests import InvalidRequest, SendMessageRequest, parse_send_message
 from chat.settings import require_env
 
@@ -26,6 +26,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
     request = parse(event=event, model=APIGatewayWebSocketMessageEventModel)
     sender_id = request.request_context.connection_id
     logger.set_correlation_id(sender_id)
+    logger.append_keys(connection_id=sender_id)  # set on every call: a warm function keeps keys between calls
     try:
         chat_message = parse_send_message(request.body)
     except InvalidRequest as error:
@@ -50,6 +51,8 @@ def handler(event: dict, context: LambdaContext) -> dict:
 @tracer.capture_method
 def start_fanout(*, sender_id: str, chat_message: SendMessageRequest) -> str:
     message_id = str(uuid.uuid4())
+    # From here on every line is about this message; the fan-out execution is named after it too.
+    logger.set_correlation_id(message_id)
     frame = message_frame(
         message_id=message_id,
         message=chat_message.message,
@@ -64,6 +67,7 @@ def start_fanout(*, sender_id: str, chat_message: SendMessageRequest) -> str:
         stateMachineArn=FANOUT_STATE_MACHINE_ARN,
         name=message_id,
         input=json.dumps({"sender_id": sender_id, "connection_ids": connection_ids, "frame": frame}),
+        **execution_trace_header(),
     )
     logger.info("fan-out started", extra={"message_id": message_id, "connections": len(connection_ids)})
     return message_id

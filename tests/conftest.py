@@ -203,3 +203,18 @@ def stub_client(monkeypatch) -> Iterator[Callable[..., StubbedClient]]:
     yield _stub
     for stub in stubs:
         stub.stubber.deactivate()
+
+
+# --- log lines -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def log_lines(monkeypatch) -> Callable[[], list[dict[str, Any]]]:
+    """``log_lines()``: every JSON line the shared Powertools Logger wrote during the test so far."""
+    import io
+
+    from chat.observability import logger
+
+    stream = io.StringIO()
+    monkeypatch.setattr(logger.registered_handler, "stream", stream)
+    return lambda: [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]

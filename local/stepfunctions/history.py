@@ -46,7 +46,9 @@ class HistoryPrinter(threading.Thread):
         for arn, execution_name in list(unfinished.items()):
             events = self._client.get_execution_history(executionArn=arn, maxResults=1000)["events"]
             for event in events[self._printed.get(arn, 0) :]:
-                self._console.line(name, f"{execution_name[:24]:24} {describe_event(event)}")
+                # The whole name: a fan-out is named after its message, so grepping the terminal for a
+                # message id finds its execution's lines beside the functions' (correlation_id).
+                self._console.line(name, f"{execution_name} {describe_event(event)}")
             self._printed[arn] = len(events)
             if events and events[-1]["type"] in _EXECUTION_ENDED:
                 self._finished.add(arn)

@@ -14,7 +14,7 @@ from typing import Any
 
 import aws_cdk
 import pytest
-from infra_support import CDK_JSON, Synthesis, cdk_environment, synthesize
+from infra_support import CDK_JSON, STAGES, Synthesis, cdk_environment, synthesize
 
 
 @pytest.fixture(scope="session")
@@ -42,3 +42,15 @@ def templates(synth_stage) -> Callable[[str], dict[str, Any]]:
         return synth_stage(stage).template(f"Chat-{stage}")
 
     return lambda stage: copy.deepcopy(load(stage))
+
+
+@pytest.fixture(params=STAGES)
+def stage(request) -> str:
+    """Each stage of cdk.json in turn."""
+    return request.param
+
+
+@pytest.fixture
+def template(templates, stage) -> dict[str, Any]:
+    """The synthesized template of ``stage``."""
+    return templates(stage)

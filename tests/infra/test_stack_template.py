@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 from aws_cdk.assertions import Template
-from infra_support import PROJECT_ROOT, STAGES, function_id, render, resources, stage_settings
+from infra_support import PROJECT_ROOT, function_id, render, resources, stage_settings
 
 from cdk.definitions import deployed_definition
 from cdk.paths import LAMBDAS_DIR
@@ -21,16 +21,6 @@ ROUTES = {
 }
 TASKS = ("send_connection_id",)
 ASL_FILES = {path.name: path for path in (PROJECT_ROOT / "statemachines").glob("*.asl.json")}
-
-
-@pytest.fixture(params=STAGES)
-def stage(request) -> str:
-    return request.param
-
-
-@pytest.fixture
-def template(templates, stage) -> dict:
-    return templates(stage)
 
 
 # --- WebSocket API -----------------------------------------------------------------------------

@@ -15,6 +15,23 @@ GOOD = {
     "log_retention_days": 7,
     "retain_logs": False,
     "callback_url_override": None,
+    "monitoring": {
+        "notify": False,
+        "alarm_emails": [],
+        "handler_errors": 5,
+        "task_errors": 50,
+        "lambda_throttles": 0,
+        "duration_percent_of_timeout": 80,
+        "workflow_failures": 0,
+        "integration_errors": 10,
+        "client_errors": 100,
+        "connects": 1000,
+        "messages": 10000,
+        "unsent_messages": 0,
+        "gone_recipients": 100,
+        "failed_deliveries": 5,
+        "rejected_inputs": 100,
+    },
 }
 
 
@@ -107,3 +124,48 @@ def test_a_stage_name_must_fit_stack_api_and_log_group_names(name):
 
 def test_a_personal_stage_name_is_accepted():
     assert load_stage_config({"dev-alice": dict(GOOD)}, "dev-alice").stage == "dev-alice"
+
+
+def monitoring_with(**changes) -> dict:
+    return stages_with(monitoring={**GOOD["monitoring"], **changes})
+
+
+def test_prod_notifies_and_dev_and_staging_do_not_by_default():
+    stages = CDK_JSON["context"]["stages"]
+
+    assert [load_stage_config(stages, stage).monitoring.notify for stage in STAGES] == [False, False, True]
+    assert all(load_stage_config(stages, stage).monitoring.alarm_emails == () for stage in STAGES)
+
+
+def test_alarm_emails_are_read_as_a_tuple():
+    config = load_stage_config(monitoring_with(notify=True, alarm_emails=["ops@example.com"]), "dev")
+
+    assert config.monitoring.alarm_emails == ("ops@example.com",)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"handler_errors": -1}, "handler_errors must be whole numbers >= 0"),
+        ({"connects": 2.5}, "connects must be whole numbers >= 0"),
+        ({"duration_percent_of_timeout": 0}, "duration_percent_of_timeout must be between 1 and 100"),
+        ({"duration_percent_of_timeout": 120}, "duration_percent_of_timeout must be between 1 and 100"),
+        ({"notify": True, "alarm_emails": ["not an address"]}, "not e-mail addresses: not an address"),
+        ({"alarm_emails": ["ops@example.com"]}, "alarm_emails are set but notify is false"),
+    ],
+)
+def test_bad_monitoring_settings_are_named(changes, message):
+    with pytest.raises(StageConfigError, match="stage 'dev'") as raised:
+        load_stage_config(monitoring_with(**changes), "dev")
+
+    assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "monitoring",
+    [None, "on", {"notify": True}, {**GOOD["monitoring"], "pager": "+1 555"}],
+    ids=["missing", "not-an-object", "missing-thresholds", "unknown-key"],
+)
+def test_malformed_monitoring_is_a_config_error(monitoring):
+    with pytest.raises(StageConfigError, match=r"stage 'dev'.*monitoring"):
+        load_stage_config(stages_with(monitoring=monitoring), "dev")

@@ -32,3 +32,13 @@ def test_accepted_and_rejected_messages_are_counted(events, lambda_context, stub
 
     send_message.handler(events.send_message("not json"), lambda_context)
     assert published_metrics(capsys.readouterr().out) == {"RejectedInputs": 1}
+
+
+def test_metrics_are_dimensioned_by_service_and_stage(events, lambda_context, capsys):
+    """Stages sharing an account share the namespace; the stage dimension keeps their alarms apart."""
+    send_message.handler(events.send_message("not json"), lambda_context)
+
+    (document,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    (directive,) = document["_aws"]["CloudWatchMetrics"]
+    assert [sorted(dimensions) for dimensions in directive["Dimensions"]] == [["service", "stage"]]
+    assert (document["service"], document["stage"]) == ("chat", "test")

@@ -333,9 +333,9 @@ class WorkflowHarness:
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status < 300
 
-    def run(self, workflow: str, execution_input: dict) -> Execution:
+    def run(self, workflow: str, execution_input: dict, name: str | None = None) -> Execution:
         """Start an execution (always named: moto needs it), wait for its end, return what it did."""
-        name = f"test-{next(self._names)}-{uuid.uuid4().hex[:12]}"
+        name = name or f"test-{next(self._names)}-{uuid.uuid4().hex[:12]}"
         arn = self.stepfunctions.start_execution(
             stateMachineArn=self.state_machine_arns[workflow], name=name, input=json.dumps(execution_input)
         )["executionArn"]
