@@ -1,11 +1,9 @@
 """$default: frames that name no known action get an error frame listing the valid ones."""
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketMessageEventModel
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from chat.frames import error_frame, route_response
-from chat.observability import logger, metrics, tracer
+from chat.observability import handles, logger, metrics
 from chat.requests import InvalidRequest, parse_body, quoted
 from chat.settings import require_names
 
@@ -13,13 +11,9 @@ from chat.settings import require_names
 VALID_ACTIONS = require_names("VALID_ACTIONS")
 
 
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict, context: LambdaContext) -> dict:
-    request = parse(event=event, model=APIGatewayWebSocketMessageEventModel)
-    logger.set_correlation_id(request.request_context.connection_id)
-    problem = describe_unroutable(request.body)
+@handles(APIGatewayWebSocketMessageEventModel)
+def handler(event: APIGatewayWebSocketMessageEventModel) -> dict:
+    problem = describe_unroutable(event.body)
     logger.info("rejected frame", extra={"code": problem.code})
     metrics.add_metric(name="RejectedInputs", unit=MetricUnit.Count, value=1)
     return route_response(error_frame(problem.code, str(problem), valid_actions=list(VALID_ACTIONS)))

@@ -5,13 +5,11 @@ import uuid
 from datetime import UTC, datetime
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketMessageEventModel
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 from chat.clients import stepfunctions_client
 from chat.frames import accepted_frame, error_frame, message_frame, route_response
-from chat.observability import execution_trace_header, logger, metrics, tracer
+from chat.observability import execution_trace_header, handles, logger, metrics, tracer
 from chat.requests import InvalidRequest, SendMessageRequest, parse_send_message
 from chat.settings import require_env
 
@@ -19,16 +17,11 @@ FANOUT_STATE_MACHINE_ARN = require_env("FANOUT_STATE_MACHINE_ARN")
 stepfunctions = stepfunctions_client()
 
 
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict, context: LambdaContext) -> dict:
-    request = parse(event=event, model=APIGatewayWebSocketMessageEventModel)
-    sender_id = request.request_context.connection_id
-    logger.set_correlation_id(sender_id)
-    logger.append_keys(connection_id=sender_id)  # set on every call: a warm function keeps keys between calls
+@handles(APIGatewayWebSocketMessageEventModel)
+def handler(event: APIGatewayWebSocketMessageEventModel) -> dict:
+    sender_id = event.request_context.connection_id
     try:
-        chat_message = parse_send_message(request.body)
+        chat_message = parse_send_message(event.body)
     except InvalidRequest as error:
         logger.info("rejected message", extra={"code": error.code, "reason": str(error)})
         metrics.add_metric(name="RejectedInputs", unit=MetricUnit.Count, value=1)
