@@ -13,6 +13,18 @@ import aws_cdk
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CDK_JSON = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8"))
 STAGES = tuple(CDK_JSON["context"]["stages"])  # every stage cdk.json defines
+# The chat's functions as the tests expect them: construct id -> (handler module, route key; None for a task).
+FUNCTIONS = {
+    "OnConnect": ("on_connect", "$connect"),
+    "OnDisconnect": ("on_disconnect", "$disconnect"),
+    "OnDefault": ("on_default", "$default"),
+    "SendMessage": ("send_message", "sendMessage"),
+    "SendConnectionId": ("send_connection_id", None),
+}
+ROUTES = {route: module for module, route in FUNCTIONS.values() if route}  # route key -> handler module
+ROUTE_HANDLERS = tuple(name for name, (_, route) in FUNCTIONS.items() if route)  # construct ids
+TASKS = tuple(name for name, (_, route) in FUNCTIONS.items() if not route)  # construct ids
+MODULES = {name: module for name, (module, _) in FUNCTIONS.items()}  # construct id -> handler module
 
 
 @dataclass(frozen=True)

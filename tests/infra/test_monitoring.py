@@ -9,24 +9,25 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Template
-from infra_support import PROJECT_ROOT, function_id, render, resources, stage_settings, state_machine_id
+from infra_support import (
+    MODULES,
+    PROJECT_ROOT,
+    ROUTE_HANDLERS,
+    TASKS,
+    function_id,
+    render,
+    resources,
+    stage_settings,
+    state_machine_id,
+)
 
 from cdk.delivery_metrics import DELIVERY_OUTCOMES, FILTER_PATTERNS
 from cdk.log_queries import NOT_REACHED_STATES, TASK_FAILURES
 from cdk.monitoring import ChatMonitoring
 from cdk.stage_config import load_stage_config
 
-ROUTE_HANDLERS = ("OnConnect", "OnDisconnect", "OnDefault", "SendMessage")
-TASKS = ("SendConnectionId",)
 # state machine -> a placeholder its definition substitutes (how the tests find it in the template)
 WORKFLOWS = {"ConnectionHandshake": "SendConnectionIdFunctionArn", "MessageFanout": "ConnectionsApiEndpoint"}
-MODULES = {
-    "OnConnect": "on_connect",
-    "OnDisconnect": "on_disconnect",
-    "OnDefault": "on_default",
-    "SendMessage": "send_message",
-    "SendConnectionId": "send_connection_id",
-}
 FIVE_MINUTES = 300
 
 

@@ -14,11 +14,19 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
-from infra_support import CDK_JSON, STAGES, Synthesis, cdk_environment, function_id, resources, synthesize
+from infra_support import (
+    CDK_JSON,
+    FUNCTIONS,
+    ROUTES,
+    STAGES,
+    Synthesis,
+    cdk_environment,
+    function_id,
+    resources,
+    synthesize,
+)
 
-FUNCTIONS = ("OnConnect", "OnDisconnect", "OnDefault", "SendMessage", "SendConnectionId")
 WORKFLOWS = ("ConnectionHandshake", "MessageFanout")
-ROUTES = ("$connect", "$disconnect", "$default", "sendMessage")
 WILDCARD = "AwsSolutions-IAM5[Resource::*]"
 API_GATEWAY_LOGS_POLICY = "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 

@@ -7,19 +7,12 @@ import uuid
 
 import pytest
 from aws_cdk.assertions import Template
-from infra_support import PROJECT_ROOT, function_id, render, resources, stage_settings
+from infra_support import MODULES, PROJECT_ROOT, ROUTES, TASKS, function_id, render, resources, stage_settings
 
 from cdk.definitions import deployed_definition
 from cdk.paths import LAMBDAS_DIR
 from local.intrinsics import IntrinsicResolver
 
-ROUTES = {
-    "$connect": "on_connect",
-    "$disconnect": "on_disconnect",
-    "$default": "on_default",
-    "sendMessage": "send_message",
-}
-TASKS = ("send_connection_id",)
 ASL_FILES = {path.name: path for path in (PROJECT_ROOT / "statemachines").glob("*.asl.json")}
 
 
@@ -103,7 +96,7 @@ def test_stage_is_throttled_and_access_logged_per_cdk_json(template, stage):
 def test_one_function_per_handler_module(template):
     handlers = sorted(f["Handler"] for f in resources(template, "AWS::Lambda::Function").values())
 
-    assert handlers == sorted(f"{module}.handler" for module in [*ROUTES.values(), *TASKS])
+    assert handlers == sorted(f"{module}.handler" for module in MODULES.values())
     for handler in handlers:
         assert (PROJECT_ROOT / "lambdas" / f"{handler.split('.')[0]}.py").is_file()
 
@@ -148,7 +141,7 @@ def test_handlers_are_wired_to_their_workflows_and_callback_url(template, stage)
 
     assert started_definition("on_connect", "HANDSHAKE_STATE_MACHINE_ARN") == asl("connection_handshake.asl.json")
     assert started_definition("send_message", "FANOUT_STATE_MACHINE_ARN") == asl("message_fanout.asl.json")
-    for module in TASKS:
+    for module in (MODULES[task] for task in TASKS):
         callback = render(functions[function_id(template, module)]["Environment"]["Variables"]["CALLBACK_URL"])
         assert re.fullmatch(
             rf"https://<WebSocketApi\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>/{stage}", callback
