@@ -107,8 +107,8 @@ def test_thresholds_come_from_cdk_json(template, stage):
         assert found[f"{function}-Fault-Count-Critical"]["Threshold"] == settings["task_errors"]
     for function in (*ROUTE_HANDLERS, *TASKS):
         assert found[f"{function}-Throttled-Count-Critical"]["Threshold"] == settings["lambda_throttles"]
-        # 10 s timeout (cdk/functions.py)
-        assert found[f"{function}-Latency-Maximum-Critical"]["Threshold"] == 10_000 * (
+        timeout_ms = 1000 * template["Resources"][function_id(template, MODULES[function])]["Properties"]["Timeout"]
+        assert found[f"{function}-Latency-Maximum-Critical"]["Threshold"] == timeout_ms * (
             settings["duration_percent_of_timeout"] / 100
         )
     for workflow in WORKFLOWS:
@@ -230,11 +230,11 @@ def test_delivery_metrics_are_counted_from_the_fanout_log_by_the_states_each_out
 # --- who is told ----------------------------------------------------------------------------------
 
 
-def test_prod_alarms_notify_an_encrypted_topic_and_dev_and_staging_alarms_notify_nobody(template, stage):
+def test_alarms_notify_an_encrypted_topic_where_the_stage_says_so_and_nobody_elsewhere(template, stage):
     topics = resources(template, "AWS::SNS::Topic")
     found = alarms(template, stage)
 
-    if stage == "prod":
+    if stage_settings(stage)["monitoring"]["notify"]:
         ((topic_id, topic),) = topics.items()
         key_id = render(topic["KmsMasterKeyId"]).strip("<>").removesuffix(".Arn")
         assert template["Resources"][key_id]["Properties"]["EnableKeyRotation"] is True
