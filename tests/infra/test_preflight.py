@@ -12,6 +12,7 @@ import os
 import boto3
 import pytest
 from botocore.stub import Stubber
+from infra_support import STAGES
 from moto import mock_aws
 
 from cdk.preflight import (
@@ -323,8 +324,9 @@ def test_only_passes_and_warnings_exit_zero(capsys):
 
 def test_an_unknown_stage_is_one_clear_line(capsys):
     assert main(["--stage", "nope"]) == 1
+    defined = ", ".join(sorted(STAGES))
     assert capsys.readouterr().out.strip() == (
-        "FAIL stage settings: unknown stage 'nope'; cdk.json defines: dev, prod, staging Fix: correct cdk.json."
+        f"FAIL stage settings: unknown stage 'nope'; cdk.json defines: {defined} Fix: correct cdk.json."
     )
 
 

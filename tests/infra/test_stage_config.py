@@ -130,13 +130,6 @@ def monitoring_with(**changes) -> dict:
     return stages_with(monitoring={**GOOD["monitoring"], **changes})
 
 
-def test_prod_notifies_and_dev_and_staging_do_not_by_default():
-    stages = CDK_JSON["context"]["stages"]
-
-    assert [load_stage_config(stages, stage).monitoring.notify for stage in STAGES] == [False, False, True]
-    assert all(load_stage_config(stages, stage).monitoring.alarm_emails == () for stage in STAGES)
-
-
 def test_alarm_emails_are_read_as_a_tuple():
     config = load_stage_config(monitoring_with(notify=True, alarm_emails=["ops@example.com"]), "dev")
 
