@@ -238,7 +238,6 @@ def test_a_flooding_client_does_not_starve_another():
     assert asyncio.run(scenario()) <= 2
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET)
 @pytest.mark.parametrize(
     ("path", "status", "error_type"),
     [
