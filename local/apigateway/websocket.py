@@ -10,9 +10,11 @@ from collections.abc import Awaitable
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp.http_websocket import WebSocketError
 
 from local.apigateway.connections import Connection, Connections
 from local.apigateway.events import ClientInfo, EventFactory, aws_style_id, now_ms
+from local.apigateway.frames import check_client_frames
 from local.apigateway.limits import INTEGRATION_TIMEOUT_SECONDS, MAX_MESSAGE_BYTES, GatewayLimits
 from local.apigateway.routing import RouteSelector
 from local.awslambda.invocation import Invocation, Throttled
@@ -65,6 +67,7 @@ class WebSocketApi:
             if rejection is not None:
                 return rejection
             await socket.prepare(request)
+            check_client_frames(socket, request)
             connection = Connection(client, socket, request.transport)
             self._connections.add(connection)
         self._console.info(f"connected {client.connection_id} from {client.source_ip}")
@@ -78,8 +81,7 @@ class WebSocketApi:
                     await connection.in_flight.acquire()  # at the limit, stop reading: TCP pushes back
                     self._spawn(self._route_message(connection, body, is_base64=is_base64))
                 elif message.type == WSMsgType.ERROR:
-                    # aiohttp has already closed the socket, e.g. with 1009 for a frame over 128 KB
-                    connection.server_close = (socket.close_code or WSCloseCode.PROTOCOL_ERROR, str(message.data))
+                    connection.server_close = _closed_for(message.data)
         finally:
             watchdog.cancel()
             self._connections.remove(client.connection_id)
@@ -178,6 +180,14 @@ class WebSocketApi:
         while self._connections and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.05)  # each socket's handler unregisters it and spawns its $disconnect
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _closed_for(error: BaseException) -> tuple[int, str]:
+    """What the client was told when its frames broke the protocol: aiohttp has sent a close frame
+    with the error's code (1002, 1007, 1009) before giving up on the socket; 1006 for a dropped one."""
+    if isinstance(error, WebSocketError):
+        return error.code, str(error)
+    return WSCloseCode.ABNORMAL_CLOSURE, str(error) or type(error).__name__
 
 
 def _status_code(payload: Any) -> int:

@@ -112,13 +112,11 @@ def _abuse(raw_frames: bytes) -> tuple[int | None, int]:
     return received, _disconnect_status(lambdas)
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET)
 def test_unmasked_client_frame_closes_with_1002_and_disconnect_says_so():
     """RFC 6455 section 5.1: a server MUST close the connection on an unmasked client frame."""
     assert _abuse(_frame(0x1, b'{"action":"x"}', masked=False)) == (1002, 1002)
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET)
 @pytest.mark.parametrize(
     ("frames", "code"),
     [
@@ -133,7 +131,6 @@ def test_disconnect_reports_the_close_code_the_client_received(frames, code):
     assert _abuse(frames) == (code, code)
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET)
 def test_single_frame_over_32_kb_closes_with_1009():
     """API Gateway: 'WebSocket frame size 32 KB'; larger frames close the connection with 1009."""
     lambdas = ScriptedLambdas({"default": OK})
