@@ -7,6 +7,7 @@ API (for Step Functions' Lambda tasks) and the browser client.
 
 import argparse
 import asyncio
+import resource
 import signal
 import socket
 import time
@@ -29,6 +30,8 @@ from local.synth import PROJECT_ROOT, ensure_assembly, stack_name_for
 from local.template import FunctionSpec, StackModel, load_stack
 
 WEB_DIR = PROJECT_ROOT / "web"
+# Workers' pipes, Step Functions' and handlers' HTTP connections, log files: beside the clients'.
+OPEN_FILES_BESIDES_CONNECTIONS = 512
 
 
 class LocalRuntime:
@@ -146,9 +149,15 @@ async def _serve(model: StackModel, console: Console, args: argparse.Namespace, 
         host=args.host,
         port=args.port,
         max_workers=args.workers,
-        limits=GatewayLimits(idle_timeout_seconds=args.idle_timeout, max_connection_seconds=args.max_lifetime),
+        limits=GatewayLimits(
+            idle_timeout_seconds=args.idle_timeout,
+            max_connection_seconds=args.max_lifetime,
+            max_connections=args.max_connections,
+            route_concurrency=args.workers,
+        ),
         print_history=not args.quiet_history,
     )
+    _allow_open_files(args.max_connections, console)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -178,6 +187,18 @@ def _refuse_aws_endpoints(spec: FunctionSpec, environment: dict[str, str], api_i
             raise UnsupportedTemplate(
                 f"resource {spec.logical_id}: {name}={value} points at AWS, not at the local runtime"
             )
+
+
+def _allow_open_files(max_connections: int, console: Console) -> None:
+    """Each connection is an open file: raise the soft limit so the cap, not EMFILE, refuses clients."""
+    needed = max_connections + OPEN_FILES_BESIDES_CONNECTIONS
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    wanted = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    if wanted < needed:
+        console.info(f"open files are limited to {wanted}: fewer than {max_connections} connections may fit")
 
 
 def _bind(host: str, port: int) -> socket.socket:

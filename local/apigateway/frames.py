@@ -8,6 +8,8 @@ whole messages only. Two rules apply to single frames:
   WebSocket API in API Gateway"). The 128 KB limit is per message, checked by the reader.
 """
 
+from collections.abc import Callable
+
 from aiohttp import WSCloseCode, web
 from aiohttp.http_websocket import WebSocketError
 
@@ -18,9 +20,10 @@ class ClientFrameCheck:
     """Stands in front of aiohttp's parser: passes the bytes through, frame by frame, until a frame
     breaks a rule; then the reader's queue gets the error, as for the reader's own protocol errors."""
 
-    def __init__(self, parser, queue):
+    def __init__(self, parser, queue, *, on_eof: Callable[[], None] = lambda: None):
         self._parser = parser
         self._queue = queue
+        self._on_eof = on_eof
         self._partial_header = b""  # the start of a frame header, held back until it is whole
         self._payload_left = 0
         self._failed = False
@@ -39,7 +42,9 @@ class ClientFrameCheck:
         return True, b""
 
     def feed_eof(self) -> None:
+        """The TCP connection ended: frames still buffered are the last ones."""
         self._parser.feed_eof()
+        self._on_eof()
 
     def _scan(self, data: bytes) -> tuple[WebSocketError | None, int]:
         """The first rule broken in `data`, and how many bytes of it are checked and fine (the rest
@@ -66,11 +71,12 @@ class ClientFrameCheck:
         return None, position
 
 
-def check_client_frames(socket: web.WebSocketResponse, request: web.BaseRequest) -> None:
+def check_client_frames(socket: web.WebSocketResponse, request: web.BaseRequest, *, on_eof: Callable[[], None]) -> None:
     """Put the check in front of the reader `socket.prepare(request)` installed (aiohttp 3.14 keeps
-    both privately; the e2e tests of unmasked and oversize frames fail if that changes)."""
+    both privately; the e2e tests of unmasked and oversize frames fail if that changes). `on_eof`
+    is called when the client's TCP connection ends, even while its frames wait to be read."""
     protocol = request.protocol
-    protocol._payload_parser = ClientFrameCheck(protocol._payload_parser, socket._reader)
+    protocol._payload_parser = ClientFrameCheck(protocol._payload_parser, socket._reader, on_eof=on_eof)
 
 
 def _header_length(header: bytes) -> int | None:

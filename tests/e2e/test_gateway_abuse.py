@@ -20,7 +20,6 @@ import websockets
 from tests.e2e.test_gateway_semantics import OK, GatewayLimits, ScriptedLambdas, api_with, function, serving
 
 FRAME_LIMIT = 32 * 1024  # API Gateway's WebSocket frame size quota
-NOT_YET = "fails before the gateway is fixed (issue 9)"
 
 
 def _open_raw_websocket(host: str) -> socket.socket:
@@ -166,7 +165,6 @@ def test_message_over_32_kb_in_frames_of_32_kb_is_routed_whole():
     assert [event["body"] for event in lambdas.events["default"]] == [body]
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET)
 def test_frames_of_a_closed_connection_are_not_routed_after_it_closed():
     """Frames read but not yet routed when the client goes are dropped, not routed for minutes after."""
     released = asyncio.Event()
@@ -208,7 +206,6 @@ class PooledLambdas(ScriptedLambdas):
             return self.answers[spec.name]
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET)
 def test_a_flooding_client_does_not_starve_another():
     """Connections take turns for a function's workers: a bystander's frame is not queued behind a flood."""
 

@@ -9,7 +9,6 @@ import websockets
 
 from tests.e2e.conftest import PROJECT_ROOT, running_local_runtime
 
-NOT_YET = "fails before the gateway is fixed (issue 9)"
 MAX_CONNECTIONS = 6
 
 
@@ -23,7 +22,6 @@ def stage_throttle(stage: str = "dev") -> tuple[float, int]:
     return float(settings["ThrottlingRateLimit"]), int(settings["ThrottlingBurstLimit"])
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET)
 def test_frames_beyond_the_stage_throttle_are_answered_too_many_requests(local_runtime):
     rate, burst = stage_throttle()
     frames = burst + 200
@@ -53,7 +51,6 @@ def capped_runtime(tmp_path_factory):
         yield runtime
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET)
 def test_connections_beyond_the_cap_are_refused_cleanly_and_logged_once(capped_runtime):
     async def scenario():
         clients = [await websockets.connect(capped_runtime.ws_url) for _ in range(MAX_CONNECTIONS)]
