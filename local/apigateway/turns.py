@@ -7,14 +7,16 @@ worker are served round robin across connections instead of first come, first se
 
 import asyncio
 import contextlib
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import AsyncIterator
 
 
 class FairTurns:
     def __init__(self, slots: int):
         self._free = slots
-        self._waiting: OrderedDict[str, deque[asyncio.Future]] = OrderedDict()
+        self._waiting: dict[str, deque[asyncio.Future]] = {}  # in order of arrival
+        self._turns_given = 0
+        self._last_turn: dict[str, int] = {}  # key -> when it last got a turn, while it has frames waiting
 
     @contextlib.asynccontextmanager
     async def turn(self, key: str) -> AsyncIterator[None]:
@@ -38,15 +40,19 @@ class FairTurns:
             self._hand_on()
 
     def _hand_on(self) -> None:
-        """A turn ended: give it to the next connection in line, or free the slot."""
+        """A turn ended: give it to the waiting connection whose last turn is longest ago (one that
+        has not had one yet first, in order of arrival), or free the slot."""
         while self._waiting:
-            key, line = next(iter(self._waiting.items()))
+            key = min(self._waiting, key=lambda waiting: self._last_turn.get(waiting, -1))
+            line = self._waiting[key]
             granted = line.popleft()
-            if line:
-                self._waiting.move_to_end(key)  # its next frame waits for everyone else's turn
-            else:
+            if not line:
                 del self._waiting[key]
+                self._last_turn.pop(key, None)
             if not granted.cancelled():
+                self._turns_given += 1
+                if key in self._waiting:
+                    self._last_turn[key] = self._turns_given
                 granted.set_result(None)
                 return
         self._free += 1
@@ -57,3 +63,4 @@ class FairTurns:
             line.remove(granted)
             if not line:
                 del self._waiting[key]
+                self._last_turn.pop(key, None)
