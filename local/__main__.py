@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_MAX_CONNECTIONS,
         help=f"open WebSocket connections at most; more are refused with 429 (default {DEFAULT_MAX_CONNECTIONS})",
     )
+    serve.add_argument(
+        "--no-throttle", action="store_true", help="ignore the stage's throttle (to measure the runtime's capacity)"
+    )
     serve.add_argument("--quiet-history", action="store_true", help="do not stream execution history")
     serve.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help=argparse.SUPPRESS)
 

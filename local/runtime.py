@@ -15,7 +15,8 @@ import time
 from aiohttp import web
 
 from local.apigateway.connections import Connections
-from local.apigateway.limits import GatewayLimits
+from local.apigateway.limits import TCP_HEADROOM, GatewayLimits
+from local.apigateway.listener import CappedSockSite
 from local.apigateway.management_api import ManagementApi
 from local.apigateway.websocket import WebSocketApi
 from local.awslambda.environment import worker_environment
@@ -119,7 +120,11 @@ class LocalRuntime:
         StaticFiles(WEB_DIR if WEB_DIR.is_dir() else None).add_routes(app)  # last: its GET route catches all
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        await web.SockSite(self._runner, self._listener).start()
+        max_open = self._limits.max_connections + TCP_HEADROOM
+        await CappedSockSite(self._runner, self._listener, max_open=max_open, on_cap=self._say_capped).start()
+
+    def _say_capped(self, max_open: int) -> None:
+        self._console.info(f"{max_open} TCP connections open: answering new ones 503 until some close")
 
     async def stop(self) -> None:
         if self._websocket is not None:
@@ -154,6 +159,7 @@ async def _serve(model: StackModel, console: Console, args: argparse.Namespace, 
             max_connection_seconds=args.max_lifetime,
             max_connections=args.max_connections,
             route_concurrency=args.workers,
+            stage_throttle=not args.no_throttle,
         ),
         print_history=not args.quiet_history,
     )
@@ -191,7 +197,7 @@ def _refuse_aws_endpoints(spec: FunctionSpec, environment: dict[str, str], api_i
 
 def _allow_open_files(max_connections: int, console: Console) -> None:
     """Each connection is an open file: raise the soft limit so the cap, not EMFILE, refuses clients."""
-    needed = max_connections + OPEN_FILES_BESIDES_CONNECTIONS
+    needed = max_connections + TCP_HEADROOM + OPEN_FILES_BESIDES_CONNECTIONS
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY or soft >= needed:
         return

@@ -9,7 +9,10 @@ from aiohttp import WSCloseCode, web
 
 from local.apigateway.events import ClientInfo
 
-MAX_IN_FLIGHT_PER_CONNECTION = 10
+# Frames of one client admitted by the stage's throttle and not yet answered. Reading stops at the
+# limit, so it must leave room for the throttle to see a flood: frames are throttled as they are
+# read, as API Gateway throttles them on arrival, whatever the pace of the local workers.
+MAX_IN_FLIGHT_PER_CONNECTION = 100
 SEND_TIMEOUT_SECONDS = 5
 CLOSE_TIMEOUT_SECONDS = 5
 CONNECT_ANSWER_GRACE_SECONDS = 1

@@ -11,6 +11,8 @@ INTEGRATION_TIMEOUT_SECONDS = 29  # how long API Gateway waits for an integratio
 # Not AWS quotas: what one laptop process can hold (each connection is an open file) and run.
 DEFAULT_MAX_CONNECTIONS = 1000
 DEFAULT_ROUTE_CONCURRENCY = 4
+# TCP connections beyond the WebSocket cap kept for the runtime's own HTTP traffic (local.apigateway.listener).
+TCP_HEADROOM = 256
 
 
 @dataclass
@@ -23,3 +25,4 @@ class GatewayLimits:
     max_connection_seconds: float = MAX_CONNECTION_SECONDS
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     route_concurrency: int = DEFAULT_ROUTE_CONCURRENCY
+    stage_throttle: bool = True  # off (`serve --no-throttle`) to measure the runtime's own capacity

@@ -47,7 +47,7 @@ class WebSocketApi:
         # $connect and $disconnect run only on connect and close; a frame naming them goes to $default.
         selectable = {key for key in api.routes if key not in ("$connect", "$disconnect")}
         self._selector = RouteSelector(api.route_selection_expression, selectable)
-        self._throttle = StageThrottle(api.throttle, api.route_throttles)
+        self._throttle = StageThrottle(api.throttle, api.route_throttles) if limits.stage_throttle else None
         self._turns: dict[str, FairTurns] = {}  # function name -> its workers' turns
         self._at_capacity = False  # the connection cap is logged once each time it is reached
         self._tasks: set[asyncio.Task] = set()
@@ -110,6 +110,9 @@ class WebSocketApi:
             )
         return True
 
+    def _allowed(self, route_key: str) -> bool:
+        return self._throttle is None or self._throttle.allows(route_key)
+
     async def _accept_frame(self, connection: Connection, body: str, *, is_base64: bool) -> None:
         """Route selection and the stage's throttle, then the frame waits for its turn at a worker."""
         if connection.gone.is_set():  # read from the buffer after the client went: not routed
@@ -120,7 +123,7 @@ class WebSocketApi:
         if route is None:
             self._console.info(f"no route for a frame from {connection.client.connection_id}: dropped, like AWS")
             return
-        if not self._throttle.allows(route_key):
+        if not self._allowed(route_key):
             connection.throttled += 1
             reply = {
                 "message": "Too Many Requests",
@@ -141,7 +144,7 @@ class WebSocketApi:
         headers = dict(request.headers)
         headers.setdefault("X-Forwarded-For", client.source_ip)
         query = {name: request.query.getall(name) for name in request.query}
-        if not self._throttle.allows("$connect"):
+        if not self._allowed("$connect"):
             return web.json_response({"message": "Too Many Requests"}, status=429)
         outcome = await self._invoke_route(route, self._events.connect(client, headers, query))
         if outcome is None or outcome.function_error:

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import socket
 import time
 
 import pytest
@@ -10,6 +11,7 @@ import websockets
 from tests.e2e.conftest import PROJECT_ROOT, running_local_runtime
 
 MAX_CONNECTIONS = 6
+TCP_HEADROOM = 256  # local.apigateway.limits: connections beyond the cap kept for the runtime's own HTTP
 
 
 def stage_throttle(stage: str = "dev") -> tuple[float, int]:
@@ -31,17 +33,23 @@ def test_frames_beyond_the_stage_throttle_are_answered_too_many_requests(local_r
         connection_id = json.loads(await asyncio.wait_for(client.recv(), 30))["connection_id"]
         started = time.monotonic()
         await asyncio.gather(*(client.send(json.dumps({"action": "noSuchAction", "n": n})) for n in range(frames)))
-        sent_in = time.monotonic() - started
         answers = [json.loads(await asyncio.wait_for(client.recv(), 60)) for _ in range(frames)]
+        took = time.monotonic() - started
         await client.close()
-        return connection_id, sent_in, answers
+        return connection_id, took, answers
 
-    connection_id, sent_in, answers = asyncio.run(scenario())
+    connection_id, took, answers = asyncio.run(scenario())
     throttled = [answer for answer in answers if answer.get("message") == "Too Many Requests"]
     routed = [answer for answer in answers if answer.get("type") == "error"]
     assert len(throttled) + len(routed) == frames
-    assert len(routed) <= burst + rate * (sent_in + 1)
+    assert throttled, "a burst past the stage's burst limit is throttled"
+    assert len(routed) <= burst + rate * took  # the bucket refills while the gateway reads the burst
     assert all(answer["connectionId"] == connection_id and answer["requestId"] for answer in throttled)
+
+
+def runtime_tracebacks(log: str) -> list[str]:
+    """The runtime's own tracebacks; a function's (its handler raising) carry the function's name."""
+    return [line for line in log.splitlines() if line.startswith(("Traceback", "Error handling request"))]
 
 
 @pytest.fixture(scope="module")
@@ -72,4 +80,34 @@ def test_connections_beyond_the_cap_are_refused_cleanly_and_logged_once(capped_r
     assert frame["type"] == "connection"
     log = capped_runtime.log()
     assert log.count(f"{MAX_CONNECTIONS} connections") == 1, "the cap is logged once, not per refusal"
-    assert "Traceback" not in log
+    assert runtime_tracebacks(log) == []
+
+
+def test_silent_tcp_connections_beyond_the_cap_are_refused_without_exhausting_files(capped_runtime):
+    """Sockets that never send a request count too: past the cap plus room for the runtime's own
+    HTTP traffic, a new TCP connection is answered 503 and closed at once; said once, no traceback."""
+    silent = []
+    try:
+        for _ in range(MAX_CONNECTIONS + TCP_HEADROOM):
+            silent.append(socket.create_connection(("127.0.0.1", capped_runtime.port), timeout=10))
+        time.sleep(0.5)
+        answers = []
+        for _ in range(5):
+            with socket.create_connection(("127.0.0.1", capped_runtime.port), timeout=10) as extra:
+                answers.append(extra.recv(200).split(b"\r\n", 1)[0])
+    finally:
+        for raw in silent:
+            raw.close()
+    assert answers == [b"HTTP/1.1 503 Service Unavailable"] * 5
+    time.sleep(0.5)
+
+    async def connect_again():
+        client = await websockets.connect(capped_runtime.ws_url)
+        frame = json.loads(await asyncio.wait_for(client.recv(), 30))
+        await client.close()
+        return frame
+
+    assert asyncio.run(connect_again())["type"] == "connection"
+    log = capped_runtime.log()
+    assert log.count("TCP connections open") == 1
+    assert runtime_tracebacks(log) == []
