@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -30,6 +31,7 @@ from pathlib import Path
 import websockets
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+print = functools.partial(print, flush=True)
 ROUND_TRIP_TIMEOUT = 10
 
 
@@ -256,7 +258,7 @@ async def abuse_mix(host: str, port: int, half_open: int) -> dict[str, str]:
     return results
 
 
-async def executions(url: str, count: int, budget: float, clients: int = 10) -> tuple[int, float]:
+async def executions(url: str, count: int, budget: float, clients: int = 20) -> tuple[int, float]:
     """`count` sendMessage executions from `clients` clients at the pace answers come back."""
     senders = [await open_client(url) for _ in range(clients)]
     done = 0
@@ -368,7 +370,7 @@ def main() -> None:
     parser.add_argument("--flood-seconds", type=float, default=20)
     parser.add_argument("--half-open", type=int, default=200, help="TCP connections opened and left silent")
     parser.add_argument("--executions", type=int, default=10_000)
-    parser.add_argument("--budget-seconds", type=float, default=240, help="the executions stop at this time")
+    parser.add_argument("--budget-seconds", type=float, default=300, help="the executions stop at this time")
     parser.add_argument("--recovery-seconds", type=float, default=30)
     args = parser.parse_args()
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
