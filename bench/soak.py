@@ -167,15 +167,19 @@ class Flooder:
         self.sent = self.throttled = self.delivered = 0
 
     async def run(self, seconds: float) -> None:
+        """Flood for `seconds` (a send the server does not take by then ends it too), then go: close,
+        and drop the TCP connection if the server does not answer the close within a second."""
         reader = asyncio.create_task(self._read())
-        deadline = time.monotonic() + seconds
-        with contextlib.suppress(websockets.ConnectionClosed):
-            while time.monotonic() < deadline:
-                await self.client.send(message(f"flood {self.sent}", self.connection_id))
-                self.sent += 1
-                if self.sent % 50 == 0:
-                    await asyncio.sleep(0)
-        await self.client.close()
+        with contextlib.suppress(websockets.ConnectionClosed, TimeoutError):
+            async with asyncio.timeout(seconds):
+                while True:
+                    await self.client.send(message(f"flood {self.sent}", self.connection_id))
+                    self.sent += 1
+                    if self.sent % 50 == 0:
+                        await asyncio.sleep(0)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.client.close(), 1)
+        self.client.transport.abort()
         reader.cancel()
 
     async def _read(self) -> None:
