@@ -8,7 +8,7 @@ most: a control character (1 byte) becomes \\u00XX (6 bytes).
 
 import json
 
-from chat.frames import encode, message_frame
+from chat.frames import accepted_frame, encode, message_frame
 from chat.requests import MAX_CONNECTION_ID_LENGTH, MAX_MESSAGE_BYTES, MAX_RECIPIENTS
 
 API_GATEWAY_MESSAGE_BYTES = 128 * 1024
@@ -59,3 +59,7 @@ def test_largest_delivery_failed_frame_fits_one_frame():
         "failures": [{"connection_id": id_, "status": "failed", "error": "E" * 256} for id_ in unreached],
     }
     assert len(encode(frame)) <= 32 * 1024
+
+
+def test_accepted_frame_is_small():
+    assert len(encode(accepted_frame(message_id="0" * 36, client_message_id="c" * 64))) <= 1024
