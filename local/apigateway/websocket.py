@@ -110,8 +110,8 @@ class WebSocketApi:
             )
         return True
 
-    def _allowed(self, route_key: str) -> bool:
-        return self._throttle is None or self._throttle.allows(route_key)
+    def _allowed(self, route_key: str, client: ClientInfo) -> bool:
+        return self._throttle is None or self._throttle.allows(route_key, client.connection_id)
 
     async def _accept_frame(self, connection: Connection, body: str, *, is_base64: bool) -> None:
         """Route selection and the stage's throttle, then the frame waits for its turn at a worker."""
@@ -123,7 +123,7 @@ class WebSocketApi:
         if route is None:
             self._console.info(f"no route for a frame from {connection.client.connection_id}: dropped, like AWS")
             return
-        if not self._allowed(route_key):
+        if not self._allowed(route_key, connection.client):
             connection.throttled += 1
             reply = {
                 "message": "Too Many Requests",
@@ -144,7 +144,7 @@ class WebSocketApi:
         headers = dict(request.headers)
         headers.setdefault("X-Forwarded-For", client.source_ip)
         query = {name: request.query.getall(name) for name in request.query}
-        if not self._allowed("$connect"):
+        if not self._allowed("$connect", client):
             return web.json_response({"message": "Too Many Requests"}, status=429)
         outcome = await self._invoke_route(route, self._events.connect(client, headers, query))
         if outcome is None or outcome.function_error:

@@ -26,11 +26,11 @@ def test_bucket_allows_the_burst_then_the_rate():
 
 
 def test_each_route_has_its_own_bucket_and_unset_limits_are_the_accounts():
-    throttle = StageThrottle(ThrottleSpec(1, 2), {"send": ThrottleSpec(1, 1)})
-    assert [throttle.allows("send") for _ in range(2)] == [True, False]
-    assert [throttle.allows("$default") for _ in range(3)] == [True, True, False]
-    unset = StageThrottle(None, {})
-    assert all(unset.allows("$default") for _ in range(5000))
+    throttle = StageThrottle(ThrottleSpec(1, 2), {"send": ThrottleSpec(1, 1)}, clock=Clock())
+    assert [throttle.allows("send", f"client {n}") for n in range(2)] == [True, False]
+    assert [throttle.allows("$default", f"client {n}") for n in range(3)] == [True, True, False]
+    unset = StageThrottle(None, {}, clock=Clock())
+    assert all(unset.allows("$default", f"client {n}") for n in range(5000))
 
 
 def test_turns_go_round_robin_across_connections():
@@ -73,3 +73,18 @@ def test_a_cancelled_waiter_gives_up_its_place():
             return True
 
     assert asyncio.run(scenario())
+
+
+def test_a_client_flooding_the_stage_leaves_tokens_for_light_clients():
+    """The stage's bucket is shared, as on AWS; a client over its fair share may not take the last
+    fifth of it, so a client sending little is not starved by one sending much."""
+    clock = Clock()
+    throttle = StageThrottle(ThrottleSpec(rate_limit=50, burst_limit=100), {}, clock=clock)
+    flood_admitted = light_admitted = 0
+    for tick in range(1, 301):  # 3 s in steps of 10 ms: the flooder sends 20 frames a step
+        clock.now = tick / 100
+        flood_admitted += sum(throttle.allows("send", "flooder") for _ in range(20))
+        if tick % 20 == 0:  # the light client: 5 frames a second
+            light_admitted += throttle.allows("send", "light")
+    assert light_admitted == 15
+    assert flood_admitted + light_admitted <= 100 + 50 * 3  # the stage's total stays the bucket's
