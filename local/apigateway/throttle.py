@@ -6,8 +6,8 @@ Many Requests. Without limits on the stage, the account's defaults apply (AWS do
 Gateway quotas": 10,000 requests per second, burst 5,000).
 
 The bucket is the stage's, shared by every client, as on AWS, with one local addition: a client
-that has taken more than its fair share of this second's tokens may not take the last fifth of the
-bucket, which stays for clients sending little. The stage admits no more than AWS would; one
+throttled within the last second may not take the last fifth of the bucket, which stays for clients
+sending little. The stage admits no more than AWS would; one
 flooding client just cannot take every token (a developer's other tabs keep working).
 """
 
@@ -17,7 +17,9 @@ from collections.abc import Callable
 from local.template import ThrottleSpec
 
 ACCOUNT_DEFAULT = ThrottleSpec(rate_limit=10_000, burst_limit=5_000)
-RESERVED_FOR_LIGHT_CLIENTS = 0.2  # of the burst: what a client over its fair share may not take
+RESERVED_FOR_LIGHT_CLIENTS = 0.2  # of the burst: what a client throttled lately may not take
+HEAVY_FOR_SECONDS = 1.0
+MAX_REMEMBERED = 10_000
 
 
 class TokenBucket:
@@ -54,25 +56,19 @@ class StageThrottle:
         self._per_route = per_route
         self._clock = clock
         self._buckets: dict[str, TokenBucket] = {}
-        self._second = 0
-        self._taken: dict[tuple[str, str], int] = {}  # (route key, client) -> tokens taken this second
-        self._clients: dict[str, int] = {}  # route key -> clients that took a token this second
+        self._throttled_at: dict[tuple[str, str], float] = {}  # (route key, client) -> last throttled
 
     def allows(self, route_key: str, client: str) -> bool:
         settings = self._per_route.get(route_key, self._default)
         bucket = self._buckets.get(route_key)
         if bucket is None:
             bucket = self._buckets[route_key] = TokenBucket(settings, clock=self._clock)
-        second = int(self._clock())
-        if second != self._second:
-            self._second, self._taken, self._clients = second, {}, {}
+        now = self._clock()
         key = (route_key, client)
-        taken = self._taken.get(key, 0)
-        clients = self._clients.get(route_key, 0) + (taken == 0)
-        over_share = taken >= settings.rate_limit / clients
-        if not bucket.take(leaving=settings.burst_limit * RESERVED_FOR_LIGHT_CLIENTS if over_share else 0):
-            return False
-        if taken == 0:
-            self._clients[route_key] = clients
-        self._taken[key] = taken + 1
-        return True
+        flooding = now - self._throttled_at.get(key, -HEAVY_FOR_SECONDS) < HEAVY_FOR_SECONDS
+        if bucket.take(leaving=settings.burst_limit * RESERVED_FOR_LIGHT_CLIENTS if flooding else 0):
+            return True
+        if len(self._throttled_at) > MAX_REMEMBERED:  # forget clients not throttled lately
+            self._throttled_at = {k: at for k, at in self._throttled_at.items() if now - at < HEAVY_FOR_SECONDS}
+        self._throttled_at[key] = now
+        return False
