@@ -5,6 +5,7 @@ import signal
 import sys
 from pathlib import Path
 
+from local.apigateway.limits import DEFAULT_MAX_CONNECTIONS
 from local.intrinsics import UnsupportedTemplate
 from local.state import DEFAULT_STATE_DIR
 from local.synth import SynthError
@@ -22,6 +23,15 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=4, help="most warm workers per function (default 4)")
     serve.add_argument("--idle-timeout", type=float, default=600, help="seconds (API Gateway: 600)")
     serve.add_argument("--max-lifetime", type=float, default=7200, help="seconds (API Gateway: 7200)")
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        help=f"open WebSocket connections at most; more are refused with 429 (default {DEFAULT_MAX_CONNECTIONS})",
+    )
+    serve.add_argument(
+        "--no-throttle", action="store_true", help="ignore the stage's throttle (to measure the runtime's capacity)"
+    )
     serve.add_argument("--quiet-history", action="store_true", help="do not stream execution history")
     serve.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help=argparse.SUPPRESS)
 

@@ -7,6 +7,7 @@ API (for Step Functions' Lambda tasks) and the browser client.
 
 import argparse
 import asyncio
+import resource
 import signal
 import socket
 import time
@@ -14,7 +15,8 @@ import time
 from aiohttp import web
 
 from local.apigateway.connections import Connections
-from local.apigateway.limits import GatewayLimits
+from local.apigateway.limits import TCP_HEADROOM, GatewayLimits
+from local.apigateway.listener import CappedSockSite
 from local.apigateway.management_api import ManagementApi
 from local.apigateway.websocket import WebSocketApi
 from local.awslambda.environment import worker_environment
@@ -29,6 +31,8 @@ from local.synth import PROJECT_ROOT, ensure_assembly, stack_name_for
 from local.template import FunctionSpec, StackModel, load_stack
 
 WEB_DIR = PROJECT_ROOT / "web"
+# Workers' pipes, Step Functions' and handlers' HTTP connections, log files: beside the clients'.
+OPEN_FILES_BESIDES_CONNECTIONS = 512
 
 
 class LocalRuntime:
@@ -116,7 +120,11 @@ class LocalRuntime:
         StaticFiles(WEB_DIR if WEB_DIR.is_dir() else None).add_routes(app)  # last: its GET route catches all
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        await web.SockSite(self._runner, self._listener).start()
+        max_open = self._limits.max_connections + TCP_HEADROOM
+        await CappedSockSite(self._runner, self._listener, max_open=max_open, on_cap=self._say_capped).start()
+
+    def _say_capped(self, max_open: int) -> None:
+        self._console.info(f"{max_open} TCP connections open: answering new ones 503 until some close")
 
     async def stop(self) -> None:
         if self._websocket is not None:
@@ -146,9 +154,16 @@ async def _serve(model: StackModel, console: Console, args: argparse.Namespace, 
         host=args.host,
         port=args.port,
         max_workers=args.workers,
-        limits=GatewayLimits(idle_timeout_seconds=args.idle_timeout, max_connection_seconds=args.max_lifetime),
+        limits=GatewayLimits(
+            idle_timeout_seconds=args.idle_timeout,
+            max_connection_seconds=args.max_lifetime,
+            max_connections=args.max_connections,
+            route_concurrency=args.workers,
+            stage_throttle=not args.no_throttle,
+        ),
         print_history=not args.quiet_history,
     )
+    _allow_open_files(args.max_connections, console)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -178,6 +193,18 @@ def _refuse_aws_endpoints(spec: FunctionSpec, environment: dict[str, str], api_i
             raise UnsupportedTemplate(
                 f"resource {spec.logical_id}: {name}={value} points at AWS, not at the local runtime"
             )
+
+
+def _allow_open_files(max_connections: int, console: Console) -> None:
+    """Each connection is an open file: raise the soft limit so the cap, not EMFILE, refuses clients."""
+    needed = max_connections + TCP_HEADROOM + OPEN_FILES_BESIDES_CONNECTIONS
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    wanted = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    if wanted < needed:
+        console.info(f"open files are limited to {wanted}: fewer than {max_connections} connections may fit")
 
 
 def _bind(host: str, port: int) -> socket.socket:

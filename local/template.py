@@ -62,6 +62,12 @@ class RouteSpec:
 
 
 @dataclass(frozen=True)
+class ThrottleSpec:
+    rate_limit: float
+    burst_limit: int
+
+
+@dataclass(frozen=True)
 class WebSocketApiSpec:
     logical_id: str
     api_id: str
@@ -69,6 +75,9 @@ class WebSocketApiSpec:
     route_selection_expression: str
     stage: str
     routes: dict[str, RouteSpec] = field(default_factory=dict)
+    # The stage's DefaultRouteSettings and RouteSettings throttles (None: the account's defaults).
+    throttle: ThrottleSpec | None = None
+    route_throttles: dict[str, ThrottleSpec] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -324,6 +333,12 @@ class _TemplateReader:
             route_selection_expression=self._resolve(api, "RouteSelectionExpression"),
             stage=self._resolve(stages[0], "StageName"),
             routes=routes,
+            throttle=_throttle(self._resolve(stages[0], "DefaultRouteSettings")),
+            route_throttles={
+                route_key: throttle
+                for route_key, settings in (self._resolve(stages[0], "RouteSettings") or {}).items()
+                if (throttle := _throttle(settings)) is not None
+            },
         )
 
     def _route_function(self, route: str, functions: dict[str, FunctionSpec]) -> FunctionSpec:
@@ -339,6 +354,14 @@ class _TemplateReader:
         if function is None:
             raise UnsupportedTemplate(f"integration {integration}: its URI names no Lambda function of this stack")
         return function
+
+
+def _throttle(settings: dict[str, Any] | None) -> ThrottleSpec | None:
+    """A stage's or route's ThrottlingRateLimit/ThrottlingBurstLimit, when it sets both."""
+    settings = settings or {}
+    if settings.get("ThrottlingRateLimit") is None or settings.get("ThrottlingBurstLimit") is None:
+        return None
+    return ThrottleSpec(float(settings["ThrottlingRateLimit"]), int(settings["ThrottlingBurstLimit"]))
 
 
 def _drop_no_value(value: Any) -> Any:

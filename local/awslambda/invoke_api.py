@@ -30,7 +30,7 @@ class InvokeApi:
         try:
             payload = await request.read()
             event = json.loads(payload) if payload.strip() else {}
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser goes
             return aws_error(400, "InvalidRequestContentException", "Could not parse request body into json")
         invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
         if invocation_type == "DryRun":
