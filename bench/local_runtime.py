@@ -353,17 +353,18 @@ def main() -> None:
     memory.start()
     report = Report()
     report.row("start-up, fresh cdk.out", runtime.startup_seconds, None, "s")
+    urls = (runtime.url, relay_url)
     try:
         asyncio.run(measure_connect(runtime.url, 5))  # every pool warms its spare worker
         if "connect" in selected:
-            samples = [asyncio.run(measure_connect(url, args.connect_samples)) for url in (runtime.url, relay_url)]
+            samples = [asyncio.run(measure_connect(url, args.connect_samples)) for url in urls]
             report.latency("connect -> connection id", *samples, {0.5: "<= 15 ms"})
         if "send" in selected:
-            samples = [asyncio.run(measure_send(url, args.send_samples)) for url in (runtime.url, relay_url)]
+            samples = [asyncio.run(measure_send(url, args.send_samples)) for url in urls]
             report.latency("sendMessage -> both frames", *samples, {0.5: "<= 10 ms", 0.99: "<= 50 ms"})
         if "idle" in selected:
             count = args.idle_connections
-            idle = [asyncio.run(measure_idle(url, count, args.idle_seconds, args.timeout)) for url in (runtime.url, relay_url)]
+            idle = [asyncio.run(measure_idle(url, count, args.idle_seconds, args.timeout)) for url in urls]
             for name, result in zip(("runtime", "raw relay"), idle, strict=True):
                 delivery = result["delivery"]
                 report.note(
