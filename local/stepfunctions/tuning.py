@@ -11,14 +11,26 @@ client for every Lambda task. Each is memoized:
 """
 
 import functools
+import queue
 import sys
 import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+
+class TuningError(RuntimeError):
+    """moto changed where a patch applies: the runtime must not start half-tuned."""
 
 
 def apply() -> None:
     _memoize_definition_parsing()
     _memoize_jsonpath_parsing()
     _reuse_boto_clients()
+    _memoize_result_paths()
+    _evaluate_untimed_states_inline()
+    _evaluate_untimed_programs_inline()
+    _reuse_interpreter_threads()
 
 
 def _memoize_definition_parsing() -> None:
@@ -52,3 +64,150 @@ def _reuse_boto_clients() -> None:
     for module in list(sys.modules.values()):
         if getattr(module, "boto_client_for", None) is original:
             module.boto_client_for = shared_client
+
+
+# Profiled under bursts (py-spy, bench/local_runtime.py), the interpreter then spent its time starting
+# threads (one per execution, per program, per Map iteration and per state evaluated under a timeout)
+# and parsing ResultPaths, which the JSONPath memo above does not reach. States without a timeout of
+# their own and programs without TimeoutSeconds now run in the thread that reaches them (a thread
+# there only waited for them, forever); executions and Map iterations run on reused threads;
+# ResultPaths are memoized. Each patch checks that its target still looks as it did when written
+# (moto 5.2.5), and stops the runtime with an error naming it otherwise.
+
+
+def _require(owner: Any, name: str, *, is_value: Any = None) -> Any:
+    value = getattr(owner, name, None)
+    if value is None or (is_value is not None and value is not is_value):
+        where = getattr(owner, "__name__", owner)
+        raise TuningError(f"moto changed: {where}.{name} is not what local/stepfunctions/tuning.py patches")
+    return value
+
+
+def _memoize_result_paths() -> None:
+    from jsonpath_ng import parse
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+
+    _require(result_path, "parse", is_value=parse)
+    result_path.parse = functools.lru_cache(maxsize=1024)(parse)
+
+
+class _Inline:
+    """A thread's stand-in that runs its target in the thread that starts it."""
+
+    def __init__(self, target: Callable[[], object]):
+        self._target = target
+
+    def start(self) -> None:
+        self._target()
+
+    def is_alive(self) -> bool:
+        return False
+
+
+_inline = threading.local()
+
+
+def _evaluate_untimed_states_inline() -> None:
+    """A Task or Map without TimeoutSeconds (the default is 99999999 s) ran in a new thread that its
+    caller waited on for 99999999 s: it now runs in the caller's thread, with the same frames and
+    events. A state with a timeout of its own keeps its thread."""
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import Timeout
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+
+    _require(Timeout, "is_default_value")
+    original = _require(execute_state.ExecutionState, "_evaluate_with_timeout")
+    thread_class = _require(execute_state, "Thread", is_value=threading.Thread)
+
+    def thread_or_inline(*, target, daemon):
+        if getattr(_inline, "next_state", False):
+            _inline.next_state = False
+            return _Inline(target)
+        return thread_class(target=target, daemon=daemon)
+
+    @functools.wraps(original)
+    def evaluate_with_timeout(self, env) -> None:
+        _inline.next_state = self.timeout.is_default_value()
+        return original(self, env)
+
+    execute_state.Thread = thread_or_inline
+    execute_state.ExecutionState._evaluate_with_timeout = evaluate_with_timeout
+
+
+def _evaluate_untimed_programs_inline() -> None:
+    """A program (a state machine, a Map iteration's processor) without TimeoutSeconds ran in a new
+    thread joined with no timeout: it now runs in the thread that evaluates it."""
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+
+    original = _require(Program, "eval")
+
+    @functools.wraps(original)
+    def evaluate(self, env) -> None:
+        if self.timeout_seconds:
+            return original(self, env)
+        env.next_state_name = self.start_at.start_at_name
+        super(Program, self).eval(env)
+
+    Program.eval = evaluate
+
+
+class ReusedThreads:
+    """Runs each job on an idle thread, or on a new one when none is idle; a thread idle for
+    ``idle_seconds`` ends. Never bounded: a Map iteration may wait for others, so a job must never
+    queue behind another."""
+
+    def __init__(self, idle_seconds: float = 60):
+        self._idle_seconds = idle_seconds
+        self._idle: list[queue.SimpleQueue] = []  # one inbox per idle thread; the newest is reused first
+        self._lock = threading.Lock()
+
+    def run(self, job: Callable[[], object]) -> None:
+        with self._lock:
+            inbox = self._idle.pop() if self._idle else None
+        if inbox is None:
+            inbox = queue.SimpleQueue()
+            threading.Thread(target=self._serve, args=(inbox,), name="interpreter", daemon=True).start()
+        inbox.put(job)
+
+    def _serve(self, inbox: queue.SimpleQueue) -> None:
+        while True:
+            try:
+                job = inbox.get(timeout=self._idle_seconds)
+            except queue.Empty:
+                with self._lock:
+                    if inbox in self._idle:
+                        self._idle.remove(inbox)
+                        return
+                continue  # a job was handed over just as this thread timed out
+            try:
+                job()
+            except Exception:
+                traceback.print_exc()  # what an uncaught exception in a thread of its own prints
+            del job
+            with self._lock:
+                self._idle.append(inbox)
+
+
+def _reuse_interpreter_threads() -> None:
+    """Executions and Map iterations run on reused threads instead of a new thread each."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.inline_iteration_component import (
+        InlineIterationComponent,
+    )
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker, SyncExecutionWorker
+
+    threads = ReusedThreads()
+    _require(ExecutionWorker, "_execution_logic")
+    _require(InlineIterationComponent, "_create_worker")
+    _require(InlineIterationComponent, "_launch_worker")
+    if SyncExecutionWorker.start is ExecutionWorker.start:
+        raise TuningError("moto changed: SyncExecutionWorker no longer runs in its caller's thread")
+
+    def start_execution(self) -> None:
+        threads.run(self._execution_logic)
+
+    def launch_iteration(self, env, eval_input, job_pool):
+        worker = self._create_worker(env=env, eval_input=eval_input, job_pool=job_pool)
+        threads.run(worker.eval)
+        return worker
+
+    ExecutionWorker.start = start_execution
+    InlineIterationComponent._launch_worker = launch_iteration
