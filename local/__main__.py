@@ -7,6 +7,7 @@ from pathlib import Path
 
 from local.intrinsics import UnsupportedTemplate
 from local.state import DEFAULT_STATE_DIR
+from local.stepfunctions import DEFAULT_KEEP_EXECUTIONS
 from local.synth import SynthError
 
 
@@ -22,6 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=4, help="most warm workers per function (default 4)")
     serve.add_argument("--idle-timeout", type=float, default=600, help="seconds (API Gateway: 600)")
     serve.add_argument("--max-lifetime", type=float, default=7200, help="seconds (API Gateway: 7200)")
+    serve.add_argument(
+        "--keep-executions",
+        type=_positive,
+        default=DEFAULT_KEEP_EXECUTIONS,
+        help=f"ended executions kept per state machine for `executions` (default {DEFAULT_KEEP_EXECUTIONS})",
+    )
     serve.add_argument("--quiet-history", action="store_true", help="do not stream execution history")
     serve.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help=argparse.SUPPRESS)
 
@@ -43,6 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     except (SynthError, UnsupportedTemplate) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ class LocalRuntime:
         max_workers: int,
         limits: GatewayLimits,
         print_history: bool,
+        keep_executions: int,
     ):
         self.model = model
         self._console = console
@@ -50,6 +51,7 @@ class LocalRuntime:
         self._max_workers = max_workers
         self._limits = limits
         self._print_history = print_history
+        self._keep_executions = keep_executions
         self._stepfunctions: StepFunctionsService | None = None
         self._lambdas: LambdaService | None = None
         self._websocket: WebSocketApi | None = None
@@ -79,7 +81,9 @@ class LocalRuntime:
         )
 
     async def start(self) -> None:
-        self._stepfunctions = StepFunctionsService(self.model, self._console, lambda_port=self.port)
+        self._stepfunctions = StepFunctionsService(
+            self.model, self._console, lambda_port=self.port, keep_executions=self._keep_executions
+        )
         await asyncio.to_thread(self._stepfunctions.start, print_history=self._print_history)
 
         self._lambdas = LambdaService(self._console, max_workers_per_function=self._max_workers)
@@ -136,6 +140,7 @@ async def _serve(model: StackModel, console: Console, args: argparse.Namespace, 
         max_workers=args.workers,
         limits=GatewayLimits(idle_timeout_seconds=args.idle_timeout, max_connection_seconds=args.max_lifetime),
         print_history=not args.quiet_history,
+        keep_executions=args.keep_executions,
     )
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

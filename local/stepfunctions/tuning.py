@@ -211,3 +211,68 @@ def _reuse_interpreter_threads() -> None:
 
     ExecutionWorker.start = start_execution
     InlineIterationComponent._launch_worker = launch_iteration
+
+
+def report_execution_ends(started: Callable[[Any], None], ended: Callable[[Any], None]) -> None:
+    """Calls ``started(execution)`` when an execution starts and ``ended(execution)`` when it ends."""
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
+
+    original_start = _require(Execution, "start")
+    original_terminated = _require(BaseExecutionWorkerCommunication, "terminated")
+
+    @functools.wraps(original_start)
+    def start(self) -> None:
+        started(self)
+        original_start(self)
+
+    @functools.wraps(original_terminated)
+    def terminated(self) -> None:
+        original_terminated(self)
+        ended(self.execution)
+
+    Execution.start = start
+    BaseExecutionWorkerCommunication.terminated = terminated
+
+
+def keep_recent_executions(limit: int) -> None:
+    """moto keeps every execution, with its whole history, for as long as it runs: keep the ``limit``
+    most recent ended executions of each state machine (running ones are never dropped)."""
+    from moto.stepfunctions.parser import utils
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original_start = _require(StepFunctionsParserBackend, "start_execution")
+    original_terminated = _require(BaseExecutionWorkerCommunication, "terminated")
+    started_threads = _require(utils, "TMP_THREADS")
+    executions_lock = threading.Lock()  # start_execution appends to the same lists
+
+    @functools.wraps(original_start)
+    def start_execution(self, *args, **kwargs):
+        with executions_lock:
+            return original_start(self, *args, **kwargs)
+
+    @functools.wraps(original_terminated)
+    def terminated(self) -> None:
+        original_terminated(self)
+        execution = self.execution
+        state_machine = execution.state_machine.backend.describe_state_machine(execution.state_machine_arn)
+        with executions_lock:
+            state_machine.executions[:] = _without_oldest_ended(state_machine.executions, limit)
+            # moto remembers every thread it starts, and nothing reads the list.
+            started_threads[:] = [thread for thread in started_threads if thread.is_alive()]
+
+    StepFunctionsParserBackend.start_execution = start_execution
+    BaseExecutionWorkerCommunication.terminated = terminated
+
+
+def _without_oldest_ended(executions: list, limit: int) -> list:
+    excess = sum(1 for execution in executions if execution.stop_date is not None) - limit
+    if excess <= 0:
+        return executions
+    kept = []
+    for execution in executions:  # oldest first
+        if excess > 0 and execution.stop_date is not None:
+            excess -= 1
+            continue
+        kept.append(execution)
+    return kept
