@@ -10,12 +10,14 @@ client for every Lambda task. Each is memoized:
 - boto3 clients are thread-safe, and every task of the runtime talks to the same local endpoint.
 """
 
+import copy
 import functools
 import queue
 import sys
 import threading
 import traceback
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 
@@ -31,6 +33,7 @@ def apply() -> None:
     _evaluate_untimed_states_inline()
     _evaluate_untimed_programs_inline()
     _reuse_interpreter_threads()
+    _copy_extracted_json_quickly()
 
 
 def _memoize_definition_parsing() -> None:
@@ -213,6 +216,28 @@ def _reuse_interpreter_threads() -> None:
     InlineIterationComponent._launch_worker = launch_iteration
 
 
+def _copy_json(value: Any) -> Any:
+    """copy.deepcopy for the JSON values a JSONPath extracts, several times faster; anything else
+    goes to copy.deepcopy."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _copy_json(item) for key, item in value.items()}
+    if kind is list:
+        return [_copy_json(item) for item in value]
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    return copy.deepcopy(value)
+
+
+def _copy_extracted_json_quickly() -> None:
+    """Every JSONPath a state reads copies what it extracts (9% of the interpreter's CPU under a
+    burst, in copy.deepcopy): the copy stays, made for JSON."""
+    from moto.stepfunctions.parser.asl.component.common.string import string_expression
+
+    _require(string_expression, "copy", is_value=copy)
+    string_expression.copy = SimpleNamespace(deepcopy=_copy_json)
+
+
 def report_execution_ends(started: Callable[[Any], None], ended: Callable[[Any], None]) -> None:
     """Calls ``started(execution)`` when an execution starts and ``ended(execution)`` when it ends."""
     from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
@@ -266,6 +291,8 @@ def keep_recent_executions(limit: int) -> None:
 
 
 def _without_oldest_ended(executions: list, limit: int) -> list:
+    if len(executions) <= limit:
+        return executions
     excess = sum(1 for execution in executions if execution.stop_date is not None) - limit
     if excess <= 0:
         return executions
