@@ -12,13 +12,19 @@ client for every Lambda task. Each is memoized:
 
 import copy
 import functools
+import http.client
+import io
+import json
 import queue
 import sys
 import threading
 import traceback
+import urllib.parse
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
+
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 
 class TuningError(RuntimeError):
@@ -34,6 +40,7 @@ def apply() -> None:
     _evaluate_untimed_programs_inline()
     _reuse_interpreter_threads()
     _copy_extracted_json_quickly()
+    _invoke_lambda_over_plain_http()
 
 
 def _memoize_definition_parsing() -> None:
@@ -236,6 +243,96 @@ def _copy_extracted_json_quickly() -> None:
 
     _require(string_expression, "copy", is_value=copy)
     string_expression.copy = SimpleNamespace(deepcopy=_copy_json)
+
+
+class LocalLambdaInvoke:
+    """Lambda's Invoke API over plain HTTP to the runtime's Lambda service, one kept-alive connection
+    per thread. Answers as boto3's ``invoke`` does, for what the interpreter reads: StatusCode,
+    FunctionError, ExecutedVersion, LogResult and Payload; an error status raises botocore's
+    ClientError with the service's error code, and an unreachable endpoint EndpointConnectionError."""
+
+    def __init__(self, host: str, port: int):
+        self._host = host
+        self._port = port
+        self._connections = threading.local()
+
+    def invoke(self, parameters: dict) -> dict:
+        path = f"/2015-03-31/functions/{urllib.parse.quote(parameters['FunctionName'], safe='')}/invocations"
+        if parameters.get("Qualifier"):
+            path += f"?Qualifier={urllib.parse.quote(parameters['Qualifier'], safe='')}"
+        headers = {"Content-Type": "application/octet-stream"}
+        for parameter, header in _INVOKE_HEADERS.items():
+            if parameters.get(parameter):
+                headers[header] = parameters[parameter]
+        status, answer_headers, body = self._post(path, parameters.get("Payload") or b"", headers)
+        if status >= 300:
+            raise self._client_error(status, answer_headers, body)
+        response = {"StatusCode": status, "Payload": io.BytesIO(body)}
+        for header, key in _INVOKE_ANSWER_HEADERS.items():
+            if header in answer_headers:
+                response[key] = answer_headers[header]
+        return response
+
+    def _post(self, path: str, body: bytes, headers: dict) -> tuple[int, dict, bytes]:
+        for attempt in (1, 2):
+            connection = getattr(self._connections, "current", None)
+            if connection is None:
+                connection = self._connections.current = http.client.HTTPConnection(self._host, self._port)
+            try:
+                connection.request("POST", path, body=body, headers=headers)
+                answer = connection.getresponse()
+                return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
+                connection.close()  # a kept-alive connection the server had closed: one fresh try
+                self._connections.current = None
+                if attempt == 2:
+                    raise EndpointConnectionError(endpoint_url=f"http://{self._host}:{self._port}") from error
+            except OSError as error:
+                connection.close()
+                self._connections.current = None
+                raise EndpointConnectionError(endpoint_url=f"http://{self._host}:{self._port}") from error
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _client_error(status: int, headers: dict, body: bytes) -> ClientError:
+        try:
+            message = json.loads(body).get("message") or ""
+        except (ValueError, AttributeError):
+            message = body.decode("utf-8", "replace")
+        code = headers.get("x-amzn-errortype", "").split(":")[0] or str(status)
+        metadata = {"HTTPStatusCode": status, "HTTPHeaders": headers, "RequestId": headers.get("x-amzn-requestid", "")}
+        return ClientError({"Error": {"Code": code, "Message": message}, "ResponseMetadata": metadata}, "Invoke")
+
+
+_INVOKE_HEADERS = {
+    "InvocationType": "X-Amz-Invocation-Type",
+    "LogType": "X-Amz-Log-Type",
+    "ClientContext": "X-Amz-Client-Context",
+}
+_INVOKE_ANSWER_HEADERS = {
+    "x-amz-function-error": "FunctionError",
+    "x-amz-executed-version": "ExecutedVersion",
+    "x-amz-log-result": "LogResult",
+}
+
+
+def _invoke_lambda_over_plain_http() -> None:
+    """boto3's Lambda client (building, signing and parsing each request) took a third of the
+    interpreter's CPU under a burst; Lambda tasks now call the local Invoke API directly. moto's
+    own code still turns the answer into the task's result or error."""
+    from moto.settings import moto_server_port
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    _require(lambda_eval_utils, "_invoke_lambda_function")
+    read_payload = _require(lambda_eval_utils, "_from_payload")
+    client = LocalLambdaInvoke("localhost", int(moto_server_port()))
+
+    def invoke_lambda_function(parameters: dict, region: str, state_credentials=None) -> dict:
+        response = client.invoke(parameters)
+        response["Payload"] = read_payload(response["Payload"])
+        return response
+
+    lambda_eval_utils._invoke_lambda_function = invoke_lambda_function
 
 
 def report_execution_ends(started: Callable[[Any], None], ended: Callable[[Any], None]) -> None:

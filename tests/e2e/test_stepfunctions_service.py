@@ -12,6 +12,7 @@ import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -43,12 +44,29 @@ TIMED = _machine(
     "Timed",
     {"TimeoutSeconds": 1, "StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 5, "End": True}}},
 )
+INVOKE = _machine(
+    "Invoke",
+    {
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName.$": "$.function", "Payload": {"asked.$": "$.function"}},
+                "ResultSelector": {"answer.$": "$.Payload"},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}],
+                "End": True,
+            },
+            "Failed": {"Type": "Pass", "Parameters": {"error.$": "$.error.Error"}, "End": True},
+        },
+    },
+)
 MODEL = StackModel(
     stack_name="Test",
     region=REGION,
     account=ACCOUNT,
     functions={},
-    state_machines={spec.logical_id: spec for spec in (QUICK, SLOW, TIMED)},
+    state_machines={spec.logical_id: spec for spec in (QUICK, SLOW, TIMED, INVOKE)},
     api=WebSocketApiSpec(
         logical_id="Api", api_id="api", name="api", route_selection_expression="$request.body.action", stage="dev"
     ),
@@ -76,10 +94,43 @@ def terminal():
     return Terminal()
 
 
+class _LambdaInvokeApi(BaseHTTPRequestHandler):
+    """Lambda's Invoke API as the runtime answers it: a result, a function error, or a throttle."""
+
+    def do_POST(self) -> None:
+        function = self.path.split("/")[3]
+        payload = self.rfile.read(int(self.headers["Content-Length"]))
+        headers, status = {}, 200
+        if function == "works":
+            body = {"echoed": json.loads(payload)}
+        elif function == "raises":
+            body, headers = {"errorType": "Boom", "errorMessage": "it broke"}, {"X-Amz-Function-Error": "Unhandled"}
+        else:
+            body, status = {"message": "Rate exceeded"}, 429
+            headers = {"x-amzn-ErrorType": "TooManyRequestsException"}
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        for name, value in {**headers, "Content-Length": str(len(data))}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args) -> None:  # quiet
+        pass
+
+
+@pytest.fixture(scope="module")
+def lambda_port():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _LambdaInvokeApi)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+
+
 @pytest.fixture
-def service(terminal):
+def service(terminal, lambda_port):
     console = Console(terminal)
-    service = StepFunctionsService(MODEL, console, lambda_port=1, keep_executions=20)
+    service = StepFunctionsService(MODEL, console, lambda_port=lambda_port, keep_executions=20)
     service.start(print_history=True)
     yield service
     service.stop()
@@ -153,3 +204,23 @@ def test_a_state_machine_timeout_still_times_it_out(service, terminal):
     _wait_for(lambda: client.describe_execution(executionArn=arn)["status"] != "RUNNING", 10, "the timeout")
     assert client.describe_execution(executionArn=arn)["status"] == "TIMED_OUT"
     _wait_for(lambda: "ExecutionTimedOut" in terminal.text(), 10, "the end line")
+
+
+@pytest.mark.parametrize(
+    ("function", "output"),
+    [
+        ("works", {"answer": {"echoed": {"asked": "works"}}}),
+        ("raises", {"error": "Boom"}),
+        ("throttled", {"error": "Lambda.TooManyRequestsException"}),
+    ],
+)
+def test_lambda_tasks_get_the_invoke_apis_answers_and_errors_by_their_names(service, function, output):
+    client = _client(service)
+    arn = client.start_execution(stateMachineArn=INVOKE.arn, name=function, input=json.dumps({"function": function}))[
+        "executionArn"
+    ]
+
+    _wait_for(lambda: client.describe_execution(executionArn=arn)["status"] != "RUNNING", 20, "the execution")
+    described = client.describe_execution(executionArn=arn)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == output
