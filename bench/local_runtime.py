@@ -15,7 +15,8 @@ measures both, one after the other, and every figure is printed with the relay's
   burst        200 clients x 50 messages each to a partner, each client sending as fast as the server
                accepts: delivered frames/s (target >= 300), lost and duplicated frames (by message_id),
                how every fanout execution ended (from the terminal's history lines and from the Step
-               Functions API), and the peak RSS of the runtime's whole process tree (target <= 1 GB)
+               Functions API), the peak RSS of the runtime's whole process tree (target <= 1 GB), and the CPU
+               time each process used per delivered message (which the machine's load hardly changes)
 """
 
 import argparse
@@ -127,7 +128,7 @@ class TreeMemory(threading.Thread):
         return self.peak_bytes
 
 
-def tree_rss_bytes(root_pid: int) -> int:
+def tree_pids(root_pid: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -136,10 +137,31 @@ def tree_rss_bytes(root_pid: int) -> int:
             stat = Path(entry.path, "stat").read_text()
             parent = int(stat.rsplit(")", 1)[1].split()[1])
             children.setdefault(parent, []).append(int(entry.name))
-    total, pending = 0, [root_pid]
+    found, pending = [], [root_pid]
     while pending:
         pid = pending.pop()
+        found.append(pid)
         pending.extend(children.get(pid, []))
+    return found
+
+
+def tree_cpu_seconds(root_pid: int) -> Counter:
+    """CPU seconds used so far by each process of the tree, by role (the machine's load does not
+    change them much, unlike wall-clock figures)."""
+    used = Counter()
+    for pid in tree_pids(root_pid):
+        with contextlib.suppress(OSError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            arguments = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+            role = next((a.split(".")[0] for a in arguments if a.endswith(".handler")), None)
+            role = role or ("stepfunctions" if "local.stepfunctions.server" in arguments else "gateway")
+            used[role] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def tree_rss_bytes(root_pid: int) -> int:
+    total = 0
+    for pid in tree_pids(root_pid):
         with contextlib.suppress(OSError, ValueError):
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -383,8 +405,11 @@ def main() -> None:
             log_offset = len(runtime.log_text())
             relay_burst = asyncio.run(measure_burst(relay_url, clients, messages, args.timeout))
             memory.peak_bytes = 0
+            cpu_before = tree_cpu_seconds(runtime.process.pid)
             runtime_burst = asyncio.run(measure_burst(runtime.url, clients, messages, args.timeout))
             burst_rss = memory.peak_bytes
+            cpu_used = tree_cpu_seconds(runtime.process.pid)
+            cpu_used.subtract(cpu_before)
             (delivery, elapsed), (relay_delivery, relay_elapsed) = runtime_burst, relay_burst
             report.row(
                 f"burst {clients}x{messages}: delivered frames/s",
@@ -399,6 +424,14 @@ def main() -> None:
                     f"{result.duplicates} duplicated, other frames {dict(result.other_frames) or 'none'}"
                 )
             report.row("burst: peak RSS of the runtime's process tree", burst_rss / 2**20, None, "MB", "<= 1024 MB")
+            delivered_messages = max(delivery.unique // 2, 1)
+            report.row(
+                "burst: CPU per delivered message, whole tree", cpu_used.total() / delivered_messages * 1000, None, "ms"
+            )
+            shares = ", ".join(
+                f"{role} {seconds / delivered_messages * 1000:.1f}" for role, seconds in cpu_used.most_common()
+            )
+            report.note(f"CPU ms per delivered message by process: {shares}")
             time.sleep(2)  # the terminal's last lines
             ends = execution_ends_in_log(runtime.log_text()[log_offset:])
             report.note(f"execution ends the terminal showed during the burst: {dict(ends) or 'none'}")
