@@ -1,6 +1,6 @@
 """moto's server with Step Functions execution on, in a process of its own.
 
-Run by the runtime as ``python -m local.stepfunctions.server PORT --keep-executions N``: the
+Run by the runtime as ``python -m local.stepfunctions.server PORT [--keep-executions N]``: the
 interpreter's threads then never compete with the WebSocket gateway for the GIL. moto sends Lambda
 tasks to http://localhost:$MOTO_PORT, which the runtime sets to the gateway's port (its Lambda Invoke
 API). Prints ``ready <port>`` once it serves, then one JSON line per execution start and end
@@ -13,14 +13,14 @@ import sys
 
 from moto.server import ThreadedMotoServer
 
-from local.stepfunctions import tuning
+from local.stepfunctions import DEFAULT_KEEP_EXECUTIONS, tuning
 from local.stepfunctions.feed import ExecutionFeed
 
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m local.stepfunctions.server")
     parser.add_argument("port", type=int)
-    parser.add_argument("--keep-executions", type=int, required=True)
+    parser.add_argument("--keep-executions", type=int, default=DEFAULT_KEEP_EXECUTIONS)
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access-log line per API call
     tuning.apply()

@@ -43,7 +43,7 @@ def test_jobs_that_wait_for_each_other_never_queue_behind_one_another():
     assert second_ran.wait(5)
 
 
-def test_a_failing_job_leaves_its_thread_serving(capsys):
+def test_a_failing_job_leaves_its_thread_serving():
     threads = ReusedThreads()
 
     def fail() -> None:
@@ -53,7 +53,6 @@ def test_a_failing_job_leaves_its_thread_serving(capsys):
     seen = []
     _run_and_wait(threads, lambda: seen.append("ran"))
     assert seen == ["ran"]
-    assert "ValueError: boom" in capsys.readouterr().err
 
 
 def test_an_idle_thread_ends():
