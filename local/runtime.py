@@ -46,6 +46,7 @@ class LocalRuntime:
         max_workers: int,
         limits: GatewayLimits,
         print_history: bool,
+        keep_executions: int,
     ):
         self.model = model
         self._console = console
@@ -54,6 +55,7 @@ class LocalRuntime:
         self._max_workers = max_workers
         self._limits = limits
         self._print_history = print_history
+        self._keep_executions = keep_executions
         self._stepfunctions: StepFunctionsService | None = None
         self._lambdas: LambdaService | None = None
         self._websocket: WebSocketApi | None = None
@@ -93,6 +95,7 @@ class LocalRuntime:
             self._console,
             lambda_port=self.port,
             api_endpoints={self.model.execute_api_origin.removeprefix("https://"): self.local_origin},
+            keep_executions=self._keep_executions,
         )
         await asyncio.to_thread(self._stepfunctions.start, print_history=self._print_history)
 
@@ -162,6 +165,7 @@ async def _serve(model: StackModel, console: Console, args: argparse.Namespace, 
             stage_throttle=not args.no_throttle,
         ),
         print_history=not args.quiet_history,
+        keep_executions=args.keep_executions,
     )
     _allow_open_files(args.max_connections, console)
     stopping = asyncio.Event()
