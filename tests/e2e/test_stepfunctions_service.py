@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from local.console import Console
-from local.stepfunctions.client import stepfunctions_client
+from local.stepfunctions.client import local_stepfunctions_client
 from local.stepfunctions.service import StepFunctionsService
 from local.template import StackModel, StateMachineSpec, WebSocketApiSpec
 
@@ -130,7 +130,7 @@ def lambda_port():
 @pytest.fixture
 def service(terminal, lambda_port):
     console = Console(terminal)
-    service = StepFunctionsService(MODEL, console, lambda_port=lambda_port, keep_executions=20)
+    service = StepFunctionsService(MODEL, console, lambda_port=lambda_port, api_endpoints={}, keep_executions=20)
     service.start(print_history=True)
     yield service
     service.stop()
@@ -138,7 +138,7 @@ def service(terminal, lambda_port):
 
 
 def _client(service: StepFunctionsService):
-    return stepfunctions_client(service.endpoint_url, REGION)
+    return local_stepfunctions_client(service.endpoint_url, REGION)
 
 
 def _start(client, spec: StateMachineSpec, name: str) -> str:
