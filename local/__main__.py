@@ -5,6 +5,7 @@ import signal
 import sys
 from pathlib import Path
 
+from local.awslambda.service import DEFAULT_ASYNC_QUEUE_SIZE
 from local.intrinsics import UnsupportedTemplate
 from local.state import DEFAULT_STATE_DIR
 from local.synth import SynthError
@@ -22,6 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=4, help="most warm workers per function (default 4)")
     serve.add_argument("--idle-timeout", type=float, default=600, help="seconds (API Gateway: 600)")
     serve.add_argument("--max-lifetime", type=float, default=7200, help="seconds (API Gateway: 7200)")
+    serve.add_argument(
+        "--async-queue-size",
+        type=_positive,
+        default=DEFAULT_ASYNC_QUEUE_SIZE,
+        help=f"Event invocations queued per function before more are refused (default {DEFAULT_ASYNC_QUEUE_SIZE})",
+    )
     serve.add_argument("--quiet-history", action="store_true", help="do not stream execution history")
     serve.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help=argparse.SUPPRESS)
 
@@ -33,9 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
+            from local.runtime import Refused
             from local.runtime import serve as run_serve
 
-            return run_serve(args)
+            try:
+                return run_serve(args)
+            except Refused as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 1
         from local.executions import show
 
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `executions | head` ends quietly, like other CLIs
@@ -43,6 +55,16 @@ def main(argv: list[str] | None = None) -> int:
     except (SynthError, UnsupportedTemplate) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C before the runtime's own handler is installed (e.g. synthesizing)
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ class StepFunctionsService:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # a terminal's Ctrl-C is the runtime's to handle: it stops this process
         )
         self._log_thread = threading.Thread(target=self._forward_errors, name="stepfunctions-log", daemon=True)
         self._log_thread.start()
@@ -65,6 +66,22 @@ class StepFunctionsService:
         if print_history:
             self._history = HistoryPrinter(client, names, self._console)
             self._history.start()
+
+    def update_state_machines(self, model: StackModel) -> None:
+        """A reload: each state machine takes its new definition (executions already running finish on
+        the one they started with); new ones are created, removed ones deleted."""
+        client = local_stepfunctions_client(self.endpoint_url, model.region)
+        existing = {machine["stateMachineArn"] for machine in client.list_state_machines()["stateMachines"]}
+        for spec in model.state_machines.values():
+            if spec.arn in existing:
+                client.update_state_machine(stateMachineArn=spec.arn, definition=spec.definition, roleArn=spec.role_arn)
+            else:
+                client.create_state_machine(
+                    name=spec.name, definition=spec.definition, roleArn=spec.role_arn, type=spec.type
+                )
+        for arn in existing - {spec.arn for spec in model.state_machines.values()}:
+            client.delete_state_machine(stateMachineArn=arn)
+        self._model = model
 
     def _forward_errors(self) -> None:
         for line in self._process.stderr:

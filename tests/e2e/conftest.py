@@ -150,7 +150,7 @@ def synthesized_project(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("project") / "chat"
     copy_project(PROJECT_ROOT, root, parts=_PROJECT_PARTS)
     subprocess.run(
-        [sys.executable, "-c", "from local.synth import ensure_assembly; ensure_assembly('dev', force=True)"],
+        [sys.executable, "-c", "from local.synth import synthesize; synthesize('dev')"],
         cwd=root,
         env=runtime_environment(),
         check=True,

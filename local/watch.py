@@ -1,0 +1,36 @@
+"""Watches the sources synthesis reads (cdk/, lambdas/, statemachines/, cdk.json) while the runtime serves.
+
+A poll of modification times every half second, not inotify (watchfiles and the like): it needs no
+dependency, works the same on every OS and on mounted or network filesystems where change events
+are not delivered, and the tree is small (a snapshot of this project's sources takes about a
+millisecond).
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from local.synth import PROJECT_ROOT, source_snapshot
+
+POLL_SECONDS = 0.5
+
+
+async def source_changes(root: Path = PROJECT_ROOT, poll_seconds: float = POLL_SECONDS) -> AsyncIterator[list[str]]:
+    """Yields the paths that changed (added, edited or deleted), once an editor has finished writing:
+    a change is reported when two polls in a row see the same files."""
+    seen = await asyncio.to_thread(source_snapshot, root)
+    while True:
+        await asyncio.sleep(poll_seconds)
+        current = await asyncio.to_thread(source_snapshot, root)
+        if current == seen:
+            continue
+        while (settled := await _after(root, poll_seconds)) != current:
+            current = settled
+        changed = sorted(path for path in seen.keys() | current.keys() if seen.get(path) != current.get(path))
+        seen = current
+        yield changed
+
+
+async def _after(root: Path, seconds: float) -> dict[str, int]:
+    await asyncio.sleep(seconds)
+    return await asyncio.to_thread(source_snapshot, root)
