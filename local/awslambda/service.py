@@ -52,7 +52,11 @@ class LambdaService:
         """Serve new code (a reload): new pools are warmed first, then take every new invocation; the
         old ones finish what they are running and stop in the background."""
         pools = {spec.name: self._pool(spec, environment) for spec, environment in functions}
-        await asyncio.gather(*(pool.prewarm() for pool in pools.values()))
+        try:
+            await asyncio.gather(*(pool.prewarm() for pool in pools.values()))
+        except BaseException:  # cancelled (Ctrl-C during a reload): the new workers stop too
+            await asyncio.shield(asyncio.gather(*(pool.close() for pool in pools.values())))
+            raise
         old, self._pools = self._pools, pools
         for pool in old.values():
             self._retiring.add(pool)

@@ -111,3 +111,26 @@ def test_edit_that_breaks_the_synth_keeps_the_old_version_serving(served_copy):
     failure, code = asyncio.run(scenario())
     assert code == "unknown_action"
     assert "stage_config.py" in failure
+
+
+def test_api_change_closes_open_connections_and_serves_the_new_routes(served_copy):
+    runtime = served_copy
+    api = runtime.project_root / "cdk" / "websocket_api.py"
+
+    async def scenario() -> tuple[int | None, str, dict]:
+        old_client, _ = await connect(runtime)
+        mark = len(runtime.log())
+        edit(api, '            "sendMessage",\n', '            "postMessage",\n')
+        reload_line = await wait_for_log(runtime, RELOADED, after=mark)
+        with pytest.raises(websockets.ConnectionClosed):
+            await asyncio.wait_for(old_client.recv(), 30)
+        client, client_id = await connect(runtime)
+        await client.send(json.dumps({"action": "sendMessage", "message": "hi", "recipient_id": client_id}))
+        reply = await receive(client)  # the route is gone: $default answers
+        await client.close()
+        return old_client.close_code, reload_line, reply
+
+    code, reload_line, reply = asyncio.run(scenario())
+    assert code == 1001
+    assert "WebSocket API changed" in runtime.log().split(reload_line, 1)[1].splitlines()[0]
+    assert reply["type"] == "error" and reply["code"] == "unknown_action"
