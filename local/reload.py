@@ -20,9 +20,11 @@ class Reloadable(Protocol):
 
 
 async def reload_on_changes(
-    runtime: Reloadable, console: Console, stage: str, *, on_reload: Callable[[], None]
+    runtime: Reloadable, console: Console, stage: str, *, since: dict[str, int], on_reload: Callable[[], None]
 ) -> None:
-    async for changed in source_changes():
+    """Reloads on each change after the snapshot ``since`` (taken before the served version was built,
+    so that an edit made while it started is served too)."""
+    async for changed in source_changes(since=since):
         started = time.monotonic()
         what = describe_changes(changed)
         console.info(f"{what} changed: synthesizing …")

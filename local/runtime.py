@@ -35,6 +35,7 @@ from local.synth import (
     SOURCES,
     UnreadableManifest,
     is_fresh,
+    source_snapshot,
     stack_name_for,
     synthesize,
     template_path,
@@ -205,8 +206,9 @@ def serve(args: argparse.Namespace) -> int:
         console = Console()
         try:
             started = time.monotonic()
+            sources = source_snapshot()  # what the served version is built from
             model = load_model(args.stage, force=args.resynth, console=console)
-            return asyncio.run(_serve(model, console, listener, args, started))
+            return asyncio.run(_serve(model, console, listener, args, started, sources))
         finally:
             console.close()
     finally:
@@ -233,7 +235,12 @@ def load_model(stage: str, *, force: bool, console: Console) -> StackModel:
 
 
 async def _serve(
-    model: StackModel, console: Console, listener: socket.socket, args: argparse.Namespace, started: float
+    model: StackModel,
+    console: Console,
+    listener: socket.socket,
+    args: argparse.Namespace,
+    started: float,
+    sources: dict[str, int],
 ) -> int:
     runtime = LocalRuntime(
         model,
@@ -263,7 +270,9 @@ async def _serve(
         console.info(f"  Step Functions  {runtime.stepfunctions_url}  (python -m local executions)")
         console.info("Edits to cdk/, lambdas/, statemachines/ and cdk.json are served as you save. Ctrl-C stops it.")
         reloading = asyncio.create_task(
-            reload_on_changes(runtime, console, args.stage, on_reload=lambda: write_state(path, runtime.state()))
+            reload_on_changes(
+                runtime, console, args.stage, since=sources, on_reload=lambda: write_state(path, runtime.state())
+            )
         )
         await stopping.wait()
         console.info("shutting down …")

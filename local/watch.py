@@ -15,10 +15,12 @@ from local.synth import PROJECT_ROOT, source_snapshot
 POLL_SECONDS = 0.5
 
 
-async def source_changes(root: Path = PROJECT_ROOT, poll_seconds: float = POLL_SECONDS) -> AsyncIterator[list[str]]:
-    """Yields the paths that changed (added, edited or deleted), once an editor has finished writing:
-    a change is reported when two polls in a row see the same files."""
-    seen = await asyncio.to_thread(source_snapshot, root)
+async def source_changes(
+    root: Path = PROJECT_ROOT, *, since: dict[str, int] | None = None, poll_seconds: float = POLL_SECONDS
+) -> AsyncIterator[list[str]]:
+    """Yields the paths that changed (added, edited or deleted) since the snapshot ``since`` (default:
+    now), once an editor has finished writing: when two polls in a row see the same files."""
+    seen = since if since is not None else await asyncio.to_thread(source_snapshot, root)
     while True:
         await asyncio.sleep(poll_seconds)
         current = await asyncio.to_thread(source_snapshot, root)

@@ -2,6 +2,7 @@
 cdk.out, Ctrl-C at any moment, and the async invoke queue's bound."""
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -124,6 +125,24 @@ def ctrl_c(process: subprocess.Popen, seconds: float) -> float:
     return time.monotonic() - started
 
 
+@pytest.fixture
+def launch():
+    """start_local_runtime; whatever the test does, every runtime it started is gone at its end."""
+    started: list[subprocess.Popen] = []
+
+    def _launch(*args, **kwargs) -> tuple[RunningRuntime, subprocess.Popen]:
+        runtime, process = start_local_runtime(*args, **kwargs)
+        started.append(process)
+        return runtime, process
+
+    yield _launch
+    for process in started:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL) if os.getpgid(process.pid) == process.pid else process.kill()
+            process.wait()
+
+
 def break_handler(project: Path, module: str, code: str) -> int:
     """Append ``code`` to lambdas/<module>.py; the line number where it starts."""
     path = project / "lambdas" / f"{module}.py"
@@ -135,9 +154,9 @@ def break_handler(project: Path, module: str, code: str) -> int:
 # --- a handler that fails at import -----------------------------------------------------------------
 
 
-def test_handler_that_fails_to_import_is_reported_once_and_the_others_keep_serving(project_copy, tmp_path):
+def test_handler_that_fails_to_import_is_reported_once_and_the_others_keep_serving(project_copy, tmp_path, launch):
     line = break_handler(project_copy, "on_default", "def broken(:")
-    runtime, process = start_local_runtime(tmp_path, "--quiet-history", project_root=project_copy, new_session=True)
+    runtime, process = launch(tmp_path, "--quiet-history", project_root=project_copy, new_session=True)
     try:
         runtime = wait_until_serving(runtime, process, seconds=90)
         assert asyncio.run(chat_works(runtime))
@@ -168,10 +187,10 @@ def test_handler_that_fails_to_import_is_reported_once_and_the_others_keep_servi
     assert elapsed < 10
 
 
-def test_ctrl_c_while_a_handler_import_hangs_stops_start_up(project_copy, tmp_path):
+def test_ctrl_c_while_a_handler_import_hangs_stops_start_up(project_copy, tmp_path, launch):
     hang = 'import os, time\nprint("importing slowly", os.getpid())\ntime.sleep(300)'
     break_handler(project_copy, "on_connect", hang)
-    runtime, process = start_local_runtime(tmp_path, "--quiet-history", project_root=project_copy, new_session=True)
+    runtime, process = launch(tmp_path, "--quiet-history", project_root=project_copy, new_session=True)
     wait_for_log(runtime, "importing slowly")
     slow_worker = int(runtime.log().split("importing slowly")[1].split()[0])
     elapsed = ctrl_c(process, 20)
@@ -180,10 +199,8 @@ def test_ctrl_c_while_a_handler_import_hangs_stops_start_up(project_copy, tmp_pa
     assert not alive(slow_worker)
 
 
-def test_ctrl_c_during_synthesis_stops_quietly(project_copy, tmp_path):
-    runtime, process = start_local_runtime(
-        tmp_path, "--quiet-history", "--resynth", project_root=project_copy, new_session=True
-    )
+def test_ctrl_c_during_synthesis_stops_quietly(project_copy, tmp_path, launch):
+    runtime, process = launch(tmp_path, "--quiet-history", "--resynth", project_root=project_copy, new_session=True)
     wait_for_log(runtime, "synthesizing")
     time.sleep(1)
     elapsed = ctrl_c(process, 20)
@@ -279,12 +296,12 @@ def test_corrupt_manifest_is_named_once_and_synthesized_again(project_copy, tmp_
     assert "Traceback" not in log
 
 
-def test_invalid_asl_in_the_sources_stops_with_one_error_naming_the_state_machine(project_copy, tmp_path):
+def test_invalid_asl_in_the_sources_stops_with_one_error_naming_the_state_machine(project_copy, tmp_path, launch):
     asl = project_copy / "statemachines" / "message_fanout.asl.json"
     definition = json.loads(asl.read_text(encoding="utf-8"))
     definition["StartAt"] = "NoSuchState"
     asl.write_text(json.dumps(definition, indent=2), encoding="utf-8")
-    runtime, process = start_local_runtime(tmp_path, "--quiet-history", project_root=project_copy)
+    runtime, process = launch(tmp_path, "--quiet-history", project_root=project_copy)
     process.wait(timeout=120)
     log = runtime.log()
     assert process.returncode == 2
@@ -296,8 +313,8 @@ def test_invalid_asl_in_the_sources_stops_with_one_error_naming_the_state_machin
 # --- shutdown ---------------------------------------------------------------------------------------
 
 
-def test_ctrl_c_during_a_burst_stops_within_seconds_quietly_and_closes_clients_with_1001(tmp_path):
-    runtime, process = start_local_runtime(tmp_path, "--quiet-history", new_session=True)
+def test_ctrl_c_during_a_burst_stops_within_seconds_quietly_and_closes_clients_with_1001(tmp_path, launch):
+    runtime, process = launch(tmp_path, "--quiet-history", new_session=True)
     runtime = wait_until_serving(runtime, process)
 
     async def burst_then_ctrl_c() -> tuple[float, list]:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from local.state import RuntimeState, other_instance, read_state, remove_own_state, write_state
+from local.synth import source_snapshot
 from local.watch import source_changes
 
 
@@ -73,3 +74,15 @@ def test_source_changes_reports_each_settled_edit_once(tmp_path):
     reported, quiet = asyncio.run(scenario())
     assert reported == ["lambdas/handler.py", "lambdas/new.py"]
     assert quiet
+
+
+def test_an_edit_made_before_watching_starts_is_reported(tmp_path):
+    (tmp_path / "cdk.json").write_text("{}")
+    baseline = source_snapshot(tmp_path)  # taken when the served version was built
+    (tmp_path / "cdk.json").write_text('{"context": {}}')
+    os.utime(tmp_path / "cdk.json", ns=(0, baseline["cdk.json"] + 1_000_000))
+
+    async def scenario():
+        return await asyncio.wait_for(anext(source_changes(tmp_path, since=baseline, poll_seconds=0.05)), 5)
+
+    assert asyncio.run(scenario()) == ["cdk.json"]
