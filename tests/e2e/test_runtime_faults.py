@@ -122,7 +122,9 @@ def ctrl_c(process: subprocess.Popen, seconds: float) -> float:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         pytest.fail(f"still running {seconds} s after Ctrl-C")
-    return time.monotonic() - started
+    elapsed = time.monotonic() - started
+    print(f"stopped {elapsed:.2f} s after Ctrl-C")  # the figure for the record (pytest -rP)
+    return elapsed
 
 
 @pytest.fixture
