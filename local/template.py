@@ -108,6 +108,10 @@ def load_stack(
     assets = _file_assets(assembly_dir / f"{stack_name}.assets.json")
     try:
         return _TemplateReader(template, stack_name, assembly_dir, assets, region, account).read()
+    except UnreadableTemplate as error:
+        raise UnreadableTemplate(f"{_shown(template_path)}: {error}") from None
+    except UnsupportedTemplate:
+        raise
     except (KeyError, TypeError, AttributeError, ValueError) as error:  # a shape synthesis never writes
         raise UnreadableTemplate(f"{_shown(template_path)} cannot be read: {type(error).__name__}: {error}") from None
 

@@ -67,3 +67,19 @@ def test_invalid_asl_is_described(definition, problem):
 
 def test_valid_asl_has_no_problem():
     assert asl_problem(json.dumps(VALID)) is None
+
+
+def test_invalid_asl_in_a_template_names_the_file_and_the_state_machine_once(tmp_path):
+    (tmp_path / "cdk.out").mkdir()
+    machine = {
+        "Type": "AWS::StepFunctions::StateMachine",
+        "Properties": {"DefinitionString": json.dumps({"StartAt": "Missing", "States": {}}), "RoleArn": "role"},
+        "Metadata": {"aws:cdk:path": "Chat-dev/Workflows/Fanout/Resource"},
+    }
+    template = {"Resources": {"Fanout": machine}}
+    (tmp_path / "cdk.out" / "Chat-dev.template.json").write_text(json.dumps(template))
+    with pytest.raises(UnreadableTemplate) as raised:
+        load_stack(tmp_path / "cdk.out", "Chat-dev")
+    assert str(raised.value) == (
+        "cdk.out/Chat-dev.template.json: state machine Fanout (Fanout): invalid ASL: the definition has no States"
+    )
