@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from local.apigateway.limits import DEFAULT_MAX_CONNECTIONS
+from local.awslambda.service import DEFAULT_ASYNC_QUEUE_SIZE
 from local.intrinsics import UnsupportedTemplate
 from local.state import DEFAULT_STATE_DIR
 from local.stepfunctions import DEFAULT_KEEP_EXECUTIONS
@@ -49,6 +50,12 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_KEEP_EXECUTIONS,
         help=f"ended executions kept per state machine for `executions` (default {DEFAULT_KEEP_EXECUTIONS})",
     )
+    serve.add_argument(
+        "--async-queue-size",
+        type=_positive,
+        default=DEFAULT_ASYNC_QUEUE_SIZE,
+        help=f"Event invocations queued per function before more are refused (default {DEFAULT_ASYNC_QUEUE_SIZE})",
+    )
     serve.add_argument("--quiet-history", action="store_true", help="do not stream execution history")
     serve.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help=argparse.SUPPRESS)
 
@@ -60,9 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
+            from local.runtime import Refused
             from local.runtime import serve as run_serve
 
-            return run_serve(args)
+            try:
+                return run_serve(args)
+            except Refused as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 1
         from local.executions import show
 
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `executions | head` ends quietly, like other CLIs
@@ -70,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     except (SynthError, UnsupportedTemplate) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C before the runtime's own handler is installed (e.g. synthesizing)
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 def _positive(text: str) -> int:

@@ -10,6 +10,7 @@ closes. The interpreter is tuned (local.stepfunctions.tuning) unless LOCAL_MOTO_
 
 import argparse
 import logging
+import os
 import sys
 
 from moto.server import ThreadedMotoServer
@@ -39,7 +40,10 @@ def main(argv: list[str]) -> int:
     print(f"ready {server.get_host_and_port()[1]}", flush=True)
     sys.stdin.read()  # until the runtime closes our stdin (or dies, which closes it too)
     server.stop()
-    return 0
+    # Executions still running (their threads are not daemons) would keep the process alive while
+    # their Lambda tasks retry against a runtime that has stopped: they end with the runtime.
+    sys.stdout.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

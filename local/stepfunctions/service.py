@@ -83,6 +83,7 @@ class StepFunctionsService:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # a terminal's Ctrl-C is the runtime's to handle: it stops this process
         )
         threading.Thread(target=self._forward_errors, args=(process,), name="stepfunctions-log", daemon=True).start()
         ready = process.stdout.readline().split()
@@ -147,6 +148,24 @@ class StepFunctionsService:
         self._in_flight.pop(record["ended"], None)
         if self._history is not None:
             self._history.print_execution(record)
+
+    def update_state_machines(self, model: StackModel) -> None:
+        """A reload: each state machine takes its new definition (executions already running finish on
+        the one they started with); new ones are created, removed ones deleted."""
+        client = local_stepfunctions_client(self.endpoint_url, model.region)
+        existing = {machine["stateMachineArn"] for machine in client.list_state_machines()["stateMachines"]}
+        for spec in model.state_machines.values():
+            definition = local_definition(spec.definition, self._api_endpoints, spec.logical_id)
+            if spec.arn in existing:
+                client.update_state_machine(stateMachineArn=spec.arn, definition=definition, roleArn=spec.role_arn)
+            else:
+                client.create_state_machine(
+                    name=spec.name, definition=definition, roleArn=spec.role_arn, type=spec.type
+                )
+        for arn in existing - {spec.arn for spec in model.state_machines.values()}:
+            client.delete_state_machine(stateMachineArn=arn)
+        self._model = model  # what a restart re-creates
+        self._names.update({spec.arn: spec.display_name for spec in model.state_machines.values()})
 
     def _say(self, text: str) -> None:
         self._console.line("stepfunctions", text)
