@@ -1,11 +1,22 @@
-"""Benchmarks of the local runtime (`python bench/local_runtime.py`); numbers go in notes, not in tests.
+"""Benchmark of the local runtime against a raw WebSocket relay measured in the same run.
 
-Measures, against a runtime it starts on a free loopback port:
-  startup      seconds from `python -m local serve` to "is serving", with a fresh (warm) cdk.out
-               and with a forced synthesis (cold)
-  connect      connect -> connection-id frame, median/p95 of N
-  send         sendMessage -> both the sender's and the recipient's frames, median/p95 of N
-  burst        C clients each sending M messages to a partner at once: all frames delivered? how fast?
+    .venv/bin/python bench/local_runtime.py            # every figure of the targets below
+    .venv/bin/python bench/local_runtime.py --help     # sizes, time limits, start-up timings
+
+The runtime is started exactly as `make dev` starts it (`python -m local serve --stage dev`, its
+defaults, execution history printing included; its terminal output goes to a file), the relay
+(bench/raw_relay.py: same wire format, no Lambda, no Step Functions) next to it. The same client code
+measures both, one after the other, and every figure is printed with the relay's and their ratio:
+
+  connect      connect -> connection-id frame                                 target p50 <= 15 ms
+  send         sendMessage -> both the sender's and the recipient's frames   target p50 <= 10 ms, p99 <= 50 ms
+  idle         1,000 connections held, then one message each: all delivered, and a fresh client's
+               connect and send latency while they are held
+  burst        200 clients x 50 messages each to a partner, each client sending as fast as the server
+               accepts: delivered frames/s (target >= 300), lost and duplicated frames (by message_id),
+               how every fanout execution ended (from the terminal's history lines and from the Step
+               Functions API), the peak RSS of the runtime's whole process tree (target <= 1 GB), and the CPU
+               time each process used per delivered message (which the machine's load hardly changes)
 """
 
 import argparse
@@ -13,29 +24,53 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import boto3
 import websockets
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))  # run as a script, from bench/: the project's packages come from its root
 from local.state import read_state, state_file  # noqa: E402
 
+RELAY_SCRIPT = Path(__file__).with_name("raw_relay.py")
+_EXECUTION_END = re.compile(r"^\[(\w+)\] \S+\s+(Execution(?:Succeeded|Failed|TimedOut|Aborted))\b", re.MULTILINE)
 
-def start_runtime(*, resynth: bool, log_path: Path) -> tuple[subprocess.Popen, float, str]:
-    """Start `python -m local serve` on a port of its choosing; its output goes to a file, so a full
-    pipe never stalls it. Returns the process, the seconds it took to serve, and its WebSocket URL."""
-    state_dir = log_path.parent / "state"
-    command = [sys.executable, "-m", "local", "serve", "--port", "0", "--quiet-history"]
-    command += ["--state-dir", str(state_dir)]
-    if resynth:
-        command.append("--resynth")
+
+# -- the two servers
+
+
+@dataclass
+class Runtime:
+    process: subprocess.Popen
+    log_path: Path
+    state_path: Path
+    url: str
+    startup_seconds: float
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_runtime(work: Path, *, resynth: bool = False, name: str = "runtime") -> Runtime:
+    """`make dev`'s command on a port of its choosing (read back from its state file), with a state dir
+    of its own so a running `make dev` is untouched. One addition: --no-throttle, because the dev
+    stage's throttle (50 requests/s, burst 100, as API Gateway would apply it) would answer most of a
+    burst with Too Many Requests: the burst measures the runtime's capacity, not the stage's setting."""
+    state_dir = work / f"{name}-state"
+    command = [sys.executable, "-m", "local", "serve", "--stage", "dev", "--port", "0", "--no-throttle"]
+    command += ["--state-dir", str(state_dir)] + (["--resynth"] if resynth else [])
+    log_path = work / f"{name}.log"
     started = time.monotonic()
     with log_path.open("w") as log:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
@@ -44,106 +79,366 @@ def start_runtime(*, resynth: bool, log_path: Path) -> tuple[subprocess.Popen, f
             raise SystemExit(f"runtime exited with {process.returncode} before serving; see {log_path}")
         time.sleep(0.02)
     elapsed = time.monotonic() - started
-    return process, elapsed, read_state(state_file(state_dir, "dev")).websocket_url
+    state_path = state_file(state_dir, "dev")
+    return Runtime(process, log_path, state_path, read_state(state_path).websocket_url, elapsed)
 
 
 def stop_runtime(process: subprocess.Popen) -> None:
     process.send_signal(signal.SIGINT)
-    process.wait(timeout=30)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
-def summary(samples: list[float]) -> str:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-    return f"median {statistics.median(ordered) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, n={len(ordered)}"
+def start_relay() -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(
+        [sys.executable, str(RELAY_SCRIPT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    ready = process.stdout.readline().split()
+    if len(ready) != 2 or ready[0] != "ready":
+        raise SystemExit("the raw relay did not start")
+    return process, f"ws://127.0.0.1:{ready[1]}"
 
 
-async def connect(url: str) -> tuple[websockets.ClientConnection, str, float]:
+def stop_relay(process: subprocess.Popen) -> None:
+    process.stdin.close()
+    process.wait(timeout=10)
+
+
+class TreeMemory(threading.Thread):
+    """Samples the summed RSS of a process and all its descendants; keeps the peak."""
+
+    def __init__(self, root_pid: int, interval: float = 0.5):
+        super().__init__(daemon=True)
+        self._root = root_pid
+        self._interval = interval
+        self._stopping = threading.Event()
+        self.peak_bytes = 0
+
+    def run(self) -> None:
+        while not self._stopping.wait(self._interval):
+            self.peak_bytes = max(self.peak_bytes, tree_rss_bytes(self._root))
+
+    def stop(self) -> int:
+        self._stopping.set()
+        self.join()
+        return self.peak_bytes
+
+
+def tree_pids(root_pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            stat = Path(entry.path, "stat").read_text()
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found, pending = [], [root_pid]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        pending.extend(children.get(pid, []))
+    return found
+
+
+def tree_cpu_seconds(root_pid: int) -> Counter:
+    """CPU seconds used so far by each process of the tree, by role (the machine's load does not
+    change them much, unlike wall-clock figures)."""
+    used = Counter()
+    for pid in tree_pids(root_pid):
+        with contextlib.suppress(OSError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            arguments = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+            role = next((a.split(".")[0] for a in arguments if a.endswith(".handler")), None)
+            role = role or ("stepfunctions" if "local.stepfunctions.server" in arguments else "gateway")
+            used[role] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def tree_rss_bytes(root_pid: int) -> int:
+    total = 0
+    for pid in tree_pids(root_pid):
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+    return total
+
+
+# -- clients (the same code measures both servers)
+
+
+async def open_client(url: str) -> tuple[websockets.ClientConnection, str, float]:
     started = time.perf_counter()
-    client = await websockets.connect(url)
-    frame = json.loads(await client.recv())
+    client = await websockets.connect(url, ping_interval=None, max_size=None, open_timeout=60)
+    frame = json.loads(await asyncio.wait_for(client.recv(), 60))
     return client, frame["connection_id"], time.perf_counter() - started
 
 
-async def bench_connect(url: str, count: int) -> list[float]:
+async def open_many(url: str, count: int, concurrency: int = 50) -> list[tuple[websockets.ClientConnection, str]]:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one():
+        async with gate:
+            client, connection_id, _ = await open_client(url)
+            return client, connection_id
+
+    return await asyncio.gather(*(one() for _ in range(count)))
+
+
+def send_frame(message: str, recipient_id: str) -> str:
+    return json.dumps({"action": "sendMessage", "message": message, "recipient_id": recipient_id})
+
+
+async def next_message(client) -> dict:
+    while True:
+        frame = json.loads(await asyncio.wait_for(client.recv(), 60))
+        if frame.get("type") == "message":
+            return frame
+
+
+async def measure_connect(url: str, count: int) -> list[float]:
     samples = []
     for _ in range(count):
-        client, _, elapsed = await connect(url)
+        client, _, elapsed = await open_client(url)
         samples.append(elapsed)
         await client.close()
     return samples
 
 
-async def bench_send(url: str, count: int) -> list[float]:
-    alice, _, _ = await connect(url)
-    bob, bob_id, _ = await connect(url)
+async def measure_send(url: str, count: int) -> list[float]:
+    (alice, _), (bob, bob_id) = await open_many(url, 2)
     samples = []
     for index in range(count):
         started = time.perf_counter()
-        await alice.send(json.dumps({"action": "sendMessage", "message": f"m{index}", "recipient_id": bob_id}))
-        while json.loads(await alice.recv()).get("type") != "message":  # skips the accepted frame
-            pass
-        await bob.recv()
+        await alice.send(send_frame(f"m{index}", bob_id))
+        await asyncio.gather(next_message(alice), next_message(bob))
         samples.append(time.perf_counter() - started)
-    await alice.close()
-    await bob.close()
+    await asyncio.gather(alice.close(), bob.close())
     return samples
 
 
-async def bench_burst(url: str, clients: int, messages: int) -> str:
-    connections = [await connect(url) for _ in range(clients)]
-    expected = clients * messages * 2  # each message reaches its sender and its partner
-    received = 0
-    done = asyncio.Event()
+@dataclass
+class Delivery:
+    """What the clients of a burst received, frame by frame."""
 
-    async def reader(client):
-        nonlocal received
-        async for raw in client:
-            if json.loads(raw).get("type") == "message":
-                received += 1
-                if received == expected:
-                    done.set()
+    expected: int
+    unique: int = 0
+    duplicates: int = 0
+    other_frames: Counter = field(default_factory=Counter)
+    last_at: float = 0.0
+    all_in: asyncio.Event = field(default_factory=asyncio.Event)
 
-    readers = [asyncio.create_task(reader(client)) for client, _, _ in connections]
-    started = time.perf_counter()
-    for index, (client, _, _) in enumerate(connections):
-        partner = connections[(index + 1) % clients][1]
+    @property
+    def lost(self) -> int:
+        return self.expected - self.unique
+
+
+async def deliver_all(
+    clients: list[tuple[websockets.ClientConnection, str]], messages: int, timeout: float
+) -> tuple[Delivery, float]:
+    """Each client sends ``messages`` messages to the next one, all clients at once."""
+    delivery = Delivery(expected=len(clients) * messages * 2)  # to the sender and to the partner
+
+    async def read(client) -> None:
+        seen: set[str] = set()
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for raw in client:
+                frame = json.loads(raw)
+                if frame.get("type") != "message":
+                    delivery.other_frames[frame.get("type") or frame.get("message", "?")] += 1
+                    continue
+                if frame["message_id"] in seen:
+                    delivery.duplicates += 1
+                    continue
+                seen.add(frame["message_id"])
+                delivery.unique += 1
+                delivery.last_at = time.perf_counter()
+                if delivery.unique == delivery.expected:
+                    delivery.all_in.set()
+
+    async def send(client, partner_id: str) -> None:
         for number in range(messages):
-            await client.send(json.dumps({"action": "sendMessage", "message": f"b{number}", "recipient_id": partner}))
-    with contextlib.suppress(TimeoutError):  # a timeout shows as fewer frames received
-        await asyncio.wait_for(done.wait(), timeout=300)
-    elapsed = time.perf_counter() - started
-    for client, _, _ in connections:
-        await client.close()
+            await client.send(send_frame(f"b{number}", partner_id))
+
+    readers = [asyncio.create_task(read(client)) for client, _ in clients]
+    started = time.perf_counter()
+    senders = asyncio.gather(
+        *(send(client, clients[(index + 1) % len(clients)][1]) for index, (client, _) in enumerate(clients))
+    )
+    with contextlib.suppress(TimeoutError):  # a timeout shows as lost frames
+        await asyncio.wait_for(asyncio.gather(senders, delivery.all_in.wait()), timeout)
+    if delivery.unique < delivery.expected:
+        await asyncio.sleep(1)  # late duplicates or stragglers
+    elapsed = (delivery.last_at or time.perf_counter()) - started
+    await asyncio.gather(*(client.close() for client, _ in clients), return_exceptions=True)
     await asyncio.gather(*readers, return_exceptions=True)
-    return f"{received}/{expected} frames in {elapsed:.1f} s ({received / elapsed:.0f} frames/s)"
+    return delivery, max(elapsed, 1e-9)
+
+
+async def measure_burst(url: str, clients: int, messages: int, timeout: float) -> tuple[Delivery, float]:
+    return await deliver_all(await open_many(url, clients), messages, timeout)
+
+
+async def measure_idle(url: str, count: int, hold_seconds: float, timeout: float) -> dict:
+    held = await open_many(url, count)
+    await asyncio.sleep(hold_seconds)
+    fresh_connect = await measure_connect(url, 5)
+    fresh_send = await measure_send(url, 5)
+    delivery, elapsed = await deliver_all(held, 1, timeout)
+    return {"delivery": delivery, "elapsed": elapsed, "fresh_connect": fresh_connect, "fresh_send": fresh_send}
+
+
+# -- the runtime's own account of its executions
+
+
+def execution_ends_in_log(text: str) -> Counter:
+    """How many executions' ends the terminal showed, per state machine and end event."""
+    return Counter(f"{machine} {event}" for machine, event in _EXECUTION_END.findall(text))
+
+
+def execution_statuses(runtime: Runtime) -> Counter:
+    state = json.loads(runtime.state_path.read_text())
+    client = boto3.client(
+        "stepfunctions",
+        endpoint_url=state["stepfunctions_url"],
+        region_name=state["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    statuses = Counter()
+    for arn, name in state["state_machines"].items():
+        for page in client.get_paginator("list_executions").paginate(stateMachineArn=arn):
+            statuses.update(f"{name} {execution['status']}" for execution in page["executions"])
+    return statuses
+
+
+# -- report
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+class Report:
+    def __init__(self):
+        print(f"{'figure':<46}{'runtime':>12}{'raw relay':>12}{'ratio':>9}   target")
+
+    def row(self, figure: str, runtime: float, relay: float | None, unit: str, target: str = "") -> None:
+        ratio = f"{runtime / relay:.1f}x" if relay else "-"
+        relay_text = f"{relay:.1f} {unit}" if relay is not None else "-"
+        print(f"{figure:<46}{f'{runtime:.1f} {unit}':>12}{relay_text:>12}{ratio:>9}   {target}", flush=True)
+
+    def latency(self, figure: str, runtime: list[float], relay: list[float], target: dict[float, str]) -> None:
+        for fraction, name in ((0.5, "p50"), (0.95, "p95"), (0.99, "p99")):
+            self.row(
+                f"{figure} {name} (n={len(runtime)})",
+                percentile(runtime, fraction) * 1000,
+                percentile(relay, fraction) * 1000,
+                "ms",
+                target.get(fraction, ""),
+            )
+
+    def note(self, text: str) -> None:
+        print(f"  {text}", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--samples", type=int, default=100)
-    parser.add_argument("--burst-clients", type=int, default=50)
-    parser.add_argument("--burst-messages", type=int, default=20)
-    parser.add_argument("--skip-cold", action="store_true", help="skip the forced-synthesis start-up")
+    parser.add_argument("--connect-samples", type=int, default=100)
+    parser.add_argument("--send-samples", type=int, default=200)
+    parser.add_argument("--idle-connections", type=int, default=1000)
+    parser.add_argument("--idle-seconds", type=float, default=5, help="how long the idle connections are held")
+    parser.add_argument("--burst-clients", type=int, default=200)
+    parser.add_argument("--burst-messages", type=int, default=50)
+    parser.add_argument("--timeout", type=float, default=240, help="seconds a burst may take before it is cut")
+    parser.add_argument("--only", nargs="+", choices=("connect", "send", "idle", "burst"), help="run only these")
+    parser.add_argument("--startup", action="store_true", help="also time a start-up with a forced synthesis")
     args = parser.parse_args()
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    selected = set(args.only or ("connect", "send", "idle", "burst"))
 
     work = Path(tempfile.mkdtemp(prefix="chat-bench-"))
-    print(f"runtime logs in {work}")
-    if not args.skip_cold:
-        process, cold, _ = start_runtime(resynth=True, log_path=work / "cold.log")
-        stop_runtime(process)
-        print(f"startup, cold cdk.out (synthesis): {cold:.1f} s")
-    process, warm, url = start_runtime(resynth=False, log_path=work / "warm.log")
-    print(f"startup, warm cdk.out: {warm:.1f} s")
+    print(f"runtime output in {work}; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
+    if args.startup:
+        cold = start_runtime(work, resynth=True, name="cold")
+        stop_runtime(cold.process)
+        print(f"start-up with a synthesis: {cold.startup_seconds:.1f} s")
+    runtime = start_runtime(work)
+    relay_process, relay_url = start_relay()
+    memory = TreeMemory(runtime.process.pid)
+    memory.start()
+    report = Report()
+    report.row("start-up, fresh cdk.out", runtime.startup_seconds, None, "s")
+    urls = (runtime.url, relay_url)
     try:
-        asyncio.run(bench_connect(url, 5))  # let every pool warm its spare worker
-        print(f"connect -> connection id: {summary(asyncio.run(bench_connect(url, args.samples)))}")
-        print(f"sendMessage -> both frames: {summary(asyncio.run(bench_send(url, args.samples)))}")
-        burst = asyncio.run(bench_burst(url, args.burst_clients, args.burst_messages))
-        print(f"burst {args.burst_clients} clients x {args.burst_messages} messages: {burst}")
+        asyncio.run(measure_connect(runtime.url, 5))  # every pool warms its spare worker
+        if "connect" in selected:
+            samples = [asyncio.run(measure_connect(url, args.connect_samples)) for url in urls]
+            report.latency("connect -> connection id", *samples, {0.5: "<= 15 ms"})
+        if "send" in selected:
+            samples = [asyncio.run(measure_send(url, args.send_samples)) for url in urls]
+            report.latency("sendMessage -> both frames", *samples, {0.5: "<= 10 ms", 0.99: "<= 50 ms"})
+        if "idle" in selected:
+            count = args.idle_connections
+            idle = [asyncio.run(measure_idle(url, count, args.idle_seconds, args.timeout)) for url in urls]
+            for name, result in zip(("runtime", "raw relay"), idle, strict=True):
+                delivery = result["delivery"]
+                report.note(
+                    f"{name}: {count} held, one message each: {delivery.unique}/{delivery.expected} frames, "
+                    f"{delivery.lost} lost, {delivery.duplicates} duplicated, in {result['elapsed']:.1f} s"
+                )
+            for key, figure in (("fresh_connect", "connect"), ("fresh_send", "send")):
+                report.row(
+                    f"{figure} p50 with {count} connections held",
+                    statistics.median(idle[0][key]) * 1000,
+                    statistics.median(idle[1][key]) * 1000,
+                    "ms",
+                )
+        if "burst" in selected:
+            clients, messages = args.burst_clients, args.burst_messages
+            log_offset = len(runtime.log_text())
+            relay_burst = asyncio.run(measure_burst(relay_url, clients, messages, args.timeout))
+            memory.peak_bytes = 0
+            cpu_before = tree_cpu_seconds(runtime.process.pid)
+            runtime_burst = asyncio.run(measure_burst(runtime.url, clients, messages, args.timeout))
+            burst_rss = memory.peak_bytes
+            cpu_used = tree_cpu_seconds(runtime.process.pid)
+            cpu_used.subtract(cpu_before)
+            (delivery, elapsed), (relay_delivery, relay_elapsed) = runtime_burst, relay_burst
+            report.row(
+                f"burst {clients}x{messages}: delivered frames/s",
+                delivery.unique / elapsed,
+                relay_delivery.unique / relay_elapsed,
+                "/s",
+                ">= 300/s",
+            )
+            for name, result, seconds in (("runtime", delivery, elapsed), ("raw relay", relay_delivery, relay_elapsed)):
+                report.note(
+                    f"{name}: {result.unique}/{result.expected} frames in {seconds:.1f} s, {result.lost} lost, "
+                    f"{result.duplicates} duplicated, other frames {dict(result.other_frames) or 'none'}"
+                )
+            report.row("burst: peak RSS of the runtime's process tree", burst_rss / 2**20, None, "MB", "<= 1024 MB")
+            delivered_messages = max(delivery.unique // 2, 1)
+            report.row(
+                "burst: CPU per delivered message, whole tree", cpu_used.total() / delivered_messages * 1000, None, "ms"
+            )
+            shares = ", ".join(
+                f"{role} {seconds / delivered_messages * 1000:.1f}" for role, seconds in cpu_used.most_common()
+            )
+            report.note(f"CPU ms per delivered message by process: {shares}")
+            time.sleep(2)  # the terminal's last lines
+            ends = execution_ends_in_log(runtime.log_text()[log_offset:])
+            report.note(f"execution ends the terminal showed during the burst: {dict(ends) or 'none'}")
+            report.note(f"executions the Step Functions API lists now: {dict(execution_statuses(runtime))}")
+        report.row("peak RSS of the runtime's process tree, whole run", memory.stop() / 2**20, None, "MB")
     finally:
-        stop_runtime(process)
+        stop_relay(relay_process)
+        stop_runtime(runtime.process)
 
 
 if __name__ == "__main__":

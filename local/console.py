@@ -34,6 +34,11 @@ class Console:
         except queue.Full:
             self._dropped += 1
 
+    @property
+    def backlog(self) -> int:
+        """Lines waiting for the terminal."""
+        return self._pending.qsize()
+
     def info(self, text: str) -> None:
         self.line("local", text)
 

@@ -2,11 +2,16 @@
 
 One aiohttp application on one port serves the stage's WebSocket endpoint (``/<stage>``), the
 @connections API under the stage's callback URL (``/<stage>/@connections/{id}``), Lambda's Invoke
-API (for Step Functions' Lambda tasks) and the browser client.
+API (for Step Functions' Lambda tasks) and the browser client. While it serves, edits to the
+sources are synthesized and served without a restart (local.reload).
 """
 
 import argparse
 import asyncio
+import contextlib
+import errno
+import os
+import resource
 import signal
 import socket
 import time
@@ -14,7 +19,8 @@ import time
 from aiohttp import web
 
 from local.apigateway.connections import Connections
-from local.apigateway.limits import GatewayLimits
+from local.apigateway.limits import TCP_HEADROOM, GatewayLimits
+from local.apigateway.listener import CappedSockSite
 from local.apigateway.management_api import ManagementApi
 from local.apigateway.websocket import WebSocketApi
 from local.awslambda.environment import worker_environment
@@ -22,13 +28,34 @@ from local.awslambda.invoke_api import MAX_INVOKE_PAYLOAD_BYTES, InvokeApi
 from local.awslambda.service import LambdaService
 from local.console import Console
 from local.intrinsics import UnsupportedTemplate
-from local.state import RuntimeState, state_file, write_state
+from local.reload import reload_on_changes
+from local.state import RuntimeState, other_instance, remove_own_state, state_file, write_state
 from local.static import StaticFiles
 from local.stepfunctions.service import StepFunctionsService
-from local.synth import PROJECT_ROOT, ensure_assembly, stack_name_for
-from local.template import FunctionSpec, StackModel, load_stack
+from local.synth import (
+    PROJECT_ROOT,
+    SOURCES,
+    UnreadableManifest,
+    is_fresh,
+    source_snapshot,
+    stack_name_for,
+    synthesize,
+    template_path,
+)
+from local.template import FunctionSpec, StackModel, UnreadableTemplate, load_stack
 
 WEB_DIR = PROJECT_ROOT / "web"
+# Workers' pipes, Step Functions' and handlers' HTTP connections, log files: beside the clients'.
+OPEN_FILES_BESIDES_CONNECTIONS = 512
+# Ctrl-C: clients are told (1001) and $disconnect handlers get this long; what is still being routed
+# then is dropped, and every worker is stopped.
+SHUTDOWN_GRACE_SECONDS = 4
+# What aiohttp waits for request handlers still running once the gateway has closed every socket.
+HANDLER_SHUTDOWN_SECONDS = 1
+
+
+class Refused(Exception):
+    """The runtime will not start (the port or the stage is taken): nothing was started."""
 
 
 class LocalRuntime:
@@ -37,24 +64,29 @@ class LocalRuntime:
         model: StackModel,
         console: Console,
         *,
+        listener: socket.socket,
         host: str,
-        port: int,
         max_workers: int,
+        async_queue_size: int,
         limits: GatewayLimits,
         print_history: bool,
+        keep_executions: int,
     ):
         self.model = model
         self._console = console
         self._host = host
-        self.port = port  # 0: the system picks a free one, known once start() has bound it
+        self._listener = listener  # bound before anything starts, so the port is ours (port 0's too)
+        self.port = listener.getsockname()[1]
         self._max_workers = max_workers
+        self._async_queue_size = async_queue_size
         self._limits = limits
         self._print_history = print_history
+        self._keep_executions = keep_executions
         self._stepfunctions: StepFunctionsService | None = None
+        self._stepfunctions_starting: asyncio.Future | None = None
         self._lambdas: LambdaService | None = None
         self._websocket: WebSocketApi | None = None
         self._runner: web.AppRunner | None = None
-        self._listener: socket.socket | None = None
 
     @property
     def local_origin(self) -> str:
@@ -77,98 +109,228 @@ class LocalRuntime:
             gateway_url=self.local_origin,
             stepfunctions_url=self.stepfunctions_url,
             state_machines={spec.arn: spec.display_name for spec in self.model.state_machines.values()},
+            pid=os.getpid(),
         )
 
     async def start(self) -> None:
-        # Bound first and served last: the port (port 0's too) is known to the services that need it
-        # (MOTO_PORT, the functions' callback URL), and held, so nothing else can take it meanwhile.
-        self._listener = _bind(self._host, self.port)
-        self.port = self._listener.getsockname()[1]
         self._stepfunctions = StepFunctionsService(
             self.model,
             self._console,
             lambda_port=self.port,
             api_endpoints={self.model.execute_api_origin.removeprefix("https://"): self.local_origin},
+            keep_executions=self._keep_executions,
         )
-        await asyncio.to_thread(self._stepfunctions.start, print_history=self._print_history)
+        # A thread cannot be cancelled: stop() waits for it before stopping what it started.
+        self._stepfunctions_starting = asyncio.ensure_future(
+            asyncio.to_thread(self._stepfunctions.start, print_history=self._print_history)
+        )
+        await asyncio.shield(self._stepfunctions_starting)
 
-        self._lambdas = LambdaService(self._console, max_workers_per_function=self._max_workers)
-        aws_origin = self.model.execute_api_origin
+        self._lambdas = LambdaService(
+            self._console,
+            max_workers_per_function=self._max_workers,
+            async_queue_size=self._async_queue_size,
+            source_dirs=tuple(PROJECT_ROOT / name for name in SOURCES),
+        )
+        for spec, environment in self._function_environments(self.model):
+            self._lambdas.add(spec, environment)
+        await self._lambdas.prewarm()
+        await self._serve_http()
+
+    def _function_environments(self, model: StackModel) -> list[tuple[FunctionSpec, dict[str, str]]]:
+        aws_origin = model.execute_api_origin
         rewrite = {
             aws_origin: self.local_origin,
             aws_origin.replace("https://", "wss://"): self.local_origin.replace("http://", "ws://"),
         }
-        for spec in self.model.functions.values():
+        functions = []
+        for spec in model.functions.values():
             environment = worker_environment(
-                spec, region=self.model.region, aws_endpoint_url=self.stepfunctions_url, rewrite=rewrite
+                spec, region=model.region, aws_endpoint_url=self.stepfunctions_url, rewrite=rewrite
             )
-            _refuse_aws_endpoints(spec, environment, self.model.api.api_id)
-            self._lambdas.add(spec, environment)
-        await self._lambdas.prewarm()
+            _refuse_aws_endpoints(spec, environment, model.api.api_id)
+            functions.append((spec, environment))
+        return functions
 
+    async def _serve_http(self) -> None:
         connections = Connections()
         self._websocket = WebSocketApi(self.model.api, self._lambdas, self._console, connections, limits=self._limits)
         # The Invoke API takes Lambda's payload limit; the other APIs check their own, smaller ones.
         app = web.Application(client_max_size=MAX_INVOKE_PAYLOAD_BYTES)
         self._websocket.add_routes(app)
         ManagementApi(self.model.api.stage, connections).add_routes(app)
-        InvokeApi(self._lambdas, find_function=self.model.function).add_routes(app)
+        InvokeApi(self._lambdas, find_function=lambda name: self.model.function(name)).add_routes(app)
         StaticFiles(WEB_DIR if WEB_DIR.is_dir() else None).add_routes(app)  # last: its GET route catches all
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=HANDLER_SHUTDOWN_SECONDS
+        )
         await self._runner.setup()
-        await web.SockSite(self._runner, self._listener).start()
+        max_open = self._limits.max_connections + TCP_HEADROOM
+        # aiohttp closes the socket it serves on when it stops: it gets a duplicate, so that a reload
+        # that rebuilds the application keeps the port (connections wait in the backlog meanwhile).
+        site = CappedSockSite(self._runner, self._listener.dup(), max_open=max_open, on_cap=self._say_capped)
+        await site.start()
 
-    async def stop(self) -> None:
+    def _say_capped(self, max_open: int) -> None:
+        self._console.info(f"{max_open} TCP connections open: answering new ones 503 until some close")
+
+    async def reload(self, model: StackModel) -> str:
+        """Serve ``model`` (the sources changed): new workers and state machine definitions; the open
+        WebSocket connections stay unless the API itself (stage, routes, route selection) changed.
+        Returns what it did, for the reload line."""
+        api_changed = _api_shape(model) != _api_shape(self.model)
+        functions = self._function_environments(model)
+        if api_changed:
+            await self._stop_http()
+        await asyncio.to_thread(self._stepfunctions.update_state_machines, model)
+        self.model = model
+        await self._lambdas.replace(functions)
+        if api_changed:
+            await self._serve_http()
+            return "the WebSocket API changed, so open connections were closed (1001)"
+        return "open connections kept"
+
+    async def _stop_http(self) -> None:
         if self._websocket is not None:
-            await self._websocket.close()
+            with contextlib.suppress(TimeoutError):  # frames still being routed then are dropped
+                await asyncio.wait_for(self._websocket.close(), SHUTDOWN_GRACE_SECONDS)
         if self._runner is not None:
             await self._runner.cleanup()
-        if self._listener is not None:
-            self._listener.close()
+        self._websocket = self._runner = None
+
+    async def stop(self) -> None:
+        await self._stop_http()
+        self._listener.close()
         if self._lambdas is not None:
             await self._lambdas.close()
-        if self._stepfunctions is not None:
+        if self._stepfunctions_starting is not None:
+            await asyncio.gather(self._stepfunctions_starting, return_exceptions=True)
             await asyncio.to_thread(self._stepfunctions.stop)
 
 
 def serve(args: argparse.Namespace) -> int:
-    console = Console()
-    started = time.monotonic()
-    assembly = ensure_assembly(args.stage, force=args.resynth, log=console.info)
-    model = load_stack(assembly, stack_name_for(args.stage))
-    return asyncio.run(_serve(model, console, args, started))
+    """Refuses before starting anything when the port or the stage is taken; synthesizes unless
+    cdk.out is fresh; serves until Ctrl-C."""
+    path = state_file(args.state_dir, args.stage)
+    listener = _claim_port(args.host, args.port)
+    try:
+        running = other_instance(path)
+        if running is not None:
+            raise Refused(
+                f"stage {args.stage} is already served by process {running.pid} at {running.websocket_url}; "
+                "stop it first (Ctrl-C in its terminal)"
+            )
+        console = Console()
+        try:
+            started = time.monotonic()
+            sources = source_snapshot()  # what the served version is built from
+            model = load_model(args.stage, force=args.resynth, console=console)
+            return asyncio.run(_serve(model, console, listener, args, started, sources))
+        finally:
+            console.close()
+    finally:
+        listener.close()
 
 
-async def _serve(model: StackModel, console: Console, args: argparse.Namespace, started: float) -> int:
+def load_model(stage: str, *, force: bool, console: Console) -> StackModel:
+    """The stage's stack from cdk.out, synthesized first unless fresh; a cloud assembly that cannot be
+    read is named in one line and synthesized again."""
+    template = template_path(stage)
+    try:
+        reuse = not force and is_fresh(template)
+    except UnreadableManifest as error:
+        console.info(f"error: {error}; synthesizing again")
+        reuse = False
+    if reuse:
+        console.info(f"reusing {template.relative_to(PROJECT_ROOT)} (newer than the sources)")
+        try:
+            return load_stack(template.parent, stack_name_for(stage))
+        except UnreadableTemplate as error:
+            console.info(f"error: {error}; synthesizing again")
+    synthesize(stage, log=console.info)
+    return load_stack(template.parent, stack_name_for(stage))
+
+
+async def _serve(
+    model: StackModel,
+    console: Console,
+    listener: socket.socket,
+    args: argparse.Namespace,
+    started: float,
+    sources: dict[str, int],
+) -> int:
     runtime = LocalRuntime(
         model,
         console,
+        listener=listener,
         host=args.host,
-        port=args.port,
         max_workers=args.workers,
-        limits=GatewayLimits(idle_timeout_seconds=args.idle_timeout, max_connection_seconds=args.max_lifetime),
+        async_queue_size=args.async_queue_size,
+        limits=GatewayLimits(
+            idle_timeout_seconds=args.idle_timeout,
+            max_connection_seconds=args.max_lifetime,
+            max_connections=args.max_connections,
+            route_concurrency=args.workers,
+            stage_throttle=not args.no_throttle,
+        ),
         print_history=not args.quiet_history,
+        keep_executions=args.keep_executions,
     )
+    _allow_open_files(args.max_connections, console)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stopping.set)
+    path = state_file(args.state_dir, args.stage)
+    reloading: asyncio.Task | None = None
     try:
-        await runtime.start()
-        write_state(state_file(args.state_dir, args.stage), runtime.state())
+        if not await _until_stopped(runtime.start(), stopping):
+            console.info("stopped during start-up")
+            return 130
+        write_state(path, runtime.state())
         console.info(f"{model.stack_name} is serving ({time.monotonic() - started:.1f} s to start):")
         console.info(f"  WebSocket URL   {runtime.websocket_url}")
         console.info(f"  web client      {runtime.local_origin}/")
         console.info(f"  @connections    {runtime.local_origin}/{model.api.stage}/@connections")
         console.info(f"  Step Functions  {runtime.stepfunctions_url}  (python -m local executions)")
-        console.info("Ctrl-C stops it.")
+        console.info("Edits to cdk/, lambdas/, statemachines/ and cdk.json are served as you save. Ctrl-C stops it.")
+        reloading = asyncio.create_task(
+            reload_on_changes(
+                runtime, console, args.stage, since=sources, on_reload=lambda: write_state(path, runtime.state())
+            )
+        )
         await stopping.wait()
         console.info("shutting down …")
     finally:
+        if reloading is not None:
+            reloading.cancel()
+            await asyncio.gather(reloading, return_exceptions=True)
         await runtime.stop()
-        state_file(args.state_dir, args.stage).unlink(missing_ok=True)
-        console.close()
+        remove_own_state(path)
     return 0
+
+
+async def _until_stopped(work, stopping: asyncio.Event) -> bool:
+    """Run ``work`` unless Ctrl-C comes first (then cancel it): whether it finished."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if task.done():
+        task.result()  # its error, if it failed
+        return True
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return False
+
+
+def _api_shape(model: StackModel) -> tuple:
+    """What the clients of the WebSocket API depend on: the stage, the route selection, the routes."""
+    api = model.api
+    routes = sorted((key, route.function.name, route.returns_response) for key, route in api.routes.items())
+    return api.stage, api.route_selection_expression, routes
 
 
 def _refuse_aws_endpoints(spec: FunctionSpec, environment: dict[str, str], api_id: str) -> None:
@@ -180,7 +342,20 @@ def _refuse_aws_endpoints(spec: FunctionSpec, environment: dict[str, str], api_i
             )
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def _allow_open_files(max_connections: int, console: Console) -> None:
+    """Each connection is an open file: raise the soft limit so the cap, not EMFILE, refuses clients."""
+    needed = max_connections + TCP_HEADROOM + OPEN_FILES_BESIDES_CONNECTIONS
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    wanted = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    if wanted < needed:
+        console.info(f"open files are limited to {wanted}: fewer than {max_connections} connections may fit")
+
+
+def _claim_port(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything starts: a second runtime on the same port stops here."""
     family, kind, protocol, _, address = socket.getaddrinfo(
         host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )[0]
@@ -188,7 +363,13 @@ def _bind(host: str, port: int) -> socket.socket:
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp's TCPSite does
     try:
         listener.bind(address)
-    except OSError:
+        listener.listen(128)
+    except OSError as error:
         listener.close()
-        raise
+        if error.errno == errno.EADDRINUSE:
+            raise Refused(
+                f"port {port} on {host} is in use (is `make dev` already running?); "
+                "stop it, or choose another with --port"
+            ) from None
+        raise Refused(f"cannot listen on {host}:{port}: {error.strerror}") from None
     return listener

@@ -4,6 +4,7 @@ Kept free of aiohttp and of the runtime, so that reading it costs nothing.
 """
 
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ class RuntimeState:
     gateway_url: str
     stepfunctions_url: str
     state_machines: dict[str, str]  # ARN -> display name
+    pid: int = 0  # the process serving it
 
 
 def state_file(state_dir: Path, stage: str) -> Path:
@@ -29,11 +31,36 @@ def state_file(state_dir: Path, stage: str) -> Path:
 
 def write_state(path: Path, state: RuntimeState) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(asdict(state), indent=2), encoding="utf-8")
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(json.dumps(asdict(state), indent=2), encoding="utf-8")
+    partial.replace(path)  # readers see the old file or the new one, never half of one
 
 
 def read_state(path: Path) -> RuntimeState | None:
     """The state a runtime wrote, or None when none is serving."""
-    if not path.is_file():
+    try:
+        return RuntimeState(**json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):  # none, or not one a runtime wrote
         return None
-    return RuntimeState(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def other_instance(path: Path) -> RuntimeState | None:
+    """The state of another runtime still serving this stage; None when there is none, or when the
+    one that wrote the file is gone (killed without cleaning up)."""
+    state = read_state(path)
+    if state is None or state.pid in (0, os.getpid()):
+        return None
+    try:
+        os.kill(state.pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # alive, another user's
+        return state
+    return state
+
+
+def remove_own_state(path: Path) -> None:
+    """Remove the state file if this process wrote it: another instance's is never touched."""
+    state = read_state(path)
+    if state is not None and state.pid == os.getpid():
+        path.unlink(missing_ok=True)

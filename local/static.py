@@ -14,10 +14,19 @@ class StaticFiles:
         app.router.add_get("/{path:.*}", self._static)
 
     async def _static(self, request: web.Request) -> web.StreamResponse:
-        if self._web_dir is None:
-            raise web.HTTPNotFound()
-        relative = request.match_info["path"] or "index.html"
-        target = (self._web_dir / relative).resolve()
-        if not target.is_relative_to(self._web_dir) or not target.is_file():
-            raise web.HTTPNotFound()
+        target = self._file(request.match_info["path"] or "index.html")
+        if target is None:
+            return web.json_response({"message": "Not Found"}, status=404)
         return web.FileResponse(target, headers={"Cache-Control": "no-cache"})
+
+    def _file(self, relative: str) -> Path | None:
+        """The file under web/ a path names; None for anything else, including paths no file
+        system accepts (a NUL byte, a segment over the 255 bytes a file name may have)."""
+        if self._web_dir is None:
+            return None
+        try:
+            target = (self._web_dir / relative).resolve()
+            found = target.is_relative_to(self._web_dir) and target.is_file()
+        except (ValueError, OSError):
+            return None
+        return target if found else None

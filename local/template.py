@@ -62,6 +62,12 @@ class RouteSpec:
 
 
 @dataclass(frozen=True)
+class ThrottleSpec:
+    rate_limit: float
+    burst_limit: int
+
+
+@dataclass(frozen=True)
 class WebSocketApiSpec:
     logical_id: str
     api_id: str
@@ -69,6 +75,9 @@ class WebSocketApiSpec:
     route_selection_expression: str
     stage: str
     routes: dict[str, RouteSpec] = field(default_factory=dict)
+    # The stage's DefaultRouteSettings and RouteSettings throttles (None: the account's defaults).
+    throttle: ThrottleSpec | None = None
+    route_throttles: dict[str, ThrottleSpec] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -91,26 +100,61 @@ class StackModel:
         return f"https://{self.api.api_id}.execute-api.{self.region}.{URL_SUFFIX}"
 
 
+class UnreadableTemplate(UnsupportedTemplate):
+    """A file of the cloud assembly is not what synthesis writes (truncated, empty, edited, invalid ASL):
+    synthesizing again repairs it when the sources are sound."""
+
+
 def load_stack(
     assembly_dir: Path, stack_name: str, *, region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT
 ) -> StackModel:
     template_path = assembly_dir / f"{stack_name}.template.json"
     if not template_path.is_file():
-        raise UnsupportedTemplate(f"no template for stack {stack_name} in {assembly_dir}")
-    template = json.loads(template_path.read_text(encoding="utf-8"))
+        raise UnreadableTemplate(f"no template for stack {stack_name} in {assembly_dir}")
+    template = _read_json_object(template_path, "a CloudFormation template")
+    if not isinstance(template.get("Resources"), dict):
+        raise UnreadableTemplate(f"{_shown(template_path)} is not a CloudFormation template: it has no Resources")
     assets = _file_assets(assembly_dir / f"{stack_name}.assets.json")
-    return _TemplateReader(template, stack_name, assembly_dir, assets, region, account).read()
+    try:
+        return _TemplateReader(template, stack_name, assembly_dir, assets, region, account).read()
+    except UnreadableTemplate as error:
+        raise UnreadableTemplate(f"{_shown(template_path)}: {error}") from None
+    except UnsupportedTemplate:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError) as error:  # a shape synthesis never writes
+        raise UnreadableTemplate(f"{_shown(template_path)} cannot be read: {type(error).__name__}: {error}") from None
+
+
+def _read_json_object(path: Path, what: str) -> dict[str, Any]:
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise UnreadableTemplate(f"{_shown(path)} is not {what}: {error}") from None
+    if not isinstance(content, dict):
+        raise UnreadableTemplate(f"{_shown(path)} is not {what}: a JSON {type(content).__name__}, not an object")
+    return content
+
+
+def _shown(path: Path) -> str:
+    """A path as the user knows it: relative to the project (cdk.out/...), else absolute."""
+    try:
+        return str(path.relative_to(path.parent.parent))
+    except ValueError:
+        return str(path)
 
 
 def _file_assets(manifest_path: Path) -> dict[str, str]:
     """S3 object key of each file asset -> its path in the cloud assembly."""
     if not manifest_path.is_file():
         return {}
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = _read_json_object(manifest_path, "an asset manifest")
     keys = {}
-    for asset in manifest.get("files", {}).values():
-        for destination in asset.get("destinations", {}).values():
-            keys[destination["objectKey"]] = asset["source"]["path"]
+    try:
+        for asset in manifest.get("files", {}).values():
+            for destination in asset.get("destinations", {}).values():
+                keys[destination["objectKey"]] = asset["source"]["path"]
+    except (KeyError, TypeError, AttributeError) as error:
+        raise UnreadableTemplate(f"{_shown(manifest_path)} cannot be read: {type(error).__name__}: {error}") from None
     return keys
 
 
@@ -278,12 +322,17 @@ class _TemplateReader:
         if definition is None:
             definition = json.dumps(self._resolve(logical_id, "Definition"))
         substitutions = self._resolve(logical_id, "DefinitionSubstitutions") or {}
+        definition = substitute_definition(definition, substitutions, where)
+        problem = asl_problem(definition)
+        if problem is not None:
+            name = self._display_name(logical_id)
+            raise UnreadableTemplate(f"state machine {name} ({logical_id}): invalid ASL: {problem}")
         return StateMachineSpec(
             logical_id=logical_id,
             display_name=self._display_name(logical_id),
             name=self._state_machine_name(logical_id),
             arn=self._ref(logical_id),
-            definition=substitute_definition(definition, substitutions, where),
+            definition=definition,
             type=self._resolve(logical_id, "StateMachineType") or "STANDARD",
             role_arn=self._resolve(logical_id, "RoleArn"),
         )
@@ -324,6 +373,12 @@ class _TemplateReader:
             route_selection_expression=self._resolve(api, "RouteSelectionExpression"),
             stage=self._resolve(stages[0], "StageName"),
             routes=routes,
+            throttle=_throttle(self._resolve(stages[0], "DefaultRouteSettings")),
+            route_throttles={
+                route_key: throttle
+                for route_key, settings in (self._resolve(stages[0], "RouteSettings") or {}).items()
+                if (throttle := _throttle(settings)) is not None
+            },
         )
 
     def _route_function(self, route: str, functions: dict[str, FunctionSpec]) -> FunctionSpec:
@@ -341,9 +396,54 @@ class _TemplateReader:
         return function
 
 
+def _throttle(settings: dict[str, Any] | None) -> ThrottleSpec | None:
+    """A stage's or route's ThrottlingRateLimit/ThrottlingBurstLimit, when it sets both."""
+    settings = settings or {}
+    if settings.get("ThrottlingRateLimit") is None or settings.get("ThrottlingBurstLimit") is None:
+        return None
+    return ThrottleSpec(float(settings["ThrottlingRateLimit"]), int(settings["ThrottlingBurstLimit"]))
+
+
 def _drop_no_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _drop_no_value(item) for key, item in value.items() if item is not _NO_VALUE}
     if isinstance(value, list):
         return [_drop_no_value(item) for item in value if item is not _NO_VALUE]
     return value
+
+
+def asl_problem(definition: str) -> str | None:
+    """What makes a definition invalid ASL (the structure every state machine needs), or None.
+
+    Step Functions refuses such a definition when the state machine is created; moto would accept it
+    and fail each execution instead, so it is checked here, naming the state machine.
+    """
+    try:
+        document = json.loads(definition)
+    except ValueError as error:
+        return f"not JSON ({error})"
+    return _states_problem(document, "the definition")
+
+
+def _states_problem(machine: Any, where: str) -> str | None:
+    if not isinstance(machine, dict) or not isinstance(machine.get("States"), dict) or not machine["States"]:
+        return f"{where} has no States"
+    states = machine["States"]
+    if machine.get("StartAt") not in states:
+        return f"{where}: StartAt {machine.get('StartAt')!r} names no state"
+    for name, state in states.items():
+        if not isinstance(state, dict) or "Type" not in state:
+            return f"state {name!r} has no Type"
+        targets = [state.get("Next"), state.get("Default")]
+        rules = [*state.get("Choices", []), *state.get("Catch", [])]
+        targets += [rule.get("Next") for rule in rules if isinstance(rule, dict)]
+        for target in targets:
+            if target is not None and target not in states:
+                return f"state {name!r}: Next {target!r} names no state"
+        for key in ("ItemProcessor", "Iterator"):
+            if key in state and (problem := _states_problem(state[key], f"state {name!r}'s {key}")):
+                return problem
+        for index, branch in enumerate(state.get("Branches", [])):
+            if problem := _states_problem(branch, f"state {name!r}'s branch {index}"):
+                return problem
+    return None

