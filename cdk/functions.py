@@ -38,12 +38,10 @@ class ChatFunctions(Construct):
         self.on_connect = self._function("OnConnect", "on_connect", "Starts the connection handshake workflow")
         self.on_disconnect = self._function("OnDisconnect", "on_disconnect", "Records closed connections")
         self.on_default = self._function("OnDefault", "on_default", "Answers frames with no known action")
+        self.send_message = self._function("SendMessage", "send_message", "Validates a message, starts its fan-out")
         # The actions a client names in a frame's "action", each routed to its own function (the API gets one
         # route per entry, and $default lists them). A new action: its handler module and one entry here.
-        self.actions: dict[str, lambda_.Function] = {
-            "sendMessage": self._function("SendMessage", "send_message", "Validates a message, starts its fan-out"),
-        }
-        self.send_message = self.actions["sendMessage"]
+        self.actions: dict[str, lambda_.Function] = {"sendMessage": self.send_message}
         self.send_connection_id = self._function(
             "SendConnectionId", "send_connection_id", "Tells a new client its connection id"
         )

@@ -141,7 +141,7 @@ def running_local_runtime(work: Path, *options: str, project_root: Path = PROJEC
 
 
 # What a copy of the project needs to run `python -m local serve` on its own sources.
-_PROJECT_PARTS = ("cdk", "lambdas", "statemachines", "cdk.json", "local", "web")
+_PROJECT_PARTS = ("cdk", "lambdas", "statemachines", "cdk.json", "pyproject.toml", "local", "web")  # cdk reads its pins
 
 
 @pytest.fixture(scope="session")

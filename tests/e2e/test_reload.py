@@ -115,12 +115,12 @@ def test_edit_that_breaks_the_synth_keeps_the_old_version_serving(served_copy):
 
 def test_api_change_closes_open_connections_and_serves_the_new_routes(served_copy):
     runtime = served_copy
-    api = runtime.project_root / "cdk" / "websocket_api.py"
+    functions = runtime.project_root / "cdk" / "functions.py"
 
     async def scenario() -> tuple[int | None, str, dict]:
         old_client, _ = await connect(runtime)
         mark = len(runtime.log())
-        edit(api, '            "sendMessage",\n', '            "postMessage",\n')
+        edit(functions, '{"sendMessage": self.send_message}', '{"postMessage": self.send_message}')
         reload_line = await wait_for_log(runtime, RELOADED, after=mark)
         with pytest.raises(websockets.ConnectionClosed):
             await asyncio.wait_for(old_client.recv(), 30)
