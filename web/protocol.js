@@ -3,6 +3,11 @@
 
 export const MAX_RECIPIENTS = 20;
 export const MAX_MESSAGE_BYTES = 16 * 1024;
+// A browser sends each message as one frame, and API Gateway closes a connection whose client sends a
+// frame over 32 KB (1009; "API Gateway quotas for WebSocket APIs"): the escaped JSON must fit.
+export const MAX_FRAME_BYTES = 32 * 1024;
+// The longest client_message_id newClientMessageId makes: the size check counts the frame as sent.
+const LONGEST_CLIENT_MESSAGE_ID = "x".repeat(64);
 
 const CLOSE_REASONS = {
   1000: "closed normally",
@@ -39,6 +44,13 @@ export function outgoingProblem(message, recipients) {
   const size = utf8Length(message);
   if (size > MAX_MESSAGE_BYTES) {
     return `The message is ${size} bytes; the limit is ${MAX_MESSAGE_BYTES} bytes (UTF-8). Shorten it and send again.`;
+  }
+  const frameSize = utf8Length(JSON.stringify(sendMessageFrame(message, recipients, LONGEST_CLIENT_MESSAGE_ID)));
+  if (frameSize > MAX_FRAME_BYTES) {
+    return (
+      `With its quotes and control characters escaped, the message takes ${frameSize} bytes on the wire; ` +
+      `one frame carries at most ${MAX_FRAME_BYTES} bytes. Shorten it and send again.`
+    );
   }
   return null;
 }

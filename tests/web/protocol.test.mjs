@@ -43,6 +43,12 @@ test("what cannot be sent is explained before sending", () => {
   assert.equal(outgoingProblem("é".repeat(8192), ["a"]), null);
 });
 
+test("a message whose escaped frame would exceed API Gateway's 32 KB frame is refused before sending", () => {
+  // 16 KiB of quotes is within the message limit, but each becomes \" in the JSON frame: 32 KB and more.
+  assert.match(outgoingProblem('"'.repeat(16 * 1024), ["a"]), /bytes on the wire; one frame carries at most 32768 bytes/);
+  assert.equal(outgoingProblem('"'.repeat(16 * 1024 - 200), ["a"]), null);
+});
+
 test("frames are JSON objects; anything else is refused", () => {
   assert.deepEqual(parseFrame('{"type":"connection","connection_id":"x"}'), { type: "connection", connection_id: "x" });
   for (const data of ["not json", "[]", "null", "3"]) assert.equal(parseFrame(data), null);
