@@ -1,7 +1,7 @@
 """The two fan-outs side by side on the local runtime (`python bench/fanout.py`); numbers go in docs/cost.md.
 
 Measures, in one run and one after the other on loopback:
-  relay    a raw WebSocket relay (Python `websockets`, no Lambda, no Step Functions): the floor
+  relay    bench/raw_relay.py (Python `websockets`, no Lambda, no Step Functions): the floor
   direct   this tree: message_fanout posts to @connections with apigateway:invoke
   lambda   the tree just before the direct fan-out replaced it (a DeliverMessage Lambda per delivery),
            unpacked from git (`git archive`) into a temporary directory and run with this .venv
@@ -15,21 +15,15 @@ import asyncio
 import contextlib
 import io
 import json
-import os
-import socket
 import statistics
 import subprocess
-import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import websockets
-from websockets.asyncio.server import serve
+from harness import PROJECT_ROOT, Relay, next_message, open_client, percentile, send_frame, start_runtime
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DELIVER_MESSAGE = "lambdas/deliver_message.py"
 
 
@@ -59,66 +53,13 @@ def lambda_fanout_tree(destination: Path) -> str:
     return revision
 
 
-@contextlib.contextmanager
-def local_runtime(root: Path, log_path: Path) -> Iterator[str]:
-    """`python -m local serve` of the tree at ``root`` (as `make dev` starts it); yields its WebSocket URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "local", "serve", "--port", str(port), "--state-dir", str(log_path.parent)]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        while "is serving" not in log_path.read_text(errors="replace"):
-            if process.poll() is not None:
-                raise SystemExit(f"runtime in {root} exited with {process.returncode}; see {log_path}")
-            time.sleep(0.05)
-        yield f"ws://127.0.0.1:{port}/dev"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-@contextlib.asynccontextmanager
-async def relay():
-    """The floor: a WebSocket server that sends each message frame to its sender and recipients."""
-    clients: dict[str, websockets.ServerConnection] = {}
-
-    async def handle(client):
-        connection_id = f"c{len(clients)}"
-        clients[connection_id] = client
-        await client.send(json.dumps({"type": "connection", "connection_id": connection_id}))
-        async for raw in client:
-            body = json.loads(raw)
-            recipients = body.get("recipient_ids") or [body["recipient_id"]]
-            frame = json.dumps({"type": "message", "message": body["message"], "sender_id": connection_id})
-            for target in dict.fromkeys([connection_id, *recipients]):
-                await clients[target].send(frame)
-
-    async with serve(handle, "127.0.0.1", 0) as server:
-        yield f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-
-
 # --- measurements ---------------------------------------------------------------------------------
-
-
-async def connect(url: str) -> tuple[websockets.ClientConnection, str]:
-    client = await websockets.connect(url, max_queue=None)
-    return client, json.loads(await client.recv())["connection_id"]
-
-
-async def next_message(client: websockets.ClientConnection) -> dict:
-    """The next chat message frame (other frames, such as acknowledgements, are skipped)."""
-    while True:
-        frame = json.loads(await client.recv())
-        if frame.get("type") == "message":
-            return frame
 
 
 async def fanout_latency(url: str, recipients: int, count: int) -> list[float]:
     """sendMessage -> the sender and every recipient holding the frame, one message at a time."""
-    sender, _ = await connect(url)
-    others = [await connect(url) for _ in range(recipients)]
+    sender, _ = await open_client(url)
+    others = [await open_client(url) for _ in range(recipients)]
     ids = [connection_id for _, connection_id in others]
     samples = []
     for index in range(count):
@@ -133,7 +74,7 @@ async def fanout_latency(url: str, recipients: int, count: int) -> list[float]:
 
 async def burst(url: str, clients: int, messages: int) -> tuple[int, int, float]:
     """Every client sends ``messages`` to its partner at once: (frames received, expected, seconds)."""
-    connections = [await connect(url) for _ in range(clients)]
+    connections = [await open_client(url) for _ in range(clients)]
     expected = clients * messages * 2
     received = 0
     done = asyncio.Event()
@@ -151,12 +92,13 @@ async def burst(url: str, clients: int, messages: int) -> tuple[int, int, float]
     for index, (client, _) in enumerate(connections):
         partner = connections[(index + 1) % clients][1]
         for number in range(messages):
-            await client.send(json.dumps({"action": "sendMessage", "message": f"b{number}", "recipient_id": partner}))
+            await client.send(send_frame(f"b{number}", partner))
     with contextlib.suppress(TimeoutError):  # shows as fewer frames received
         await asyncio.wait_for(done.wait(), timeout=300)
     elapsed = time.perf_counter() - started
     for reader in readers:
         reader.cancel()
+    await asyncio.gather(*readers, return_exceptions=True)
     for client, _ in connections:
         await client.close()
     return received, expected, elapsed
@@ -166,9 +108,9 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, float | tuple
     await fanout_latency(url, 10, 10)  # warm up: every worker of every pool the path uses, parsed definitions
     results: dict[str, float | tuple] = {}
     for recipients in (1, 10):
-        samples = sorted(await fanout_latency(url, recipients, args.samples))
+        samples = await fanout_latency(url, recipients, args.samples)
         results[f"1+{recipients} median"] = statistics.median(samples)
-        results[f"1+{recipients} p95"] = samples[min(len(samples) - 1, int(len(samples) * 0.95))]
+        results[f"1+{recipients} p95"] = percentile(samples, 0.95)
     results["burst"] = await burst(url, args.burst_clients, args.burst_messages)
     return results
 
@@ -191,20 +133,16 @@ def main() -> None:
     parser.add_argument("--burst-clients", type=int, default=20)
     parser.add_argument("--burst-messages", type=int, default=10)
     args = parser.parse_args()
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     work = Path(tempfile.mkdtemp(prefix="chat-bench-fanout-"))
     print(f"logs and the Lambda-delivery tree in {work}")
 
-    async def on_relay():
-        async with relay() as url:
-            return await measure(url, args)
-
-    floor = asyncio.run(on_relay())
-    with local_runtime(PROJECT_ROOT, work / "direct.log") as url:
-        direct = asyncio.run(measure(url, args))
+    with Relay() as relay:
+        floor = asyncio.run(measure(relay.url, args))
+    with start_runtime(work, name="direct") as runtime:
+        direct = asyncio.run(measure(runtime.url, args))
     revision = lambda_fanout_tree(work / "lambda-tree")
-    with local_runtime(work / "lambda-tree", work / "lambda.log") as url:
-        via_lambda = asyncio.run(measure(url, args))
+    with start_runtime(work, name="lambda", root=work / "lambda-tree") as runtime:
+        via_lambda = asyncio.run(measure(runtime.url, args))
 
     print(f"relay, direct (this tree) and lambda ({revision}); {args.samples} messages per latency figure")
     report("relay", floor, floor)

@@ -25,12 +25,8 @@ import contextlib
 import json
 import os
 import re
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -38,144 +34,27 @@ from pathlib import Path
 
 import boto3
 import websockets
+from harness import (
+    Relay,
+    Runtime,
+    TreeMemory,
+    command_line,
+    next_message,
+    open_client,
+    percentile,
+    send_frame,
+    start_runtime,
+    tree_pids,
+)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))  # run as a script, from bench/: the project's packages come from its root
-from local.state import read_state, state_file  # noqa: E402
-
-RELAY_SCRIPT = Path(__file__).with_name("raw_relay.py")
 _EXECUTION_END = re.compile(r"^\[(\w+)\] \S+\s+(Execution(?:Succeeded|Failed|TimedOut|Aborted))\b", re.MULTILINE)
-
-
-# -- the two servers
-
-
-@dataclass
-class Runtime:
-    process: subprocess.Popen
-    log_path: Path
-    state_path: Path
-    url: str
-    startup_seconds: float
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
-def start_runtime(work: Path, *, resynth: bool = False, name: str = "runtime") -> Runtime:
-    """`make dev`'s command on a port of its choosing (read back from its state file), with a state dir
-    of its own so a running `make dev` is untouched. One addition: --no-throttle, because the dev
-    stage's throttle (50 requests/s, burst 100, as API Gateway would apply it) would answer most of a
-    burst with Too Many Requests: the burst measures the runtime's capacity, not the stage's setting."""
-    state_dir = work / f"{name}-state"
-    command = [sys.executable, "-m", "local", "serve", "--stage", "dev", "--port", "0", "--no-throttle"]
-    command += ["--state-dir", str(state_dir)] + (["--resynth"] if resynth else [])
-    log_path = work / f"{name}.log"
-    started = time.monotonic()
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
-    while "is serving" not in log_path.read_text(errors="replace"):
-        if process.poll() is not None:
-            raise SystemExit(f"runtime exited with {process.returncode} before serving; see {log_path}")
-        time.sleep(0.02)
-    elapsed = time.monotonic() - started
-    state_path = state_file(state_dir, "dev")
-    return Runtime(process, log_path, state_path, read_state(state_path).websocket_url, elapsed)
-
-
-def stop_runtime(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def start_relay() -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [sys.executable, str(RELAY_SCRIPT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    ready = process.stdout.readline().split()
-    if len(ready) != 2 or ready[0] != "ready":
-        raise SystemExit("the raw relay did not start")
-    return process, f"ws://127.0.0.1:{ready[1]}"
-
-
-def stop_relay(process: subprocess.Popen) -> None:
-    process.stdin.close()
-    process.wait(timeout=10)
-
-
-class TreeMemory(threading.Thread):
-    """Samples the summed RSS of a process and all its descendants; keeps the peak."""
-
-    def __init__(self, root_pid: int, interval: float = 0.5):
-        super().__init__(daemon=True)
-        self._root = root_pid
-        self._interval = interval
-        self._stopping = threading.Event()
-        self.peak_bytes = 0
-
-    def run(self) -> None:
-        while not self._stopping.wait(self._interval):
-            self.peak_bytes = max(self.peak_bytes, tree_rss_bytes(self._root))
-
-    def stop(self) -> int:
-        self._stopping.set()
-        self.join()
-        return self.peak_bytes
-
-
-def tree_pids(root_pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            stat = Path(entry.path, "stat").read_text()
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(parent, []).append(int(entry.name))
-    found, pending = [], [root_pid]
-    while pending:
-        pid = pending.pop()
-        found.append(pid)
-        pending.extend(children.get(pid, []))
-    return found
-
-
-def tree_cpu_seconds(root_pid: int) -> Counter:
-    """CPU seconds used so far by each process of the tree, by role (the machine's load does not
-    change them much, unlike wall-clock figures)."""
-    used = Counter()
-    for pid in tree_pids(root_pid):
-        with contextlib.suppress(OSError, ValueError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            arguments = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-            role = next((a.split(".")[0] for a in arguments if a.endswith(".handler")), None)
-            role = role or ("stepfunctions" if "local.stepfunctions.server" in arguments else "gateway")
-            used[role] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return used
-
-
-def tree_rss_bytes(root_pid: int) -> int:
-    total = 0
-    for pid in tree_pids(root_pid):
-        with contextlib.suppress(OSError, ValueError):
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-    return total
+# `make dev`'s command, plus --no-throttle: the dev stage's throttle (50 requests/s, burst 100, as API
+# Gateway would apply it) would answer most of a burst with Too Many Requests; the burst measures the
+# runtime's capacity, not the stage's setting.
+NO_THROTTLE = "--no-throttle"
 
 
 # -- clients (the same code measures both servers)
-
-
-async def open_client(url: str) -> tuple[websockets.ClientConnection, str, float]:
-    started = time.perf_counter()
-    client = await websockets.connect(url, ping_interval=None, max_size=None, open_timeout=60)
-    frame = json.loads(await asyncio.wait_for(client.recv(), 60))
-    return client, frame["connection_id"], time.perf_counter() - started
 
 
 async def open_many(url: str, count: int, concurrency: int = 50) -> list[tuple[websockets.ClientConnection, str]]:
@@ -183,28 +62,17 @@ async def open_many(url: str, count: int, concurrency: int = 50) -> list[tuple[w
 
     async def one():
         async with gate:
-            client, connection_id, _ = await open_client(url)
-            return client, connection_id
+            return await open_client(url)
 
     return await asyncio.gather(*(one() for _ in range(count)))
-
-
-def send_frame(message: str, recipient_id: str) -> str:
-    return json.dumps({"action": "sendMessage", "message": message, "recipient_id": recipient_id})
-
-
-async def next_message(client) -> dict:
-    while True:
-        frame = json.loads(await asyncio.wait_for(client.recv(), 60))
-        if frame.get("type") == "message":
-            return frame
 
 
 async def measure_connect(url: str, count: int) -> list[float]:
     samples = []
     for _ in range(count):
-        client, _, elapsed = await open_client(url)
-        samples.append(elapsed)
+        started = time.perf_counter()
+        client, _ = await open_client(url)
+        samples.append(time.perf_counter() - started)
         await client.close()
     return samples
 
@@ -292,7 +160,21 @@ async def measure_idle(url: str, count: int, hold_seconds: float, timeout: float
     return {"delivery": delivery, "elapsed": elapsed, "fresh_connect": fresh_connect, "fresh_send": fresh_send}
 
 
-# -- the runtime's own account of its executions
+# -- the runtime's own account of its work
+
+
+def tree_cpu_seconds(root_pid: int) -> Counter:
+    """CPU seconds used so far by each process of the tree, by role (the machine's load does not
+    change them much, unlike wall-clock figures)."""
+    used = Counter()
+    for pid in tree_pids(root_pid):
+        with contextlib.suppress(OSError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            arguments = command_line(pid)
+            role = next((a.split(".")[0] for a in arguments if a.endswith(".handler")), None)
+            role = role or ("stepfunctions" if "local.stepfunctions.server" in arguments else "gateway")
+            used[role] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
 
 
 def execution_ends_in_log(text: str) -> Counter:
@@ -301,27 +183,22 @@ def execution_ends_in_log(text: str) -> Counter:
 
 
 def execution_statuses(runtime: Runtime) -> Counter:
-    state = json.loads(runtime.state_path.read_text())
+    state = runtime.state()
     client = boto3.client(
         "stepfunctions",
-        endpoint_url=state["stepfunctions_url"],
-        region_name=state["region"],
+        endpoint_url=state.stepfunctions_url,
+        region_name=state.region,
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
     statuses = Counter()
-    for arn, name in state["state_machines"].items():
+    for arn, name in state.state_machines.items():
         for page in client.get_paginator("list_executions").paginate(stateMachineArn=arn):
             statuses.update(f"{name} {execution['status']}" for execution in page["executions"])
     return statuses
 
 
 # -- report
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 class Report:
@@ -359,17 +236,17 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", choices=("connect", "send", "idle", "burst"), help="run only these")
     parser.add_argument("--startup", action="store_true", help="also time a start-up with a forced synthesis")
     args = parser.parse_args()
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     selected = set(args.only or ("connect", "send", "idle", "burst"))
 
     work = Path(tempfile.mkdtemp(prefix="chat-bench-"))
     print(f"runtime output in {work}; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
     if args.startup:
-        cold = start_runtime(work, resynth=True, name="cold")
-        stop_runtime(cold.process)
+        cold = start_runtime(work, NO_THROTTLE, "--resynth", name="cold")
+        cold.stop()
         print(f"start-up with a synthesis: {cold.startup_seconds:.1f} s")
-    runtime = start_runtime(work)
-    relay_process, relay_url = start_relay()
+    runtime = start_runtime(work, NO_THROTTLE)
+    relay = Relay()
+    relay_url = relay.url
     memory = TreeMemory(runtime.process.pid)
     memory.start()
     report = Report()
@@ -437,8 +314,8 @@ def main() -> None:
             report.note(f"executions the Step Functions API lists now: {dict(execution_statuses(runtime))}")
         report.row("peak RSS of the runtime's process tree, whole run", memory.stop() / 2**20, None, "MB")
     finally:
-        stop_relay(relay_process)
-        stop_runtime(runtime.process)
+        relay.stop()
+        runtime.stop()
 
 
 if __name__ == "__main__":

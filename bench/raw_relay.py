@@ -1,9 +1,10 @@
 """The floor any local pipeline sits on: a bare WebSocket relay speaking the chat's wire format.
 
 No Lambda, no Step Functions: a connecting client gets ``{"type": "connection", "connection_id"}``,
-and a ``sendMessage`` frame is answered with one ``message`` frame to the sender and one to the
-recipient, in the same process. Run as ``python bench/raw_relay.py``; prints ``ready <port>`` and
-serves on 127.0.0.1 until its standard input closes.
+and a ``sendMessage`` frame is answered with one ``message`` frame to the sender and one to each
+recipient (``recipient_id``, or each of ``recipient_ids``), in the same process. Run as
+``python bench/raw_relay.py``; prints ``ready <port>`` and serves on 127.0.0.1 until its standard input
+closes.
 """
 
 import asyncio
@@ -24,19 +25,19 @@ async def serve() -> None:
             await socket.send(json.dumps({"type": "connection", "connection_id": connection_id}))
             async for raw in socket:
                 request = json.loads(raw)
+                recipients = request.get("recipient_ids") or [request["recipient_id"]]
                 frame = json.dumps(
                     {
                         "type": "message",
                         "message_id": uuid.uuid4().hex,
                         "message": request["message"],
                         "sender_id": connection_id,
-                        "recipient_id": request["recipient_id"],
+                        "recipient_id": recipients[0],
                     }
                 )
-                await socket.send(frame)
-                recipient = connections.get(request["recipient_id"])
-                if recipient is not None:
-                    await recipient.send(frame)
+                for target in dict.fromkeys([connection_id, *recipients]):  # the sender once, even as a recipient
+                    if (client := connections.get(target)) is not None:
+                        await client.send(frame)
         except websockets.ConnectionClosed:
             pass
         finally:

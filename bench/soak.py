@@ -1,6 +1,6 @@
 """Soak of the local runtime under abuse (`python bench/soak.py`): loopback only, bounded in time.
 
-Against one runtime it starts on a free loopback port (make dev's command, history off):
+Against one runtime it starts on a loopback port of its choosing (make dev's command, history off):
   baseline     a bystander's sendMessage -> both its frames, p50/p95, with nothing else running
   flood        the same figure while flooders send as fast as they can, beside the baseline;
                what the flooders got (routed, throttled), and the abuse mix sent meanwhile
@@ -22,88 +22,33 @@ import os
 import signal
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import websockets
+from harness import (
+    PROJECT_ROOT,
+    Runtime,
+    command_line,
+    open_client,
+    percentile,
+    send_frame,
+    start_runtime,
+    tree_pids,
+    tree_rss_bytes,
+)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 print = functools.partial(print, flush=True)
 ROUND_TRIP_TIMEOUT = 10
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_runtime(port: int, work: Path, *options: str) -> subprocess.Popen:
-    log_path = work / "serve.log"
-    command = [sys.executable, "-m", "local", "serve", "--port", str(port), "--quiet-history"]
-    command += ["--state-dir", str(work / "state"), *options]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 240
-    while "is serving" not in log_path.read_text(errors="replace"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise SystemExit(f"the runtime did not start; see {log_path}")
-        time.sleep(0.1)
-    return process
-
-
-def descendants(root: int) -> list[int]:
-    """The process and all its descendants, from /proc (Linux)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                children.setdefault(parent, []).append(int(entry.name))
-    found, pending = [], [root]
-    while pending:
-        pid = pending.pop()
-        found.append(pid)
-        pending.extend(children.get(pid, []))
-    return found
-
-
-def command_line(pid: int) -> str:
-    with contextlib.suppress(OSError):
-        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-    return ""
-
-
-def tree_rss_mb(root: int) -> float:
-    total_kb = 0
-    for pid in descendants(root):
-        with contextlib.suppress(OSError):
-            for line in (Path("/proc") / str(pid) / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total_kb += int(line.split()[1])
-    return total_kb / 1024
 
 
 def percentiles(samples: list[float]) -> str:
     if not samples:
         return "no samples"
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-    return f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, n={len(ordered)}"
-
-
-def message(text: str, recipient_id: str) -> str:
-    return json.dumps({"action": "sendMessage", "message": text, "recipient_id": recipient_id})
-
-
-async def open_client(url: str) -> tuple[websockets.ClientConnection, str]:
-    client = await websockets.connect(url, max_queue=None, open_timeout=30)
-    frame = json.loads(await asyncio.wait_for(client.recv(), 30))
-    return client, frame["connection_id"]
+    p50, p95 = statistics.median(samples), percentile(samples, 0.95)
+    return f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, n={len(samples)}"
 
 
 class Pair:
@@ -126,7 +71,7 @@ class Pair:
         self._count += 1
         text = f"bystander {self._count} {time.time()}"
         started = time.perf_counter()
-        await self.sender.send(message(text, self.recipient_id))
+        await self.sender.send(send_frame(text, self.recipient_id))
         try:
             async with asyncio.timeout(timeout):
                 for client in (self.sender, self.recipient):
@@ -173,7 +118,7 @@ class Flooder:
         with contextlib.suppress(websockets.ConnectionClosed, TimeoutError):
             async with asyncio.timeout(seconds):
                 while True:
-                    await self.client.send(message(f"flood {self.sent}", self.connection_id))
+                    await self.client.send(send_frame(f"flood {self.sent}", self.connection_id))
                     self.sent += 1
                     if self.sent % 50 == 0:
                         await asyncio.sleep(0)
@@ -271,7 +216,7 @@ async def executions(url: str, count: int, budget: float, clients: int = 20) -> 
     async def drive(client, connection_id: str) -> None:
         nonlocal done
         while done < count and time.monotonic() - started < budget:
-            await client.send(message("soak", connection_id))
+            await client.send(send_frame("soak", connection_id))
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(ROUND_TRIP_TIMEOUT):
                     while True:
@@ -309,8 +254,8 @@ def kill(pids: list[int]) -> int:
     return len(pids)
 
 
-async def soak(args: argparse.Namespace, process: subprocess.Popen, port: int, work: Path) -> None:
-    url = f"ws://127.0.0.1:{port}/dev"
+async def soak(args: argparse.Namespace, runtime: Runtime) -> None:
+    url, process = runtime.url, runtime.process
     pair = await Pair(url).open()
     await measure(pair, 5)  # warm every pool
     baseline, baseline_failed = await measure(pair, args.samples)
@@ -318,7 +263,8 @@ async def soak(args: argparse.Namespace, process: subprocess.Popen, port: int, w
 
     flooders = [Flooder(*await open_client(url)) for _ in range(args.flooders)]
     flooding = [asyncio.create_task(flooder.run(args.flood_seconds)) for flooder in flooders]
-    abuse = asyncio.create_task(abuse_mix("127.0.0.1", port, args.half_open))
+    address = urlsplit(url)
+    abuse = asyncio.create_task(abuse_mix(address.hostname, address.port, args.half_open))
     during, during_failed = [], 0
     while not all(task.done() for task in flooding):
         elapsed = await pair.round_trip()
@@ -348,23 +294,23 @@ async def soak(args: argparse.Namespace, process: subprocess.Popen, port: int, w
     )
     await pair.close()
 
-    before = tree_rss_mb(process.pid)
+    before = tree_rss_bytes(process.pid) / 2**20
     done, took = await executions(url, args.executions, args.budget_seconds)
     await asyncio.sleep(2)
     print(
-        f"memory: process tree RSS {before:.0f} MB before, {tree_rss_mb(process.pid):.0f} MB after "
+        f"memory: process tree RSS {before:.0f} MB before, {tree_rss_bytes(process.pid) / 2**20:.0f} MB after "
         f"{done} message executions ({took:.0f} s; plus one handshake execution per connection)"
     )
 
-    workers = [pid for pid in descendants(process.pid) if "awslambda/bootstrap.py" in command_line(pid)]
+    workers = [pid for pid in tree_pids(process.pid) if any("awslambda/bootstrap.py" in a for a in command_line(pid))]
     print(f"recovery, SIGKILL of all {kill(workers)} Lambda workers: {await recovery(url, args.recovery_seconds)}")
-    machines = [pid for pid in descendants(process.pid) if "local.stepfunctions.server" in command_line(pid)]
+    machines = [pid for pid in tree_pids(process.pid) if "local.stepfunctions.server" in command_line(pid)]
     kill(machines)
     print(f"recovery, SIGKILL of the Step Functions process: {await recovery(url, args.recovery_seconds)}")
-    lines = (work / "serve.log").read_text(errors="replace").splitlines()
+    lines = runtime.log_text().splitlines()
     # The runtime's own tracebacks start a line; a function's (its handler's errors) carry its name.
     runtime_tracebacks = sum(line.startswith(("Traceback", "Error handling request")) for line in lines)
-    print(f"runtime log: {runtime_tracebacks} runtime tracebacks, {len(lines)} lines ({work / 'serve.log'})")
+    print(f"runtime log: {runtime_tracebacks} runtime tracebacks, {len(lines)} lines ({runtime.log_path})")
 
 
 def main() -> None:
@@ -377,19 +323,9 @@ def main() -> None:
     parser.add_argument("--budget-seconds", type=float, default=300, help="the executions stop at this time")
     parser.add_argument("--recovery-seconds", type=float, default=30)
     args = parser.parse_args()
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     work = Path(tempfile.mkdtemp(prefix="chat-soak-"))
-    port = free_port()
-    process = start_runtime(port, work)
-    try:
-        asyncio.run(soak(args, process, port, work))
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            print("the runtime did not stop within 60 s of SIGINT: killed")
+    with start_runtime(work, "--quiet-history", name="serve") as runtime:
+        asyncio.run(soak(args, runtime))
 
 
 if __name__ == "__main__":
