@@ -46,11 +46,14 @@ def _profiled_patch_targets():
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_api_gateway,
     )
+    from moto.stepfunctions.parser.asl.eval import states
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     return [
         (result_path, "parse"),
         (string_expression, "copy"),
+        (execute_state, "copy"),
+        (states, "copy"),
         (Program, "eval"),
         (execute_state, "Thread"),
         (execute_state.ExecutionState, "_evaluate_with_timeout"),
