@@ -10,7 +10,8 @@ client for every Lambda task. Each is memoized:
 - boto3 clients are thread-safe, and every task of the runtime talks to the same local endpoint.
 
 Further patches, below, came from profiling bursts: threads reused or avoided, ResultPaths memoized,
-JSON copied as JSON, Lambda tasks calling the local Invoke API over plain HTTP. Two more are not
+JSON copied as JSON, Lambda tasks calling the local Invoke API over plain HTTP, apigateway:invoke
+tasks posting over kept-alive connections, moto's server routing without listing its files. Two more are not
 speed-ups and apply untuned too (``report_execution_ends``, ``keep_recent_executions``).
 
 The patches rebind private functions of one moto release. ``apply`` refuses to run on another
