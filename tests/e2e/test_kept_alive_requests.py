@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from local.stepfunctions.tuning import KeptAliveRequests
+from tests.e2e.conftest import answer
 
 
 class _ConnectionsApi(BaseHTTPRequestHandler):
@@ -27,11 +28,7 @@ class _ConnectionsApi(BaseHTTPRequestHandler):
         else:
             status, data = 410, json.dumps({"message": None}).encode()
             headers = {"Content-Type": "application/json", "x-amzn-ErrorType": "GoneException"}
-        self.send_response(status)
-        for name, value in {**headers, "Content-Length": str(len(data))}.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        answer(self, status, data, headers)
 
     def log_message(self, format: str, *args) -> None:  # quiet
         pass
