@@ -10,7 +10,8 @@ client for every Lambda task. Each is memoized:
 - boto3 clients are thread-safe, and every task of the runtime talks to the same local endpoint.
 
 Further patches, below, came from profiling bursts: threads reused or avoided, ResultPaths memoized,
-JSON copied as JSON, Lambda tasks calling the local Invoke API over plain HTTP. Two more are not
+JSON copied as JSON, Lambda tasks calling the local Invoke API over plain HTTP, apigateway:invoke
+tasks posting over kept-alive connections, moto's server routing without listing its files. Two more are not
 speed-ups and apply untuned too (``report_execution_ends``, ``keep_recent_executions``).
 
 The patches rebind private functions of one moto release. ``apply`` refuses to run on another
@@ -97,6 +98,8 @@ def apply() -> None:
     _reuse_interpreter_threads()
     _copy_extracted_json_quickly()
     _invoke_lambda_over_plain_http()
+    _invoke_api_gateway_over_kept_alive_http()
+    _list_moto_modules_once()
 
 
 def _module(name: str) -> ModuleType:
@@ -289,11 +292,51 @@ def _copy_json(value: Any) -> Any:
 
 def _copy_extracted_json_quickly() -> None:
     """Every JSONPath a state reads copies what it extracts (9% of the interpreter's CPU under a
-    burst, in copy.deepcopy): the copy stays, made for JSON."""
+    burst, in copy.deepcopy): the copy stays, made for JSON. So do the copies of a state's input,
+    result and error output (states) and of the stack a state's frame starts with (execute_state),
+    another 9% once deliveries were kept alive. These modules use copy for nothing else."""
     from moto.stepfunctions.parser.asl.component.common.string import string_expression
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+    from moto.stepfunctions.parser.asl.eval import states
 
-    _require(string_expression, "copy", is_value=copy)
-    string_expression.copy = SimpleNamespace(deepcopy=_copy_json)
+    json_copy = SimpleNamespace(deepcopy=_copy_json)
+    for module in (string_expression, execute_state, states):
+        _require(module, "copy", is_value=copy)
+    for module in (string_expression, execute_state, states):
+        module.copy = json_copy
+
+
+class KeptAliveHttp:
+    """Plain HTTP/1.1 requests to one local server, one kept-alive connection per thread (a thread
+    waits on one answer at a time). A connection the server had closed gets one fresh try; an
+    unreachable server raises ``unreachable(url)``."""
+
+    def __init__(self, host: str, port: int, unreachable: Callable[[str], Exception]):
+        self._host = host
+        self._port = port
+        self._unreachable = unreachable
+        self._connections = threading.local()
+
+    def request(self, method: str, path: str, body: bytes, headers: dict) -> tuple[int, str, list, bytes]:
+        """(status, reason, headers as sent, body)"""
+        for attempt in (1, 2):
+            connection = getattr(self._connections, "current", None)
+            if connection is None:
+                connection = self._connections.current = http.client.HTTPConnection(self._host, self._port)
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                answer = connection.getresponse()
+                return answer.status, answer.reason, answer.getheaders(), answer.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
+                connection.close()  # a kept-alive connection the server had closed: one fresh try
+                self._connections.current = None
+                if attempt == 2:
+                    raise self._unreachable(f"http://{self._host}:{self._port}") from error
+            except OSError as error:
+                connection.close()
+                self._connections.current = None
+                raise self._unreachable(f"http://{self._host}:{self._port}") from error
+        raise AssertionError("unreachable")
 
 
 class LocalLambdaInvoke:
@@ -303,9 +346,7 @@ class LocalLambdaInvoke:
     ClientError with the service's error code, and an unreachable endpoint EndpointConnectionError."""
 
     def __init__(self, host: str, port: int):
-        self._host = host
-        self._port = port
-        self._connections = threading.local()
+        self._http = KeptAliveHttp(host, port, lambda url: EndpointConnectionError(endpoint_url=url))
 
     def invoke(self, parameters: dict) -> dict:
         path = f"/2015-03-31/functions/{urllib.parse.quote(parameters['FunctionName'], safe='')}/invocations"
@@ -315,7 +356,8 @@ class LocalLambdaInvoke:
         for parameter, header in _INVOKE_HEADERS.items():
             if parameters.get(parameter):
                 headers[header] = parameters[parameter]
-        status, answer_headers, body = self._post(path, parameters.get("Payload") or b"", headers)
+        status, _, header_list, body = self._http.request("POST", path, parameters.get("Payload") or b"", headers)
+        answer_headers = {name.lower(): value for name, value in header_list}
         if status >= 300:
             raise self._client_error(status, answer_headers, body)
         response = {"StatusCode": status, "Payload": io.BytesIO(body)}
@@ -323,26 +365,6 @@ class LocalLambdaInvoke:
             if header in answer_headers:
                 response[key] = answer_headers[header]
         return response
-
-    def _post(self, path: str, body: bytes, headers: dict) -> tuple[int, dict, bytes]:
-        for attempt in (1, 2):
-            connection = getattr(self._connections, "current", None)
-            if connection is None:
-                connection = self._connections.current = http.client.HTTPConnection(self._host, self._port)
-            try:
-                connection.request("POST", path, body=body, headers=headers)
-                answer = connection.getresponse()
-                return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
-                connection.close()  # a kept-alive connection the server had closed: one fresh try
-                self._connections.current = None
-                if attempt == 2:
-                    raise EndpointConnectionError(endpoint_url=f"http://{self._host}:{self._port}") from error
-            except OSError as error:
-                connection.close()
-                self._connections.current = None
-                raise EndpointConnectionError(endpoint_url=f"http://{self._host}:{self._port}") from error
-        raise AssertionError("unreachable")
 
     @staticmethod
     def _client_error(status: int, headers: dict, body: bytes) -> ClientError:
@@ -384,6 +406,88 @@ def _invoke_lambda_over_plain_http() -> None:
         return response
 
     lambda_eval_utils._invoke_lambda_function = invoke_lambda_function
+
+
+class KeptAliveRequests:
+    """What moto's apigateway:invoke task calls on the ``requests`` module (``requests.post(url,
+    headers=..., json=...)`` and the other methods), over kept-alive plain HTTP for http:// URLs: the
+    same request (JSON body as requests encodes it) and a ``requests.Response`` with the status,
+    headers, body and encoding moto reads; an unreachable server raises requests' ConnectionError.
+    Other URLs go to ``requests`` itself."""
+
+    def __init__(self):
+        self._servers: dict[tuple[str, int], KeptAliveHttp] = {}
+        self._lock = threading.Lock()
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        if method not in ("get", "post", "put", "delete", "patch", "head", "options"):
+            raise AttributeError(method)
+        return functools.partial(self.request, method.upper())
+
+    def request(self, method: str, url: str, *, headers: dict | None = None, json: Any = None):
+        import requests
+
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme != "http" or not parts.hostname:
+            return requests.request(method, url, headers=headers, json=json)
+        body = b"" if json is None else _json_dumps(json, allow_nan=False).encode("utf-8")
+        sent = {"Accept-Encoding": "identity", "Accept": "*/*", **(headers or {})}
+        if json is not None:
+            sent.setdefault("Content-Type", "application/json")
+        path = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
+        status, reason, header_list, content = self._server(parts.hostname, parts.port or 80).request(
+            method, path, body, sent
+        )
+        response = requests.Response()
+        response.status_code, response.reason, response.url, response._content = status, reason, url, content
+        for name, value in header_list:
+            known = response.headers.get(name)
+            response.headers[name] = value if known is None else f"{known}, {value}"
+        response.encoding = requests.utils.get_encoding_from_headers(response.headers)
+        return response
+
+    def _server(self, host: str, port: int) -> KeptAliveHttp:
+        with self._lock:
+            if (host, port) not in self._servers:
+                self._servers[(host, port)] = KeptAliveHttp(host, port, _requests_connection_error)
+            return self._servers[(host, port)]
+
+
+_json_dumps = json.dumps  # KeptAliveRequests.request has a parameter named json, as requests' has
+
+
+def _requests_connection_error(url: str) -> Exception:
+    import requests
+
+    return requests.ConnectionError(f"could not reach {url}")
+
+
+def _invoke_api_gateway_over_kept_alive_http() -> None:
+    """message_fanout's deliveries (apigateway:invoke) each built a requests Session, opened a TCP
+    connection to the gateway and closed it: a third of the interpreter's CPU under a burst. They
+    now reuse one connection per thread."""
+    import requests
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_api_gateway as integration,
+    )
+
+    _require(integration, "requests", is_value=requests)
+    integration.requests = KeptAliveRequests()
+
+
+def _list_moto_modules_once() -> None:
+    """moto's server lists its package directory (a listdir and an isdir per service) on every
+    request, to route it: the list is made once, as moto's installed files do not change."""
+    from moto import backends
+
+    original = _require(backends, "list_of_moto_modules")
+    modules = tuple(original())
+
+    @functools.wraps(original)
+    def list_of_moto_modules():
+        return iter(modules)
+
+    backends.list_of_moto_modules = list_of_moto_modules
 
 
 def report_execution_ends(started: Callable[[Any], None], ended: Callable[[Any], None]) -> None:

@@ -183,3 +183,12 @@ def copy_project(source: Path, target: Path, *, parts: tuple[str, ...]) -> None:
 def local_runtime(tmp_path_factory) -> Iterator[RunningRuntime]:
     with running_local_runtime(tmp_path_factory.mktemp("local-runtime")) as runtime:
         yield runtime
+
+
+def answer(handler, status: int, data: bytes, headers: dict[str, str]) -> None:
+    """A loopback http.server handler's answer: status, headers, Content-Length and body."""
+    handler.send_response(status)
+    for name, value in {**headers, "Content-Length": str(len(data))}.items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(data)

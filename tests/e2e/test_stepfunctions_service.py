@@ -20,6 +20,7 @@ from local.console import Console
 from local.stepfunctions.client import local_stepfunctions_client
 from local.stepfunctions.service import StepFunctionsService
 from local.template import StackModel, StateMachineSpec, WebSocketApiSpec
+from tests.e2e.conftest import answer
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's account
@@ -108,12 +109,7 @@ class _LambdaInvokeApi(BaseHTTPRequestHandler):
         else:
             body, status = {"message": "Rate exceeded"}, 429
             headers = {"x-amzn-ErrorType": "TooManyRequestsException"}
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        for name, value in {**headers, "Content-Length": str(len(data))}.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        answer(self, status, json.dumps(body).encode(), headers)
 
     def log_message(self, format: str, *args) -> None:  # quiet
         pass

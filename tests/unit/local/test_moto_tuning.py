@@ -33,7 +33,9 @@ def moto_internals(monkeypatch):
 
 
 def _profiled_patch_targets():
-    """What the patches from profiling replace (threads, ResultPaths, JSON copies, Lambda invokes)."""
+    """What the patches from profiling replace (threads, ResultPaths, JSON copies, Lambda and API Gateway
+    invokes, moto's module listing)."""
+    from moto import backends
     from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.component.common.string import string_expression
     from moto.stepfunctions.parser.asl.component.program.program import Program
@@ -41,17 +43,25 @@ def _profiled_patch_targets():
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.inline_iteration_component import (
         InlineIterationComponent,
     )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_api_gateway,
+    )
+    from moto.stepfunctions.parser.asl.eval import states
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     return [
         (result_path, "parse"),
         (string_expression, "copy"),
+        (execute_state, "copy"),
+        (states, "copy"),
         (Program, "eval"),
         (execute_state, "Thread"),
         (execute_state.ExecutionState, "_evaluate_with_timeout"),
         (ExecutionWorker, "start"),
         (InlineIterationComponent, "_launch_worker"),
         (lambda_eval_utils, "_invoke_lambda_function"),
+        (state_task_service_api_gateway, "requests"),
+        (backends, "list_of_moto_modules"),
     ]
 
 
@@ -148,3 +158,24 @@ def test_the_server_refuses_to_start_on_a_bad_switch_value_saying_why():
     assert finished.returncode == 2
     assert "LOCAL_MOTO_TUNING='maybe': expected 'on' (the default) or 'off'" in finished.stderr
     assert "ready" not in finished.stdout
+
+
+def test_an_api_gateway_task_no_longer_calling_requests_is_refused(moto_internals):
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_api_gateway,
+    )
+
+    moto_internals.monkeypatch.setattr(state_task_service_api_gateway, "requests", SimpleNamespace())
+
+    with pytest.raises(tuning.TuningError, match=r"state_task_service_api_gateway\.requests"):
+        tuning.apply()
+
+
+def test_tuned_server_routes_with_moto_modules_listed_once(moto_internals):
+    from moto import backends
+
+    listed = list(backends.list_of_moto_modules())
+    tuning.apply()
+
+    assert list(backends.list_of_moto_modules()) == listed
+    assert "stepfunctions" in backends.list_of_moto_modules()
