@@ -8,8 +8,9 @@ MAX_CONNECTION_SECONDS = 2 * 60 * 60
 INTEGRATION_TIMEOUT_SECONDS = 29  # how long API Gateway waits for an integration
 
 
-# Not AWS quotas: what one laptop process can hold (each connection is an open file) and run.
-DEFAULT_MAX_CONNECTIONS = 1000
+# Not AWS quotas: what one laptop process can hold (each connection is an open file) and run. Room for
+# a thousand idle clients and fresh ones beside them (what bench/local_runtime.py's idle figure holds).
+DEFAULT_MAX_CONNECTIONS = 2000
 DEFAULT_ROUTE_CONCURRENCY = 4
 # TCP connections beyond the WebSocket cap kept for the runtime's own HTTP traffic (local.apigateway.listener).
 TCP_HEADROOM = 256
