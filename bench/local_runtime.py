@@ -211,7 +211,7 @@ class Report:
         print(f"{'figure':<46}{'runtime':>12}{'raw relay':>12}{'ratio':>9}   target")
 
     def row(self, figure: str, runtime: float, relay: float | None, unit: str, target: str = "") -> None:
-        ratio = f"{runtime / relay:.1f}x" if relay else "-"
+        ratio = f"{runtime / relay:.3g}x" if relay else "-"  # 3 significant digits: a throughput ratio is small
         relay_text = f"{relay:.1f} {unit}" if relay is not None else "-"
         print(f"{figure:<46}{f'{runtime:.1f} {unit}':>12}{relay_text:>12}{ratio:>9}   {target}", flush=True)
 
