@@ -183,15 +183,21 @@ def test_connections_api_post_get_delete_through_boto3(local_runtime):
     assert gone.value.response["ResponseMetadata"]["HTTPStatusCode"] == 410
 
 
-def test_execution_history_lists_both_workflows_with_their_states(local_runtime):
+def message_to_self(local_runtime, text: str) -> tuple[str, str]:
+    """One client sends ``text`` to itself and leaves: its connection id and the message's id."""
+
     async def scenario():
         alice, alice_id = await connect(local_runtime)
-        await alice.send(json.dumps({"action": "sendMessage", "message": "audit me", "recipient_id": alice_id}))
+        await alice.send(json.dumps({"action": "sendMessage", "message": text, "recipient_id": alice_id}))
         frame = await receive_until(alice, "message")
         await alice.close()
         return alice_id, frame["message_id"]
 
-    alice_id, message_id = run(scenario())
+    return run(scenario())
+
+
+def test_execution_history_lists_both_workflows_with_their_states(local_runtime):
+    alice_id, message_id = message_to_self(local_runtime, "audit me")
     listing = local_runtime.local_cli("executions")
     assert listing.returncode == 0, listing.stderr
     rows = [line.split() for line in listing.stdout.splitlines()[1:]]

@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 
-from tests.e2e.test_chat import connect, receive_until, run
+from tests.e2e.test_chat import connect, message_to_self, receive_until, run
 
 LOG_DEADLINE_SECONDS = 15  # the terminal is written by a thread, from several processes
 DELIVERED = "PassStateEntered Delivered"  # one per delivery: statemachines/message_fanout.asl.json
@@ -52,14 +52,7 @@ def test_every_terminal_line_about_a_message_carries_its_id(local_runtime):
 
 
 def test_executions_shows_the_execution_of_one_message_by_its_id(local_runtime):
-    async def scenario():
-        alice, alice_id = await connect(local_runtime)
-        await alice.send(json.dumps({"action": "sendMessage", "message": "find me", "recipient_id": alice_id}))
-        frame = await receive_until(alice, "message")
-        await alice.close()
-        return frame["message_id"]
-
-    message_id = run(scenario())
+    _, message_id = message_to_self(local_runtime, "find me")
     lines_about(local_runtime, message_id, expected_deliveries=1)
 
     shown = local_runtime.local_cli("executions", message_id)
