@@ -7,7 +7,9 @@ client for every Lambda task. Each is memoized:
 - parsed definitions: a parsed program keeps no per-execution state (that lives in the evaluation
   Environment), which is why concurrent Map iterations of one execution can already share it;
 - parsed JSONPath expressions are immutable;
-- boto3 clients are thread-safe, and every task of the runtime talks to the same local endpoint.
+- boto3 clients are thread-safe, and every task of the runtime talks to the same local endpoint
+  (Lambda tasks no longer build one at all: they call the Invoke API over plain HTTP, below; the
+  shared client remains for any other AWS SDK task a definition may use).
 
 Further patches, below, came from profiling bursts: threads reused or avoided, ResultPaths memoized,
 JSON copied as JSON, Lambda tasks calling the local Invoke API over plain HTTP, apigateway:invoke
@@ -110,10 +112,7 @@ def _module(name: str) -> ModuleType:
 
 
 def _target(module_name: str, attribute: str) -> Any:
-    value = getattr(_module(module_name), attribute, None)
-    if value is None:
-        raise TuningError(f"moto's {module_name} has no {attribute} any more")
-    return value
+    return _require(_module(module_name), attribute)
 
 
 def _shared_clients(original):
@@ -141,8 +140,10 @@ def _shared_clients(original):
 
 def _require(owner: Any, name: str, *, is_value: Any = None) -> Any:
     value = getattr(owner, name, None)
-    if value is None or (is_value is not None and value is not is_value):
-        where = getattr(owner, "__name__", owner)
+    where = getattr(owner, "__name__", owner)
+    if value is None:
+        raise TuningError(f"moto's {where} has no {name} any more")
+    if is_value is not None and value is not is_value:
         raise TuningError(f"moto changed: {where}.{name} is not what local/stepfunctions/tuning.py patches")
     return value
 
