@@ -47,15 +47,20 @@ class RunningRuntime:
     def callback_url(self) -> str:
         return f"{self.http_url}/{self.stage}"
 
-    def connections_api(self):
-        """boto3's @connections client, pointed at the stage's callback URL as a handler's would be."""
+    def aws_client(self, service: str, endpoint_url: str, **options):
+        """A boto3 client of ``service`` pointed at this runtime, with the local credentials."""
         return boto3.client(
-            "apigatewaymanagementapi",
-            endpoint_url=self.callback_url,
+            service,
+            endpoint_url=endpoint_url,
             region_name="us-east-1",
             aws_access_key_id="local",
             aws_secret_access_key="local",
+            **options,
         )
+
+    def connections_api(self):
+        """boto3's @connections client, pointed at the stage's callback URL as a handler's would be."""
+        return self.aws_client("apigatewaymanagementapi", self.callback_url)
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")

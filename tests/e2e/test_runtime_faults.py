@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import aiohttp
-import boto3
 import pytest
 import websockets
 from botocore.config import Config
@@ -54,14 +53,7 @@ async def chat_works(runtime: RunningRuntime) -> bool:
 
 
 def lambda_client(runtime: RunningRuntime):
-    return boto3.client(
-        "lambda",
-        endpoint_url=runtime.http_url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-        config=Config(retries={"max_attempts": 0}, read_timeout=60),
-    )
+    return runtime.aws_client("lambda", runtime.http_url, config=Config(retries={"max_attempts": 0}, read_timeout=60))
 
 
 def function_name(project: Path, handler: str) -> str:
