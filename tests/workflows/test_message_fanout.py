@@ -237,3 +237,34 @@ def test_gone_and_failed_recipients_are_reported_in_one_frame(workflows, fanout_
             ],
         },
     ]
+
+
+@pytest.mark.parametrize("status", [200, 403], ids=["delivered", "sender-forbidden"])
+def test_a_message_to_oneself_is_one_delivery_with_its_report(workflows, fanout_input, status):
+    """One connection: every step of the fan-out handles a Map of one item (lists of one stay lists)."""
+    if status != 200:
+        workflows.connections.fail(SENDER, status, times=2)  # the message, then the notice to the sender
+    execution_input = fanout_input(SENDER, {"message": "note to self", "recipient_id": SENDER})
+    frame = execution_input["frame"]
+
+    execution = workflows.run("message_fanout", execution_input)
+
+    assert execution.status == "SUCCEEDED"
+    report = {"status": "delivered"} if status == 200 else {"status": "failed", "error": f"ApiGateway.{status}"}
+    assert execution.output == {"message_id": frame["message_id"], "deliveries": [{"connection_id": SENDER, **report}]}
+    assert len(execution.events("MapIterationStarted")) == 1
+    if status == 200:
+        assert workflows.connections.frames(SENDER) == [frame]
+    else:
+        assert workflows.connections.attempts(SENDER) == [status, status], "the message, then the notice"
+        notice = json.loads(execution.events("TaskScheduled")[-1]["taskScheduledEventDetails"]["parameters"])[
+            "RequestBody"
+        ]
+        assert notice == {
+            "type": "delivery_failed",
+            "reason": "failed",
+            "message_id": frame["message_id"],
+            "recipient_id": SENDER,
+            "recipient_ids": [SENDER],
+            "failures": [{"connection_id": SENDER, **report}],
+        }
