@@ -6,6 +6,8 @@ from pathlib import Path
 
 from chat.connections import OPENING_RETRY_DELAYS_SECONDS
 
+from tests.protocol import server_frames
+
 STATEMACHINES_DIR = Path(__file__).resolve().parents[2] / "statemachines"
 
 CLIENT = "CfF0ed8QoAMCKxQ="
@@ -26,7 +28,7 @@ def test_client_is_told_its_connection_id(workflows, handshake_input):
 
     assert execution.status == "SUCCEEDED"
     assert execution.output == {"connection_id": CLIENT, "status": "delivered"}
-    assert workflows.connections.frames(CLIENT) == [{"type": "connection", "connection_id": CLIENT}]
+    assert server_frames(workflows.connections.frames(CLIENT)) == [{"type": "connection", "connection_id": CLIENT}]
     assert workflows.connections.connections_posted_to() == {CLIENT}
     assert execution.task_errors() == []
 
@@ -39,7 +41,7 @@ def test_connection_not_open_yet_is_told_once_without_a_state_machine_retry(work
     assert execution.status == "SUCCEEDED"
     assert execution.output == {"connection_id": CLIENT, "status": "delivered"}
     assert workflows.connections.attempts(CLIENT) == [410, 410, 200]
-    assert workflows.connections.frames(CLIENT) == [{"type": "connection", "connection_id": CLIENT}]
+    assert server_frames(workflows.connections.frames(CLIENT)) == [{"type": "connection", "connection_id": CLIENT}]
     # The task posted again itself: no failed task, so no whole-second wait and no Lambda error.
     assert execution.task_errors() == []
     assert len(execution.events("TaskSucceeded")) == 1
@@ -69,7 +71,7 @@ def test_client_that_left_ends_the_handshake_as_gone(workflows, handshake_input)
     posts = workflows.connections.attempts(CLIENT)
     assert set(posts) == {410}
     assert attempts * 2 <= len(posts) <= attempts * POSTS_PER_TASK_ATTEMPT
-    assert workflows.connections.frames(CLIENT) == []
+    assert server_frames(workflows.connections.frames(CLIENT)) == []
     assert execution.task_errors() == ["ConnectionGone"] * attempts
     entered = [e["stateEnteredEventDetails"]["name"] for e in execution.history if "stateEnteredEventDetails" in e]
     assert entered[-1] == "ClientLeft"

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from cdk.definitions import deployed_definition
+from tests.protocol import server_frame, server_frames
 
 SENDER = "CfF0ed8QoAMCKxQ="
 ALICE = "CfF2b3hQoAMCJ-g="
@@ -24,7 +25,7 @@ def throttled_attempts() -> int:
 
 
 def notices(workflows, sender: str = SENDER) -> list[dict]:
-    return [f for f in workflows.connections.frames(sender) if f["type"] == "delivery_failed"]
+    return [f for f in server_frames(workflows.connections.frames(sender)) if f["type"] == "delivery_failed"]
 
 
 def deliveries(execution) -> dict[str, str]:
@@ -55,7 +56,7 @@ def test_sender_and_every_recipient_get_the_message_once(workflows, fanout_input
         "deliveries": [{"connection_id": c, "status": "delivered"} for c in [SENDER, *recipients]],
     }
     for connection_id in [SENDER, *recipients]:
-        assert workflows.connections.frames(connection_id) == [frame], connection_id
+        assert server_frames(workflows.connections.frames(connection_id)) == [frame], connection_id
     assert frame["type"] == "message" and frame["message"] == "hello"
     assert len(execution.events("MapIterationStarted")) == 1 + len(recipients)
     assert "TellSenderNotReached" not in states_entered(execution)
@@ -102,10 +103,10 @@ def test_a_recipient_not_reached_does_not_stop_the_others_and_the_sender_is_told
         ],
     }
     for connection_id in [ALICE, CAROL, DAVE]:
-        assert workflows.connections.frames(connection_id) == [frame], connection_id
-    assert workflows.connections.frames(BOB) == []
+        assert server_frames(workflows.connections.frames(connection_id)) == [frame], connection_id
+    assert server_frames(workflows.connections.frames(BOB)) == []
     assert workflows.connections.attempts(BOB) == [status], "not retried"
-    assert workflows.connections.frames(SENDER) == [
+    assert server_frames(workflows.connections.frames(SENDER)) == [
         frame,
         {
             "type": "delivery_failed",
@@ -129,7 +130,7 @@ def test_sender_is_told_every_recipient_not_reached(workflows, fanout_input):
 
     assert execution.status == "SUCCEEDED"
     assert deliveries(execution) == {SENDER: "delivered", ALICE: "gone", BOB: "delivered", CAROL: "gone"}
-    (notice,) = [f for f in workflows.connections.frames(SENDER) if f["type"] == "delivery_failed"]
+    (notice,) = [f for f in server_frames(workflows.connections.frames(SENDER)) if f["type"] == "delivery_failed"]
     assert notice["recipient_ids"] == [ALICE, CAROL]
     assert notice["recipient_id"] == ALICE
     assert notice["reason"] == "gone", "every connection not reached was gone"
@@ -157,7 +158,7 @@ def test_the_sender_not_reached_too_still_ends_with_the_report(workflows, fanout
         {"connection_id": ALICE, "status": "gone"},
         {"connection_id": BOB, "status": "delivered"},
     ]
-    assert workflows.connections.frames(BOB) == [execution_input["frame"]]
+    assert server_frames(workflows.connections.frames(BOB)) == [execution_input["frame"]]
     assert workflows.connections.attempts(SENDER) == [status, status], "the message, then the not-reached notice"
     assert "TellSenderNotReached" in states_entered(execution)
     assert states_entered(execution)[-1] == "DeliveryReport"
@@ -172,8 +173,8 @@ def test_throttled_delivery_is_retried_and_delivered_once(workflows, fanout_inpu
     assert execution.status == "SUCCEEDED"
     assert deliveries(execution) == {SENDER: "delivered", ALICE: "delivered"}
     assert workflows.connections.attempts(ALICE) == [429, 429, 200]
-    assert workflows.connections.frames(ALICE) == [execution_input["frame"]]
-    assert workflows.connections.frames(SENDER) == [execution_input["frame"]]
+    assert server_frames(workflows.connections.frames(ALICE)) == [execution_input["frame"]]
+    assert server_frames(workflows.connections.frames(SENDER)) == [execution_input["frame"]]
     assert execution.task_errors() == ["ApiGateway.429", "ApiGateway.429"]
     assert len(execution.events("MapIterationStarted")) == 2
 
@@ -195,8 +196,8 @@ def test_throttling_that_never_stops_is_reported_failed_after_the_retries(workfl
     }
     assert attempts > 1
     assert workflows.connections.attempts(ALICE) == [429] * attempts
-    assert workflows.connections.frames(ALICE) == []
-    assert workflows.connections.frames(BOB) == [frame]
+    assert server_frames(workflows.connections.frames(ALICE)) == []
+    assert server_frames(workflows.connections.frames(BOB)) == [frame]
     assert execution.task_errors() == ["ApiGateway.429"] * attempts
     (notice,) = notices(workflows)
     assert notice["reason"] == "failed"
@@ -221,9 +222,9 @@ def test_gone_and_failed_recipients_are_reported_in_one_frame(workflows, fanout_
         CAROL: "failed",
         DAVE: "delivered",
     }
-    assert workflows.connections.frames(ALICE) == [frame]
-    assert workflows.connections.frames(DAVE) == [frame]
-    assert workflows.connections.frames(SENDER) == [
+    assert server_frames(workflows.connections.frames(ALICE)) == [frame]
+    assert server_frames(workflows.connections.frames(DAVE)) == [frame]
+    assert server_frames(workflows.connections.frames(SENDER)) == [
         frame,
         {
             "type": "delivery_failed",
@@ -254,12 +255,11 @@ def test_a_message_to_oneself_is_one_delivery_with_its_report(workflows, fanout_
     assert execution.output == {"message_id": frame["message_id"], "deliveries": [{"connection_id": SENDER, **report}]}
     assert len(execution.events("MapIterationStarted")) == 1
     if status == 200:
-        assert workflows.connections.frames(SENDER) == [frame]
+        assert server_frames(workflows.connections.frames(SENDER)) == [frame]
     else:
         assert workflows.connections.attempts(SENDER) == [status, status], "the message, then the notice"
-        notice = json.loads(execution.events("TaskScheduled")[-1]["taskScheduledEventDetails"]["parameters"])[
-            "RequestBody"
-        ]
+        scheduled = json.loads(execution.events("TaskScheduled")[-1]["taskScheduledEventDetails"]["parameters"])
+        notice = server_frame(scheduled["RequestBody"])  # posted, though the sender did not get it
         assert notice == {
             "type": "delivery_failed",
             "reason": "failed",
