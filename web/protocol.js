@@ -68,6 +68,17 @@ export function sendMessageFrame(message, recipients, clientMessageId) {
   return frame;
 }
 
+/** What the compose box would send: {frame, recipients, clientMessageId}, or {problem, field} when it
+ * cannot be sent, field naming the input to fix ("recipients" or "message"). */
+export function composeSendMessage(message, recipientsText, clientMessageId = newClientMessageId()) {
+  const recipients = parseRecipients(recipientsText);
+  const problem = outgoingProblem(message, recipients);
+  if (problem) {
+    return { problem, field: recipients.length === 0 || recipients.length > MAX_RECIPIENTS ? "recipients" : "message" };
+  }
+  return { frame: sendMessageFrame(message, recipients, clientMessageId), recipients, clientMessageId };
+}
+
 /** A fresh id for one sent message: [A-Za-z0-9_-], at most 64 characters, as the server requires. */
 export function newClientMessageId() {
   const random = globalThis.crypto?.randomUUID ? globalThis.crypto.randomUUID() : `${Date.now()}-${Math.random()}`;

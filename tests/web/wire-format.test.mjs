@@ -9,6 +9,7 @@ import {
   MAX_FRAME_BYTES,
   MAX_MESSAGE_BYTES,
   MAX_RECIPIENTS,
+  composeSendMessage,
   frameType,
   newClientMessageId,
   outgoingProblem,
@@ -86,4 +87,14 @@ test("what the document refuses, the client refuses before sending", () => {
     assert.notEqual(outgoingProblem(message, recipients), null);
     assert.throws(() => assertClientFrame(sendMessageFrame(message, recipients)), /not exactly one message/);
   }
+});
+
+test("the compose box sends only documented frames, or says which input to fix", () => {
+  const composed = composeSendMessage("Hello", `${ALICE}, ${BOB}`);
+  assert.equal(assertClientFrame(composed.frame), "sendMessage");
+  assert.deepEqual(composed.recipients, [ALICE, BOB]);
+  assert.equal(composed.frame.client_message_id, composed.clientMessageId);
+  assert.equal(assertClientFrame(composeSendMessage("Hi", ALICE, "tab-1").frame), "sendMessage");
+  assert.equal(composeSendMessage("Hello", " ").field, "recipients");
+  assert.equal(composeSendMessage(" ", ALICE).field, "message");
 });
