@@ -30,6 +30,7 @@ const ELEMENT_IDS = {
   connectionId: "connection-id",
   connectionIdPlaceholder: "connection-id-placeholder",
   copy: "copy-id-button",
+  changeUrl: "change-url-button",
   copyFeedback: "copy-feedback",
   composeForm: "compose-form",
   recipients: "recipients-input",
@@ -60,6 +61,8 @@ class ChatPage {
     const { status, disconnect, reconnect } = this.ui;
     status.dataset.state = kind;
     status.textContent = text;
+    // Small windows fold the URL form once connected (style.css), leaving the conversation the room.
+    document.body.dataset.connection = kind;
     const live = kind === "connecting" || kind === "open";
     disconnect.disabled = !live;
     reconnect.hidden = live || !this.connection.url;
@@ -290,6 +293,11 @@ class ChatPage {
     ui.disconnect.addEventListener("click", () => this.connection.disconnect());
     ui.reconnect.addEventListener("click", () => this.connect(this.connection.url || ui.url.value));
     ui.copy.addEventListener("click", () => this.copyConnectionId());
+    ui.changeUrl.addEventListener("click", () => {
+      const unfolded = ui.connectForm.classList.toggle("unfolded");
+      ui.changeUrl.setAttribute("aria-expanded", String(unfolded));
+      if (unfolded) ui.url.focus();
+    });
     ui.message.addEventListener("keydown", submitOnEnter);
     ui.recipients.addEventListener("keydown", submitOnEnter);
     ui.message.addEventListener("input", () => {
