@@ -466,3 +466,40 @@ def test_in_a_short_window_the_url_form_folds_once_connected_and_change_url_unfo
     chat.by("disconnect-button").click()
     expect(chat.by("status")).to_have_attribute("data-state", "closed")
     expect(chat.by("reconnect-button")).to_be_visible()
+
+
+def test_the_page_loads_without_a_failed_request_or_a_console_error(open_chat, local_runtime):
+    """Browsers ask for /favicon.ico by themselves: it is served, so no load logs a 404."""
+    chat = open_chat(f"?connect=0&url={quote(local_runtime.ws_url, safe='')}", viewport=None)
+    failed: list[str] = []
+    chat.page.on("console", lambda message: failed.append(message.text) if message.type == "error" else None)
+    chat.page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
+    chat.page.reload(wait_until="networkidle")
+
+    favicon = chat.page.request.get(f"{local_runtime.http_url}/favicon.ico")
+
+    assert favicon.status == 200
+    assert favicon.headers["content-type"].startswith("image/")
+    assert failed == []
+    expect(chat.by("status")).to_have_attribute("data-state", "idle")
+
+
+def test_opened_from_disk_the_page_says_it_must_be_served_over_http(browser):
+    """Chromium does not load ES modules from file:// (CORS), so the notice comes from the page itself."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto((Path(__file__).resolve().parents[2] / "web" / "index.html").as_uri())
+
+        notice = page.get_by_test_id("file-notice")
+        expect(notice).to_be_visible()
+        expect(notice).to_contain_text("must be served over HTTP")
+        expect(notice).to_contain_text("make dev")
+    finally:
+        context.close()
+
+
+def test_served_over_http_the_page_shows_no_file_notice(open_chat):
+    chat = open_chat()
+    chat.wait_for_id()
+    expect(chat.by("file-notice")).to_be_hidden()
