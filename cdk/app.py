@@ -10,12 +10,11 @@ import sys
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from cdk.chat_stack import ChatStack
-from cdk.chat_stage import add_chat_stack
-from cdk.pipeline_config import CONTEXT_KEY as PIPELINE_SOURCE_KEY
-from cdk.pipeline_config import PipelineConfigError, load_pipeline_source
-from cdk.pipeline_stack import PIPELINE_STACK, PROMOTION_ORDER, PipelineStack
-from cdk.pipeline_steps import PIPELINE_CONTEXT
+from cdk.chat_stack import ChatStack, add_chat_stack
+from cdk.pipeline.source import CONTEXT_KEY as PIPELINE_SOURCE_KEY
+from cdk.pipeline.source import PipelineConfigError, load_pipeline_source
+from cdk.pipeline.stack import PIPELINE_STACK, PROMOTION_ORDER, PipelineStack
+from cdk.pipeline.steps import PIPELINE_CONTEXT
 from cdk.stage_config import StageConfigError, load_stage_config
 
 DEFAULT_STAGE = "dev"

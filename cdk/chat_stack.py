@@ -1,5 +1,7 @@
 """The chat stack: composes the functions, the WebSocket API and the workflows, and wires them."""
 
+from typing import Any
+
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -131,3 +133,11 @@ class ChatStack(Stack):
             monitoring.alarm_key.grant(
                 iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*"
             )
+
+
+def add_chat_stack(scope: Construct, config: StageConfig, **kwargs: Any) -> ChatStack:
+    """The one stack of a stage, built the same way by the app (``make deploy``) and by each pipeline stage.
+    Its CloudFormation name is Chat-<stage> wherever it is built, so the pipeline takes over a stack deployed
+    by hand instead of creating a second one beside it."""
+    name = f"Chat-{config.stage}"
+    return ChatStack(scope, name, stack_name=name, config=config, **kwargs)

@@ -18,9 +18,9 @@ import pytest
 from infra_support import CDK_JSON, PROJECT_ROOT, Synthesis, cdk_environment, render, resources, synthesize
 
 from cdk.app import build, build_pipeline, pipeline_requested
-from cdk.pipeline_config import PipelineConfigError, load_pipeline_source
-from cdk.pipeline_stack import PROMOTION_ORDER
-from cdk.pipeline_steps import BUILD_IMAGE, RUNTIME_VERSIONS, smoke_requirement
+from cdk.pipeline.source import PipelineConfigError, load_pipeline_source
+from cdk.pipeline.stack import PROMOTION_ORDER
+from cdk.pipeline.steps import BUILD_IMAGE, RUNTIME_VERSIONS, smoke_requirement
 
 CONNECTION_ARN = "arn:aws:codestar-connections:eu-west-1:111122223333:connection/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 SOURCE = {"connection_arn": CONNECTION_ARN, "repository": "example-org/serverless-chat", "branch": "release"}

@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 from infra_support import STAGES
 from moto import mock_aws
 
-from cdk.preflight import (
+from cdk.operations.preflight import (
     Deployment,
     Result,
     check_api_gateway_logs_role,

@@ -268,7 +268,7 @@ def synthesize_stage(stage: str, outdir: Path) -> Deployment:
 
 
 def main(argv: Sequence[str] | None = None, *, session: boto3.Session | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cdk.preflight", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m cdk.operations.preflight", description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="dev")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="preflight-") as outdir:
