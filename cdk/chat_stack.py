@@ -11,6 +11,7 @@ from cdk.functions import ChatFunctions
 from cdk.log_queries import ChatLogQueries
 from cdk.monitoring import ChatMonitoring
 from cdk.nag_suppressions import acknowledge_accepted_findings
+from cdk.names import stack_name_for
 from cdk.stage_config import StageConfig
 from cdk.websocket_api import ChatWebSocketApi
 from cdk.workflows import ChatWorkflows
@@ -136,8 +137,6 @@ class ChatStack(Stack):
 
 
 def add_chat_stack(scope: Construct, config: StageConfig, **kwargs: Any) -> ChatStack:
-    """The one stack of a stage, built the same way by the app (``make deploy``) and by each pipeline stage.
-    Its CloudFormation name is Chat-<stage> wherever it is built, so the pipeline takes over a stack deployed
-    by hand instead of creating a second one beside it."""
-    name = f"Chat-{config.stage}"
+    """The one stack of a stage, built the same way by the app (``make deploy``) and by each pipeline stage."""
+    name = stack_name_for(config.stage)
     return ChatStack(scope, name, stack_name=name, config=config, **kwargs)

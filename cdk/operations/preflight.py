@@ -23,8 +23,9 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cdk.functions import POWERTOOLS_LAYER_PARAMETER
-from cdk.paths import CDK_JSON
+from cdk.names import stack_name_for
 from cdk.stage_config import StageConfig, StageConfigError, load_stage_config
+from cdk.synthesis import Synthesis, cdk_json_context, synthesize_stage
 from cdk.workflows import STATE_MACHINE_LOGS_PREFIX
 
 BOOTSTRAP_STACK = "CDKToolkit"
@@ -245,23 +246,16 @@ def run_checks(session: boto3.Session, deployment: Deployment) -> list[Result]:
     ]
 
 
-def synthesize_stage(stage: str, outdir: Path) -> Deployment:
-    """The stage as ``cdk synth -c stage=<stage>`` builds it (environment-agnostic), read back from ``outdir``."""
-    import aws_cdk
-
-    from cdk.app import build
-
-    context = json.loads(CDK_JSON.read_text(encoding="utf-8"))["context"]
-    config = load_stage_config(context.get("stages"), stage)
-    app = aws_cdk.App(context={**context, "stage": stage}, outdir=str(outdir))
-    stack = build(app)
-    app.synth()
-    manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
-    properties = manifest["artifacts"][stack.artifact_id]["properties"]
+def deployment_of(stage: str, synthesis: Synthesis) -> Deployment:
+    """What ``cdk deploy`` would deploy of ``stage``, read from its cloud assembly."""
+    if synthesis.validation_error is not None:
+        raise RuntimeError(synthesis.validation_error)  # cdk deploy would stop here too
+    stack_name = stack_name_for(stage)
+    properties = synthesis.manifest["artifacts"][stack_name]["properties"]
     return Deployment(
-        config=config,
-        stack_name=stack.stack_name,
-        template=json.loads((outdir / stack.template_file).read_text(encoding="utf-8")),
+        config=load_stage_config(cdk_json_context().get("stages"), stage),
+        stack_name=stack_name,
+        template=synthesis.template(stack_name),
         bootstrap_version_parameter=properties["bootstrapStackVersionSsmParameter"],
         required_bootstrap_version=int(properties["requiresBootstrapStackVersion"]),
     )
@@ -273,7 +267,7 @@ def main(argv: Sequence[str] | None = None, *, session: boto3.Session | None = N
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="preflight-") as outdir:
         try:
-            deployment = synthesize_stage(args.stage, Path(outdir))
+            deployment = deployment_of(args.stage, synthesize_stage(args.stage, Path(outdir)))
         except StageConfigError as error:
             print(f"FAIL stage settings: {error} Fix: correct cdk.json.")
             return 1

@@ -12,7 +12,6 @@ from cdk.pipeline.stage import ChatStage
 from cdk.pipeline.steps import CDK_ASSETS_VERSION, build_defaults, cdk_cli_version, smoke_step, synth_step
 from cdk.stage_config import StageConfig
 
-PIPELINE_STACK = "Chat-pipeline"
 PROMOTION_ORDER = ("dev", "staging", "prod")
 APPROVED_STAGE = "prod"  # a person approves the commit that passed staging before it reaches prod
 

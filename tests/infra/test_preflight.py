@@ -24,10 +24,10 @@ from cdk.operations.preflight import (
     check_log_groups,
     check_powertools_layer,
     default_session,
+    deployment_of,
     main,
     report,
     run_checks,
-    synthesize_stage,
 )
 
 REGION = "eu-west-1"
@@ -41,9 +41,9 @@ API_GATEWAY_TRUST = {
 
 
 @pytest.fixture(scope="session")
-def deployment(tmp_path_factory) -> Deployment:
-    """Stage dev as `make preflight STAGE=dev` synthesizes it."""
-    return synthesize_stage("dev", tmp_path_factory.mktemp("preflight-dev"))
+def deployment(synth_stage) -> Deployment:
+    """Stage dev as `make preflight STAGE=dev` reads it from its synthesis."""
+    return deployment_of("dev", synth_stage("dev"))
 
 
 @pytest.fixture
