@@ -46,7 +46,7 @@ synth-all: install
 
 # Checks the account (credentials, bootstrap, Powertools layer, API Gateway logging role, log groups).
 preflight: install
-	$(PYTHON) -m cdk.preflight --stage $(STAGE)
+	$(PYTHON) -m cdk.operations.preflight --stage $(STAGE)
 
 deploy: install preflight
 	npx cdk deploy -c stage=$(STAGE) Chat-$(STAGE)

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 TESTS_DIR = Path(__file__).resolve().parent
-PROJECT_ROOT = TESTS_DIR.parent
 EVENTS_DIR = TESTS_DIR / "events"
 
 REGION = "us-east-1"

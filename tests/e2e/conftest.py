@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 
+from cdk.paths import PROJECT_ROOT
 from local.state import read_state, state_file
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 START_DEADLINE_SECONDS = 240  # includes a cold synthesis of the stage
 # The runtime gets the environment of a developer's shell, not the unit tests' fake AWS settings.
 _NOT_INHERITED = ("AWS_", "POWERTOOLS_", "HANDSHAKE_", "FANOUT_", "CALLBACK_", "MOTO_")
