@@ -14,7 +14,9 @@ import os
 import resource
 import signal
 import socket
+import tempfile
 import time
+from pathlib import Path
 
 from aiohttp import web
 
@@ -182,7 +184,8 @@ class LocalRuntime:
         functions = self._function_environments(model)
         if api_changed:
             await self._stop_http()
-        await asyncio.to_thread(self._stepfunctions.update_state_machines, model)
+        if model.state_machines != self.model.state_machines:  # not when only the functions' code changed
+            await asyncio.to_thread(self._stepfunctions.update_state_machines, model)
         self.model = model
         await self._lambdas.replace(functions)
         if api_changed:
@@ -283,6 +286,7 @@ async def _serve(
         loop.add_signal_handler(signal_number, stopping.set)
     path = state_file(args.state_dir, args.stage)
     reloading: asyncio.Task | None = None
+    snapshots = tempfile.TemporaryDirectory(prefix=f"chat-{args.stage}-code-")  # lambdas/ as served after edits
     try:
         if not await _until_stopped(runtime.start(), stopping):
             console.info("stopped during start-up")
@@ -296,7 +300,12 @@ async def _serve(
         console.info("Edits to cdk/, lambdas/, statemachines/ and cdk.json are served as you save. Ctrl-C stops it.")
         reloading = asyncio.create_task(
             reload_on_changes(
-                runtime, console, args.stage, since=sources, on_reload=lambda: write_state(path, runtime.state())
+                runtime,
+                console,
+                args.stage,
+                since=sources,
+                on_reload=lambda: write_state(path, runtime.state()),
+                snapshots=Path(snapshots.name),
             )
         )
         await stopping.wait()
@@ -307,6 +316,7 @@ async def _serve(
             await asyncio.gather(reloading, return_exceptions=True)
         await runtime.stop()
         remove_own_state(path)
+        snapshots.cleanup()  # after the workers that loaded them have stopped
     return 0
 
 
