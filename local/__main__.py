@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.add_argument("--quiet-history", action="store_true", help="do not stream execution history")
     serve.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help=argparse.SUPPRESS)
+    serve.add_argument("--from-make", action="store_true", help=argparse.SUPPRESS)  # `make dev`: hints name make's
 
     executions = commands.add_parser("executions", help="list executions, or show one's history")
     executions.add_argument("name", nargs="?", help="an execution name (or ARN) to show the history of")

@@ -30,6 +30,7 @@ from local.awslambda.invoke_api import MAX_INVOKE_PAYLOAD_BYTES, InvokeApi
 from local.awslambda.service import LambdaService
 from local.console import Console
 from local.intrinsics import UnsupportedTemplate
+from local.refusals import Hints
 from local.reload import reload_on_changes
 from local.state import RuntimeState, other_instance, remove_own_state, state_file, write_state
 from local.static import StaticFiles
@@ -58,6 +59,10 @@ HANDLER_SHUTDOWN_SECONDS = 1
 
 class Refused(Exception):
     """The runtime will not start (the port or the stage is taken): nothing was started."""
+
+
+class PortInUse(Refused):
+    """Something already listens on the port."""
 
 
 class LocalRuntime:
@@ -215,14 +220,16 @@ def serve(args: argparse.Namespace) -> int:
     """Refuses before starting anything when the port or the stage is taken; synthesizes unless
     cdk.out is fresh; serves until Ctrl-C."""
     path = state_file(args.state_dir, args.stage)
-    listener = _claim_port(args.host, args.port)
+    hints = Hints(stage=args.stage, host=args.host, port=args.port, state_dir=args.state_dir, from_make=args.from_make)
+    try:
+        listener = _claim_port(args.host, args.port)
+    except PortInUse:
+        running = other_instance(path)
+        raise Refused(hints.stage_served(running) if running else hints.port_in_use()) from None
     try:
         running = other_instance(path)
         if running is not None:
-            raise Refused(
-                f"stage {args.stage} is already served by process {running.pid} at {running.websocket_url}; "
-                "stop it first (Ctrl-C in its terminal)"
-            )
+            raise Refused(hints.stage_served(running))
         console = Console()
         try:
             started = time.monotonic()
@@ -377,9 +384,6 @@ def _claim_port(host: str, port: int) -> socket.socket:
     except OSError as error:
         listener.close()
         if error.errno == errno.EADDRINUSE:
-            raise Refused(
-                f"port {port} on {host} is in use (is `make dev` already running?); "
-                "stop it, or choose another with --port"
-            ) from None
+            raise PortInUse(f"port {port} on {host} is in use") from None
         raise Refused(f"cannot listen on {host}:{port}: {error.strerror}") from None
     return listener
