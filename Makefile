@@ -60,8 +60,9 @@ destroy: install
 pipeline: install
 	npx cdk deploy -c pipeline=true Chat-pipeline
 
+# make executions [ID=<execution name, message id or connection id>] (while make dev runs)
 executions: install
-	$(PYTHON) -m local executions
+	$(PYTHON) -m local executions --stage $(STAGE) $(ID)
 
 # The smoke test of a running stage: make smoke URL=wss://<api-id>.execute-api.<region>.amazonaws.com/dev
 smoke: install

@@ -303,7 +303,9 @@ async def _serve(
         console.info(f"  WebSocket URL   {runtime.websocket_url}")
         console.info(f"  web client      {runtime.local_origin}/")
         console.info(f"  @connections    {runtime.local_origin}/{model.api.stage}/@connections")
-        console.info(f"  Step Functions  {runtime.stepfunctions_url}  (python -m local executions)")
+        console.info(
+            f"  Step Functions  {runtime.stepfunctions_url}  (python -m local executions [an id], while it runs)"
+        )
         console.info("Edits to cdk/, lambdas/, statemachines/ and cdk.json are served as you save. Ctrl-C stops it.")
         reloading = asyncio.create_task(
             reload_on_changes(
@@ -316,7 +318,7 @@ async def _serve(
             )
         )
         await stopping.wait()
-        console.info("shutting down …")
+        console.info("shutting down … (execution history lives only while the runtime runs: it goes now)")
     finally:
         if reloading is not None:
             reloading.cancel()

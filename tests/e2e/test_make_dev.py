@@ -120,7 +120,7 @@ def test_make_dev_passes_args_to_serve(make_project, tmp_path):
         rest, _ = process.communicate(timeout=60)
     log = "".join(output) + rest
     assert "[ConnectionHandshake]" not in log  # --quiet-history reached serve
-    assert "shutting down" in log
+    assert "shutting down … (execution history lives only while the runtime runs" in log
 
 
 def test_port_taken_by_another_program_names_the_port_to_type_for_make_and_for_python(make_project, tmp_path):
