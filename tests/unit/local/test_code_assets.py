@@ -4,7 +4,8 @@ of lambdas/ a handler edit is served from without a synthesis."""
 from pathlib import Path
 
 from local.code_assets import functions_built_from, only_code_changed, serving_code, snapshot
-from local.template import FunctionSpec, RouteSpec, StackModel, WebSocketApiSpec
+from local.template import RouteSpec, StackModel, WebSocketApiSpec
+from tests.unit.local.test_lambda_service import spec
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:
@@ -15,23 +16,8 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def spec(name: str, code_dir: Path) -> FunctionSpec:
-    return FunctionSpec(
-        logical_id=name,
-        display_name=name,
-        name=f"Chat-test-{name}",
-        arn=f"arn:aws:lambda:us-east-1:123456789012:function:Chat-test-{name}",
-        handler=f"{name.lower()}.handler",
-        runtime="python3.13",
-        code_dir=code_dir,
-        environment={},
-        timeout_seconds=10,
-        memory_mb=256,
-    )
-
-
 def model(functions: dict[str, Path]) -> StackModel:
-    specs = {name: spec(name, code_dir) for name, code_dir in functions.items()}
+    specs = {name: spec(code_dir, name) for name, code_dir in functions.items()}
     first = next(iter(specs.values()))
     api = WebSocketApiSpec(
         logical_id="Api",

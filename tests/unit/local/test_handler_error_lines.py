@@ -2,6 +2,7 @@
 within a few seconds (a state machine's retries of one task) is the error already shown."""
 
 from local.awslambda.errors import REPEAT_WINDOW_SECONDS, ErrorLines
+from tests.unit.local.test_gateway_throttle_and_turns import Clock
 
 TASK_ROOT = "/tmp/cdk.out/asset.1234"
 
@@ -21,14 +22,6 @@ def gone(connection_id: str = "abc=") -> dict:
             f'  File "{TASK_ROOT}/chat/connections.py", line 30, in post_frame\n    raise ConnectionGone(...)\n',
         ],
     }
-
-
-class Clock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_one_line_with_the_frames_of_the_functions_code_only():
