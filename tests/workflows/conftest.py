@@ -3,7 +3,7 @@
 Three things listen on 127.0.0.1:
 
 - the engine `make dev` runs: ``python -m local.stepfunctions.server`` (moto's server, its interpreter
-  tuned by local/stepfunctions/tuning.py unless LOCAL_MOTO_TUNING=off), with ``execute_state_machine``
+  patched by local/stepfunctions/moto_patches, sped up unless LOCAL_MOTO_TUNING=off), with ``execute_state_machine``
   on, runs the executions;
 - a fake Lambda service: moto's engine sends its Lambda invokes to ``http://localhost:$MOTO_PORT``, so
   ``MOTO_PORT`` names this server, which runs the REAL task handler (send_connection_id) in-process and
