@@ -27,7 +27,7 @@ def test_client_is_told_its_connection_id(workflows, handshake_input):
 
     assert execution.status == "SUCCEEDED"
     assert execution.output == {"connection_id": CLIENT, "status": "delivered"}
-    assert workflows.connections.frames(CLIENT) == [{"type": "connection", "connection_id": CLIENT}]
+    assert workflows.connections.sent(CLIENT) == [f'{{"type":"connection","connection_id":"{CLIENT}"}}']
     assert workflows.connections.posted_to() == {CLIENT}
     assert execution.task_errors() == []
 

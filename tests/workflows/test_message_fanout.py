@@ -5,6 +5,7 @@ the others are still delivered and the execution succeeds."""
 import json
 
 import pytest
+from chat.frames import encode
 
 from cdk.definitions import deployed_definition
 
@@ -249,3 +250,14 @@ def test_gone_and_failed_recipients_are_reported_in_one_frame(workflows, fanout_
             ],
         },
     ]
+
+
+def test_every_frame_posted_is_compact_json_as_the_handlers_write_it(workflows, fanout_input):
+    workflows.connections.connect(SENDER, ALICE)  # BOB has left: the sender is also sent a delivery_failed frame
+    execution_input = fanout_input(SENDER, {"message": "hi", "recipient_ids": [ALICE, BOB]})
+
+    workflows.run("message_fanout", execution_input)
+
+    sent = workflows.connections.sent(SENDER) + workflows.connections.sent(ALICE)
+    assert [json.loads(frame)["type"] for frame in sent] == ["message", "delivery_failed", "message"]
+    assert sent == [encode(json.loads(frame)).decode("utf-8") for frame in sent]

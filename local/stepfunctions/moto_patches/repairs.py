@@ -12,6 +12,12 @@ they apply tuned or not. Each bug is written up for moto in docs/moto-patches.md
 - moto appends every thread it starts to a module-level list, ``TMP_THREADS``, that nothing reads:
   about 2 KB per thread, a dozen threads per execution, for as long as the process runs. Each
   module's ``TMP_THREADS`` now keeps nothing.
+
+One more change here is the chat's choice, not a repair: moto sends a JSON RequestBody as ``requests``
+encodes it, with spaces (``{"type": "message", ...}``). AWS documents RequestBody only as "a JSON
+object or String" ("Call API Gateway with Step Functions", Request format), not the bytes it sends.
+Every frame the handlers send is compact JSON (chat/frames.py), so the frames the state machines post
+are too: one form on the wire.
 """
 
 import functools
@@ -84,14 +90,14 @@ def send_with_requests(method: str, url: str, headers: dict[str, str], body: byt
     return requests.request(method, url, headers=headers, data=body)
 
 
-def request_body(value: Any) -> bytes:
-    """A JSON body as requests encodes it (NaN and infinities refused)."""
-    return json.dumps(value, allow_nan=False).encode("utf-8")
+def compact_json(value: Any) -> bytes:
+    """JSON as the handlers send every frame: no spaces (NaN and infinities refused, as requests does)."""
+    return json.dumps(value, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
 class ApiGatewayRequests:
     """What moto's apigateway:invoke task calls as ``requests`` (``requests.post(url, headers=...,
-    json=...)`` and the other methods): the same request, sent by ``transport``."""
+    json=...)`` and the other methods): the same request, its JSON body compact, sent by ``transport``."""
 
     _METHODS = ("get", "post", "put", "delete", "patch", "head", "options")
 
@@ -107,7 +113,7 @@ class ApiGatewayRequests:
         sent = dict(headers or {})
         body = b""
         if json is not None:
-            body = request_body(json)
+            body = compact_json(json)
             if not any(name.lower() == "content-type" for name in sent):
                 sent["Content-Type"] = "application/json"
         return self._transport(method, url, sent, body)
@@ -192,7 +198,7 @@ def patches(*, api_gateway_transport: Transport = send_with_requests) -> list[Pa
             install=_fail_the_task,
         ),
         Patch(
-            "apigateway:invoke sends through the runtime's transport",
+            "apigateway:invoke sends its JSON body compact, through the runtime's transport",
             replaces=(_REQUESTS,),
             install=lambda: _REQUESTS.replace(ApiGatewayRequests(api_gateway_transport)),
         ),
