@@ -20,7 +20,7 @@ from aiohttp import web
 
 from local.apigateway.connections import Connections
 from local.apigateway.limits import TCP_HEADROOM, GatewayLimits
-from local.apigateway.listener import CappedSockSite
+from local.apigateway.listener import CappedListener
 from local.apigateway.management_api import ManagementApi
 from local.apigateway.websocket import WebSocketApi
 from local.awslambda.environment import worker_environment
@@ -87,6 +87,7 @@ class LocalRuntime:
         self._lambdas: LambdaService | None = None
         self._websocket: WebSocketApi | None = None
         self._runner: web.AppRunner | None = None
+        self._listening: CappedListener | None = None
 
     @property
     def local_origin(self) -> str:
@@ -166,10 +167,10 @@ class LocalRuntime:
         )
         await self._runner.setup()
         max_open = self._limits.max_connections + TCP_HEADROOM
-        # aiohttp closes the socket it serves on when it stops: it gets a duplicate, so that a reload
-        # that rebuilds the application keeps the port (connections wait in the backlog meanwhile).
-        site = CappedSockSite(self._runner, self._listener.dup(), max_open=max_open, on_cap=self._say_capped)
-        await site.start()
+        # The socket served on is closed when serving stops: it is a duplicate, so that a reload that
+        # rebuilds the application keeps the port (connections wait in the backlog meanwhile).
+        self._listening = CappedListener(self._runner, self._listener.dup(), max_open=max_open, on_cap=self._say_capped)
+        await self._listening.start()
 
     def _say_capped(self, max_open: int) -> None:
         self._console.info(f"{max_open} TCP connections open: answering new ones 503 until some close")
@@ -194,9 +195,11 @@ class LocalRuntime:
         if self._websocket is not None:
             with contextlib.suppress(TimeoutError):  # frames still being routed then are dropped
                 await asyncio.wait_for(self._websocket.close(), SHUTDOWN_GRACE_SECONDS)
+        if self._listening is not None:
+            await self._listening.stop()
         if self._runner is not None:
             await self._runner.cleanup()
-        self._websocket = self._runner = None
+        self._websocket = self._runner = self._listening = None
 
     async def stop(self) -> None:
         await self._stop_http()
