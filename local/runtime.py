@@ -18,16 +18,15 @@ import time
 
 from aiohttp import web
 
-from local.apigateway.connections import Connections
 from local.apigateway.limits import TCP_HEADROOM, GatewayLimits
 from local.apigateway.listener import CappedListener
 from local.apigateway.management_api import ManagementApi
+from local.apigateway.open_connections import Connections
 from local.apigateway.websocket import WebSocketApi
 from local.awslambda.environment import worker_environment
 from local.awslambda.invoke_api import MAX_INVOKE_PAYLOAD_BYTES, InvokeApi
 from local.awslambda.service import LambdaService
 from local.console import Console
-from local.intrinsics import UnsupportedTemplate
 from local.reload import reload_on_changes
 from local.state import RuntimeState, other_instance, remove_own_state, state_file, write_state
 from local.static import StaticFiles
@@ -42,7 +41,8 @@ from local.synth import (
     synthesize,
     template_path,
 )
-from local.template import FunctionSpec, StackModel, UnreadableTemplate, load_stack
+from local.template import FunctionSpec, StackModel, load_stack
+from local.template_errors import UnreadableTemplate, UnsupportedTemplate
 
 WEB_DIR = PROJECT_ROOT / "web"
 # Workers' pipes, Step Functions' and handlers' HTTP connections, log files: beside the clients'.

@@ -1,7 +1,7 @@
 """Every reach into aiohttp's private internals, for one aiohttp release, in this one module.
 
 The gateway needs one thing aiohttp offers no public API for: to see each client frame's header before
-aiohttp's WebSocket reader assembles messages (local/apigateway/frames.py says why). That takes two
+aiohttp's WebSocket reader assembles messages (local/apigateway/frame_headers.py says why). That takes two
 private attributes: the request handler's ``_payload_parser`` (which is fed the client's bytes once
 the connection is upgraded) and the WebSocket response's ``_reader`` (the message queue its protocol
 errors go to). tests/e2e/test_aiohttp_internals.py has a test of each; on any other aiohttp

@@ -12,10 +12,10 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 from aiohttp.http_websocket import WebSocketError
 
-from local.apigateway.connections import Connection, Connections
 from local.apigateway.events import ClientInfo, EventFactory, aws_style_id, now_ms
-from local.apigateway.frames import check_client_frames
+from local.apigateway.frame_headers import check_client_frames
 from local.apigateway.limits import INTEGRATION_TIMEOUT_SECONDS, MAX_MESSAGE_BYTES, GatewayLimits
+from local.apigateway.open_connections import Connection, Connections
 from local.apigateway.routing import RouteSelector
 from local.apigateway.throttle import StageThrottle
 from local.apigateway.turns import FairTurns

@@ -44,9 +44,9 @@ import pytest
 from aiohttp import web
 
 from cdk.definitions import deployed_definition
-from local.apigateway.connections import Connection, Connections
 from local.apigateway.events import ClientInfo
 from local.apigateway.management_api import ManagementApi
+from local.apigateway.open_connections import Connection, Connections
 from local.aws_errors import aws_error
 from local.awslambda.environment import worker_environment
 from local.awslambda.invoke_api import MAX_INVOKE_PAYLOAD_BYTES, InvokeApi

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from local.intrinsics import UnsupportedTemplate
 from local.stepfunctions.service import local_definition
+from local.template_errors import UnsupportedTemplate
 
 AWS_HOST = "abc123.execute-api.us-east-1.amazonaws.com"
 LOCAL = "http://127.0.0.1:3001"

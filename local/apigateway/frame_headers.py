@@ -1,4 +1,4 @@
-"""Checks every client frame's header before aiohttp's WebSocket reader assembles messages.
+"""RFC 6455 frame headers of every client frame, checked before aiohttp's WebSocket reader assembles messages.
 
 aiohttp's reader serves clients and servers alike, so it accepts unmasked frames, and it limits
 whole messages only. Two rules apply to single frames:
