@@ -8,7 +8,6 @@ sources are synthesized and served without a restart (local.reload).
 
 import argparse
 import asyncio
-import contextlib
 import errno
 import os
 import resource
@@ -47,9 +46,6 @@ from local.template_errors import UnreadableTemplate, UnsupportedTemplate
 WEB_DIR = PROJECT_ROOT / "web"
 # Workers' pipes, Step Functions' and handlers' HTTP connections, log files: beside the clients'.
 OPEN_FILES_BESIDES_CONNECTIONS = 512
-# Ctrl-C: clients are told (1001) and $disconnect handlers get this long; what is still being routed
-# then is dropped, and every worker is stopped.
-SHUTDOWN_GRACE_SECONDS = 4
 # What aiohttp waits for request handlers still running once the gateway has closed every socket.
 HANDLER_SHUTDOWN_SECONDS = 1
 
@@ -193,8 +189,7 @@ class LocalRuntime:
 
     async def _stop_http(self) -> None:
         if self._websocket is not None:
-            with contextlib.suppress(TimeoutError):  # frames still being routed then are dropped
-                await asyncio.wait_for(self._websocket.close(), SHUTDOWN_GRACE_SECONDS)
+            await self._websocket.close()  # within the gateway's shutdown grace
         if self._listening is not None:
             await self._listening.stop()
         if self._runner is not None:
