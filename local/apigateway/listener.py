@@ -2,7 +2,7 @@
 
 The WebSocket cap (`--max-connections`) counts clients once they ask for an upgrade; a socket that
 never sends a request would still hold an open file. Beyond the cap plus room for the runtime's own
-HTTP traffic (Step Functions' Lambda tasks, handlers posting to @connections), a new TCP connection
+HTTP traffic (Step Functions' Lambda tasks and posts, handlers posting to @connections), a new TCP connection
 is answered 503 and closed as it is accepted, so open files never run out.
 """
 
