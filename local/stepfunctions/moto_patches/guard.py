@@ -101,8 +101,13 @@ class Target:
                 return f"{self}: not callable, expected {self.signature}"
             if found != self.signature:
                 return f"{self}: signature {found}, expected {self.signature}"
-        if self.same_as is not None and value is not _import_object(self.same_as):
-            return f"{self}: no longer {self.same_as}"
+        if self.same_as is not None:
+            try:
+                expected = _import_object(self.same_as)
+            except (ImportError, AttributeError):
+                return f"{self}: {self.same_as} is gone"
+            if value is not expected:
+                return f"{self}: no longer {self.same_as}"
         if self.value is not _ANY_VALUE and value != self.value:
             return f"{self}: {value!r}, expected {self.value!r}"
         if self.expect is not None and not self.expect[1](value):

@@ -138,6 +138,13 @@ def test_every_difference_is_named_at_once(released_moto):
     assert "requests: no longer requests" in str(refused.value)
 
 
+def test_a_target_that_must_be_an_object_no_longer_installed_is_refused():
+    patch = Patch("p", replaces=(Target("json", "dumps", same_as="json:no_such_function"),), install=lambda: None)
+
+    with pytest.raises(MotoPatchError, match=r"json\.dumps: json:no_such_function is gone"):
+        guard.check([patch])
+
+
 def test_two_patches_replacing_one_target_are_refused():
     target = Target("json", "dumps")
     patches = [Patch(name, replaces=(target,), install=lambda: None) for name in ("one", "another")]
