@@ -8,10 +8,10 @@ from pathlib import Path
 
 from local.apigateway.limits import DEFAULT_MAX_CONNECTIONS
 from local.awslambda.service import DEFAULT_ASYNC_QUEUE_SIZE
-from local.intrinsics import UnsupportedTemplate
 from local.state import DEFAULT_STATE_DIR
 from local.stepfunctions import DEFAULT_KEEP_EXECUTIONS
 from local.synth import SynthError
+from local.template_errors import UnsupportedTemplate
 
 # Workers mostly wait on the next hop: beyond one per core they add memory (about 55 MB each) and
 # contention, not throughput (measured on 2 cores: 4 per function were slower than 2, at 1.3 GB).

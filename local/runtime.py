@@ -8,7 +8,6 @@ sources are synthesized and served without a restart (local.reload).
 
 import argparse
 import asyncio
-import contextlib
 import errno
 import os
 import resource
@@ -20,16 +19,15 @@ from pathlib import Path
 
 from aiohttp import web
 
-from local.apigateway.connections import Connections
 from local.apigateway.limits import TCP_HEADROOM, GatewayLimits
-from local.apigateway.listener import CappedSockSite
+from local.apigateway.listener import CappedListener
 from local.apigateway.management_api import ManagementApi
+from local.apigateway.open_connections import Connections
 from local.apigateway.websocket import WebSocketApi
 from local.awslambda.environment import worker_environment
 from local.awslambda.invoke_api import MAX_INVOKE_PAYLOAD_BYTES, InvokeApi
 from local.awslambda.service import LambdaService
 from local.console import Console
-from local.intrinsics import UnsupportedTemplate
 from local.refusals import Hints
 from local.reload import reload_on_changes
 from local.state import RuntimeState, other_instance, remove_own_state, state_file, write_state
@@ -45,14 +43,12 @@ from local.synth import (
     synthesize,
     template_path,
 )
-from local.template import FunctionSpec, StackModel, UnreadableTemplate, load_stack
+from local.template import FunctionSpec, StackModel, load_stack
+from local.template_errors import UnreadableTemplate, UnsupportedTemplate
 
 WEB_DIR = PROJECT_ROOT / "web"
 # Workers' pipes, Step Functions' and handlers' HTTP connections, log files: beside the clients'.
 OPEN_FILES_BESIDES_CONNECTIONS = 512
-# Ctrl-C: clients are told (1001) and $disconnect handlers get this long; what is still being routed
-# then is dropped, and every worker is stopped.
-SHUTDOWN_GRACE_SECONDS = 4
 # What aiohttp waits for request handlers still running once the gateway has closed every socket.
 HANDLER_SHUTDOWN_SECONDS = 1
 
@@ -94,6 +90,7 @@ class LocalRuntime:
         self._lambdas: LambdaService | None = None
         self._websocket: WebSocketApi | None = None
         self._runner: web.AppRunner | None = None
+        self._listening: CappedListener | None = None
 
     @property
     def local_origin(self) -> str:
@@ -173,10 +170,10 @@ class LocalRuntime:
         )
         await self._runner.setup()
         max_open = self._limits.max_connections + TCP_HEADROOM
-        # aiohttp closes the socket it serves on when it stops: it gets a duplicate, so that a reload
-        # that rebuilds the application keeps the port (connections wait in the backlog meanwhile).
-        site = CappedSockSite(self._runner, self._listener.dup(), max_open=max_open, on_cap=self._say_capped)
-        await site.start()
+        # The socket served on is closed when serving stops: it is a duplicate, so that a reload that
+        # rebuilds the application keeps the port (connections wait in the backlog meanwhile).
+        self._listening = CappedListener(self._runner, self._listener.dup(), max_open=max_open, on_cap=self._say_capped)
+        await self._listening.start()
 
     def _say_capped(self, max_open: int) -> None:
         self._console.info(f"{max_open} TCP connections open: answering new ones 503 until some close")
@@ -200,11 +197,12 @@ class LocalRuntime:
 
     async def _stop_http(self) -> None:
         if self._websocket is not None:
-            with contextlib.suppress(TimeoutError):  # frames still being routed then are dropped
-                await asyncio.wait_for(self._websocket.close(), SHUTDOWN_GRACE_SECONDS)
+            await self._websocket.close()  # within the gateway's shutdown grace
+        if self._listening is not None:
+            await self._listening.stop()
         if self._runner is not None:
             await self._runner.cleanup()
-        self._websocket = self._runner = None
+        self._websocket = self._runner = self._listening = None
 
     async def stop(self) -> None:
         await self._stop_http()

@@ -1,13 +1,16 @@
-// The chat's wire format as this client speaks it (the README's "Wire format" section is the
-// reference). Pure functions only: unit-tested with `node --test` (tests/web).
+// The chat's wire format as this client speaks it (docs/asyncapi.yaml is the reference; tests/web
+// checks every frame built here against it, and these limits against its values). Pure functions
+// only: unit-tested with `node --test` (tests/web).
 
 export const MAX_RECIPIENTS = 20;
 export const MAX_MESSAGE_BYTES = 16 * 1024;
 // A browser sends each message as one frame, and API Gateway closes a connection whose client sends a
 // frame over 32 KB (1009; "API Gateway quotas for WebSocket APIs"): the escaped JSON must fit.
 export const MAX_FRAME_BYTES = 32 * 1024;
+export const CLIENT_MESSAGE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export const MAX_CLIENT_MESSAGE_ID_LENGTH = 64;
 // The longest client_message_id newClientMessageId makes: the size check counts the frame as sent.
-const LONGEST_CLIENT_MESSAGE_ID = "x".repeat(64);
+const LONGEST_CLIENT_MESSAGE_ID = "x".repeat(MAX_CLIENT_MESSAGE_ID_LENGTH);
 
 const CLOSE_REASONS = {
   1000: "closed normally",
@@ -65,10 +68,21 @@ export function sendMessageFrame(message, recipients, clientMessageId) {
   return frame;
 }
 
+/** What the compose box would send: {frame, recipients, clientMessageId}, or {problem, field} when it
+ * cannot be sent, field naming the input to fix ("recipients" or "message"). */
+export function composeSendMessage(message, recipientsText, clientMessageId = newClientMessageId()) {
+  const recipients = parseRecipients(recipientsText);
+  const problem = outgoingProblem(message, recipients);
+  if (problem) {
+    return { problem, field: recipients.length === 0 || recipients.length > MAX_RECIPIENTS ? "recipients" : "message" };
+  }
+  return { frame: sendMessageFrame(message, recipients, clientMessageId), recipients, clientMessageId };
+}
+
 /** A fresh id for one sent message: [A-Za-z0-9_-], at most 64 characters, as the server requires. */
 export function newClientMessageId() {
   const random = globalThis.crypto?.randomUUID ? globalThis.crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
-  return random.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 64);
+  return random.replace(/[^A-Za-z0-9_-]/g, "").slice(0, MAX_CLIENT_MESSAGE_ID_LENGTH);
 }
 
 export function describeClose(code, reason) {

@@ -10,12 +10,13 @@ import websockets
 from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import PROJECT_ROOT, runtime_environment
+from tests.protocol import server_frame
 
 RECEIVE_TIMEOUT = 30  # generous: the first calls may meet a worker still warming up
 
 
 async def receive(client) -> dict:
-    return json.loads(await asyncio.wait_for(client.recv(), RECEIVE_TIMEOUT))
+    return server_frame(await asyncio.wait_for(client.recv(), RECEIVE_TIMEOUT))
 
 
 async def receive_until(client, frame_type: str) -> dict:
@@ -166,7 +167,7 @@ def test_connections_api_post_get_delete_through_boto3(local_runtime):
     async def scenario():
         client, client_id = await connect(local_runtime)
         await asyncio.to_thread(management.post_to_connection, ConnectionId=client_id, Data=b'{"hello":"boto3"}')
-        posted = await receive(client)
+        posted = json.loads(await asyncio.wait_for(client.recv(), RECEIVE_TIMEOUT))  # not a chat frame
         described = await asyncio.to_thread(management.get_connection, ConnectionId=client_id)
         await asyncio.to_thread(management.delete_connection, ConnectionId=client_id)
         with pytest.raises(websockets.ConnectionClosed):
@@ -252,4 +253,4 @@ def test_wscat_client_reproduces_the_seed_walkthrough(local_runtime):
 async def _wscat_frame(process) -> dict:
     """The next frame wscat prints; without a terminal it prefixes lines with its prompt '> '."""
     line = await process.stdout.readline()
-    return json.loads(line.decode().strip().removeprefix("> "))
+    return server_frame(line.decode().strip().removeprefix("> "))

@@ -9,6 +9,7 @@ import pytest
 import websockets
 
 from tests.e2e.conftest import PROJECT_ROOT, running_local_runtime
+from tests.protocol import server_frame
 
 MAX_CONNECTIONS = 6
 TCP_HEADROOM = 256  # local.apigateway.limits: connections beyond the cap kept for the runtime's own HTTP
@@ -33,7 +34,7 @@ def test_frames_beyond_the_stage_throttle_are_answered_too_many_requests(local_r
         connection_id = json.loads(await asyncio.wait_for(client.recv(), 30))["connection_id"]
         started = time.monotonic()
         await asyncio.gather(*(client.send(json.dumps({"action": "noSuchAction", "n": n})) for n in range(frames)))
-        answers = [json.loads(await asyncio.wait_for(client.recv(), 60)) for _ in range(frames)]
+        answers = [server_frame(await asyncio.wait_for(client.recv(), 60)) for _ in range(frames)]
         took = time.monotonic() - started
         await client.close()
         return connection_id, took, answers

@@ -420,3 +420,86 @@ def test_readable_on_a_narrow_phone_screen(open_chat):
         assert box is not None
         assert box["x"] >= 0
         assert box["x"] + box["width"] <= 360
+
+
+WINDOW_SIZES = {"laptop-1366x657": (1366, 657), "laptop-1280x720": (1280, 720), "phone-390x844": (390, 844)}
+PHONE_WIDTH = 500  # narrower windows are opened as a phone (touch, mobile viewport)
+
+
+@pytest.mark.parametrize("size", WINDOW_SIZES.values(), ids=WINDOW_SIZES)
+def test_the_conversation_gets_most_of_the_window_and_its_last_message_and_the_compose_box_show(open_chat, size):
+    width, height = size
+    phone = {"is_mobile": True, "has_touch": True} if width < PHONE_WIDTH else {}
+    chat = open_chat(viewport={"width": width, "height": height}, **phone)
+    own_id = chat.wait_for_id()
+    lines = [f"Line {n} of a conversation long enough to fill the window" for n in range(15)]
+    for line in lines:
+        chat.send(own_id, line)
+    expect(chat.item_with_text("sent", lines[-1])).to_have_attribute("data-status", "sent", timeout=DELIVERY_TIMEOUT_MS)
+
+    def box(locator: sync_api.Locator) -> dict:
+        found = locator.bounding_box()
+        assert found is not None
+        return found
+
+    page_scroll = chat.page.evaluate("document.documentElement.scrollHeight - window.innerHeight")
+    conversation = box(chat.page.locator("section.conversation"))
+    log = box(chat.page.get_by_role("log"))
+    last = box(chat.items().last)
+    assert page_scroll <= 0, f"the page itself scrolls by {page_scroll}px at {width}x{height}"
+    assert conversation["height"] >= 0.5 * height, f"the conversation has {conversation['height']:.0f} of {height}px"
+    assert log["y"] <= last["y"] and last["y"] + last["height"] <= log["y"] + log["height"] + 1, (last, log)
+    for test_id in ("recipients-input", "message-input", "send-button"):
+        field = box(chat.by(test_id))
+        assert field["y"] >= 0 and field["y"] + field["height"] <= height, (test_id, field)
+
+
+def test_in_a_short_window_the_url_form_folds_once_connected_and_change_url_unfolds_it(open_chat):
+    chat = open_chat(viewport={"width": 1366, "height": 657})
+    chat.wait_for_id()
+    expect(chat.by("url-input")).to_be_hidden()
+
+    chat.by("change-url-button").click()
+
+    expect(chat.by("url-input")).to_be_focused()
+    expect(chat.by("change-url-button")).to_have_attribute("aria-expanded", "true")
+    chat.by("disconnect-button").click()
+    expect(chat.by("status")).to_have_attribute("data-state", "closed")
+    expect(chat.by("reconnect-button")).to_be_visible()
+
+
+def test_the_page_loads_without_a_failed_request_or_a_console_error(open_chat, local_runtime):
+    """Browsers ask for /favicon.ico by themselves: it is served, so no load logs a 404."""
+    chat = open_chat(f"?connect=0&url={quote(local_runtime.ws_url, safe='')}", viewport=None)
+    failed: list[str] = []
+    chat.page.on("console", lambda message: failed.append(message.text) if message.type == "error" else None)
+    chat.page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
+    chat.page.reload(wait_until="networkidle")
+
+    favicon = chat.page.request.get(f"{local_runtime.http_url}/favicon.ico")
+
+    assert favicon.status == 200
+    assert favicon.headers["content-type"].startswith("image/")
+    assert failed == []
+    expect(chat.by("status")).to_have_attribute("data-state", "idle")
+
+
+def test_opened_from_disk_the_page_says_it_must_be_served_over_http(browser):
+    """Chromium does not load ES modules from file:// (CORS), so the notice comes from the page itself."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto((Path(__file__).resolve().parents[2] / "web" / "index.html").as_uri())
+
+        notice = page.get_by_test_id("file-notice")
+        expect(notice).to_be_visible()
+        expect(notice).to_contain_text("must be served over HTTP")
+        expect(notice).to_contain_text("make dev")
+    finally:
+        context.close()
+
+
+def test_served_over_http_the_page_shows_no_file_notice(open_chat):
+    chat = open_chat()
+    chat.wait_for_id()
+    expect(chat.by("file-notice")).to_be_hidden()

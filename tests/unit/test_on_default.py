@@ -1,18 +1,19 @@
 """$default answers any frame that names no known action with an error frame listing the valid actions."""
 
 import importlib.util
-import json
 from pathlib import Path
 
 import on_default
 import pytest
+
+from tests.protocol import server_frame
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def error_of(response: dict) -> dict:
     assert response["statusCode"] == 400
-    frame = json.loads(response["body"])
+    frame = server_frame(response["body"])
     assert frame["type"] == "error"
     assert isinstance(frame["message"], str) and frame["message"]
     return frame

@@ -12,6 +12,8 @@ from botocore.retries.standard import ExponentialBackoff
 from chat.clients import stepfunctions_client
 from chat.requests import MAX_CONNECTION_ID_LENGTH, MAX_MESSAGE_BYTES, MAX_RECIPIENTS, QUOTED_LENGTH
 
+from tests.protocol import server_frame
+
 SENDER = "CfF0ed8QoAMCKxQ="
 ALICE = "CfF2b3hQoAMCJ-g="
 BOB = "CfF2dHqMoAMCLzQ="
@@ -38,7 +40,9 @@ def send(events, lambda_context, body, *, sender=SENDER) -> dict:
 def started_execution(stepfunctions) -> tuple[dict, dict]:
     assert stepfunctions.operations() == ["StartExecution"]
     (call,) = stepfunctions.params("StartExecution")
-    return call, json.loads(call["input"])
+    execution_input = json.loads(call["input"])
+    server_frame(execution_input["frame"])  # what the fan-out will post
+    return call, execution_input
 
 
 # --- accepted messages -------------------------------------------------------------------------
@@ -89,7 +93,7 @@ def test_accepted_message_is_answered_with_the_id_its_frames_will_carry(events, 
     response = send(events, lambda_context, {"action": "sendMessage", "message": "hello", "recipient_id": ALICE})
 
     assert response["statusCode"] == 200
-    accepted = json.loads(response["body"])
+    accepted = server_frame(response["body"])
     _, execution_input = started_execution(stepfunctions)
     assert accepted == {"type": "accepted", "message_id": execution_input["frame"]["message_id"]}
 
@@ -210,7 +214,7 @@ def test_bad_input_is_answered_with_an_error_frame_and_nothing_is_sent(
     response = send(events, lambda_context, body)
 
     assert response["statusCode"] == 400
-    frame = json.loads(response["body"])
+    frame = server_frame(response["body"])
     assert set(frame) == {"type", "code", "message"}
     assert frame["type"] == "error"
     assert frame["code"] == code
@@ -228,7 +232,7 @@ def test_bad_input_is_answered_with_an_error_frame_and_nothing_is_sent(
     ],
 )
 def test_error_message_names_what_is_wrong(events, lambda_context, stepfunctions, body, field):
-    frame = json.loads(send(events, lambda_context, body)["body"])
+    frame = server_frame(send(events, lambda_context, body)["body"])
 
     assert field in frame["message"]
 
@@ -236,7 +240,7 @@ def test_error_message_names_what_is_wrong(events, lambda_context, stepfunctions
 def test_oversize_message_error_states_the_limit(events, lambda_context, stepfunctions):
     body = {"action": "sendMessage", "message": "x" * (MAX_MESSAGE_BYTES + 1), "recipient_id": ALICE}
 
-    frame = json.loads(send(events, lambda_context, body)["body"])
+    frame = server_frame(send(events, lambda_context, body)["body"])
 
     assert str(MAX_MESSAGE_BYTES) in frame["message"]
 
@@ -249,7 +253,7 @@ def test_message_that_cannot_be_started_is_reported_as_not_sent(events, lambda_c
     response = send(events, lambda_context, {"action": "sendMessage", "message": "hello", "recipient_id": ALICE})
 
     assert response["statusCode"] == 503
-    frame = json.loads(response["body"])
+    frame = server_frame(response["body"])
     assert frame["type"] == "error"
     assert frame["code"] == "not_sent"
     assert frame["message"]
@@ -261,7 +265,7 @@ def test_invalid_recipient_id_is_named_shortened_in_the_error(events, lambda_con
     bad_id = "Cf!" + "x" * 5000
     body = {"action": "sendMessage", "message": "hi", field: bad_id if field == "recipient_id" else [ALICE, bad_id]}
 
-    frame = json.loads(send(events, lambda_context, body)["body"])
+    frame = server_frame(send(events, lambda_context, body)["body"])
 
     assert frame["code"] == "invalid_request"
     assert frame["message"].startswith(f"{field}: ")
@@ -312,7 +316,7 @@ def test_message_whose_start_gets_no_answer_is_reported_as_not_sent(
     response = send(events, lambda_context, {"action": "sendMessage", "message": "hello", "recipient_id": ALICE})
 
     assert response["statusCode"] == 503
-    frame = json.loads(response["body"])
+    frame = server_frame(response["body"])
     assert frame["type"] == "error"
     assert frame["code"] == "not_sent"
     assert len(attempts) == 2, "one retry, then the sender is told"
@@ -329,7 +333,7 @@ def test_client_message_id_is_echoed_in_the_accepted_and_message_frames(events, 
 
     _, execution_input = started_execution(stepfunctions)
     assert execution_input["frame"]["client_message_id"] == "tab1-42"
-    accepted = json.loads(response["body"])
+    accepted = server_frame(response["body"])
     assert (accepted["type"], accepted["client_message_id"]) == ("accepted", "tab1-42")
     assert accepted["message_id"] == execution_input["frame"]["message_id"]
 
@@ -337,7 +341,7 @@ def test_client_message_id_is_echoed_in_the_accepted_and_message_frames(events, 
 def test_client_message_id_is_echoed_in_the_error_about_that_message(events, lambda_context, stepfunctions):
     body = {"action": "sendMessage", "message": "", "recipient_id": ALICE, "client_message_id": "tab1-43"}
 
-    frame = json.loads(send(events, lambda_context, body)["body"])
+    frame = server_frame(send(events, lambda_context, body)["body"])
 
     assert (frame["code"], frame["client_message_id"]) == ("invalid_request", "tab1-43")
     assert stepfunctions.operations() == []
@@ -347,7 +351,7 @@ def test_client_message_id_is_echoed_when_the_message_is_not_sent(events, lambda
     stepfunctions.stubber.add_client_error("start_execution", service_error_code="Throttling", http_status_code=400)
     body = {"action": "sendMessage", "message": "hi", "recipient_id": ALICE, "client_message_id": "tab1-44"}
 
-    frame = json.loads(send(events, lambda_context, body)["body"])
+    frame = server_frame(send(events, lambda_context, body)["body"])
 
     assert (frame["code"], frame["client_message_id"]) == ("not_sent", "tab1-44")
 
@@ -356,7 +360,7 @@ def test_client_message_id_is_echoed_when_the_message_is_not_sent(events, lambda
 def test_malformed_client_message_id_is_rejected_and_never_echoed(events, lambda_context, stepfunctions, bad_id):
     body = {"action": "sendMessage", "message": "hi", "recipient_id": ALICE, "client_message_id": bad_id}
 
-    frame = json.loads(send(events, lambda_context, body)["body"])
+    frame = server_frame(send(events, lambda_context, body)["body"])
 
     assert frame["code"] == "invalid_request" and "client_message_id" in frame["message"]
     assert "client_message_id" not in frame

@@ -4,8 +4,6 @@ API Gateway's answers into named errors.
 Step Functions retries and catches on the Lambda error type, so the exception class names are the contract.
 """
 
-import json
-
 import pytest
 import send_connection_id
 from botocore.exceptions import ClientError
@@ -15,6 +13,8 @@ from chat.connections import (
     ConnectionThrottled,
 )
 from pydantic import ValidationError
+
+from tests.protocol import server_frame
 
 CONNECTION = "CfF2b3hQoAMCJ-g="
 
@@ -26,7 +26,7 @@ def gateway(stub_client):
 
 
 def posted_frames(stub) -> list[tuple[str, dict]]:
-    return [(params["ConnectionId"], json.loads(params["Data"])) for params in stub.params("PostToConnection")]
+    return [(params["ConnectionId"], server_frame(params["Data"])) for params in stub.params("PostToConnection")]
 
 
 def test_send_connection_id_tells_the_client_its_id(events, lambda_context, gateway):

@@ -22,17 +22,19 @@ def gone_task_attempts() -> int:
 
 
 def test_client_is_told_its_connection_id(workflows, handshake_input):
+    workflows.connections.connect(CLIENT)
     execution = workflows.run("connection_handshake", handshake_input(CLIENT))
 
     assert execution.status == "SUCCEEDED"
     assert execution.output == {"connection_id": CLIENT, "status": "delivered"}
-    assert workflows.connections.frames(CLIENT) == [{"type": "connection", "connection_id": CLIENT}]
-    assert workflows.connections.connections_posted_to() == {CLIENT}
+    assert workflows.connections.sent(CLIENT) == [f'{{"type":"connection","connection_id":"{CLIENT}"}}']
+    assert workflows.connections.posted_to() == {CLIENT}
     assert execution.task_errors() == []
 
 
 def test_connection_not_open_yet_is_told_once_without_a_state_machine_retry(workflows, handshake_input):
-    workflows.connections.fail(CLIENT, 410, times=2)
+    workflows.connections.connect(CLIENT)
+    workflows.connections.refuse(CLIENT, 410, times=2)
 
     execution = workflows.run("connection_handshake", handshake_input(CLIENT))
 
@@ -46,7 +48,8 @@ def test_connection_not_open_yet_is_told_once_without_a_state_machine_retry(work
 
 
 def test_connection_slower_to_open_than_the_task_waits_is_retried_by_the_state_machine(workflows, handshake_input):
-    workflows.connections.fail(CLIENT, 410, times=POSTS_PER_TASK_ATTEMPT)
+    workflows.connections.connect(CLIENT)
+    workflows.connections.refuse(CLIENT, 410, times=POSTS_PER_TASK_ATTEMPT)
 
     execution = workflows.run("connection_handshake", handshake_input(CLIENT))
 
@@ -57,8 +60,7 @@ def test_connection_slower_to_open_than_the_task_waits_is_retried_by_the_state_m
 
 
 def test_client_that_left_ends_the_handshake_as_gone(workflows, handshake_input):
-    workflows.connections.gone(CLIENT)
-
+    # CLIENT never connects: every post answers 410.
     execution = workflows.run("connection_handshake", handshake_input(CLIENT))
 
     assert execution.status == "SUCCEEDED"
@@ -76,7 +78,8 @@ def test_client_that_left_ends_the_handshake_as_gone(workflows, handshake_input)
 
 
 def test_unexpected_gateway_error_fails_the_execution(workflows, handshake_input):
-    workflows.connections.fail(CLIENT, 403)
+    workflows.connections.connect(CLIENT)
+    workflows.connections.refuse(CLIENT, 403)
 
     execution = workflows.run("connection_handshake", handshake_input(CLIENT))
 

@@ -1,0 +1,95 @@
+"""docs/asyncapi.yaml is the wire format: its examples are valid, the server refuses exactly the
+sendMessage frames the document does, and the limits lambdas/chat/requests.py copies are the document's."""
+
+import json
+
+import pytest
+from chat import requests
+from chat.requests import InvalidRequest, parse_send_message
+
+from tests.protocol import client_frame, document, matching_messages, message_names, schema, server_frame
+
+ALICE = "CfF2b3hQoAMCJ-g="
+BOB = "CfF2dHqMoAMCLzQ="
+
+
+def examples() -> list[tuple[str, str, dict]]:
+    return [
+        (name, example["name"], example["payload"])
+        for name, message in document()["components"]["messages"].items()
+        for example in message["examples"]
+    ]
+
+
+def test_every_message_has_an_example_and_a_direction():
+    documented = set(document()["components"]["messages"])
+    assert {name for name, _, _ in examples()} == documented
+    assert set(message_names("send")) | set(message_names("receive")) == documented
+    assert not set(message_names("send")) & set(message_names("receive"))
+
+
+@pytest.mark.parametrize(("message", "example", "payload"), examples(), ids=[f"{m}-{e}" for m, e, _ in examples()])
+def test_each_example_is_its_own_message_and_no_other(message, example, payload):
+    assert matching_messages(payload, "send") + matching_messages(payload, "receive") == [message]
+
+
+def test_the_limits_the_server_checks_are_the_documents():
+    assert schema("MessageText")["x-max-utf8-bytes"] == requests.MAX_MESSAGE_BYTES
+    assert schema("Recipients")["maxItems"] == requests.MAX_RECIPIENTS
+    assert schema("ConnectionId")["maxLength"] == requests.MAX_CONNECTION_ID_LENGTH
+    assert f"^{requests.CONNECTION_ID.pattern}$" == schema("ConnectionId")["pattern"]
+    assert f"^{requests.CLIENT_MESSAGE_ID.pattern}$" == schema("ClientMessageId")["pattern"]
+
+
+def server_accepts(frame: dict) -> bool:
+    try:
+        parse_send_message(json.dumps(frame))
+    except InvalidRequest:
+        return False
+    return True
+
+
+def document_accepts(frame: dict) -> bool:
+    try:
+        client_frame(frame)
+    except AssertionError:
+        return False
+    return True
+
+
+def send(**fields) -> dict:
+    return {"action": "sendMessage", **fields}
+
+
+LONGEST_ID = "A" * 128
+SEND_MESSAGE_FRAMES = {
+    "one recipient": send(message="Hello", recipient_id=ALICE),
+    "several recipients": send(message="Hello", recipient_ids=[ALICE, BOB]),
+    "a client message id": send(message="Hello", recipient_id=ALICE, client_message_id="tab1-42"),
+    "the longest ids": send(message="Hi", recipient_ids=[LONGEST_ID], client_message_id="c" * 64),
+    "20 recipients": send(message="Hi", recipient_ids=[f"id{n}" for n in range(20)]),
+    "16 KiB of 2-byte characters": send(message="é" * 8192, recipient_id=ALICE),
+    "no recipient": send(message="Hello"),
+    "both recipient forms": send(message="Hello", recipient_id=ALICE, recipient_ids=[BOB]),
+    "no recipients in the list": send(message="Hello", recipient_ids=[]),
+    "21 recipients": send(message="Hi", recipient_ids=[f"id{n}" for n in range(21)]),
+    "a recipient twice": send(message="Hello", recipient_ids=[ALICE, ALICE]),
+    "an id too long": send(message="Hello", recipient_id="A" * 129),
+    "an id with a space": send(message="Hello", recipient_id="not an id"),
+    "an empty message": send(message="", recipient_id=ALICE),
+    "a blank message": send(message=" \n\t", recipient_id=ALICE),
+    "16 KiB and one byte": send(message="é" * 8192 + "!", recipient_id=ALICE),
+    "a message that is not text": send(message=42, recipient_id=ALICE),
+    "a client message id too long": send(message="Hi", recipient_id=ALICE, client_message_id="c" * 65),
+    "a client message id with a dot": send(message="Hi", recipient_id=ALICE, client_message_id="tab.1"),
+}
+
+
+@pytest.mark.parametrize("frame", SEND_MESSAGE_FRAMES.values(), ids=SEND_MESSAGE_FRAMES)
+def test_the_server_accepts_exactly_the_send_message_frames_the_document_describes(frame):
+    assert server_accepts(frame) == document_accepts(frame)
+
+
+def test_an_undocumented_field_in_a_server_frame_fails_the_check():
+    with pytest.raises(AssertionError, match="'nickname' was unexpected"):
+        server_frame({"type": "connection", "connection_id": ALICE, "nickname": "alice"})

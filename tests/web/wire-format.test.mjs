@@ -1,0 +1,100 @@
+// node --test: docs/asyncapi.yaml is a valid AsyncAPI 3 document, web/protocol.js reads every example
+// it documents, sends only frames it describes, and copies its limits exactly.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import {
+  CLIENT_MESSAGE_ID,
+  MAX_CLIENT_MESSAGE_ID_LENGTH,
+  MAX_FRAME_BYTES,
+  MAX_MESSAGE_BYTES,
+  MAX_RECIPIENTS,
+  composeSendMessage,
+  frameType,
+  newClientMessageId,
+  outgoingProblem,
+  parseFrame,
+  sendMessageFrame,
+} from "../../web/protocol.js";
+import {
+  asyncApiProblems,
+  assertClientFrame,
+  assertServerFrame,
+  document,
+  examples,
+  matchingMessages,
+  schema,
+} from "./wire-format.mjs";
+
+const ALICE = "CfF2b3hQoAMCJ-g=";
+const BOB = "CfF2dHqMoAMCLzQ=";
+
+test("the document is valid AsyncAPI 3.0.0, and the check can fail", () => {
+  assert.deepEqual(asyncApiProblems(document), []);
+  const broken = structuredClone(document);
+  broken.operations.receiveSendMessage.action = "publish"; // AsyncAPI 2's word
+  assert.notDeepEqual(asyncApiProblems(broken), []);
+});
+
+for (const [message, example, payload] of examples()) {
+  test(`example ${message}/${example} is that message and no other`, () => {
+    assert.deepEqual([...matchingMessages(payload, "send"), ...matchingMessages(payload, "receive")], [message]);
+  });
+}
+
+test("the client reads every documented server frame as its type", () => {
+  const kinds = { gatewayError: "gateway_error", deliveryFailed: "delivery_failed" };
+  for (const [message, , payload] of examples().filter(([name]) => name !== "sendMessage")) {
+    const frame = parseFrame(JSON.stringify(payload));
+    assert.equal(frameType(frame), kinds[message] ?? message, message);
+    assert.equal(assertServerFrame(frame), message);
+  }
+});
+
+test("the client's limits are the document's", () => {
+  assert.equal(MAX_RECIPIENTS, schema("Recipients").maxItems);
+  assert.equal(MAX_MESSAGE_BYTES, schema("MessageText")["x-max-utf8-bytes"]);
+  assert.equal(MAX_FRAME_BYTES, document.channels.chat["x-max-frame-bytes"]);
+  assert.equal(CLIENT_MESSAGE_ID.source, schema("ClientMessageId").pattern);
+  assert.equal(MAX_CLIENT_MESSAGE_ID_LENGTH, schema("ClientMessageId").maxLength);
+  for (let i = 0; i < 20; i += 1) assert.match(newClientMessageId(), CLIENT_MESSAGE_ID);
+});
+
+test("every sendMessage frame the client would send is one the document describes", () => {
+  const cases = [
+    ["Hello", [ALICE]],
+    ["Hello all", [ALICE, BOB]],
+    ["é".repeat(MAX_MESSAGE_BYTES / 2), [ALICE]],
+    ["x", Array.from({ length: MAX_RECIPIENTS }, (_, n) => `id${n}`)],
+    ['"quoted" \\ and \u0001 controls', [ALICE]],
+  ];
+  for (const [message, recipients] of cases) {
+    assert.equal(outgoingProblem(message, recipients), null, message);
+    for (const clientMessageId of [undefined, newClientMessageId()]) {
+      assert.equal(assertClientFrame(sendMessageFrame(message, recipients, clientMessageId)), "sendMessage");
+    }
+  }
+});
+
+test("what the document refuses, the client refuses before sending", () => {
+  const refused = [
+    ["Hello", []],
+    ["  ", [ALICE]],
+    ["é".repeat(MAX_MESSAGE_BYTES / 2 + 1), [ALICE]],
+    ["x", Array.from({ length: MAX_RECIPIENTS + 1 }, (_, n) => `id${n}`)],
+  ];
+  for (const [message, recipients] of refused) {
+    assert.notEqual(outgoingProblem(message, recipients), null);
+    assert.throws(() => assertClientFrame(sendMessageFrame(message, recipients)), /not exactly one message/);
+  }
+});
+
+test("the compose box sends only documented frames, or says which input to fix", () => {
+  const composed = composeSendMessage("Hello", `${ALICE}, ${BOB}`);
+  assert.equal(assertClientFrame(composed.frame), "sendMessage");
+  assert.deepEqual(composed.recipients, [ALICE, BOB]);
+  assert.equal(composed.frame.client_message_id, composed.clientMessageId);
+  assert.equal(assertClientFrame(composeSendMessage("Hi", ALICE, "tab-1").frame), "sendMessage");
+  assert.equal(composeSendMessage("Hello", " ").field, "recipients");
+  assert.equal(composeSendMessage(" ", ALICE).field, "message");
+});
