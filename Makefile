@@ -21,8 +21,10 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# Options of `python -m local serve` go in ARGS: make dev ARGS="--quiet-history --workers 2" (--help lists them).
+# --from-make: its hints then say what to type to make (make dev PORT=...), not to python -m local.
 dev: install
-	$(PYTHON) -m local serve --stage $(STAGE) --port $(PORT)
+	$(PYTHON) -m local serve --stage $(STAGE) --port $(PORT) --from-make $(ARGS)
 
 # The pipeline's build runs this recipe too, with PYTEST_ARGS='-m "not browser"' (it has no Chromium).
 test: install browser
@@ -58,8 +60,9 @@ destroy: install
 pipeline: install
 	npx cdk deploy -c pipeline=true Chat-pipeline
 
+# make executions [ID=<execution name, message id or connection id>] (while make dev runs)
 executions: install
-	$(PYTHON) -m local executions
+	$(PYTHON) -m local executions --stage $(STAGE) $(ID)
 
 # The smoke test of a running stage: make smoke URL=wss://<api-id>.execute-api.<region>.amazonaws.com/dev
 smoke: install

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from local.apigateway.limits import DEFAULT_MAX_CONNECTIONS
 from local.awslambda.service import DEFAULT_ASYNC_QUEUE_SIZE
-from local.intrinsics import UnsupportedTemplate
 from local.state import DEFAULT_STATE_DIR
 from local.stepfunctions import DEFAULT_KEEP_EXECUTIONS
 from local.synth import SynthError
+from local.template_errors import UnsupportedTemplate
 
 # Workers mostly wait on the next hop: beyond one per core they add memory (about 55 MB each) and
 # contention, not throughput (measured on 2 cores: 4 per function were slower than 2, at 1.3 GB).
@@ -58,9 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.add_argument("--quiet-history", action="store_true", help="do not stream execution history")
     serve.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help=argparse.SUPPRESS)
+    serve.add_argument("--from-make", action="store_true", help=argparse.SUPPRESS)  # `make dev`: hints name make's
 
     executions = commands.add_parser("executions", help="list executions, or show one's history")
-    executions.add_argument("name", nargs="?", help="an execution name (or ARN) to show the history of")
+    executions.add_argument(
+        "name",
+        nargs="?",
+        metavar="ID",
+        help="an execution's name or ARN, a message id or a connection id: the history of every execution about it",
+    )
     executions.add_argument("--stage", default="dev")
     executions.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help=argparse.SUPPRESS)
 

@@ -5,11 +5,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from local.template_errors import UnsupportedTemplate
+
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
-
-
-class UnsupportedTemplate(ValueError):
-    """The template uses something the local runtime cannot resolve; the message names where."""
 
 
 RefResolver = Callable[[str], Any]

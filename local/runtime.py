@@ -8,26 +8,27 @@ sources are synthesized and served without a restart (local.reload).
 
 import argparse
 import asyncio
-import contextlib
 import errno
 import os
 import resource
 import signal
 import socket
+import tempfile
 import time
+from pathlib import Path
 
 from aiohttp import web
 
-from local.apigateway.connections import Connections
 from local.apigateway.limits import TCP_HEADROOM, GatewayLimits
-from local.apigateway.listener import CappedSockSite
+from local.apigateway.listener import CappedListener
 from local.apigateway.management_api import ManagementApi
+from local.apigateway.open_connections import Connections
 from local.apigateway.websocket import WebSocketApi
 from local.awslambda.environment import worker_environment
 from local.awslambda.invoke_api import MAX_INVOKE_PAYLOAD_BYTES, InvokeApi
 from local.awslambda.service import LambdaService
 from local.console import Console
-from local.intrinsics import UnsupportedTemplate
+from local.refusals import Hints
 from local.reload import reload_on_changes
 from local.state import RuntimeState, other_instance, remove_own_state, state_file, write_state
 from local.static import StaticFiles
@@ -42,20 +43,22 @@ from local.synth import (
     synthesize,
     template_path,
 )
-from local.template import FunctionSpec, StackModel, UnreadableTemplate, load_stack
+from local.template import FunctionSpec, StackModel, load_stack
+from local.template_errors import UnreadableTemplate, UnsupportedTemplate
 
 WEB_DIR = PROJECT_ROOT / "web"
 # Workers' pipes, Step Functions' and handlers' HTTP connections, log files: beside the clients'.
 OPEN_FILES_BESIDES_CONNECTIONS = 512
-# Ctrl-C: clients are told (1001) and $disconnect handlers get this long; what is still being routed
-# then is dropped, and every worker is stopped.
-SHUTDOWN_GRACE_SECONDS = 4
 # What aiohttp waits for request handlers still running once the gateway has closed every socket.
 HANDLER_SHUTDOWN_SECONDS = 1
 
 
 class Refused(Exception):
     """The runtime will not start (the port or the stage is taken): nothing was started."""
+
+
+class PortInUse(Refused):
+    """Something already listens on the port."""
 
 
 class LocalRuntime:
@@ -87,6 +90,7 @@ class LocalRuntime:
         self._lambdas: LambdaService | None = None
         self._websocket: WebSocketApi | None = None
         self._runner: web.AppRunner | None = None
+        self._listening: CappedListener | None = None
 
     @property
     def local_origin(self) -> str:
@@ -166,10 +170,10 @@ class LocalRuntime:
         )
         await self._runner.setup()
         max_open = self._limits.max_connections + TCP_HEADROOM
-        # aiohttp closes the socket it serves on when it stops: it gets a duplicate, so that a reload
-        # that rebuilds the application keeps the port (connections wait in the backlog meanwhile).
-        site = CappedSockSite(self._runner, self._listener.dup(), max_open=max_open, on_cap=self._say_capped)
-        await site.start()
+        # The socket served on is closed when serving stops: it is a duplicate, so that a reload that
+        # rebuilds the application keeps the port (connections wait in the backlog meanwhile).
+        self._listening = CappedListener(self._runner, self._listener.dup(), max_open=max_open, on_cap=self._say_capped)
+        await self._listening.start()
 
     def _say_capped(self, max_open: int) -> None:
         self._console.info(f"{max_open} TCP connections open: answering new ones 503 until some close")
@@ -182,7 +186,8 @@ class LocalRuntime:
         functions = self._function_environments(model)
         if api_changed:
             await self._stop_http()
-        await asyncio.to_thread(self._stepfunctions.update_state_machines, model)
+        if model.state_machines != self.model.state_machines:  # not when only the functions' code changed
+            await asyncio.to_thread(self._stepfunctions.update_state_machines, model)
         self.model = model
         await self._lambdas.replace(functions)
         if api_changed:
@@ -192,11 +197,12 @@ class LocalRuntime:
 
     async def _stop_http(self) -> None:
         if self._websocket is not None:
-            with contextlib.suppress(TimeoutError):  # frames still being routed then are dropped
-                await asyncio.wait_for(self._websocket.close(), SHUTDOWN_GRACE_SECONDS)
+            await self._websocket.close()  # within the gateway's shutdown grace
+        if self._listening is not None:
+            await self._listening.stop()
         if self._runner is not None:
             await self._runner.cleanup()
-        self._websocket = self._runner = None
+        self._websocket = self._runner = self._listening = None
 
     async def stop(self) -> None:
         await self._stop_http()
@@ -212,14 +218,16 @@ def serve(args: argparse.Namespace) -> int:
     """Refuses before starting anything when the port or the stage is taken; synthesizes unless
     cdk.out is fresh; serves until Ctrl-C."""
     path = state_file(args.state_dir, args.stage)
-    listener = _claim_port(args.host, args.port)
+    hints = Hints(stage=args.stage, host=args.host, port=args.port, state_dir=args.state_dir, from_make=args.from_make)
+    try:
+        listener = _claim_port(args.host, args.port)
+    except PortInUse:
+        running = other_instance(path)
+        raise Refused(hints.stage_served(running) if running else hints.port_in_use()) from None
     try:
         running = other_instance(path)
         if running is not None:
-            raise Refused(
-                f"stage {args.stage} is already served by process {running.pid} at {running.websocket_url}; "
-                "stop it first (Ctrl-C in its terminal)"
-            )
+            raise Refused(hints.stage_served(running))
         console = Console()
         try:
             started = time.monotonic()
@@ -283,6 +291,7 @@ async def _serve(
         loop.add_signal_handler(signal_number, stopping.set)
     path = state_file(args.state_dir, args.stage)
     reloading: asyncio.Task | None = None
+    snapshots = tempfile.TemporaryDirectory(prefix=f"chat-{args.stage}-code-")  # lambdas/ as served after edits
     try:
         if not await _until_stopped(runtime.start(), stopping):
             console.info("stopped during start-up")
@@ -292,21 +301,29 @@ async def _serve(
         console.info(f"  WebSocket URL   {runtime.websocket_url}")
         console.info(f"  web client      {runtime.local_origin}/")
         console.info(f"  @connections    {runtime.local_origin}/{model.api.stage}/@connections")
-        console.info(f"  Step Functions  {runtime.stepfunctions_url}  (python -m local executions)")
+        console.info(
+            f"  Step Functions  {runtime.stepfunctions_url}  (python -m local executions [an id], while it runs)"
+        )
         console.info("Edits to cdk/, lambdas/, statemachines/ and cdk.json are served as you save. Ctrl-C stops it.")
         reloading = asyncio.create_task(
             reload_on_changes(
-                runtime, console, args.stage, since=sources, on_reload=lambda: write_state(path, runtime.state())
+                runtime,
+                console,
+                args.stage,
+                since=sources,
+                on_reload=lambda: write_state(path, runtime.state()),
+                snapshots=Path(snapshots.name),
             )
         )
         await stopping.wait()
-        console.info("shutting down …")
+        console.info("shutting down … (execution history lives only while the runtime runs: it goes now)")
     finally:
         if reloading is not None:
             reloading.cancel()
             await asyncio.gather(reloading, return_exceptions=True)
         await runtime.stop()
         remove_own_state(path)
+        snapshots.cleanup()  # after the workers that loaded them have stopped
     return 0
 
 
@@ -367,9 +384,6 @@ def _claim_port(host: str, port: int) -> socket.socket:
     except OSError as error:
         listener.close()
         if error.errno == errno.EADDRINUSE:
-            raise Refused(
-                f"port {port} on {host} is in use (is `make dev` already running?); "
-                "stop it, or choose another with --port"
-            ) from None
+            raise PortInUse(f"port {port} on {host} is in use") from None
         raise Refused(f"cannot listen on {host}:{port}: {error.strerror}") from None
     return listener

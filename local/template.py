@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from cdk.definitions import nested_machines
-from local.intrinsics import IntrinsicResolver, UnsupportedTemplate, substitute_definition
+from local.intrinsics import IntrinsicResolver, substitute_definition
+from local.template_errors import UnreadableTemplate, UnsupportedTemplate
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"  # moto's default account, so its ARNs match ours
@@ -99,11 +100,6 @@ class StackModel:
     def execute_api_origin(self) -> str:
         """Where AWS would serve this API; environment values pointing there are served locally."""
         return f"https://{self.api.api_id}.execute-api.{self.region}.{URL_SUFFIX}"
-
-
-class UnreadableTemplate(UnsupportedTemplate):
-    """A file of the cloud assembly is not what synthesis writes (truncated, empty, edited, invalid ASL):
-    synthesizing again repairs it when the sources are sound."""
 
 
 def load_stack(

@@ -2,7 +2,7 @@
 
 The WebSocket cap (`--max-connections`) counts clients once they ask for an upgrade; a socket that
 never sends a request would still hold an open file. Beyond the cap plus room for the runtime's own
-HTTP traffic (Step Functions' Lambda tasks, handlers posting to @connections), a new TCP connection
+HTTP traffic (Step Functions' Lambda tasks and posts, handlers posting to @connections), a new TCP connection
 is answered 503 and closed as it is accepted, so open files never run out.
 """
 
@@ -21,27 +21,40 @@ _REFUSAL = (
 )
 
 
+# As aiohttp's sites listen.
+_BACKLOG = 128
+
+
 class _Refusal(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         transport.write(_REFUSAL)
         transport.close()
 
 
-class CappedSockSite(web.SockSite):
-    """aiohttp's SockSite, whose accepted connections beyond `max_open` are refused at once."""
+class CappedListener:
+    """Serves an aiohttp runner's application on a listening socket, through aiohttp's public API only
+    (``runner.server``, the protocol factory, and its ``connections``); connections accepted beyond
+    ``max_open`` are refused at once. Stop it before ``runner.cleanup()``, as aiohttp stops its sites."""
 
     def __init__(self, runner: web.BaseRunner, sock: socket.socket, *, max_open: int, on_cap: Callable[[int], None]):
-        super().__init__(runner, sock)
+        self._runner = runner
+        self._sock = sock
         self._max_open = max_open
         self._on_cap = on_cap
         self._capped = False
+        self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
-        await web.BaseSite.start(self)  # registers the site with its runner, as SockSite.start does
         server = self._runner.server
         self._server = await asyncio.get_running_loop().create_server(
-            lambda: self._protocol(server), sock=self._sock, backlog=self._backlog
+            lambda: self._protocol(server), sock=self._sock, backlog=_BACKLOG
         )
+
+    async def stop(self) -> None:
+        """Stop accepting (the socket is closed); connections already open are the runner's to close."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
 
     def _protocol(self, server: web.Server) -> asyncio.BaseProtocol:
         if len(server.connections) < self._max_open:

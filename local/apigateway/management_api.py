@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 from aiohttp import WSCloseCode, web
 
-from local.apigateway.connections import Connections
 from local.apigateway.limits import MAX_MESSAGE_BYTES
+from local.apigateway.open_connections import Connections
 from local.aws_errors import aws_error
 
 

@@ -3,7 +3,7 @@
 import json
 from typing import Any
 
-from local.intrinsics import UnsupportedTemplate
+from local.template_errors import UnsupportedTemplate
 
 
 class RouteSelector:

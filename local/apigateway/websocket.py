@@ -12,10 +12,10 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 from aiohttp.http_websocket import WebSocketError
 
-from local.apigateway.connections import Connection, Connections
 from local.apigateway.events import ClientInfo, EventFactory, aws_style_id, now_ms
-from local.apigateway.frames import check_client_frames
+from local.apigateway.frame_headers import check_client_frames
 from local.apigateway.limits import INTEGRATION_TIMEOUT_SECONDS, MAX_MESSAGE_BYTES, GatewayLimits
+from local.apigateway.open_connections import Connection, Connections
 from local.apigateway.routing import RouteSelector
 from local.apigateway.throttle import StageThrottle
 from local.apigateway.turns import FairTurns
@@ -25,7 +25,9 @@ from local.console import Console
 from local.template import RouteSpec, WebSocketApiSpec
 
 GOING_AWAY = 1001
-SHUTDOWN_GRACE_SECONDS = 5
+# Ctrl-C, or a reload that changes the API: clients are told (1001) and their $disconnect handlers get
+# this long in all; frames still being routed then are dropped.
+SHUTDOWN_GRACE_SECONDS = 4
 
 
 class WebSocketApi:
@@ -73,7 +75,14 @@ class WebSocketApi:
             rejection = await self._run_connect(client, request)
             if rejection is not None:
                 return rejection
-            await socket.prepare(request)
+            try:
+                await socket.prepare(request)
+            except ConnectionResetError:  # it went while $connect ran; aiohttp answers nobody, quietly
+                self._console.info(
+                    f"client {client.connection_id} left during the handshake: its connection never opened"
+                    " (posts to it answer 410)"
+                )
+                return socket
             connection = Connection(client, socket, request.transport)
             check_client_frames(socket, request, on_eof=connection.gone.set)
             self._connections.add(connection)
@@ -222,13 +231,17 @@ class WebSocketApi:
         task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
-        """Close every connection with 1001 and let their $disconnect handlers finish."""
+        """Close every connection with 1001 and let their $disconnect handlers finish, for at most
+        SHUTDOWN_GRACE_SECONDS; what is still running then is cancelled."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._close(), SHUTDOWN_GRACE_SECONDS)
+
+    async def _close(self) -> None:
         closing = [
             connection.close(GOING_AWAY, "Going away: server shutting down") for connection in self._connections.all()
         ]
         await asyncio.gather(*closing)
-        deadline = asyncio.get_running_loop().time() + SHUTDOWN_GRACE_SECONDS
-        while self._connections and asyncio.get_running_loop().time() < deadline:
+        while self._connections:
             await asyncio.sleep(0.05)  # each socket's handler unregisters it and spawns its $disconnect
         await asyncio.gather(*self._tasks, return_exceptions=True)
 

@@ -13,7 +13,9 @@ from local.template import FunctionSpec
 # Lambda keeps each function's asynchronous (Event) invocations in a queue of its own before running
 # them; locally the queue is bounded so that a flood of events cannot take the machine's memory.
 DEFAULT_ASYNC_QUEUE_SIZE = 100
-# A function invoked through a route waits at most API Gateway's integration timeout for a worker.
+# After a reload, the previous code's workers get this long to finish the invocations they already
+# have, then stop (one still running ends with Runtime.ExitError): longer than API Gateway's 29 s
+# integration timeout, past which no route waits for an answer anyway.
 RETIRE_GRACE_SECONDS = 30
 
 

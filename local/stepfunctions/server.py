@@ -5,7 +5,8 @@ Run by the runtime (and the workflow tests) as ``python -m local.stepfunctions.s
 the GIL. moto sends Lambda tasks to http://localhost:$MOTO_PORT, which the runtime sets to the
 gateway's port (its Lambda Invoke API). Prints ``ready <port>`` once it serves, then one JSON line per
 execution start and end (local.stepfunctions.feed); stops on SIGTERM or when its standard input
-closes. The interpreter is tuned (local.stepfunctions.tuning) unless LOCAL_MOTO_TUNING=off.
+closes. moto is patched first (local.stepfunctions.moto_patches: repairs, the runtime's hooks, and
+speed-ups unless LOCAL_MOTO_TUNING=off); it refuses to start when a patch no longer fits moto.
 """
 
 import argparse
@@ -15,8 +16,9 @@ import sys
 
 from moto.server import ThreadedMotoServer
 
-from local.stepfunctions import DEFAULT_KEEP_EXECUTIONS, apigateway_invoke, tuning
+from local.stepfunctions import DEFAULT_KEEP_EXECUTIONS, moto_patches
 from local.stepfunctions.feed import ExecutionFeed
+from local.stepfunctions.moto_patches.speedups import tuning_enabled
 
 
 def main(argv: list[str]) -> int:
@@ -27,12 +29,10 @@ def main(argv: list[str]) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access-log line per API call
     feed = ExecutionFeed(sys.stdout)
     try:
-        if tuning.tuning_enabled():
-            tuning.apply()
-        apigateway_invoke.apply()  # a repair, not a speed-up: applied untuned too
-        tuning.keep_recent_executions(args.keep_executions)
-        tuning.report_execution_ends(feed.started, feed.ended)
-    except tuning.TuningError as error:
+        moto_patches.apply(
+            tuned=tuning_enabled(), started=feed.started, ended=feed.ended, keep_executions=args.keep_executions
+        )
+    except moto_patches.MotoPatchError as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
         return 2
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)

@@ -21,12 +21,12 @@ import requests
 
 from cdk.definitions import CONNECTIONS_POST, task_states
 from local.console import Console
-from local.intrinsics import UnsupportedTemplate
 from local.stepfunctions import DEFAULT_KEEP_EXECUTIONS
 from local.stepfunctions.client import local_stepfunctions_client
 from local.stepfunctions.history import HistoryPrinter
 from local.synth import PROJECT_ROOT
 from local.template import StackModel
+from local.template_errors import UnsupportedTemplate
 
 _RESTARTS_BEFORE_GIVING_UP = 3  # in a row, each within a minute of the previous one
 _QUICK_DEATH_SECONDS = 60

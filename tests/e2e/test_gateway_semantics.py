@@ -16,9 +16,9 @@ import pytest
 import websockets
 from aiohttp import web
 
-from local.apigateway.connections import Connections
 from local.apigateway.limits import MAX_MESSAGE_BYTES, GatewayLimits
 from local.apigateway.management_api import ManagementApi
+from local.apigateway.open_connections import Connections
 from local.apigateway.websocket import WebSocketApi
 from local.awslambda.invocation import Invocation
 from local.awslambda.invoke_api import InvokeApi

@@ -1,5 +1,5 @@
-"""The Step Functions process's stand-in for ``requests`` in apigateway:invoke tasks, against a real
-HTTP/1.1 server: the answers moto reads are requests' own, over one kept-alive connection."""
+"""apigateway:invoke's kept-alive transport (a speed-up), against a real HTTP/1.1 server: the requests
+and answers are those of the transport through requests, over one kept-alive connection."""
 
 import json
 import threading
@@ -9,7 +9,8 @@ from typing import ClassVar
 import pytest
 import requests
 
-from local.stepfunctions.tuning import KeptAliveRequests
+from local.stepfunctions.moto_patches.kept_alive import KeptAliveTransport
+from local.stepfunctions.moto_patches.repairs import ApiGatewayRequests, send_with_requests
 from tests.e2e.conftest import answer
 
 
@@ -44,8 +45,9 @@ def connections_url():
     server.server_close()
 
 
-def _post(client, url: str):
+def _post(transport, url: str):
     frame = {"message": "héllo", "sender_id": "a"}
+    client = ApiGatewayRequests(transport)
     return client.post(url, headers={"Content-Type": "application/json", "Accept": "application/json"}, json=frame)
 
 
@@ -53,8 +55,8 @@ def _post(client, url: str):
 def test_answers_are_those_requests_gives(connections_url, connection):
     url = f"{connections_url}/{connection}/"
 
-    expected = _post(requests, url)
-    answer = _post(KeptAliveRequests(), url)
+    expected = _post(send_with_requests, url)
+    answer = _post(KeptAliveTransport().send, url)
 
     assert (answer.status_code, answer.reason, answer.text) == (expected.status_code, expected.reason, expected.text)
     assert answer.headers["Content-Length"] == expected.headers["Content-Length"]
@@ -70,16 +72,16 @@ def test_answers_are_those_requests_gives(connections_url, connection):
 
 
 def test_posts_from_one_thread_share_one_connection(connections_url):
-    client = KeptAliveRequests()
+    transport = KeptAliveTransport().send
 
-    statuses = [_post(client, f"{connections_url}/{name}/").status_code for name in ("alive", "gone", "alive")]
+    statuses = [_post(transport, f"{connections_url}/{name}/").status_code for name in ("alive", "gone", "alive")]
 
     assert statuses == [200, 410, 200]
     assert len({port for port, *_ in _ConnectionsApi.seen}) == 1
 
 
 def test_an_unreachable_gateway_raises_requests_connection_error(connections_url):
-    client = KeptAliveRequests()
+    transport = KeptAliveTransport().send
     port = connections_url.split(":")[2].split("/")[0]
     with pytest.raises(requests.ConnectionError):
-        _post(client, connections_url.replace(port, "1") + "/alive/")
+        _post(transport, connections_url.replace(port, "1") + "/alive/")

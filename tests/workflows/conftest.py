@@ -1,53 +1,61 @@
-"""Harness that runs the real statemachines/*.asl.json on moto's Step Functions engine.
+"""Harness that runs the real statemachines/*.asl.json on the engine `make dev` runs, against the local
+runtime's own @connections and Lambda APIs.
 
-Three things listen on 127.0.0.1:
+Two servers listen on 127.0.0.1:
 
-- the engine `make dev` runs: ``python -m local.stepfunctions.server`` (moto's server, its interpreter
-  tuned by local/stepfunctions/tuning.py unless LOCAL_MOTO_TUNING=off), with ``execute_state_machine``
-  on, runs the executions;
-- a fake Lambda service: moto's engine sends its Lambda invokes to ``http://localhost:$MOTO_PORT``, so
-  ``MOTO_PORT`` names this server, which runs the REAL task handler (send_connection_id) in-process and
-  answers like Lambda (a handler exception becomes an error payload with ``X-Amz-Function-Error:
-  Unhandled``, whose ``errorType`` Step Functions uses as the error name);
-- a fake API Gateway @connections endpoint (same server) that records the frames each connection got
-  and can be scripted to answer 400 (BadRequestException), 403 (ForbiddenException), 410
-  (GoneException) or 429 (LimitExceededException). Two clients reach it: the handler's
-  ``apigatewaymanagementapi`` client under ``/<stage>/@connections/{id}``, and message_fanout's
-  ``apigateway:invoke`` tasks, which moto's engine sends (with ``requests``) to
-  ``{ApiEndpoint}/{Stage}/_user_request_/{Path}`` (joined with ``urljoin``, which folds the Path's
-  leading slash): the harness substitutes this server's URL for ``${ConnectionsApiEndpoint}``, so
-  posts arrive at ``/<stage>/_user_request_/@connections/{id}/``. A non-200 answer fails such a task
-  with the error ``ApiGateway.<status>``, the name AWS documents for the integration.
+- the engine: ``python -m local.stepfunctions.server`` (moto's server, patched by
+  local/stepfunctions/moto_patches), with ``execute_state_machine`` on. It runs twice per session, with
+  its speed-ups and without them (LOCAL_MOTO_TUNING=off): every workflow test runs on both, so that the
+  speed-ups are shown to change nothing the tests see;
+- the local gateway: one aiohttp application serving the runtime's @connections API
+  (local/apigateway/management_api.py) and Lambda's Invoke API (local/awslambda/invoke_api.py), whose
+  Lambda service runs the REAL task handler (send_connection_id) in a warm worker process, configured as
+  deployed (its @connections client makes one try per call: every 429 reaches the state machine's
+  Retry). The engine's Lambda tasks reach it through ``MOTO_PORT``; message_fanout's apigateway:invoke
+  tasks through their ApiEndpoint, substituted with the gateway's origin (moto posts to
+  ``{ApiEndpoint}/{Stage}/_user_request_/{Path}/``, a URL form the gateway serves).
 
-The handlers' @connections client is rebuilt to point at the fake, configured as deployed (one try per
-call: every scripted 429 reaches the state machine's Retry, which is what is under test).
+The clients are connections in the runtime's registry whose socket records every frame it is sent
+(``connections.connect``); a connection that was never connected, or has disconnected, is gone, and a
+post to it answers 410 as the runtime answers it. What a gateway answers but nothing here could cause
+(400, 403, 429, and 410 for a connection still opening) comes from one test hook in front of the
+@connections routes: ``connections.refuse(connection_id, status, times)``.
 """
 
+import asyncio
+import io
 import itertools
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
 import time
-import traceback
-import urllib.parse
 import urllib.request
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-import send_connection_id
-from chat.clients import connections_client
+from aiohttp import web
 
 from cdk.definitions import deployed_definition
+from local.apigateway.events import ClientInfo
+from local.apigateway.management_api import ManagementApi
+from local.apigateway.open_connections import Connection, Connections
+from local.aws_errors import aws_error
+from local.awslambda.environment import worker_environment
+from local.awslambda.invoke_api import MAX_INVOKE_PAYLOAD_BYTES, InvokeApi
+from local.awslambda.service import LambdaService
+from local.console import Console
 from local.intrinsics import substitute_definition
 from local.stepfunctions.client import local_stepfunctions_client
+from local.template import FunctionSpec, StackModel, WebSocketApiSpec
+from tests.protocol import server_frames
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LOOPBACK = "127.0.0.1"
@@ -55,191 +63,235 @@ STAGE = "dev"
 REGION = os.environ["AWS_DEFAULT_REGION"]
 ACCOUNT = "123456789012"
 EXECUTION_DEADLINE_SECONDS = 60
+WORKFLOWS = ("connection_handshake", "message_fanout")
+# The Lambda functions the state machines invoke: ASL placeholder -> function.
+TASK_FUNCTIONS = {"SendConnectionIdFunctionArn": ("chat-test-SendConnectionId", "send_connection_id.handler")}
+# What the template sets beside CALLBACK_URL (cdk/functions.py), as the unit tests set it.
+_FUNCTION_ENVIRONMENT = (
+    "STAGE",
+    "FUNCTION_TIMEOUT_SECONDS",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+)
 
 
 def function_arn(name: str) -> str:
     return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
 
 
-# ASL placeholder -> (Lambda function name, real handler), as CloudFormation substitutes them.
-TASK_FUNCTIONS: dict[str, tuple[str, Callable[[dict, Any], dict]]] = {
-    "SendConnectionIdFunctionArn": ("chat-test-SendConnectionId", send_connection_id.handler),
-}
-WORKFLOWS = ("connection_handshake", "message_fanout")
+# --- the clients, as the gateway's @connections API sees them ------------------------------------
 
 
-# --- fake API Gateway @connections -----------------------------------------------------------
+class RecordingSocket:
+    """A client's WebSocket as the gateway's Connection uses it: every frame it is sent, as sent."""
 
-
-class FakeConnections:
-    """The @connections API of one stage: records every post, answers as scripted (200 by default)."""
-
-    ERRORS: ClassVar[dict[int, tuple[str, str]]] = {
-        # Not in the @connections service model: botocore raises a plain ClientError for it.
-        400: ("BadRequestException", "Invalid connectionId"),
-        403: ("ForbiddenException", "Forbidden"),
-        410: ("GoneException", "The connection is not open"),
-        429: ("LimitExceededException", "Rate exceeded"),
-    }
+    close_code = None
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.reset()
+        self.sent: list[str | bytes] = []
 
-    def reset(self) -> None:
-        with self._lock:
-            self._frames: dict[str, list[dict]] = defaultdict(list)
-            self._attempts: dict[str, list[int]] = defaultdict(list)
-            self._scripts: dict[str, list[int]] = {}
-            self._gone: set[str] = set()
+    async def send_str(self, data: str) -> None:
+        self.sent.append(data)
 
-    def fail(self, connection_id: str, status: int, times: int = 1) -> None:
-        """Answer the next ``times`` posts to ``connection_id`` with ``status`` (400, 403, 410 or 429)."""
-        assert status in self.ERRORS
-        with self._lock:
-            self._scripts.setdefault(connection_id, []).extend([status] * times)
+    async def send_bytes(self, data: bytes) -> None:
+        self.sent.append(data)
 
-    def gone(self, connection_id: str) -> None:
-        """Answer every post to ``connection_id`` with 410: the client has left."""
-        with self._lock:
-            self._gone.add(connection_id)
-
-    def frames(self, connection_id: str) -> list[dict]:
-        """The frames ``connection_id`` received, in order."""
-        with self._lock:
-            return list(self._frames.get(connection_id, []))
-
-    def attempts(self, connection_id: str) -> list[int]:
-        """The status answered to each post to ``connection_id``, in order."""
-        with self._lock:
-            return list(self._attempts.get(connection_id, []))
-
-    def connections_posted_to(self) -> set[str]:
-        with self._lock:
-            return set(self._attempts)
-
-    def answer(self, connection_id: str, data: bytes) -> tuple[int, dict[str, str], bytes]:
-        with self._lock:
-            script = self._scripts.get(connection_id) or []
-            if connection_id in self._gone:
-                status = 410
-            elif script:
-                status = script.pop(0)
-            else:
-                status = 200
-            self._attempts[connection_id].append(status)
-            if status == 200:
-                self._frames[connection_id].append(json.loads(data))
-                return 200, {}, b""
-        error_type, message = self.ERRORS[status]
-        body = json.dumps({"message": message}).encode()
-        return status, {"x-amzn-ErrorType": error_type, "Content-Type": "application/json"}, body
-
-
-# --- fake Lambda service ---------------------------------------------------------------------
-
-
-@dataclass
-class HandlerCall:
-    """One call of a task handler by the fake Lambda service, as recorded for assertions."""
-
-    function_name: str
-    event: dict
-    error_type: str | None
-
-
-class FakeLambda:
-    """Runs the real handlers in-process; one at a time per function, as in one execution environment."""
-
-    def __init__(self, make_context: Callable[..., Any]) -> None:
-        self._make_context = make_context
-        self._functions = {name: handler for name, handler in TASK_FUNCTIONS.values()}
-        self._function_locks = {name: threading.Lock() for name in self._functions}
-        self._lock = threading.Lock()
-        self.invocations: list[HandlerCall] = []
-
-    def reset(self) -> None:
-        with self._lock:
-            self.invocations = []
-
-    def function_name(self, name_or_arn: str) -> str | None:
-        name = name_or_arn
-        if name.startswith("arn:"):
-            parts = name.split(":")  # arn:aws:lambda:region:account:function:name[:qualifier]
-            name = parts[6] if len(parts) >= 7 else ""
-        return name if name in self._functions else None
-
-    def invoke(self, name: str, payload: bytes) -> tuple[int, dict[str, str], bytes]:
-        event = json.loads(payload or b"{}")
-        context = self._make_context(function_name=name, invoked_function_arn=function_arn(name))
-        error_type = None
-        with self._function_locks[name]:
-            try:
-                result = self._functions[name](event, context)
-                headers, body = {}, json.dumps(result)
-            except Exception as error:
-                error_type = type(error).__name__
-                headers = {"X-Amz-Function-Error": "Unhandled"}
-                body = json.dumps(
-                    {
-                        "errorMessage": str(error),
-                        "errorType": error_type,
-                        "requestId": context.aws_request_id,
-                        "stackTrace": traceback.format_tb(error.__traceback__),
-                    }
-                )
-        with self._lock:
-            self.invocations.append(HandlerCall(name, event, error_type))
-        return 200, {"Content-Type": "application/json", "X-Amz-Executed-Version": "$LATEST", **headers}, body.encode()
-
-
-class _LoopbackHandler(BaseHTTPRequestHandler):
-    server: "_LoopbackServer"
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length)
-        path = urllib.parse.urlsplit(self.path).path
-        parts = path.split("/")
-        # /2015-03-31/functions/{name or url-encoded ARN}/invocations
-        if len(parts) == 5 and parts[1] == "2015-03-31" and parts[2] == "functions" and parts[4] == "invocations":
-            name = self.server.lambdas.function_name(urllib.parse.unquote(parts[3]))
-            if name is None:
-                self._send(404, {"x-amzn-ErrorType": "ResourceNotFoundException"}, b'{"Message":"no such function"}')
-            else:
-                self._send(*self.server.lambdas.invoke(name, body))
-            return
-        # /{stage}/@connections/{url-encoded connection id}: the handler's boto3 client
-        if len(parts) == 4 and parts[1] == STAGE and urllib.parse.unquote(parts[2]) == "@connections":
-            self._send(*self.server.connections.answer(urllib.parse.unquote(parts[3]), body))
-            return
-        # /{stage}/_user_request_/@connections/{connection id}/: moto's apigateway:invoke (the trailing
-        # slash is where moto appends the query string, empty here)
-        if len(parts) == 6 and parts[1:4] == [STAGE, "_user_request_", "@connections"] and parts[5] == "":
-            self._send(*self.server.connections.answer(urllib.parse.unquote(parts[4]), body))
-            return
-        self._send(404, {}, b'{"message":"not found"}')
-
-    def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
+    async def close(self, *, code: int, message: bytes) -> None:
         pass
 
 
-class _LoopbackServer(ThreadingHTTPServer):
-    daemon_threads = True
+class Clients:
+    """The gateway's connections (the runtime's registry), and what each post to one was answered."""
 
-    def __init__(self, lambdas: FakeLambda, connections: FakeConnections) -> None:
-        super().__init__((LOOPBACK, 0), _LoopbackHandler)
-        self.lambdas = lambdas
-        self.connections = connections
+    # What API Gateway answers that nothing here could cause: the test hook's answers.
+    REFUSALS: ClassVar[dict[int, tuple[str, str]]] = {
+        400: ("BadRequestException", "Invalid connectionId"),
+        403: ("ForbiddenException", "Forbidden"),
+        410: ("GoneException", "The connection is not open yet"),
+        429: ("LimitExceededException", "Rate exceeded"),
+    }
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._lock = threading.Lock()
+        self.registry = Connections()
+        self._sockets: dict[str, RecordingSocket] = {}
+        self._refusals: dict[str, list[int]] = {}
+        self._attempts: dict[str, list[int]] = defaultdict(list)
+
+    def _in_loop(self, function, *args) -> Any:
+        async def call():
+            return function(*args)
+
+        return asyncio.run_coroutine_threadsafe(call(), self._loop).result(10)
+
+    def connect(self, *connection_ids: str) -> None:
+        """Open connections: posts to them are answered 200 and recorded."""
+        for connection_id in connection_ids:
+            self._in_loop(self._open, connection_id)
+
+    def _open(self, connection_id: str) -> None:
+        recording = self._sockets[connection_id] = RecordingSocket()
+        client = ClientInfo(connection_id=connection_id, source_ip=LOOPBACK, user_agent="test", host=LOOPBACK)
+        self.registry.add(Connection(client, recording, None))
+
+    def disconnect(self, *connection_ids: str) -> None:
+        """The clients leave: posts to them answer 410 (GoneException)."""
+        for connection_id in connection_ids:
+            self._in_loop(self.registry.remove, connection_id)
+
+    def refuse(self, connection_id: str, status: int, times: int = 1) -> None:
+        """The next ``times`` posts to ``connection_id`` are answered ``status`` (400, 403, 410 or 429),
+        before the runtime's @connections API sees them."""
+        assert status in self.REFUSALS
+        with self._lock:
+            self._refusals.setdefault(connection_id, []).extend([status] * times)
+
+    def sent(self, connection_id: str) -> list[str | bytes]:
+        """Every frame ``connection_id`` was sent, as the gateway sent it."""
+        socket = self._sockets.get(connection_id)
+        return list(socket.sent) if socket else []
+
+    def frames(self, connection_id: str) -> list[Any]:
+        """The frames ``connection_id`` received, parsed, in order, each checked against docs/asyncapi.yaml."""
+        return server_frames(self.sent(connection_id))
+
+    def attempts(self, connection_id: str) -> list[int]:
+        """The status each post to ``connection_id`` was answered, in order."""
+        with self._lock:
+            return list(self._attempts.get(connection_id, []))
+
+    def posted_to(self) -> set[str]:
+        with self._lock:
+            return set(self._attempts)
+
+    def reset(self) -> None:
+        for connection in self._in_loop(self.registry.all):
+            self._in_loop(self.registry.remove, connection.client.connection_id)
+        with self._lock:
+            self._sockets.clear()
+            self._refusals.clear()
+            self._attempts.clear()
+
+    def _refusal(self, connection_id: str) -> web.Response | None:
+        with self._lock:
+            statuses = self._refusals.get(connection_id)
+            status = statuses.pop(0) if statuses else None
+        if status is None:
+            return None
+        return aws_error(status, *self.REFUSALS[status])
+
+    @web.middleware
+    async def hook(self, request: web.Request, handler) -> web.StreamResponse:
+        """In front of every route: refusals as scripted, and each @connections post's answer recorded."""
+        connection_id = request.match_info.get("connection_id")
+        if connection_id is None or request.method != "POST":
+            return await handler(request)
+        response = self._refusal(connection_id) or await handler(request)
+        with self._lock:
+            self._attempts[connection_id].append(response.status)
+        return response
+
+
+# --- the local gateway ----------------------------------------------------------------------------
+
+
+@dataclass
+class Invoked:
+    function: str
+    status: int
+
+
+class LocalGateway:
+    """The runtime's @connections and Lambda Invoke APIs on one port, served from a thread of their own."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="local-gateway", daemon=True)
+        self.clients = Clients(self._loop)
+        self.logs = io.StringIO()  # the workers' log lines, as the runtime's terminal would show them
+        self._invoked: list[Invoked] = []
+        self._runner: web.AppRunner | None = None
+        self._lambdas: LambdaService | None = None
+        self.port = 0
+
+    @property
+    def origin(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def start(self) -> None:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(60)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def invoked(self) -> list[Invoked]:
+        """Every Lambda invocation the engine asked for, in order."""
+        return list(self._invoked)
+
+    def reset(self) -> None:
+        self.clients.reset()
+        self._invoked.clear()
+
+    async def _start(self) -> None:
+        listener = socket.create_server((LOOPBACK, 0))
+        self.port = listener.getsockname()[1]  # the functions' CALLBACK_URL names it
+        model = self._model()
+        self._lambdas = LambdaService(Console(self.logs), max_workers_per_function=2)
+        for spec in model.functions.values():
+            environment = worker_environment(spec, region=REGION, aws_endpoint_url=self.origin, rewrite={})
+            self._lambdas.add(spec, environment)
+        await self._lambdas.prewarm()
+        app = web.Application(client_max_size=MAX_INVOKE_PAYLOAD_BYTES, middlewares=[self.clients.hook, self._record])
+        ManagementApi(STAGE, self.clients.registry).add_routes(app)
+        InvokeApi(self._lambdas, find_function=model.function).add_routes(app)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        await web.SockSite(self._runner, listener).start()
+
+    def _model(self) -> StackModel:
+        environment = {name: os.environ[name] for name in _FUNCTION_ENVIRONMENT}
+        environment["CALLBACK_URL"] = f"{self.origin}/{STAGE}"
+        functions = {
+            name: FunctionSpec(
+                logical_id=name,
+                display_name=name,
+                name=name,
+                arn=function_arn(name),
+                handler=handler,
+                runtime="python3.13",
+                code_dir=PROJECT_ROOT / "lambdas",
+                environment=environment,
+                timeout_seconds=int(environment["FUNCTION_TIMEOUT_SECONDS"]),
+                memory_mb=256,
+            )
+            for name, handler in TASK_FUNCTIONS.values()
+        }
+        api = WebSocketApiSpec(
+            logical_id="Api",
+            api_id="local",
+            name="chat",
+            route_selection_expression="$request.body.action",
+            stage=STAGE,
+        )
+        return StackModel("chat-test", REGION, ACCOUNT, functions, {}, api)
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler) -> web.StreamResponse:
+        response = await handler(request)
+        if "function" in request.match_info:
+            self._invoked.append(Invoked(request.match_info["function"], response.status))
+        return response
+
+    async def _stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._lambdas is not None:
+            await self._lambdas.close()
 
 
 # --- executions ------------------------------------------------------------------------------
@@ -261,33 +313,20 @@ class Execution:
 
 
 class WorkflowHarness:
-    def __init__(self, make_context: Callable[..., Any]) -> None:
-        self.connections = FakeConnections()
-        self.lambdas = FakeLambda(make_context)
-        self._server = _LoopbackServer(self.lambdas, self.connections)
-        self._server_thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+    """The engine, its state machines created as deployed, and the gateway its tasks reach."""
+
+    def __init__(self, gateway: LocalGateway, *, tuned: bool) -> None:
+        self.gateway = gateway
+        self.connections = gateway.clients
+        self._tuned = tuned
         self._engine: subprocess.Popen | None = None
         self._names = itertools.count()
         self.state_machine_arns: dict[str, str] = {}
 
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
-
-    @property
-    def callback_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}/{STAGE}"
-
-    @property
-    def loopback_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
-
     def start(self) -> None:
-        self._server_thread.start()
         self._start_engine()
         self._configure_moto(execute_state_machine=True)
         self.stepfunctions = local_stepfunctions_client(self.moto_url, REGION)
-        self.connections_client = connections_client(self.callback_url)
         role = f"arn:aws:iam::{ACCOUNT}:role/chat-test-workflows"
         for workflow in WORKFLOWS:
             response = self.stepfunctions.create_state_machine(
@@ -302,15 +341,14 @@ class WorkflowHarness:
         if self._engine is not None:
             self._engine.stdin.close()  # the server's signal to stop
             self._engine.wait(timeout=30)
-        self._server.shutdown()
-        self._server.server_close()
 
     def _start_engine(self) -> None:
-        """The Step Functions server process; its Lambda tasks come to this harness (MOTO_PORT)."""
+        """The Step Functions server process; its Lambda tasks go to the gateway (MOTO_PORT)."""
+        tuning = "on" if self._tuned else "off"
         self._engine = subprocess.Popen(
             [sys.executable, "-m", "local.stepfunctions.server", "0"],
             cwd=PROJECT_ROOT,
-            env={**os.environ, "MOTO_PORT": str(self.port)},
+            env={**os.environ, "MOTO_PORT": str(self.gateway.port), "LOCAL_MOTO_TUNING": tuning},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -321,8 +359,7 @@ class WorkflowHarness:
         self.moto_url = f"http://{LOOPBACK}:{ready[1]}"
 
     def reset(self) -> None:
-        self.connections.reset()
-        self.lambdas.reset()
+        self.gateway.reset()
 
     def _configure_moto(self, *, execute_state_machine: bool) -> None:
         request = urllib.request.Request(
@@ -369,26 +406,34 @@ class WorkflowHarness:
 
     def definition(self, workflow: str) -> str:
         """The deployed definition with its ${...} placeholders substituted as CloudFormation does (by the
-        local runtime's substitution, which refuses a placeholder without a value), @connections being
-        this harness's server."""
+        local runtime's substitution, which refuses a placeholder without a value), the API being the
+        local gateway."""
         substitutions = {placeholder: function_arn(name) for placeholder, (name, _) in TASK_FUNCTIONS.items()}
-        substitutions |= {"ConnectionsApiEndpoint": self.loopback_url, "ConnectionsStage": STAGE}
+        substitutions |= {"ConnectionsApiEndpoint": self.gateway.origin, "ConnectionsStage": STAGE}
         return substitute_definition(deployed_definition(workflow), substitutions, f"{workflow} (as deployed)")
 
 
 @pytest.fixture(scope="session")
-def workflow_harness(make_lambda_context):
-    harness = WorkflowHarness(make_lambda_context)
+def local_gateway():
+    gateway = LocalGateway()
+    gateway.start()
+    yield gateway
+    gateway.stop()
+
+
+@pytest.fixture(scope="session", params=["tuned", "untuned"])
+def workflow_harness(request, local_gateway):
+    """The engine with its speed-ups, then without them: every workflow test runs on both."""
+    harness = WorkflowHarness(local_gateway, tuned=request.param == "tuned")
     harness.start()
     yield harness
     harness.stop()
 
 
 @pytest.fixture
-def workflows(workflow_harness, monkeypatch) -> WorkflowHarness:
-    """The harness, wired for one test: fresh records and scripts, task handlers posting to the fake."""
+def workflows(workflow_harness) -> WorkflowHarness:
+    """The harness with no client connected and nothing recorded yet."""
     workflow_harness.reset()
-    monkeypatch.setattr(send_connection_id, "connections", workflow_harness.connections_client)
     return workflow_harness
 
 

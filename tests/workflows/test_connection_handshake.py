@@ -6,8 +6,6 @@ from pathlib import Path
 
 from chat.connections import OPENING_RETRY_DELAYS_SECONDS
 
-from tests.protocol import server_frames
-
 STATEMACHINES_DIR = Path(__file__).resolve().parents[2] / "statemachines"
 
 CLIENT = "CfF0ed8QoAMCKxQ="
@@ -24,31 +22,34 @@ def gone_task_attempts() -> int:
 
 
 def test_client_is_told_its_connection_id(workflows, handshake_input):
+    workflows.connections.connect(CLIENT)
     execution = workflows.run("connection_handshake", handshake_input(CLIENT))
 
     assert execution.status == "SUCCEEDED"
     assert execution.output == {"connection_id": CLIENT, "status": "delivered"}
-    assert server_frames(workflows.connections.frames(CLIENT)) == [{"type": "connection", "connection_id": CLIENT}]
-    assert workflows.connections.connections_posted_to() == {CLIENT}
+    assert workflows.connections.sent(CLIENT) == [f'{{"type":"connection","connection_id":"{CLIENT}"}}']
+    assert workflows.connections.posted_to() == {CLIENT}
     assert execution.task_errors() == []
 
 
 def test_connection_not_open_yet_is_told_once_without_a_state_machine_retry(workflows, handshake_input):
-    workflows.connections.fail(CLIENT, 410, times=2)
+    workflows.connections.connect(CLIENT)
+    workflows.connections.refuse(CLIENT, 410, times=2)
 
     execution = workflows.run("connection_handshake", handshake_input(CLIENT))
 
     assert execution.status == "SUCCEEDED"
     assert execution.output == {"connection_id": CLIENT, "status": "delivered"}
     assert workflows.connections.attempts(CLIENT) == [410, 410, 200]
-    assert server_frames(workflows.connections.frames(CLIENT)) == [{"type": "connection", "connection_id": CLIENT}]
+    assert workflows.connections.frames(CLIENT) == [{"type": "connection", "connection_id": CLIENT}]
     # The task posted again itself: no failed task, so no whole-second wait and no Lambda error.
     assert execution.task_errors() == []
     assert len(execution.events("TaskSucceeded")) == 1
 
 
 def test_connection_slower_to_open_than_the_task_waits_is_retried_by_the_state_machine(workflows, handshake_input):
-    workflows.connections.fail(CLIENT, 410, times=POSTS_PER_TASK_ATTEMPT)
+    workflows.connections.connect(CLIENT)
+    workflows.connections.refuse(CLIENT, 410, times=POSTS_PER_TASK_ATTEMPT)
 
     execution = workflows.run("connection_handshake", handshake_input(CLIENT))
 
@@ -59,8 +60,7 @@ def test_connection_slower_to_open_than_the_task_waits_is_retried_by_the_state_m
 
 
 def test_client_that_left_ends_the_handshake_as_gone(workflows, handshake_input):
-    workflows.connections.gone(CLIENT)
-
+    # CLIENT never connects: every post answers 410.
     execution = workflows.run("connection_handshake", handshake_input(CLIENT))
 
     assert execution.status == "SUCCEEDED"
@@ -71,14 +71,15 @@ def test_client_that_left_ends_the_handshake_as_gone(workflows, handshake_input)
     posts = workflows.connections.attempts(CLIENT)
     assert set(posts) == {410}
     assert attempts * 2 <= len(posts) <= attempts * POSTS_PER_TASK_ATTEMPT
-    assert server_frames(workflows.connections.frames(CLIENT)) == []
+    assert workflows.connections.frames(CLIENT) == []
     assert execution.task_errors() == ["ConnectionGone"] * attempts
     entered = [e["stateEnteredEventDetails"]["name"] for e in execution.history if "stateEnteredEventDetails" in e]
     assert entered[-1] == "ClientLeft"
 
 
 def test_unexpected_gateway_error_fails_the_execution(workflows, handshake_input):
-    workflows.connections.fail(CLIENT, 403)
+    workflows.connections.connect(CLIENT)
+    workflows.connections.refuse(CLIENT, 403)
 
     execution = workflows.run("connection_handshake", handshake_input(CLIENT))
 

@@ -81,9 +81,9 @@ def log_lines(execution, *, execution_data: bool) -> list[str]:
 def mixed_fanout(workflows, fanout_input):
     """One message to four recipients: ALICE delivered, BOB gone, CAROL refused (403), DAVE throttled once
     then delivered; the execution named after the message, as sendMessage names it."""
-    workflows.connections.gone(BOB)
-    workflows.connections.fail(CAROL, 403)
-    workflows.connections.fail(DAVE, 429)
+    workflows.connections.connect(SENDER, ALICE, CAROL, DAVE)  # BOB has left
+    workflows.connections.refuse(CAROL, 403)
+    workflows.connections.refuse(DAVE, 429)
     execution_input = fanout_input(SENDER, {"message": "hi", "recipient_ids": [ALICE, BOB, CAROL, DAVE]})
     message_id = execution_input["frame"]["message_id"]
     execution = workflows.run("message_fanout", execution_input, name=message_id)

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from local.synth import AGNOSTIC_ENVIRONMENT, UnreadableManifest, is_fresh
-from local.template import UnreadableTemplate, asl_problem, load_stack
+from local.template import asl_problem, load_stack
+from local.template_errors import UnreadableTemplate
 
 VALID = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
 

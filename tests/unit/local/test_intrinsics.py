@@ -2,7 +2,8 @@
 
 import pytest
 
-from local.intrinsics import IntrinsicResolver, UnsupportedTemplate, substitute_definition
+from local.intrinsics import IntrinsicResolver, substitute_definition
+from local.template_errors import UnsupportedTemplate
 
 REFS = {"AWS::Region": "us-east-1", "Api": "a1b2c3", "Stage": "dev", "Flag": "on"}
 ATTRIBUTES = {("Fn", "Arn"): "arn:aws:lambda:us-east-1:123456789012:function:fn"}

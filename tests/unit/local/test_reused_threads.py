@@ -2,7 +2,7 @@
 
 import threading
 
-from local.stepfunctions.tuning import ReusedThreads
+from local.stepfunctions.moto_patches.reused_threads import ReusedThreads
 
 
 def _run_and_wait(threads: ReusedThreads, job) -> None:

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from local.apigateway.routing import RouteSelector
-from local.intrinsics import UnsupportedTemplate
+from local.template_errors import UnsupportedTemplate
 
 ROUTES = {"sendMessage", "$default", "$connect"}
 

@@ -1,13 +1,11 @@
-"""The local runtime points apigateway:invoke tasks at itself, and its moto repair refuses another moto."""
+"""The local runtime points apigateway:invoke tasks at itself."""
 
 import json
 
-import moto
 import pytest
 
-from local.intrinsics import UnsupportedTemplate
-from local.stepfunctions import apigateway_invoke
 from local.stepfunctions.service import local_definition
+from local.template_errors import UnsupportedTemplate
 
 AWS_HOST = "abc123.execute-api.us-east-1.amazonaws.com"
 LOCAL = "http://127.0.0.1:3001"
@@ -50,10 +48,3 @@ def test_every_post_to_the_stack_api_goes_to_the_local_gateway():
 def test_a_post_to_another_api_stops_the_runtime():
     with pytest.raises(UnsupportedTemplate, match=r"Fanout.*other\.execute-api"):
         local_definition(definition("other.execute-api.us-east-1.amazonaws.com"), {AWS_HOST: LOCAL}, "Fanout")
-
-
-def test_the_moto_repair_refuses_another_moto_version(monkeypatch):
-    monkeypatch.setattr(moto, "__version__", "9.9.9")
-
-    with pytest.raises(RuntimeError, match=r"found moto 9\.9\.9"):
-        apigateway_invoke.apply()

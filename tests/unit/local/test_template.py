@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from local.intrinsics import UnsupportedTemplate
 from local.template import load_stack
+from local.template_errors import UnsupportedTemplate
 
 STACK = "Chat-test"
 

@@ -1,4 +1,4 @@
-"""Checks every client frame's header before aiohttp's WebSocket reader assembles messages.
+"""RFC 6455 frame headers of every client frame, checked before aiohttp's WebSocket reader assembles messages.
 
 aiohttp's reader serves clients and servers alike, so it accepts unmasked frames, and it limits
 whole messages only. Two rules apply to single frames:
@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 from aiohttp import WSCloseCode, web
 from aiohttp.http_websocket import WebSocketError
+
+from local.apigateway.aiohttp_internals import put_before_frame_parser
 
 MAX_FRAME_BYTES = 32 * 1024
 
@@ -72,11 +74,10 @@ class ClientFrameCheck:
 
 
 def check_client_frames(socket: web.WebSocketResponse, request: web.BaseRequest, *, on_eof: Callable[[], None]) -> None:
-    """Put the check in front of the reader `socket.prepare(request)` installed (aiohttp 3.14 keeps
-    both privately; the e2e tests of unmasked and oversize frames fail if that changes). `on_eof`
-    is called when the client's TCP connection ends, even while its frames wait to be read."""
-    protocol = request.protocol
-    protocol._payload_parser = ClientFrameCheck(protocol._payload_parser, socket._reader, on_eof=on_eof)
+    """Put the check in front of aiohttp's frame parser for this connection, once ``socket.prepare(request)``
+    has installed it. ``on_eof`` is called when the client's TCP connection ends, even while its frames
+    wait to be read."""
+    put_before_frame_parser(socket, request, lambda parser, queue: ClientFrameCheck(parser, queue, on_eof=on_eof))
 
 
 def _header_length(header: bytes) -> int | None:

@@ -3,7 +3,7 @@
 import os
 import struct
 
-from local.apigateway.frames import MAX_FRAME_BYTES, ClientFrameCheck
+from local.apigateway.frame_headers import MAX_FRAME_BYTES, ClientFrameCheck
 
 
 class RecordingParser:

@@ -1,0 +1,76 @@
+"""What the runtime needs of moto's interpreter besides running state machines, tuned or not: to hear
+when each execution starts and ends (local.stepfunctions.feed), and to keep only the most recent ended
+executions of each state machine (moto keeps every one, with its whole history, for as long as it runs)."""
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from local.stepfunctions.moto_patches.guard import Patch, Target
+
+_EXECUTION = "moto.stepfunctions.parser.backend.execution"
+_EXECUTION_START = Target(_EXECUTION, "Execution.start", signature="(self)")
+_TERMINATED = Target(_EXECUTION, "BaseExecutionWorkerCommunication.terminated", signature="(self)")
+_START_EXECUTION = Target(
+    "moto.stepfunctions.parser.models",
+    "StepFunctionsParserBackend.start_execution",
+    signature="(self, state_machine_arn, name=None, execution_input=None, trace_header=None)",
+)
+
+
+def patches(*, started: Callable[[Any], None], ended: Callable[[Any], None], keep_executions: int) -> list[Patch]:
+    """``started(execution)`` and ``ended(execution)`` are called as each execution starts and ends;
+    ``keep_executions`` ended executions of each state machine are kept (running ones always are)."""
+    return [
+        Patch(
+            "the runtime hears of each execution's start and end, and only recent ended executions are kept",
+            replaces=(_EXECUTION_START, _TERMINATED, _START_EXECUTION),
+            install=functools.partial(_observe_executions, started, ended, keep_executions),
+        )
+    ]
+
+
+def _observe_executions(started: Callable, ended: Callable, keep_executions: int) -> None:
+    original_start, original_terminated = _EXECUTION_START.get(), _TERMINATED.get()
+    original_start_execution = _START_EXECUTION.get()
+    executions_lock = threading.Lock()  # start_execution appends to the lists terminated trims
+
+    @functools.wraps(original_start_execution)
+    def start_execution(self, *args, **kwargs):
+        with executions_lock:
+            return original_start_execution(self, *args, **kwargs)
+
+    @functools.wraps(original_start)
+    def start(self) -> None:
+        started(self)
+        original_start(self)
+
+    @functools.wraps(original_terminated)
+    def terminated(self) -> None:
+        original_terminated(self)
+        execution = self.execution
+        state_machine = execution.state_machine.backend.describe_state_machine(execution.state_machine_arn)
+        with executions_lock:
+            state_machine.executions[:] = without_oldest_ended(state_machine.executions, keep_executions)
+        ended(execution)
+
+    _START_EXECUTION.replace(start_execution)
+    _EXECUTION_START.replace(start)
+    _TERMINATED.replace(terminated)
+
+
+def without_oldest_ended(executions: list, limit: int) -> list:
+    """``executions`` (oldest first) without the oldest ended ones beyond ``limit`` ended ones."""
+    if len(executions) <= limit:
+        return executions
+    excess = sum(1 for execution in executions if execution.stop_date is not None) - limit
+    if excess <= 0:
+        return executions
+    kept = []
+    for execution in executions:
+        if excess > 0 and execution.stop_date is not None:
+            excess -= 1
+            continue
+        kept.append(execution)
+    return kept

@@ -1,0 +1,284 @@
+"""Speed-ups of moto's Step Functions interpreter under bursts of executions; optional, behaviour unchanged.
+
+The workflow tests run every state machine both with and without them (LOCAL_MOTO_TUNING=off), so
+"behaviour unchanged" is a tested claim. Measured here (py-spy, bench/local_runtime.py), an execution's
+CPU time went to work that does not depend on the execution, each now done once or avoided:
+
+- parsing: the definition (a parsed program keeps no per-execution state: that lives in the
+  Environment, which is why concurrent Map iterations can already share one), every JSONPath and
+  every ResultPath (immutable once parsed) are memoized;
+- threads: a Task or Map state without TimeoutSeconds, and a program without TimeoutSeconds, ran in a
+  new thread that its caller waited on for 99999999 s (no timeout): they run in the caller's thread;
+  executions and Map iterations run on reused threads;
+- copies: every JSONPath a state reads, and a state's input, result and error output, are copied with
+  copy.deepcopy (9 % of the CPU, then 9 % more once deliveries were kept alive): JSON is copied as JSON;
+- HTTP: boto3's Lambda client (building, signing, parsing) took a third of the CPU: Lambda tasks call
+  the local Invoke API over plain kept-alive HTTP; each delivery (apigateway:invoke) opened and closed
+  a TCP connection through a new requests Session, another third: ``api_gateway_transport`` keeps
+  one connection per thread (the apigateway:invoke repair sends through it);
+- routing: moto's server listed its package directory on every request; it is listed once.
+"""
+
+import copy
+import functools
+import inspect
+import os
+import threading
+from collections.abc import Callable, Mapping
+from types import CodeType, SimpleNamespace
+from typing import Any
+
+from local.stepfunctions.moto_patches.guard import MotoPatchError, Patch, Target
+from local.stepfunctions.moto_patches.kept_alive import KeptAliveTransport, LocalLambdaInvoke
+from local.stepfunctions.moto_patches.repairs import Transport
+from local.stepfunctions.moto_patches.reused_threads import ReusedThreads
+
+# Set to "off" to run moto's interpreter without the speed-ups: `LOCAL_MOTO_TUNING=off make dev` or
+# `LOCAL_MOTO_TUNING=off .venv/bin/python -m pytest tests/workflows`.
+TUNING_SWITCH = "LOCAL_MOTO_TUNING"
+
+
+def tuning_enabled(environment: Mapping[str, str] = os.environ) -> bool:
+    value = environment.get(TUNING_SWITCH, "on")
+    if value not in ("on", "off"):
+        raise MotoPatchError(f"{TUNING_SWITCH}={value!r}: expected 'on' (the default) or 'off'")
+    return value == "on"
+
+
+def api_gateway_transport() -> Transport:
+    return KeptAliveTransport().send
+
+
+_PARSER = "moto.stepfunctions.parser"
+_COMPONENT = f"{_PARSER}.asl.component"
+_EXECUTE_STATE = f"{_COMPONENT}.state.exec.execute_state"
+_INLINE_ITERATION = f"{_COMPONENT}.state.exec.state_map.iteration.inline_iteration_component"
+_LAMBDA_TASK = f"{_COMPONENT}.state.exec.state_task.lambda_eval_utils"
+_WORKER = f"{_PARSER}.backend.execution_worker"
+
+# --- parsing, memoized ---------------------------------------------------------------------------
+
+_PARSE_DEFINITION = Target(
+    f"{_PARSER}.asl.parse.asl_parser", "AmazonStateLanguageParser.parse", signature="(definition)", kind=staticmethod
+)
+_PARSE_JSON_PATH = Target(f"{_PARSER}.asl.utils.json_path", "parse", signature="(path, debug=None)")
+_PARSE_RESULT_PATH = Target(f"{_COMPONENT}.common.path.result_path", "parse", same_as="jsonpath_ng:parse")
+
+
+def _memoize_parsing() -> None:
+    _PARSE_DEFINITION.replace(staticmethod(functools.lru_cache(maxsize=64)(_PARSE_DEFINITION.get())))
+    _PARSE_JSON_PATH.replace(functools.lru_cache(maxsize=4096)(_PARSE_JSON_PATH.get()))
+    _PARSE_RESULT_PATH.replace(functools.lru_cache(maxsize=1024)(_PARSE_RESULT_PATH.get()))
+
+
+# --- untimed states and programs, in the caller's thread -----------------------------------------
+
+# ExecutionState._evaluate_with_timeout starts Thread(target=_exec_and_notify, daemon=True), where
+# _exec_and_notify is a closure over the state being evaluated (``self``): the thread's target itself
+# says whether that state has a timeout of its own.
+_STATE_THREAD = Target(_EXECUTE_STATE, "Thread", same_as="threading:Thread")
+_STATE_EVALUATION = "_exec_and_notify"
+
+
+def _nested_code(function: Callable, name: str) -> CodeType | None:
+    return next(
+        (const for const in function.__code__.co_consts if inspect.iscode(const) and const.co_name == name), None
+    )
+
+
+def _evaluates_in_a_closure_over_its_state(evaluate_with_timeout: Callable) -> bool:
+    nested = _nested_code(evaluate_with_timeout, _STATE_EVALUATION)
+    return nested is not None and "self" in nested.co_freevars
+
+
+_EVALUATE_WITH_TIMEOUT = Target(
+    _EXECUTE_STATE,
+    "ExecutionState._evaluate_with_timeout",
+    signature="(self, env)",
+    expect=(f"a thread started on {_STATE_EVALUATION}, a closure over self", _evaluates_in_a_closure_over_its_state),
+)
+_IS_DEFAULT_TIMEOUT = Target(f"{_COMPONENT}.common.timeouts.timeout", "Timeout.is_default_value", signature="(self)")
+
+
+class _Inline:
+    """A thread's stand-in that runs its target in the thread that starts it."""
+
+    def __init__(self, target: Callable[[], object]):
+        self._target = target
+
+    def start(self) -> None:
+        self._target()
+
+    def is_alive(self) -> bool:
+        return False
+
+
+def state_evaluated_by(target: Callable) -> Any | None:
+    """The state whose evaluation ``target`` is, when it is moto's _exec_and_notify; else None."""
+    code = getattr(target, "__code__", None)
+    if code is None or code.co_name != _STATE_EVALUATION or "self" not in code.co_freevars:
+        return None
+    return target.__closure__[code.co_freevars.index("self")].cell_contents
+
+
+def thread_unless_untimed(*, target: Callable[[], object], daemon: bool) -> Any:
+    """execute_state's Thread: a state without a timeout of its own (the default is 99999999 s) is
+    evaluated in the thread that reaches it, with the same frames and events; any other target gets
+    its thread."""
+    state = state_evaluated_by(target)
+    if state is not None and state.timeout.is_default_value():
+        return _Inline(target)
+    return threading.Thread(target=target, daemon=daemon)
+
+
+_PROGRAM_EVAL = Target(f"{_COMPONENT}.program.program", "Program.eval", signature="(self, env)")
+_COMPONENT_EVAL = Target(f"{_COMPONENT}.eval_component", "EvalComponent.eval", signature="(self, env)")
+
+
+def _evaluate_untimed_programs_inline() -> None:
+    """A program (a state machine, a Map iteration's processor) without TimeoutSeconds ran in a new
+    thread joined with no timeout: it runs in the thread that evaluates it."""
+    original = _PROGRAM_EVAL.get()
+    evaluate_body = _COMPONENT_EVAL.get()
+
+    @functools.wraps(original)
+    def evaluate(self, env) -> None:
+        if self.timeout_seconds:
+            return original(self, env)
+        env.next_state_name = self.start_at.start_at_name
+        evaluate_body(self, env)
+
+    _PROGRAM_EVAL.replace(evaluate)
+
+
+# --- executions and Map iterations, on reused threads --------------------------------------------
+
+_START_WORKER = Target(_WORKER, "ExecutionWorker.start", signature="(self)")
+_EXECUTION_LOGIC = Target(_WORKER, "ExecutionWorker._execution_logic", signature="(self)")
+_SYNC_WORKER_START = Target(
+    _WORKER,
+    "SyncExecutionWorker.start",
+    signature="(self)",
+    expect=("its own start, in its caller's thread", lambda start: start.__qualname__ == "SyncExecutionWorker.start"),
+)
+_LAUNCH_ITERATION = Target(
+    _INLINE_ITERATION, "InlineIterationComponent._launch_worker", signature="(self, env, eval_input, job_pool)"
+)
+_CREATE_ITERATION = Target(
+    _INLINE_ITERATION, "InlineIterationComponent._create_worker", signature="(self, env, eval_input, job_pool)"
+)
+
+
+def _reuse_interpreter_threads() -> None:
+    threads = ReusedThreads()
+
+    def start_execution(self) -> None:
+        threads.run(self._execution_logic)
+
+    def launch_iteration(self, env, eval_input, job_pool):
+        worker = self._create_worker(env=env, eval_input=eval_input, job_pool=job_pool)
+        threads.run(worker.eval)
+        return worker
+
+    _START_WORKER.replace(start_execution)
+    _LAUNCH_ITERATION.replace(launch_iteration)
+
+
+# --- JSON copied as JSON -------------------------------------------------------------------------
+
+_COPY_MODULES = tuple(
+    Target(module, "copy", same_as="copy")
+    for module in (f"{_COMPONENT}.common.string.string_expression", _EXECUTE_STATE, f"{_PARSER}.asl.eval.states")
+)
+
+
+def copy_json(value: Any) -> Any:
+    """copy.deepcopy for the JSON values a JSONPath extracts, several times faster; anything else
+    goes to copy.deepcopy."""
+    kind = type(value)
+    if kind is dict:
+        return {key: copy_json(item) for key, item in value.items()}
+    if kind is list:
+        return [copy_json(item) for item in value]
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    return copy.deepcopy(value)
+
+
+def _copy_json_as_json() -> None:
+    """These modules use copy for nothing but deepcopy."""
+    json_copy = SimpleNamespace(deepcopy=copy_json)
+    for target in _COPY_MODULES:
+        target.replace(json_copy)
+
+
+# --- Lambda tasks over plain HTTP ----------------------------------------------------------------
+
+_INVOKE_LAMBDA = Target(_LAMBDA_TASK, "_invoke_lambda_function", signature="(parameters, region, state_credentials)")
+_READ_PAYLOAD = Target(_LAMBDA_TASK, "_from_payload", signature="(payload_streaming_body)")
+_MOTO_SERVER_PORT = Target("moto.settings", "moto_server_port", signature="()")
+
+
+def _invoke_lambda_over_plain_http() -> None:
+    """moto's own code still turns the answer into the task's result or error."""
+    read_payload = _READ_PAYLOAD.get()
+    client = LocalLambdaInvoke("localhost", int(_MOTO_SERVER_PORT.get()()))
+
+    def invoke_lambda_function(parameters: dict, region: str, state_credentials=None) -> dict:
+        response = client.invoke(parameters)
+        response["Payload"] = read_payload(response["Payload"])
+        return response
+
+    _INVOKE_LAMBDA.replace(invoke_lambda_function)
+
+
+# --- moto's server routing -----------------------------------------------------------------------
+
+_LIST_MOTO_MODULES = Target("moto.backends", "list_of_moto_modules", signature="()")
+
+
+def _list_moto_modules_once() -> None:
+    """A listdir and an isdir per service on every request, to route it: moto's files do not change."""
+    original = _LIST_MOTO_MODULES.get()
+    modules = tuple(original())
+
+    @functools.wraps(original)
+    def list_of_moto_modules():
+        return iter(modules)
+
+    _LIST_MOTO_MODULES.replace(list_of_moto_modules)
+
+
+PATCHES = [
+    Patch(
+        "definitions, JSONPaths and ResultPaths are parsed once",
+        replaces=(_PARSE_DEFINITION, _PARSE_JSON_PATH, _PARSE_RESULT_PATH),
+        install=_memoize_parsing,
+    ),
+    Patch(
+        "states without a timeout run in their caller's thread",
+        replaces=(_STATE_THREAD,),
+        reads=(_EVALUATE_WITH_TIMEOUT, _IS_DEFAULT_TIMEOUT),
+        install=lambda: _STATE_THREAD.replace(thread_unless_untimed),
+    ),
+    Patch(
+        "programs without a timeout run in their caller's thread",
+        replaces=(_PROGRAM_EVAL,),
+        reads=(_COMPONENT_EVAL,),
+        install=_evaluate_untimed_programs_inline,
+    ),
+    Patch(
+        "executions and Map iterations run on reused threads",
+        replaces=(_START_WORKER, _LAUNCH_ITERATION),
+        reads=(_EXECUTION_LOGIC, _SYNC_WORKER_START, _CREATE_ITERATION),
+        install=_reuse_interpreter_threads,
+    ),
+    Patch("JSON is copied as JSON", replaces=_COPY_MODULES, install=_copy_json_as_json),
+    Patch(
+        "Lambda tasks call the local Invoke API over kept-alive HTTP",
+        replaces=(_INVOKE_LAMBDA,),
+        reads=(_READ_PAYLOAD, _MOTO_SERVER_PORT),
+        install=_invoke_lambda_over_plain_http,
+    ),
+    Patch("moto's server lists its modules once", replaces=(_LIST_MOTO_MODULES,), install=_list_moto_modules_once),
+]

@@ -1,0 +1,293 @@
+"""The patches of moto's interpreter: one guard refuses, naming each difference, before anything is
+patched; once applied, each takes effect where the interpreter looks, whatever ran before it."""
+
+import gc
+import importlib.metadata
+import subprocess
+import sys
+import threading
+import weakref
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from local.stepfunctions import moto_patches
+from local.stepfunctions.moto_patches import guard, repairs, speedups
+from local.stepfunctions.moto_patches.guard import MotoPatchError, Patch, Target
+from local.stepfunctions.moto_patches.hooks import without_oldest_ended
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+DEFINITION = (PROJECT_ROOT / "statemachines" / "connection_handshake.asl.json").read_text(encoding="utf-8")
+OPTIONS = {"started": lambda execution: None, "ended": lambda execution: None, "keep_executions": 10}
+
+
+def every_patch(*, tuned: bool = True) -> list[Patch]:
+    return moto_patches.every_patch(tuned=tuned, **OPTIONS)
+
+
+@pytest.fixture
+def released_moto(monkeypatch):
+    """moto as released; whatever a patch replaces is put back after the test."""
+    for patch in every_patch():
+        for target in patch.replaces:
+            monkeypatch.setattr(target.owner(), target.attribute, target.stored())
+    monkeypatch.delenv(speedups.TUNING_SWITCH, raising=False)
+    return monkeypatch
+
+
+def moto_module(name: str):
+    return importlib.import_module(f"moto.stepfunctions.parser.{name}")
+
+
+def parsed_program(definition: str = DEFINITION):
+    return moto_module("asl.parse.asl_parser").AmazonStateLanguageParser.parse(definition)[0]
+
+
+def api_gateway_task():
+    return moto_module("asl.component.state.exec.state_task.service.state_task_service_api_gateway")
+
+
+# --- the guard ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tuned", [True, False], ids=["tuned", "untuned"])
+def test_every_patch_fits_the_installed_moto(released_moto, tuned):
+    guard.check(every_patch(tuned=tuned))
+
+
+def test_another_moto_version_is_refused_before_anything_is_patched(released_moto):
+    real_version = importlib.metadata.version
+    released_moto.setattr(importlib.metadata, "version", lambda name: "5.3.0" if name == "moto" else real_version(name))
+
+    with pytest.raises(MotoPatchError, match=r"moto 5\.3\.0 is installed.*internals of moto 5\.2\.5"):
+        moto_patches.apply(tuned=False, **OPTIONS)
+    assert api_gateway_task().requests is __import__("requests")
+
+
+def test_a_missing_target_is_refused_before_anything_is_patched(released_moto):
+    released_moto.delattr(moto_module("asl.utils.json_path"), "parse")
+
+    with pytest.raises(
+        MotoPatchError, match=r"parsed once: moto\.stepfunctions\.parser\.asl\.utils\.json_path\.parse: not found"
+    ):
+        moto_patches.apply(tuned=True, **OPTIONS)
+    assert parsed_program() is not parsed_program()
+    assert api_gateway_task().requests is __import__("requests")
+
+
+def test_a_changed_signature_is_refused_saying_what_changed(released_moto):
+    program = moto_module("asl.component.program.program").Program
+    released_moto.setattr(program, "eval", lambda self, env, deadline=None: None)
+
+    with pytest.raises(
+        MotoPatchError, match=r"Program\.eval: signature \(self, env, deadline=None\), expected \(self, env\)"
+    ):
+        moto_patches.apply(tuned=True, **OPTIONS)
+
+
+def test_a_repair_whose_target_changed_is_refused_untuned_too(released_moto):
+    task = api_gateway_task().StateTaskServiceApiGateway
+    released_moto.setattr(task, "_eval_service_task", lambda self, env, part, parameters, state_credentials: None)
+
+    with pytest.raises(MotoPatchError, match=r"takes the credentials.*task_credentials\)"):
+        moto_patches.apply(tuned=False, **OPTIONS)
+
+
+def test_an_object_that_is_no_longer_the_one_patched_is_refused(released_moto):
+    released_moto.setattr(api_gateway_task(), "requests", SimpleNamespace())
+
+    with pytest.raises(MotoPatchError, match=r"state_task_service_api_gateway\.requests: no longer requests"):
+        moto_patches.apply(tuned=False, **OPTIONS)
+
+
+def test_a_changed_value_is_refused(released_moto):
+    task = api_gateway_task().StateTaskServiceApiGateway
+    released_moto.setattr(task, "_SUPPORTED_API_PARAM_BINDINGS", {"invoke": {"ApiEndpoint", "Method", "Path"}})
+
+    with pytest.raises(MotoPatchError, match=r"_SUPPORTED_API_PARAM_BINDINGS: .*expected"):
+        moto_patches.apply(tuned=False, **OPTIONS)
+
+
+def test_a_static_method_that_became_another_kind_is_refused(released_moto):
+    parser = moto_module("asl.parse.asl_parser").AmazonStateLanguageParser
+    released_moto.setattr(parser, "parse", classmethod(lambda cls, definition: None))
+
+    with pytest.raises(
+        MotoPatchError, match=r"AmazonStateLanguageParser\.parse: a classmethod, expected a staticmethod"
+    ):
+        moto_patches.apply(tuned=True, **OPTIONS)
+
+
+def test_a_target_no_longer_as_a_patch_expects_is_refused(released_moto):
+    workers = moto_module("backend.execution_worker")
+    released_moto.delattr(workers.SyncExecutionWorker, "start")  # it would start a thread like the others
+
+    with pytest.raises(MotoPatchError, match=r"SyncExecutionWorker\.start: expected its own start"):
+        moto_patches.apply(tuned=True, **OPTIONS)
+
+
+def test_every_difference_is_named_at_once(released_moto):
+    released_moto.delattr(moto_module("asl.utils.json_path"), "parse")
+    released_moto.setattr(api_gateway_task(), "requests", SimpleNamespace())
+
+    with pytest.raises(MotoPatchError) as refused:
+        moto_patches.apply(tuned=True, **OPTIONS)
+
+    assert "json_path.parse: not found" in str(refused.value)
+    assert "requests: no longer requests" in str(refused.value)
+
+
+def test_a_target_that_must_be_an_object_no_longer_installed_is_refused():
+    patch = Patch("p", replaces=(Target("json", "dumps", same_as="json:no_such_function"),), install=lambda: None)
+
+    with pytest.raises(MotoPatchError, match=r"json\.dumps: json:no_such_function is gone"):
+        guard.check([patch])
+
+
+def test_two_patches_replacing_one_target_are_refused():
+    target = Target("json", "dumps")
+    patches = [Patch(name, replaces=(target,), install=lambda: None) for name in ("one", "another")]
+
+    with pytest.raises(MotoPatchError, match=r"json\.dumps is replaced by 2 patches"):
+        guard.check(patches)
+
+
+@pytest.mark.parametrize(("value", "enabled"), [(None, True), ("on", True), ("off", False)])
+def test_the_switch_turns_the_speedups_on_or_off(value, enabled):
+    environment = {} if value is None else {speedups.TUNING_SWITCH: value}
+    assert speedups.tuning_enabled(environment) is enabled
+
+
+def test_the_server_refuses_to_start_on_a_bad_switch_value_saying_why():
+    finished = subprocess.run(
+        [sys.executable, "-m", "local.stepfunctions.server", "0"],
+        cwd=PROJECT_ROOT,
+        env={"PATH": "", speedups.TUNING_SWITCH: "maybe"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert finished.returncode == 2
+    assert "LOCAL_MOTO_TUNING='maybe': expected 'on' (the default) or 'off'" in finished.stderr
+    assert "ready" not in finished.stdout
+
+
+# --- the speed-ups, where the interpreter looks -----------------------------------------------------
+
+
+def test_untuned_moto_parses_each_time(released_moto):
+    json_path = moto_module("asl.utils.json_path")
+
+    assert parsed_program() is not parsed_program()
+    assert json_path.parse("$.connection_id") is not json_path.parse("$.connection_id")
+
+
+def test_tuned_moto_parses_each_definition_and_jsonpath_once(released_moto):
+    moto_patches.apply(tuned=True, **OPTIONS)
+    json_path = moto_module("asl.utils.json_path")
+
+    assert parsed_program() is parsed_program()
+    assert parsed_program() is not parsed_program(DEFINITION.replace("SendConnectionId", "Send"))
+    assert json_path.parse("$.connection_id") is json_path.parse("$.connection_id")
+    assert json_path.extract_json("$.connection_id", {"connection_id": "abc"}) == "abc"
+
+
+def evaluation_of(state, ran_in: list):
+    """A thread target shaped like moto's: execute_state's _exec_and_notify, a closure over the state."""
+    self = state
+
+    def _exec_and_notify() -> None:
+        ran_in.append((self.name, threading.current_thread()))
+
+    return _exec_and_notify
+
+
+def state(name: str, *, timed: bool):
+    return SimpleNamespace(name=name, timeout=SimpleNamespace(is_default_value=lambda: not timed))
+
+
+def run_thread(thread) -> None:
+    thread.start()
+    if thread.is_alive():
+        thread.join(5)
+
+
+def test_tuned_a_state_without_a_timeout_runs_in_the_thread_that_reaches_it(released_moto):
+    moto_patches.apply(tuned=True, **OPTIONS)
+    execute_state = moto_module("asl.component.state.exec.execute_state")
+    ran_in = []
+
+    run_thread(execute_state.Thread(target=evaluation_of(state("untimed", timed=False), ran_in), daemon=True))
+    run_thread(execute_state.Thread(target=evaluation_of(state("timed", timed=True), ran_in), daemon=True))
+
+    (untimed, here), (timed, there) = ran_in
+    assert (untimed, here) == ("untimed", threading.current_thread())
+    assert timed == "timed" and there is not threading.current_thread()
+
+
+def test_tuned_a_state_with_a_timeout_gets_its_thread_after_an_evaluation_that_failed_early(released_moto):
+    # An untimed state whose timeout could not be evaluated never starts its thread; the next state
+    # evaluated in this thread has a timeout of its own, so it must still run (and be timed) apart.
+    moto_patches.apply(tuned=True, **OPTIONS)
+    execute_state = moto_module("asl.component.state.exec.execute_state")
+
+    def unreadable_timeout(env) -> None:
+        raise ValueError("TimeoutSecondsPath: not a number")
+
+    failing = SimpleNamespace(timeout=SimpleNamespace(is_default_value=lambda: True, eval=unreadable_timeout))
+    with pytest.raises(ValueError, match="TimeoutSecondsPath"):
+        execute_state.ExecutionState._evaluate_with_timeout(failing, env=None)
+    ran_in = []
+    run_thread(execute_state.Thread(target=evaluation_of(state("timed", timed=True), ran_in), daemon=True))
+
+    ((_, thread),) = ran_in
+    assert thread is not threading.current_thread()
+
+
+def test_tuned_moto_server_routes_with_its_modules_listed_once(released_moto):
+    from moto import backends
+
+    listed = list(backends.list_of_moto_modules())
+    moto_patches.apply(tuned=True, **OPTIONS)
+
+    assert list(backends.list_of_moto_modules()) == listed
+    assert "stepfunctions" in backends.list_of_moto_modules()
+
+
+# --- the repairs and hooks -------------------------------------------------------------------------
+
+
+def test_moto_keeps_no_thread_it_has_started(released_moto):
+    moto_patches.apply(tuned=False, **OPTIONS)
+    modules = [
+        moto_module(name) for name in ("utils", "backend.execution_worker", "asl.component.state.exec.execute_state")
+    ]
+    for module in modules:
+        thread = threading.Thread(target=lambda: None)
+        thread.start()
+        thread.join()
+        module.TMP_THREADS.append(thread)
+        kept = weakref.ref(thread)
+        del thread
+        gc.collect()
+        assert kept() is None, module.__name__
+
+
+def test_apigateway_invoke_receives_every_documented_parameter(released_moto):
+    moto_patches.apply(tuned=False, **OPTIONS)
+    task = api_gateway_task().StateTaskServiceApiGateway
+
+    assert task._SUPPORTED_API_PARAM_BINDINGS["invoke"] == repairs.DOCUMENTED_PARAMETERS
+
+
+def ended_at(stop_date):
+    return SimpleNamespace(stop_date=stop_date)
+
+
+def test_only_the_most_recent_ended_executions_are_kept_and_running_ones_always():
+    running, old, newer, newest = ended_at(None), ended_at(1), ended_at(2), ended_at(3)
+
+    assert without_oldest_ended([old, running, newer, newest], 2) == [running, newer, newest]
+    assert without_oldest_ended([running, old], 1) == [running, old]
