@@ -21,7 +21,7 @@ METRICS_NAMESPACE = "ServerlessChat"
 SERVICE_NAME = "chat"  # POWERTOOLS_SERVICE_NAME: the metrics' "service" dimension
 # Every function's timeout, also handed to the function (FUNCTION_TIMEOUT_SECONDS): its AWS clients check
 # at cold start that they give up before it (lambdas/chat/clients.py).
-FUNCTION_TIMEOUT = Duration.seconds(10)
+FUNCTION_TIMEOUT = Duration.seconds(15)
 
 
 class ChatFunctions(Construct):

@@ -34,6 +34,9 @@ def test_each_example_is_its_own_message_and_no_other(message, example, payload)
 
 
 def test_the_limits_the_server_checks_are_the_documents():
+    assert schema("RecipientUsers")["maxItems"] == requests.MAX_RECIPIENTS
+    assert schema("Username")["maxLength"] == requests.MAX_USERNAME_LENGTH
+    assert f"^{requests.USERNAME.pattern}$" == schema("Username")["pattern"]
     assert schema("MessageText")["x-max-utf8-bytes"] == requests.MAX_MESSAGE_BYTES
     assert schema("Recipients")["maxItems"] == requests.MAX_RECIPIENTS
     assert schema("ConnectionId")["maxLength"] == requests.MAX_CONNECTION_ID_LENGTH
@@ -82,6 +85,18 @@ SEND_MESSAGE_FRAMES = {
     "a message that is not text": send(message=42, recipient_id=ALICE),
     "a client message id too long": send(message="Hi", recipient_id=ALICE, client_message_id="c" * 65),
     "a client message id with a dot": send(message="Hi", recipient_id=ALICE, client_message_id="tab.1"),
+    "users": send(message="Hi", recipient_users=["bob", "Carol", "dave@example.com", "ünïcode"]),
+    "20 users": send(message="Hi", recipient_users=[f"user{n}" for n in range(20)]),
+    "the longest username": send(message="Hi", recipient_users=["u" * 128]),
+    "21 users": send(message="Hi", recipient_users=[f"user{n}" for n in range(21)]),
+    "no users in the list": send(message="Hi", recipient_users=[]),
+    "a user twice": send(message="Hi", recipient_users=["bob", "bob"]),
+    "a username with a space": send(message="Hi", recipient_users=["bo b"]),
+    "a username too long": send(message="Hi", recipient_users=["u" * 129]),
+    "a username that is a number": send(message="Hi", recipient_users=[7]),
+    "users and a connection id": send(message="Hi", recipient_users=["bob"], recipient_id=ALICE),
+    "a sender id": send(message="Hi", recipient_id=ALICE, sender_id=BOB),
+    "a sender": send(message="Hi", recipient_id=ALICE, sender={"id": "x", "name": "bob"}),
 }
 
 
