@@ -84,6 +84,14 @@ def build_spec(template: dict[str, Any], action: dict[str, Any]) -> dict[str, An
 # --- stages, in order ------------------------------------------------------------------------------
 
 
+def test_the_pipeline_is_of_type_v2(template):
+    """The type a new CDK app gets (feature flag @aws-cdk/aws-codepipeline:defaultPipelineTypeToV2); V2 is
+    priced per action-execution minute, V1 per active pipeline per month (AWS CodePipeline pricing)."""
+    ((pipeline),) = resources(template, "AWS::CodePipeline::Pipeline").values()
+
+    assert pipeline["PipelineType"] == "V2"
+
+
 def test_stages_promote_dev_then_staging_then_prod_after_the_build(stages):
     assert list(stages) == ["Source", "Build", "UpdatePipeline", "Assets", *PROMOTION_ORDER]
 
