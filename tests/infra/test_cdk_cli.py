@@ -2,15 +2,13 @@
 and synthesizes the stage and prints nothing else — no Node end-of-life banner, no unconfigured feature flags."""
 
 import json
-import os
 import shutil
-import subprocess
 import tarfile
 from pathlib import Path
 
 import aws_cdk
 import pytest
-from infra_support import CONTEXT, PROJECT_ROOT
+from infra_support import CONTEXT, PROJECT_ROOT, npx_cdk
 
 pytestmark = pytest.mark.skipif(
     shutil.which("npx") is None or not (PROJECT_ROOT / "node_modules" / "aws-cdk").exists(),
@@ -18,25 +16,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def npx_cdk(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    """``npx cdk <args>`` in the project, its cloud assembly written to ``tmp_path`` (cdk.out is make dev's)."""
-    environment = {
-        name: value for name, value in os.environ.items() if name != "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"
-    }
-    return subprocess.run(
-        ["npx", "cdk", *args, "--output", str(tmp_path / "cdk.out")],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_cdk_ls_lists_the_stage_and_prints_nothing_else(tmp_path):
-    result = npx_cdk(tmp_path, "ls")
+    result = npx_cdk(PROJECT_ROOT, "ls", "--output", str(tmp_path))
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["Chat-dev"]
@@ -44,7 +25,7 @@ def test_cdk_ls_lists_the_stage_and_prints_nothing_else(tmp_path):
 
 
 def test_cdk_synth_finds_every_feature_flag_configured(tmp_path):
-    result = npx_cdk(tmp_path, "synth", "-c", "stage=dev", "--quiet")
+    result = npx_cdk(PROJECT_ROOT, "synth", "-c", "stage=dev", "--quiet", "--output", str(tmp_path))
 
     assert result.returncode == 0, result.stderr
     assert "feature flags" not in result.stdout + result.stderr
