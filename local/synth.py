@@ -15,10 +15,6 @@ from cdk.paths import PROJECT_ROOT
 ASSEMBLY_DIR = PROJECT_ROOT / "cdk.out"
 SOURCES = ("cdk", "lambdas", "statemachines", "cdk.json")
 AGNOSTIC_ENVIRONMENT = "aws://unknown-account/unknown-region"
-# The CDK app runs in a process group of its own, so a terminal's Ctrl-C reaches only the runtime, which stops
-# the app: signalled itself, the app (or jsii's Node process under it) could die first and print a traceback
-# that would read as a failed synthesis.
-APP_PROCESS_GROUP = 0
 _USER_FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
 
 
@@ -93,12 +89,10 @@ def source_snapshot(root: Path = PROJECT_ROOT) -> dict[str, int]:
 
 
 def synthesize(stage: str, *, log: Callable[[str], None] = print) -> Path:
-    """Synthesize ``stage`` into cdk.out (Ctrl-C stops the CDK app too: subprocess.run kills it)."""
+    """Synthesize ``stage`` into cdk.out (Ctrl-C reaches the CDK app too, and stops both)."""
     log(f"synthesizing stage {stage} into cdk.out …")
     command, environment = _synth_command(stage)
-    result = subprocess.run(
-        command, cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, process_group=APP_PROCESS_GROUP
-    )
+    result = subprocess.run(command, cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True)
     if result.returncode != 0 or not template_path(stage).is_file():
         raise SynthError(stage, f"{result.stdout}{result.stderr}")
     return ASSEMBLY_DIR
@@ -111,7 +105,6 @@ async def synthesize_async(stage: str) -> Path:
         *command,
         cwd=PROJECT_ROOT,
         env=environment,
-        process_group=APP_PROCESS_GROUP,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
