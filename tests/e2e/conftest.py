@@ -102,8 +102,15 @@ def start_local_runtime(
             stderr=subprocess.STDOUT,
             env=runtime_environment(),
             start_new_session=new_session,
+            preexec_fn=_ctrl_c_as_in_a_terminal,
         )
     return dataclasses.replace(runtime, pid=process.pid), process
+
+
+def _ctrl_c_as_in_a_terminal() -> None:
+    """SIGINT at its default in the runtime, as a terminal starts it: a test runner started as a background job
+    of a non-interactive shell ignores SIGINT, and the runtime would inherit that (Ctrl-C tests would fail)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_until_serving(
