@@ -27,7 +27,7 @@ dev: install
 # The pipeline's build runs this recipe too, with PYTEST_ARGS='-m "not browser"' (it has no Chromium).
 # Tests run in TEST_WORKERS parallel processes (pytest-xdist); most of the suite waits (synthesis, process
 # start-ups, sleeps), so workers overlap waits more than they share CPUs. TEST_WORKERS=0: one process.
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 4
 test: install browser
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
