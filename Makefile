@@ -27,11 +27,14 @@ dev: install
 	$(PYTHON) -m local serve --stage $(STAGE) --port $(PORT) --from-make $(ARGS)
 
 # The pipeline's build runs this recipe too, with PYTEST_ARGS='-m "not browser"' (it has no Chromium).
+# Tests run in TEST_WORKERS parallel processes (pytest-xdist); most of the suite waits (synthesis, process
+# start-ups, sleeps), so workers overlap waits more than they share CPUs. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 4
 test: install browser
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 	node --test tests/web/
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(PYTHON) -m ruff check .

@@ -27,6 +27,9 @@ from cdk.stage_config import StageConfigError
 
 # What the CDK CLI adds to the context (unless told --no-path-metadata / --no-asset-metadata).
 CLI_CONTEXT = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
+# The app runs inside the program that reads its result: a failed validation's report goes into the error
+# (kept as data) instead of being printed on stderr by the CDK's Node process as well.
+IN_MEMORY_APP = {"@aws-cdk/core:appMode": "inmemory"}
 ENVIRONMENT_VARIABLES = ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION")
 
 
@@ -53,12 +56,28 @@ class Synthesis:
 
     def findings(self) -> list[tuple[str, str]]:
         """(rule, construct path) of every unacknowledged finding in the validation report."""
+        return [(finding.rule, finding.construct_path) for finding in self.violations()]
+
+    def violations(self) -> list["Finding"]:
+        """Every unacknowledged finding in the validation report (cdk-nag's, CloudFormation Validate's)."""
         return [
-            (violation["ruleName"], construct["constructPath"])
+            Finding(plugin["pluginName"], violation["ruleName"], construct["constructPath"], violation["description"])
             for plugin in self.validation_report["pluginReports"]
             for violation in plugin["violations"]
             for construct in violation["violatingConstructs"]
         ]
+
+
+@dataclass(frozen=True)
+class Finding:
+    plugin: str
+    rule: str
+    construct_path: str
+    description: str
+
+    @property
+    def line(self) -> str:
+        return f"{self.construct_path}: {self.description} ({self.plugin} {self.rule})"
 
 
 class UnreadableCdkJson(ValueError):
@@ -87,7 +106,9 @@ def synthesize_app(
     """The app as ``npx cdk synth -c key=value ...`` builds it, with ``context`` as the ``-c`` values, written to
     ``outdir``. ``account`` and ``region`` are what the CLI would find in the credentials."""
     with cdk_environment(account, region):
-        app = aws_cdk.App(context={**cdk_json_context(), **CLI_CONTEXT, **(context or {})}, outdir=str(outdir))
+        app = aws_cdk.App(
+            context={**cdk_json_context(), **CLI_CONTEXT, **IN_MEMORY_APP, **(context or {})}, outdir=str(outdir)
+        )
         build(app)
         return synthesize(app, outdir)
 
@@ -143,8 +164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UnreadableCdkJson, StageConfigError, PipelineConfigError) as error:
         print(f"cdk.json: {error}", file=sys.stderr)
         return 1
-    if synthesis.validation_error is not None:
-        print(synthesis.validation_error, file=sys.stderr)
+    if synthesis.validation_error is not None:  # one line per finding, as `cdk synth` lists them
+        print(
+            "\n".join(finding.line for finding in synthesis.violations()) or synthesis.validation_error, file=sys.stderr
+        )
         return 1
     return 0
 

@@ -1,6 +1,9 @@
 """Helpers of the infra tests: cdk.json's stages, reading templates (imported by conftest and tests); synthesis
 is the app's own (cdk/synthesis.py)."""
 
+import os
+import subprocess
+from pathlib import Path
 from typing import Any
 
 from cdk.paths import PROJECT_ROOT  # noqa: F401  (the tests' one name for it)
@@ -20,6 +23,25 @@ ROUTES = {route: module for module, route in FUNCTIONS.values() if route}  # rou
 ROUTE_HANDLERS = tuple(name for name, (_, route) in FUNCTIONS.items() if route)  # construct ids
 TASKS = tuple(name for name, (_, route) in FUNCTIONS.items() if not route)  # construct ids
 MODULES = {name: module for name, (module, _) in FUNCTIONS.items()}  # construct id -> handler module
+
+
+MAKE_SILENCES_JSII = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"  # the Makefile's, and tests/conftest.py's
+
+
+def npx_cdk(checkout: Path, *args: str) -> subprocess.CompletedProcess:
+    """``npx cdk <args>`` in ``checkout`` as a developer types it in a terminal of their own: without make's
+    environment (MAKE_SILENCES_JSII), with no standard input, as CI runs (CI=true)."""
+    environment = {name: value for name, value in os.environ.items() if name != MAKE_SILENCES_JSII} | {"CI": "true"}
+    return subprocess.run(
+        ["npx", "cdk", *args],
+        cwd=checkout,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def stage_settings(stage: str) -> dict[str, Any]:

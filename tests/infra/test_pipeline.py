@@ -2,11 +2,12 @@
 own Chat-<stage> stack followed by its smoke test; source configuration validated; cdk-nag clean; the smoke
 step's role allowed nothing beyond CodeBuild's own needs.
 
-Synthesizing a pipeline takes ~20 s, so each variant is synthesized once per module.
+Synthesizing a pipeline takes ~20 s, so it is synthesized once per test run (conftest.shared_synthesis).
 """
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -52,8 +53,8 @@ def synthesize_pipeline(outdir: Path, account: str | None = None, region: str | 
 
 
 @pytest.fixture(scope="module")
-def synthesis(tmp_path_factory) -> Synthesis:
-    return synthesize_pipeline(tmp_path_factory.mktemp("pipeline"))
+def synthesis(shared_synthesis) -> Synthesis:
+    return shared_synthesis("cdk-pipeline", synthesize_pipeline)
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +83,14 @@ def build_spec(template: dict[str, Any], action: dict[str, Any]) -> dict[str, An
 
 
 # --- stages, in order ------------------------------------------------------------------------------
+
+
+def test_the_pipeline_is_of_type_v2(template):
+    """The type a new CDK app gets (feature flag @aws-cdk/aws-codepipeline:defaultPipelineTypeToV2); V2 is
+    priced per action-execution minute, V1 per active pipeline per month (AWS CodePipeline pricing)."""
+    ((pipeline),) = resources(template, "AWS::CodePipeline::Pipeline").values()
+
+    assert pipeline["PipelineType"] == "V2"
 
 
 def test_stages_promote_dev_then_staging_then_prod_after_the_build(stages):
@@ -163,12 +172,12 @@ def test_synth_runs_make_test_without_the_browser_then_synthesizes_the_pipeline(
     ).stdout.splitlines()
 
     assert arguments[0] == "test"
-    assert dry_run[-4:] == [
+    assert dry_run[-4:-1] == [
         ".venv/bin/python -m ruff check .",
         ".venv/bin/python -m ruff format --check .",
         "node --test tests/web/",
-        '.venv/bin/python -m pytest -m "not browser"',
     ]
+    assert re.fullmatch(r'\.venv/bin/python -m pytest -n \d+ -m "not browser"', dry_run[-1]), dry_run[-1]
     assert commands[-1].startswith("npx cdk synth -c pipeline=true")
 
 
