@@ -42,6 +42,8 @@ def test_connect_starts_the_handshake_for_the_connection(events, lambda_context,
         "connection_id": "CfF0ed8QoAMCKxQ=",
         "connected_at": connected_at,
         "expires_at": connected_at + REGISTRATION_SECONDS,
+        "user": None,  # a stage without sign-in
+        "username_key": None,
     }
 
 

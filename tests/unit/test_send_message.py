@@ -61,7 +61,9 @@ def test_seed_form_with_one_recipient_starts_the_fanout(events, lambda_context, 
     call, execution_input = started_execution(stepfunctions)
     assert call["stateMachineArn"] == os.environ["FANOUT_STATE_MACHINE_ARN"]
     assert execution_input["sender_id"] == SENDER
-    assert execution_input["targets"] == [{"connection_ids": [SENDER, ALICE]}]  # a stage without sign-in: no users
+    assert execution_input["targets"] == [
+        {"connection_ids": [SENDER, ALICE], "username": None}
+    ]  # a stage without sign-in: no users
     frame = execution_input["frame"]
     assert set(frame) == {"type", "message_id", "message", "sender_id", "recipient_id", "recipient_ids", "sent_at"}
     assert frame["type"] == "message"
@@ -84,7 +86,8 @@ def test_recipient_list_puts_the_sender_first_and_delivers_once_per_connection(e
 
     assert response["statusCode"] == 200
     _, execution_input = started_execution(stepfunctions)
-    assert execution_input["targets"] == [{"connection_ids": [SENDER, ALICE, BOB]}]
+    assert execution_input["connection_ids"] == [SENDER, ALICE, BOB]
+    assert execution_input["targets"] == [{"connection_ids": [SENDER, ALICE, BOB], "username": None}]
     frame = execution_input["frame"]
     assert frame["recipient_ids"] == [ALICE, SENDER, BOB]
     assert frame["recipient_id"] == ALICE
@@ -144,6 +147,7 @@ def test_limits_are_inclusive_and_unknown_fields_ignored(events, lambda_context,
     _, execution_input = started_execution(stepfunctions)
     assert execution_input["frame"]["message"] == body["message"]
     (named,) = execution_input["targets"]
+    assert named["username"] is None
     assert named["connection_ids"][0] == SENDER
     assert len(named["connection_ids"]) == len(set(named["connection_ids"]))
 
@@ -459,7 +463,7 @@ def test_a_signed_in_sender_is_named_in_the_message_and_gets_it_on_all_their_con
     assert execution_input["frame"]["sender"] == {"id": "sub-alice", "name": "Alice"}
     assert execution_input["frame"]["sender_id"] == SENDER
     assert execution_input["targets"] == [
-        {"connection_ids": [SENDER, BOB]},
+        {"connection_ids": [SENDER, BOB], "username": None},
         {"username": "alice", "name": "Alice", "recipient": False},  # their other tabs
     ]
     assert directory.dynamodb.operations() == directory.cognito.operations() == []
@@ -480,7 +484,7 @@ def test_a_message_to_users_names_them_as_cognito_does_and_the_fanout_looks_up_t
     assert frame["recipient_users"] == ["Bob", "Carol"]
     assert "recipient_id" not in frame and "recipient_ids" not in frame
     assert execution_input["targets"] == [
-        {"connection_ids": [SENDER]},
+        {"connection_ids": [SENDER], "username": None},
         {"username": "alice", "name": "Alice", "recipient": False},
         {"username": "bob", "name": "Bob", "recipient": True},
         {"username": "carol", "name": "Carol", "recipient": True},
