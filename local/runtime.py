@@ -186,7 +186,8 @@ class LocalRuntime:
         functions = self._function_environments(model)
         if api_changed:
             await self._stop_http()
-        if model.state_machines != self.model.state_machines:  # not when only the functions' code changed
+        # Not when only the functions' code changed.
+        if model.state_machines != self.model.state_machines or model.tables != self.model.tables:
             await asyncio.to_thread(self._stepfunctions.update_state_machines, model)
         self.model = model
         await self._lambdas.replace(functions)
@@ -305,6 +306,12 @@ async def _serve(
             f"  Step Functions  {runtime.stepfunctions_url}  (python -m local executions [an id], while it runs)"
         )
         console.info("Edits to cdk/, lambdas/, statemachines/ and cdk.json are served as you save. Ctrl-C stops it.")
+        for route in model.api.routes.values():
+            if route.authorizer is not None:
+                console.info(
+                    f"warning: {route.route_key}'s authorizer ({route.authorizer.logical_id}) is not enforced here "
+                    "yet: clients connect without signing in (a stage with auth none, e.g. open, behaves as on AWS)"
+                )
         reloading = asyncio.create_task(
             reload_on_changes(
                 runtime,

@@ -3,10 +3,12 @@
 Run by the runtime (and the workflow tests) as ``python -m local.stepfunctions.server PORT
 [--keep-executions N]``: the interpreter's threads then never compete with the WebSocket gateway for
 the GIL. moto sends Lambda tasks to http://localhost:$MOTO_PORT, which the runtime sets to the
-gateway's port (its Lambda Invoke API). Prints ``ready <port>`` once it serves, then one JSON line per
-execution start and end (local.stepfunctions.feed); stops on SIGTERM or when its standard input
-closes. moto is patched first (local.stepfunctions.moto_patches: repairs, the runtime's hooks, and
-speed-ups unless LOCAL_MOTO_TUNING=off); it refuses to start when a patch no longer fits moto.
+gateway's port (its Lambda Invoke API); its DynamoDB and AWS SDK tasks reach this process's own server
+(moto_patches.own_services), where the runtime creates the stack's tables. Prints ``ready <port>`` once
+it serves, then one JSON line per execution start and end (local.stepfunctions.feed); stops on SIGTERM
+or when its standard input closes. moto is patched first (local.stepfunctions.moto_patches: repairs, the
+runtime's hooks, and speed-ups unless LOCAL_MOTO_TUNING=off); it refuses to start when a patch no longer
+fits moto.
 """
 
 import argparse
@@ -18,6 +20,7 @@ from moto.server import ThreadedMotoServer
 
 from local.stepfunctions import DEFAULT_KEEP_EXECUTIONS, moto_patches
 from local.stepfunctions.feed import ExecutionFeed
+from local.stepfunctions.moto_patches import own_services
 from local.stepfunctions.moto_patches.speedups import tuning_enabled
 
 
@@ -37,6 +40,7 @@ def main(argv: list[str]) -> int:
         return 2
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
+    own_services.serve_at(server.get_host_and_port()[1])
     print(f"ready {server.get_host_and_port()[1]}", flush=True)
     sys.stdin.read()  # until the runtime closes our stdin (or dies, which closes it too)
     server.stop()

@@ -24,6 +24,7 @@ from local.console import Console
 from local.stepfunctions import DEFAULT_KEEP_EXECUTIONS
 from local.stepfunctions.client import local_stepfunctions_client
 from local.stepfunctions.history import HistoryPrinter
+from local.stepfunctions.tables import create_tables
 from local.synth import PROJECT_ROOT
 from local.template import StackModel
 from local.template_errors import UnsupportedTemplate
@@ -109,6 +110,7 @@ class StepFunctionsService:
             )
             if created["stateMachineArn"] != spec.arn:
                 raise RuntimeError(f"state machine {spec.logical_id}: moto gave {created['stateMachineArn']}")
+        create_tables(self.endpoint_url, self._model.region, self._model.tables.values())
 
     def _supervise(self) -> None:
         quick_deaths = 0
@@ -164,6 +166,7 @@ class StepFunctionsService:
                 )
         for arn in existing - {spec.arn for spec in model.state_machines.values()}:
             client.delete_state_machine(stateMachineArn=arn)
+        create_tables(self.endpoint_url, model.region, model.tables.values())  # new ones; the others keep their items
         self._model = model  # what a restart re-creates
         self._names.update({spec.arn: spec.display_name for spec in model.state_machines.values()})
 
