@@ -6,8 +6,11 @@ What API Gateway does with the answer ("Control access to WebSocket APIs with AW
 - Allow: ``principalId`` and a policy allowing ``execute-api:Invoke`` on this request's ``methodArn`` (the
   stage's $connect); the ``context`` (strings and numbers only) reaches every later route of the connection
   as ``requestContext.authorizer``.
-- Refused: raising ``Exception("Unauthorized")`` answers the client's handshake 401 (a Deny policy would
-  answer 403). An error of any other kind (the pool's keys cannot be fetched) answers 500.
+- Refused: a policy denying ``execute-api:Invoke`` on the ``methodArn`` answers the client's handshake 403.
+  (Raising ``Exception("Unauthorized")`` would answer 401, but as a function error: every bad token would
+  count in Lambda's Errors metric and fire the function's fault alarm. A browser cannot read the status of a
+  refused WebSocket handshake anyway.) An error of any other kind (the pool's keys cannot be fetched) fails
+  the invocation, which API Gateway answers 500, and which the fault alarm is for.
 - A request without the ``token`` parameter (or with an empty one) never reaches this function: API Gateway
   refuses it 401 itself (the authorizer's identity source; API Gateway V2 API reference, Authorizer
   ``identitySource``). WebSocket authorizer results are never cached (``AuthorizerResultTtlInSeconds`` is
@@ -25,13 +28,8 @@ from chat.users import User, authorizer_context
 # The identity source's query-string parameter (cdk/identity.py configures the same name).
 TOKEN_PARAMETER = "token"
 verifier = verifier_from_environment()
-
-
-class Unauthorized(Exception):
-    """API Gateway's name for a refusal: a Lambda authorizer error whose message is exactly "Unauthorized"."""
-
-    def __init__(self) -> None:
-        super().__init__("Unauthorized")
+# The principal of a refused request (a Deny needs one too).
+NOBODY = "unauthenticated"
 
 
 @handles(AuthorizerEvent, connection_id=lambda event: event.request_context.connection_id)
@@ -42,18 +40,21 @@ def handler(event: AuthorizerEvent) -> dict:
     except TokenRejected as rejection:
         logger.info("connection refused", extra={"reason": str(rejection)})
         metrics.add_metric(name="RefusedConnections", unit=MetricUnit.Count, value=1)
-        raise Unauthorized() from None
+        return policy(NOBODY, "Deny", event.method_arn)
     user = User(id=verified.user_id, name=verified.username)
     logger.info("connection allowed", extra={"user_id": user.id, "username": user.name})
-    return allow(event.method_arn, user, token_expires_at=verified.expires_at)
-
-
-def allow(method_arn: str, user: User, *, token_expires_at: int) -> dict:
     return {
-        "principalId": user.id,
+        **policy(user.id, "Allow", event.method_arn),
+        "context": authorizer_context(user, token_expires_at=verified.expires_at),
+    }
+
+
+def policy(principal_id: str, effect: str, method_arn: str) -> dict:
+    """An answer allowing or denying this $connect (its methodArn) and nothing else."""
+    return {
+        "principalId": principal_id,
         "policyDocument": {
             "Version": "2012-10-17",
-            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": method_arn}],
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": method_arn}],
         },
-        "context": authorizer_context(user, token_expires_at=token_expires_at),
     }

@@ -72,10 +72,16 @@ def connect(events, make_lambda_context, log_lines):
 
 
 def refusal(connect, log_lines, token: str | None = None, **query: str) -> str:
-    """Connecting with ``token`` is refused as API Gateway understands it (401); the logged reason."""
-    with pytest.raises(authorize.Unauthorized) as raised:
-        connect(token, **query)
-    assert str(raised.value) == "Unauthorized"  # the exact message API Gateway turns into 401
+    """Connecting with ``token`` is refused: a Deny of this $connect, which API Gateway answers 403, with no
+    context (nothing reaches the routes); returns the logged reason."""
+    answer = connect(token, **query)
+    assert answer == {
+        "principalId": "unauthenticated",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": METHOD_ARN}],
+        },
+    }
     (line,) = [line for line in log_lines() if line["message"] == "connection refused"]
     if token:
         assert token not in json.dumps(log_lines())
@@ -98,6 +104,15 @@ def test_a_valid_id_token_is_allowed_on_this_connect_with_the_user_in_the_contex
     # The context reaches API Gateway only as strings, numbers and booleans.
     assert all(isinstance(value, str | int | float | bool) for value in answer["context"].values())
     assert token not in json.dumps(log_lines())
+
+
+def test_each_refusal_is_counted_and_is_no_function_error(events, make_lambda_context, capsys):
+    """A bad token is an answer (RefusedConnections), not a failure (Lambda's Errors, the fault alarm)."""
+    answer = authorize.handler(events.authorize(token="garbage"), make_lambda_context())
+
+    assert answer["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [metric.get("RefusedConnections") for metric in emf] == [[1.0]]
 
 
 def test_a_token_expired_within_the_leeway_is_still_allowed(connect, tokens):
@@ -172,15 +187,17 @@ def test_without_a_token_in_the_query_string_the_connect_is_refused(connect, log
 
 def test_a_token_in_a_header_instead_of_the_query_string_is_refused(events, make_lambda_context, log_lines, tokens):
     event = events.authorize()
+    event["queryStringParameters"] = None
     event["headers"]["Authorization"] = tokens.id_token()
 
-    with pytest.raises(authorize.Unauthorized):
-        authorize.handler(event, make_lambda_context())
+    answer = authorize.handler(event, make_lambda_context())
+
+    assert answer["policyDocument"]["Statement"][0]["Effect"] == "Deny"
 
 
 def test_when_the_pool_keys_cannot_be_fetched_the_connect_fails_rather_than_being_allowed(connect, tokens, monkeypatch):
-    """Not "Unauthorized" (a 401 would tell a valid user their token is bad): an error, which API Gateway answers
-    500, and the function's error metric counts."""
+    """Not a Deny (which would tell a valid user their token is bad): an error, which API Gateway answers 500,
+    and the function's error metric (and fault alarm) counts."""
     unreachable = IdTokenVerifier(
         region=REGION, user_pool_id=USER_POOL_ID, client_id=USER_POOL_CLIENT_ID, cognito_endpoint="http://127.0.0.1:9"
     )
