@@ -33,7 +33,9 @@ class TableDesign:
     ttl_attribute: str | None = None
 
 
-USERNAME_INDEX = IndexDesign(name="by_username", partition_key="username", sort_key="connection_id", projection="KEYS_ONLY")
+USERNAME_INDEX = IndexDesign(
+    name="by_username", partition_key="username", sort_key="connection_id", projection="KEYS_ONLY"
+)
 CONNECTIONS = TableDesign(
     partition_key="connection_id",
     attribute_types={"connection_id": STRING, "username": STRING},

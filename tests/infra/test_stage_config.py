@@ -221,8 +221,8 @@ def test_auth_and_its_settings_must_agree(settings, message):
         ({"self_sign_up": "yes"}, "cognito: self_sign_up must be true or false"),
         ({"retain_pool": 1}, "cognito: retain_pool must be true or false"),
         (
-            {"password_policy": {**COGNITO["password_policy"], "min_length": 5}},
-            "min_length must be a whole number from 6 to 99",
+            {"password_policy": {**COGNITO["password_policy"], "min_length": 7}},
+            "min_length must be a whole number from 8 to 99",
         ),
         (
             {"password_policy": {**COGNITO["password_policy"], "require_digits": "no"}},
