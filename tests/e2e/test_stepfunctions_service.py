@@ -4,6 +4,7 @@ Its state machines here are small ones of the tests' own (no Lambda tasks), so t
 start executions by the hundred and watch what reaches the terminal.
 """
 
+import http.client
 import io
 import json
 import os
@@ -151,6 +152,26 @@ def _wait_for(condition, timeout: float, what: str) -> None:
 
 def _ended_lines(terminal: Terminal) -> list[str]:
     return re.findall(r"^\[Quick\] (\S+)\s+ExecutionSucceeded", terminal.text(), re.MULTILINE)
+
+
+def test_a_caller_keeps_its_connection_from_one_call_to_the_next(service):
+    host, port = service.endpoint_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    headers = {
+        "X-Amz-Target": "AWSStepFunctions.ListStateMachines",
+        "Content-Type": "application/x-amz-json-1.0",
+        "Authorization": f"AWS4-HMAC-SHA256 Credential=local/20260101/{REGION}/states/aws4_request, Signature=0",
+    }
+    answers = []
+    for _ in range(3):
+        connection.request("POST", "/", body=b"{}", headers=headers)
+        answer = connection.getresponse()
+        answers.append((answer.status, answer.getheader("Connection"), len(json.loads(answer.read())["stateMachines"])))
+        assert not answer.will_close
+    socket_used = connection.sock
+    assert answers == [(200, None, 4)] * 3
+    assert connection.sock is socket_used  # one TCP connection for every call
+    connection.close()
 
 
 def test_every_execution_end_reaches_the_terminal_under_a_burst(service, terminal):
