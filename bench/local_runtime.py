@@ -228,7 +228,9 @@ def tree_cpu_seconds(root_pid: int) -> Counter:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             arguments = command_line(pid)
             role = next((a.split(".")[0] for a in arguments if a.endswith(".handler")), None)
-            role = role or ("stepfunctions" if "local.stepfunctions.server" in arguments else "gateway")
+            if role is None and "local.stepfunctions.server" in arguments:
+                role = "stepfunctions secondaries" if "--primary" in arguments else "stepfunctions"
+            role = role or "gateway"
             used[role] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return used
 
@@ -239,18 +241,20 @@ def execution_ends_in_log(text: str) -> Counter:
 
 
 def execution_statuses(runtime: Runtime) -> Counter:
+    """Every interpreter process's executions (a runtime from before several interpreters has one)."""
     state = runtime.state()
-    client = boto3.client(
-        "stepfunctions",
-        endpoint_url=state.stepfunctions_url,
-        region_name=state.region,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
     statuses = Counter()
-    for arn, name in state.state_machines.items():
-        for page in client.get_paginator("list_executions").paginate(stateMachineArn=arn):
-            statuses.update(f"{name} {execution['status']}" for execution in page["executions"])
+    for url in state.interpreter_urls or [state.stepfunctions_url]:
+        client = boto3.client(
+            "stepfunctions",
+            endpoint_url=url,
+            region_name=state.region,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        for arn, name in state.state_machines.items():
+            for page in client.get_paginator("list_executions").paginate(stateMachineArn=arn):
+                statuses.update(f"{name} {execution['status']}" for execution in page["executions"])
     return statuses
 
 

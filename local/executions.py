@@ -13,22 +13,26 @@ def show(args: argparse.Namespace) -> int:
     if state is None:
         print(f"error: no local runtime is serving stage {args.stage} (start one with `make dev`)", file=sys.stderr)
         return 1
-    client = local_stepfunctions_client(state.stepfunctions_url, state.region)
-    paginator = client.get_paginator("list_executions")
+    # Each interpreter process lists and describes the executions it runs.
+    clients = [
+        local_stepfunctions_client(url, state.region) for url in state.interpreter_urls or [state.stepfunctions_url]
+    ]
     executions = [
-        (name, execution)
+        (name, execution, client)
+        for client in clients
         for arn, name in state.state_machines.items()
-        for page in paginator.paginate(stateMachineArn=arn)
+        for page in client.get_paginator("list_executions").paginate(stateMachineArn=arn)
         for execution in page["executions"]
     ]
     if args.name is None:
-        _print_table(executions)
+        _print_table([(name, execution) for name, execution, _ in executions])
         return 0
-    matches = [e for _, e in executions if args.name in (e["name"], e["executionArn"])]
+    matches = [(e, client) for _, e, client in executions if args.name in (e["name"], e["executionArn"])]
     if not matches:
         print(f"error: no execution named {args.name!r}", file=sys.stderr)
         return 1
-    _print_execution(client, matches[0]["executionArn"])
+    execution, client = matches[0]
+    _print_execution(client, execution["executionArn"])
     return 0
 
 

@@ -1,8 +1,9 @@
 """moto's server with Step Functions execution on, in a process of its own.
 
 Run by the runtime (and the workflow tests) as ``python -m local.stepfunctions.server PORT
-[--keep-executions N]``: the interpreter's threads then never compete with the WebSocket gateway for
-the GIL. moto sends Lambda tasks to http://localhost:$MOTO_PORT, which the
+[--keep-executions N] [--primary URL]``: the interpreter's threads then never compete with the
+WebSocket gateway for the GIL. With ``--primary`` it is a secondary interpreter of the primary at URL
+(local.stepfunctions.interpreters). moto sends Lambda tasks to http://localhost:$MOTO_PORT, which the
 runtime sets to the gateway's port (its Lambda Invoke API). Prints ``ready <port>`` once it serves,
 then one JSON line per execution start and end (local.stepfunctions.feed); stops on SIGTERM or when
 its standard input closes. moto is patched first (local.stepfunctions.moto_patches: repairs, the
@@ -28,6 +29,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 
 from local.stepfunctions import DEFAULT_KEEP_EXECUTIONS, moto_patches
 from local.stepfunctions.feed import ExecutionFeed
+from local.stepfunctions.interpreters import PrimaryForwarder, RunningExecutions, StartExecutionRouter
 from local.stepfunctions.moto_patches.speedups import tuning_enabled
 
 # Threads answering API calls (the interpreter runs executions on threads of its own): one per
@@ -37,6 +39,9 @@ SERVER_THREADS = 16
 LISTEN_BACKLOG = 128
 # An idle kept-alive connection is closed after this long; its client opens a new one.
 KEEP_ALIVE_SECONDS = 60
+# The primary shares StartExecution out to its secondaries while it runs this many executions: a
+# message at a time (a handshake, a fan-out) runs where it is started.
+BUSY_AT = 1
 
 
 class _ReusableAddressServer(Server):
@@ -70,17 +75,28 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.stepfunctions.server")
     parser.add_argument("port", type=int)
     parser.add_argument("--keep-executions", type=int, default=DEFAULT_KEEP_EXECUTIONS)
+    parser.add_argument("--primary", help="the primary's URL: this process is a secondary interpreter")
     args = parser.parse_args(argv)
     logging.getLogger("cheroot").setLevel(logging.WARNING)
     feed = ExecutionFeed(sys.stdout)
+    running = RunningExecutions()
+
+    def started(execution) -> None:
+        running.started()
+        feed.started(execution)
+
+    def ended(execution) -> None:
+        running.ended()
+        feed.ended(execution)
+
     try:
-        moto_patches.apply(
-            tuned=tuning_enabled(), started=feed.started, ended=feed.ended, keep_executions=args.keep_executions
-        )
+        moto_patches.apply(tuned=tuning_enabled(), started=started, ended=ended, keep_executions=args.keep_executions)
     except moto_patches.MotoPatchError as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
         return 2
-    server = moto_server(args.port, DomainDispatcherApplication(create_backend_app))
+    app = DomainDispatcherApplication(create_backend_app)
+    app = PrimaryForwarder(app, args.primary) if args.primary else StartExecutionRouter(app, running, busy_at=BUSY_AT)
+    server = moto_server(args.port, app)
     threading.Thread(target=server.serve, name="moto-server", daemon=True).start()
     print(f"ready {server.bind_addr[1]}", flush=True)
     sys.stdin.read()  # until the runtime closes our stdin (or dies, which closes it too)
