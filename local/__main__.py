@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         "--interpreters",
         type=_positive,
         default=DEFAULT_INTERPRETERS,
-        help=f"Step Functions interpreter processes (default {DEFAULT_INTERPRETERS}: one per core, 2 at most)",
+        help=f"Step Functions interpreter processes; a second shares a burst's executions where cores are spare "
+        f"(default {DEFAULT_INTERPRETERS})",
     )
     serve.add_argument(
         "--async-queue-size",
