@@ -21,15 +21,20 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# Options of `python -m local serve` go in ARGS: make dev ARGS="--quiet-history --workers 2" (--help lists them).
+# --from-make: its hints then say what to type to make (make dev PORT=...), not to python -m local.
 dev: install
-	$(PYTHON) -m local serve --stage $(STAGE) --port $(PORT)
+	$(PYTHON) -m local serve --stage $(STAGE) --port $(PORT) --from-make $(ARGS)
 
 # The pipeline's build runs this recipe too, with PYTEST_ARGS='-m "not browser"' (it has no Chromium).
+# Tests run in TEST_WORKERS parallel processes (pytest-xdist); most of the suite waits (synthesis, process
+# start-ups, sleeps), so workers overlap waits more than they share CPUs. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 4
 test: install browser
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 	node --test tests/web/
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(PYTHON) -m ruff check .
@@ -46,7 +51,7 @@ synth-all: install
 
 # Checks the account (credentials, bootstrap, Powertools layer, API Gateway logging role, log groups).
 preflight: install
-	$(PYTHON) -m cdk.preflight --stage $(STAGE)
+	$(PYTHON) -m cdk.operations.preflight --stage $(STAGE)
 
 deploy: install preflight
 	npx cdk deploy -c stage=$(STAGE) Chat-$(STAGE)
@@ -58,8 +63,9 @@ destroy: install
 pipeline: install
 	npx cdk deploy -c pipeline=true Chat-pipeline
 
+# make executions [ID=<execution name, message id or connection id>] (while make dev runs)
 executions: install
-	$(PYTHON) -m local executions
+	$(PYTHON) -m local executions --stage $(STAGE) $(ID)
 
 # The smoke test of a running stage: make smoke URL=wss://<api-id>.execute-api.<region>.amazonaws.com/dev
 smoke: install

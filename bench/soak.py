@@ -29,7 +29,6 @@ from urllib.parse import urlsplit
 
 import websockets
 from harness import (
-    PROJECT_ROOT,
     Runtime,
     command_line,
     open_client,
@@ -39,6 +38,10 @@ from harness import (
     tree_pids,
     tree_rss_bytes,
 )
+
+from cdk.names import stack_name_for
+from local.synth import ASSEMBLY_DIR
+from local.template import load_stack
 
 print = functools.partial(print, flush=True)
 ROUND_TRIP_TIMEOUT = 10
@@ -138,12 +141,11 @@ class Flooder:
 
 
 def a_function_name(stage: str = "dev") -> str:
-    """A function of the stack, named as the local runtime names it (for the Invoke API)."""
-    template = json.loads((PROJECT_ROOT / "cdk.out" / f"Chat-{stage}.template.json").read_text())
-    for logical_id, resource in template["Resources"].items():
-        if resource["Type"] == "AWS::Lambda::Function":
-            return resource["Properties"].get("FunctionName") or f"Chat-{stage}-{logical_id}"[:64]
-    raise SystemExit("no function in the template")
+    """A function of the stack, named as the local runtime serving cdk.out names it (for the Invoke API)."""
+    functions = load_stack(ASSEMBLY_DIR, stack_name_for(stage)).functions
+    if not functions:
+        raise SystemExit("no function in the template")
+    return next(iter(functions.values())).name
 
 
 async def abuse_mix(host: str, port: int, half_open: int) -> dict[str, str]:

@@ -7,15 +7,15 @@
 import os
 import sys
 
-from aws_cdk import App, Environment, Validations
+from aws_cdk import App, Environment, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from cdk.chat_stack import ChatStack
-from cdk.chat_stage import add_chat_stack
-from cdk.pipeline_config import CONTEXT_KEY as PIPELINE_SOURCE_KEY
-from cdk.pipeline_config import PipelineConfigError, load_pipeline_source
-from cdk.pipeline_stack import PIPELINE_STACK, PROMOTION_ORDER, PipelineStack
-from cdk.pipeline_steps import PIPELINE_CONTEXT
+from cdk.chat_stack import ChatStack, add_chat_stack
+from cdk.names import PIPELINE_STACK
+from cdk.pipeline.source import CONTEXT_KEY as PIPELINE_SOURCE_KEY
+from cdk.pipeline.source import PipelineConfigError, load_pipeline_source
+from cdk.pipeline.stack import PROMOTION_ORDER, PipelineStack
+from cdk.pipeline.steps import PIPELINE_CONTEXT
 from cdk.stage_config import StageConfigError, load_stage_config
 
 DEFAULT_STAGE = "dev"
@@ -37,6 +37,11 @@ def build_pipeline(app: App) -> PipelineStack:
     return stack
 
 
+def build_requested(app: App) -> Stack:
+    """The stack the context asks for: Chat-pipeline with ``-c pipeline=true``, else Chat-<stage>."""
+    return build_pipeline(app) if pipeline_requested(app) else build(app)
+
+
 def pipeline_requested(app: App) -> bool:
     return str(app.node.try_get_context(PIPELINE_CONTEXT)).lower() == "true"
 
@@ -48,10 +53,7 @@ def _environment() -> Environment:
 if __name__ == "__main__":
     cdk_app = App()
     try:
-        if pipeline_requested(cdk_app):
-            build_pipeline(cdk_app)
-        else:
-            build(cdk_app)
+        build_requested(cdk_app)
     except (StageConfigError, PipelineConfigError) as error:
         sys.exit(f"cdk.json: {error}")
     cdk_app.synth()

@@ -1,5 +1,7 @@
 """The chat stack: composes the functions, the WebSocket API and the workflows, and wires them."""
 
+from typing import Any
+
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -9,6 +11,7 @@ from cdk.functions import ChatFunctions
 from cdk.log_queries import ChatLogQueries
 from cdk.monitoring import ChatMonitoring
 from cdk.nag_suppressions import acknowledge_accepted_findings
+from cdk.names import stack_name_for
 from cdk.stage_config import StageConfig
 from cdk.websocket_api import ChatWebSocketApi
 from cdk.workflows import ChatWorkflows
@@ -131,3 +134,9 @@ class ChatStack(Stack):
             monitoring.alarm_key.grant(
                 iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*"
             )
+
+
+def add_chat_stack(scope: Construct, config: StageConfig, **kwargs: Any) -> ChatStack:
+    """The one stack of a stage, built the same way by the app (``make deploy``) and by each pipeline stage."""
+    name = stack_name_for(config.stage)
+    return ChatStack(scope, name, stack_name=name, config=config, **kwargs)

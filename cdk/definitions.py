@@ -50,10 +50,16 @@ def task_states(states: dict[str, Any]) -> list[dict[str, Any]]:
     for state in states.values():
         if state["Type"] == "Task":
             found.append(state)
-        for processor in [state.get("ItemProcessor"), state.get("Iterator"), *state.get("Branches", [])]:
-            if processor:
-                found += task_states(processor["States"])
+        for _, machine in nested_machines(state):
+            found += task_states(machine["States"])
     return found
+
+
+def nested_machines(state: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The state machines inside a state, each with where it sits: a Map's ItemProcessor (Iterator, in older
+    definitions) and a Parallel's branches ("branch 0", ...)."""
+    nested = [(key, state[key]) for key in ("ItemProcessor", "Iterator") if key in state]
+    return nested + [(f"branch {index}", branch) for index, branch in enumerate(state.get("Branches", []))]
 
 
 def _add_retry_policies(states: dict[str, Any]) -> None:

@@ -65,9 +65,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.add_argument("--quiet-history", action="store_true", help="do not stream execution history")
     serve.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help=argparse.SUPPRESS)
+    serve.add_argument("--from-make", action="store_true", help=argparse.SUPPRESS)  # `make dev`: hints name make's
 
     executions = commands.add_parser("executions", help="list executions, or show one's history")
-    executions.add_argument("name", nargs="?", help="an execution name (or ARN) to show the history of")
+    executions.add_argument(
+        "name",
+        nargs="?",
+        metavar="ID",
+        help="an execution's name or ARN, a message id or a connection id: the history of every execution about it",
+    )
     executions.add_argument("--stage", default="dev")
     executions.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help=argparse.SUPPRESS)
 

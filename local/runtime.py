@@ -13,7 +13,9 @@ import os
 import resource
 import signal
 import socket
+import tempfile
 import time
+from pathlib import Path
 
 from aiohttp import web
 
@@ -26,6 +28,7 @@ from local.awslambda.environment import worker_environment
 from local.awslambda.invoke_api import MAX_INVOKE_PAYLOAD_BYTES, InvokeApi
 from local.awslambda.service import LambdaService
 from local.console import Console
+from local.refusals import Hints
 from local.reload import reload_on_changes
 from local.state import RuntimeState, other_instance, remove_own_state, state_file, write_state
 from local.static import StaticFiles
@@ -52,6 +55,10 @@ HANDLER_SHUTDOWN_SECONDS = 1
 
 class Refused(Exception):
     """The runtime will not start (the port or the stage is taken): nothing was started."""
+
+
+class PortInUse(Refused):
+    """Something already listens on the port."""
 
 
 class LocalRuntime:
@@ -183,7 +190,8 @@ class LocalRuntime:
         functions = self._function_environments(model)
         if api_changed:
             await self._stop_http()
-        await asyncio.to_thread(self._stepfunctions.update_state_machines, model)
+        if model.state_machines != self.model.state_machines:  # not when only the functions' code changed
+            await asyncio.to_thread(self._stepfunctions.update_state_machines, model)
         self.model = model
         await self._lambdas.replace(functions)
         if api_changed:
@@ -214,14 +222,16 @@ def serve(args: argparse.Namespace) -> int:
     """Refuses before starting anything when the port or the stage is taken; synthesizes unless
     cdk.out is fresh; serves until Ctrl-C."""
     path = state_file(args.state_dir, args.stage)
-    listener = _claim_port(args.host, args.port)
+    hints = Hints(stage=args.stage, host=args.host, port=args.port, state_dir=args.state_dir, from_make=args.from_make)
+    try:
+        listener = _claim_port(args.host, args.port)
+    except PortInUse:
+        running = other_instance(path)
+        raise Refused(hints.stage_served(running) if running else hints.port_in_use()) from None
     try:
         running = other_instance(path)
         if running is not None:
-            raise Refused(
-                f"stage {args.stage} is already served by process {running.pid} at {running.websocket_url}; "
-                "stop it first (Ctrl-C in its terminal)"
-            )
+            raise Refused(hints.stage_served(running))
         console = Console()
         try:
             started = time.monotonic()
@@ -286,6 +296,7 @@ async def _serve(
         loop.add_signal_handler(signal_number, stopping.set)
     path = state_file(args.state_dir, args.stage)
     reloading: asyncio.Task | None = None
+    snapshots = tempfile.TemporaryDirectory(prefix=f"chat-{args.stage}-code-")  # lambdas/ as served after edits
     try:
         if not await _until_stopped(runtime.start(), stopping):
             console.info("stopped during start-up")
@@ -295,21 +306,29 @@ async def _serve(
         console.info(f"  WebSocket URL   {runtime.websocket_url}")
         console.info(f"  web client      {runtime.local_origin}/")
         console.info(f"  @connections    {runtime.local_origin}/{model.api.stage}/@connections")
-        console.info(f"  Step Functions  {runtime.stepfunctions_url}  (python -m local executions)")
+        console.info(
+            f"  Step Functions  {runtime.stepfunctions_url}  (python -m local executions [an id], while it runs)"
+        )
         console.info("Edits to cdk/, lambdas/, statemachines/ and cdk.json are served as you save. Ctrl-C stops it.")
         reloading = asyncio.create_task(
             reload_on_changes(
-                runtime, console, args.stage, since=sources, on_reload=lambda: write_state(path, runtime.state())
+                runtime,
+                console,
+                args.stage,
+                since=sources,
+                on_reload=lambda: write_state(path, runtime.state()),
+                snapshots=Path(snapshots.name),
             )
         )
         await stopping.wait()
-        console.info("shutting down …")
+        console.info("shutting down … (execution history lives only while the runtime runs: it goes now)")
     finally:
         if reloading is not None:
             reloading.cancel()
             await asyncio.gather(reloading, return_exceptions=True)
         await runtime.stop()
         remove_own_state(path)
+        snapshots.cleanup()  # after the workers that loaded them have stopped
     return 0
 
 
@@ -370,9 +389,6 @@ def _claim_port(host: str, port: int) -> socket.socket:
     except OSError as error:
         listener.close()
         if error.errno == errno.EADDRINUSE:
-            raise Refused(
-                f"port {port} on {host} is in use (is `make dev` already running?); "
-                "stop it, or choose another with --port"
-            ) from None
+            raise PortInUse(f"port {port} on {host} is in use") from None
         raise Refused(f"cannot listen on {host}:{port}: {error.strerror}") from None
     return listener

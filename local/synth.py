@@ -9,7 +9,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from cdk.names import stack_name_for
+from cdk.paths import PROJECT_ROOT
+
 ASSEMBLY_DIR = PROJECT_ROOT / "cdk.out"
 SOURCES = ("cdk", "lambdas", "statemachines", "cdk.json")
 AGNOSTIC_ENVIRONMENT = "aws://unknown-account/unknown-region"
@@ -40,10 +42,6 @@ class SynthError(RuntimeError):
 
 class UnreadableManifest(RuntimeError):
     """cdk.out/manifest.json is not what synthesis writes."""
-
-
-def stack_name_for(stage: str) -> str:
-    return f"Chat-{stage}"
 
 
 def template_path(stage: str) -> Path:
@@ -122,23 +120,12 @@ async def synthesize_async(stage: str) -> Path:
 
 
 def _synth_command(stage: str) -> tuple[list[str], dict[str, str]]:
-    try:
-        context = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8")).get("context", {})
-    except (OSError, ValueError, AttributeError) as error:
-        raise SynthError(stage, f"cdk.json cannot be read: {error}") from None
+    """The app's own synthesis (cdk/synthesis.py, as `cdk synth` runs it), in a process that can be stopped."""
+    command = [sys.executable, "-m", "cdk.synthesis", "--stage", stage, "--outdir", str(ASSEMBLY_DIR)]
     environment = {
-        **{
-            name: value
-            for name, value in os.environ.items()
-            if name not in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION")
-        },
-        "CDK_OUTDIR": str(ASSEMBLY_DIR),
-        # As the CDK CLI does: construct paths and asset paths in the template's metadata.
-        "CDK_CONTEXT_JSON": json.dumps(
-            {**context, "stage": stage, "aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
-        ),
+        **os.environ,
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": os.environ.get(
             "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20"
         ),
     }
-    return [sys.executable, "-m", "cdk.app"], environment
+    return command, environment

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cdk.definitions import nested_machines
 from local.intrinsics import IntrinsicResolver, substitute_definition
 from local.template_errors import UnreadableTemplate, UnsupportedTemplate
 
@@ -436,10 +437,7 @@ def _states_problem(machine: Any, where: str) -> str | None:
         for target in targets:
             if target is not None and target not in states:
                 return f"state {name!r}: Next {target!r} names no state"
-        for key in ("ItemProcessor", "Iterator"):
-            if key in state and (problem := _states_problem(state[key], f"state {name!r}'s {key}")):
-                return problem
-        for index, branch in enumerate(state.get("Branches", [])):
-            if problem := _states_problem(branch, f"state {name!r}'s branch {index}"):
+        for where, nested in nested_machines(state):
+            if problem := _states_problem(nested, f"state {name!r}'s {where}"):
                 return problem
     return None

@@ -1,12 +1,15 @@
-"""Shared test set-up: environment, sample events, a fake Lambda context and stubbed AWS clients.
+"""Shared test set-up: environment, sample events, a fake Lambda context and stubbed AWS clients, and what
+parallel workers (pytest-xdist, ``make test``) share.
 
 The handlers read their configuration and build their boto3 clients when they are imported, so the
 environment is set here, at collection time, before any test module imports a handler.
 """
 
 import copy
+import fcntl
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,7 +19,6 @@ from typing import Any
 import pytest
 
 TESTS_DIR = Path(__file__).resolve().parent
-PROJECT_ROOT = TESTS_DIR.parent
 EVENTS_DIR = TESTS_DIR / "events"
 
 REGION = "us-east-1"
@@ -56,6 +58,43 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 def pytest_configure(config: pytest.Config) -> None:
     # A handler that rejects its input publishes no metric; Powertools warns about that on every such call.
     config.addinivalue_line("filterwarnings", "ignore:No application metrics to publish:UserWarning")
+
+
+# --- what parallel workers share -------------------------------------------------------------
+# Session fixtures are per pytest-xdist worker. Tests that only read the e2e suite's shared local runtime
+# run on one worker (--dist loadgroup), so that one runtime serves them all; what any worker may need
+# (a synthesized stage, a synthesized copy of the project) is built once per run, by the first to ask.
+
+SHARED_RUNTIME_GROUP = "local-runtime"
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "local_runtime" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(SHARED_RUNTIME_GROUP))
+
+
+@pytest.fixture(scope="session")
+def once_per_run(tmp_path_factory) -> Callable[[str, Callable[[Path], None]], Path]:
+    """``once_per_run(name, build)``: the directory ``name`` in the test run's temporary root, filled by
+    ``build(directory)`` only the first time any worker asks; the others wait for it, then reuse it."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # each worker's base is a directory of the run's root
+        root = root.parent
+
+    def shared(name: str, build: Callable[[Path], None]) -> Path:
+        directory, built = root / name, root / f"{name}.built"
+        with (root / f"{name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this worker dies
+            if not built.exists():
+                shutil.rmtree(directory, ignore_errors=True)
+                directory.mkdir()
+                build(directory)
+                built.touch()
+        return directory
+
+    return shared
 
 
 # --- sample events ---------------------------------------------------------------------------

@@ -75,7 +75,14 @@ class WebSocketApi:
             rejection = await self._run_connect(client, request)
             if rejection is not None:
                 return rejection
-            await socket.prepare(request)
+            try:
+                await socket.prepare(request)
+            except ConnectionResetError:  # it went while $connect ran; aiohttp answers nobody, quietly
+                self._console.info(
+                    f"client {client.connection_id} left during the handshake: its connection never opened"
+                    " (posts to it answer 410)"
+                )
+                return socket
             connection = Connection(client, socket, request.transport)
             check_client_frames(socket, request, on_eof=connection.gone.set)
             self._connections.add(connection)

@@ -7,7 +7,8 @@ then pointed at stderr so that everything the handler prints or logs reaches the
 never corrupt the protocol.
 
 A handler that cannot be loaded answers ``{"ready": false}`` with the init error as Lambda's Python
-runtime (awslambdaric's bootstrap) words it, and where in the user's code it happened.
+runtime (awslambdaric's bootstrap) words it, and where in the user's code it happened. A handler's
+error goes back in its answer, stack trace included; the runtime prints it.
 """
 
 import importlib
@@ -93,8 +94,7 @@ def main(handler_path: str) -> None:
             result = handler(request["event"], LambdaContext(request))
             answer({"ok": True, "result": result})
         except Exception as error:  # a handler error goes back to the caller, as in Lambda
-            traceback.print_exc()
-            answer({"ok": False, "error": error_payload(error)})
+            answer({"ok": False, "error": error_payload(error)})  # the runtime prints it (local.awslambda.errors)
         sys.stdout.flush()
 
 

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from local.awslambda.errors import ErrorLines
 from local.awslambda.invocation import Invocation, Throttled
 from local.awslambda.worker import InitError, Worker
 from local.console import Console
@@ -42,6 +43,7 @@ class FunctionPool:
         self._warming: set[asyncio.Task] = set()
         self._reaping: set[asyncio.Task] = set()
         self._init_error: InitError | None = None
+        self._error_lines = ErrorLines(self._project_path)
         self._in_flight = 0
         self._closed = False
 
@@ -67,11 +69,21 @@ class FunctionPool:
             if init_error is not None:
                 return init_error.invocation
             try:
-                return await worker.invoke(event, request_id)
+                outcome = await worker.invoke(event, request_id)
             finally:
                 self._release(worker)
         finally:
             self._in_flight -= 1
+        self._print_handler_error(outcome)
+        return outcome
+
+    def _print_handler_error(self, outcome: Invocation) -> None:
+        """An error the handler raised (its payload has a stack trace) gets a line in the terminal."""
+        if not outcome.function_error or not isinstance(outcome.payload, dict) or "stackTrace" not in outcome.payload:
+            return
+        line = self._error_lines.line(outcome.payload)
+        if line is not None:
+            self._console.line(self.spec.display_name, line)
 
     async def _acquire(self, queue_timeout: float) -> tuple[Worker | None, InitError | None]:
         deadline = asyncio.get_running_loop().time() + queue_timeout
@@ -133,14 +145,19 @@ class FunctionPool:
 
     def _source_path(self, asset_file: Path) -> str:
         """The project file an asset file was copied from (lambdas/x.py for cdk.out/asset.<hash>/x.py)."""
+        return self._project_path(str(asset_file)) or str(asset_file)
+
+    def _project_path(self, file: str) -> str | None:
+        """lambdas/x.py for the function's x.py (its asset's name for a file no source has); None for a file
+        outside the function's code (a library's, the runtime's)."""
         try:
-            relative = asset_file.relative_to(self.spec.code_dir)
+            relative = Path(file).relative_to(self.spec.code_dir)
         except ValueError:
-            return str(asset_file)
+            return None
         for source_dir in self._source_dirs:
             if (source_dir / relative).is_file():
                 return str(Path(source_dir.name) / relative)
-        return str(asset_file)
+        return file
 
     def _warm_ahead(self) -> None:
         """The last idle worker was just taken: start the next one now, not on the next call."""

@@ -16,9 +16,10 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 
+from cdk.paths import PROJECT_ROOT
 from local.state import read_state, state_file
+from local.synth import UnreadableManifest, is_fresh, synthesize, template_path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 START_DEADLINE_SECONDS = 240  # includes a cold synthesis of the stage
 # The runtime gets the environment of a developer's shell, not the unit tests' fake AWS settings.
 _NOT_INHERITED = ("AWS_", "POWERTOOLS_", "HANDSHAKE_", "FANOUT_", "CALLBACK_", "MOTO_")
@@ -101,8 +102,15 @@ def start_local_runtime(
             stderr=subprocess.STDOUT,
             env=runtime_environment(),
             start_new_session=new_session,
+            preexec_fn=_ctrl_c_as_in_a_terminal,
         )
     return dataclasses.replace(runtime, pid=process.pid), process
+
+
+def _ctrl_c_as_in_a_terminal() -> None:
+    """SIGINT at its default in the runtime, as a terminal starts it: a test runner started as a background job
+    of a non-interactive shell ignores SIGINT, and the runtime would inherit that (Ctrl-C tests would fail)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_until_serving(
@@ -149,20 +157,38 @@ def running_local_runtime(work: Path, *options: str, project_root: Path = PROJEC
 _PROJECT_PARTS = ("cdk", "lambdas", "statemachines", "cdk.json", "pyproject.toml", "local", "web")  # cdk reads its pins
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fresh_assembly(once_per_run) -> None:
+    """The project's cdk.out made fresh once, before any test starts a runtime on the project: runtimes
+    started at once by parallel workers would each synthesize into that one directory."""
+
+    def synthesize_when_stale(_: Path) -> None:
+        try:
+            fresh = is_fresh(template_path("dev"))
+        except UnreadableManifest:
+            fresh = False
+        if not fresh:
+            synthesize("dev", log=lambda _: None)
+
+    once_per_run("project-cdk.out", synthesize_when_stale)
+
+
 @pytest.fixture(scope="session")
-def synthesized_project(tmp_path_factory) -> Path:
-    """A copy of the project with a fresh cdk.out of its own, synthesized once per session."""
-    root = tmp_path_factory.mktemp("project") / "chat"
-    copy_project(PROJECT_ROOT, root, parts=_PROJECT_PARTS)
-    subprocess.run(
-        [sys.executable, "-c", "from local.synth import synthesize; synthesize('dev')"],
-        cwd=root,
-        env=runtime_environment(),
-        check=True,
-        capture_output=True,
-        timeout=START_DEADLINE_SECONDS,
-    )
-    return root
+def synthesized_project(once_per_run) -> Path:
+    """A copy of the project with a fresh cdk.out of its own, synthesized once per test run."""
+
+    def build(directory: Path) -> None:
+        copy_project(PROJECT_ROOT, directory / "chat", parts=_PROJECT_PARTS)
+        subprocess.run(
+            [sys.executable, "-c", "from local.synth import synthesize; synthesize('dev')"],
+            cwd=directory / "chat",
+            env=runtime_environment(),
+            check=True,
+            capture_output=True,
+            timeout=START_DEADLINE_SECONDS,
+        )
+
+    return once_per_run("synthesized-project", build) / "chat"
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import time
 import pytest
 import websockets
 
-from tests.e2e.conftest import PROJECT_ROOT, running_local_runtime
+from local.synth import template_path
+from tests.e2e.conftest import running_local_runtime
 from tests.protocol import server_frame
 
 MAX_CONNECTIONS = 6
@@ -17,7 +18,7 @@ TCP_HEADROOM = 256  # local.apigateway.limits: connections beyond the cap kept f
 
 def stage_throttle(stage: str = "dev") -> tuple[float, int]:
     """The stage's DefaultRouteSettings throttle, read from the synthesized template the runtime serves."""
-    template = json.loads((PROJECT_ROOT / "cdk.out" / f"Chat-{stage}.template.json").read_text())
+    template = json.loads(template_path(stage).read_text())
     (stage_resource,) = [
         resource for resource in template["Resources"].values() if resource["Type"] == "AWS::ApiGatewayV2::Stage"
     ]

@@ -1,18 +1,16 @@
-"""Helpers of the infra tests: synthesizing the app, reading templates (imported by conftest and tests)."""
+"""Helpers of the infra tests: cdk.json's stages, reading templates (imported by conftest and tests); synthesis
+is the app's own (cdk/synthesis.py)."""
 
-import contextlib
-import json
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+import subprocess
 from pathlib import Path
 from typing import Any
 
-import aws_cdk
+from cdk.paths import PROJECT_ROOT  # noqa: F401  (the tests' one name for it)
+from cdk.synthesis import cdk_json_context
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CDK_JSON = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8"))
-STAGES = tuple(CDK_JSON["context"]["stages"])  # every stage cdk.json defines
+CONTEXT = cdk_json_context()  # cdk.json's context
+STAGES = tuple(CONTEXT["stages"])  # every stage cdk.json defines
 # The chat's functions as the tests expect them: construct id -> (handler module, route key; None for a task).
 FUNCTIONS = {
     "OnConnect": ("on_connect", "$connect"),
@@ -27,63 +25,27 @@ TASKS = tuple(name for name, (_, route) in FUNCTIONS.items() if not route)  # co
 MODULES = {name: module for name, (module, _) in FUNCTIONS.items()}  # construct id -> handler module
 
 
-@dataclass(frozen=True)
-class Synthesis:
-    outdir: Path
-    validation_error: str | None
-
-    def template_path(self, stack_name: str) -> Path:
-        return self.outdir / f"{stack_name}.template.json"
-
-    def template(self, stack_name: str) -> dict[str, Any]:
-        return json.loads(self.template_path(stack_name).read_text(encoding="utf-8"))
-
-    @property
-    def validation_report(self) -> dict[str, Any]:
-        return json.loads((self.outdir / "validation-report.json").read_text(encoding="utf-8"))
-
-    def findings(self) -> list[tuple[str, str]]:
-        """(rule, construct path) of every unacknowledged finding in the validation report."""
-        return [
-            (violation["ruleName"], construct["constructPath"])
-            for plugin in self.validation_report["pluginReports"]
-            for violation in plugin["violations"]
-            for construct in violation["violatingConstructs"]
-        ]
+MAKE_SILENCES_JSII = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"  # the Makefile's, and tests/conftest.py's
 
 
-@contextlib.contextmanager
-def cdk_environment(account: str | None, region: str | None) -> Iterator[None]:
-    """CDK_DEFAULT_ACCOUNT/REGION as the CDK CLI would set them (unset: an environment-agnostic stack)."""
-    saved = {name: os.environ.get(name) for name in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION")}
-    for name, value in (("CDK_DEFAULT_ACCOUNT", account), ("CDK_DEFAULT_REGION", region)):
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def synthesize(app: aws_cdk.App, outdir: Path) -> Synthesis:
-    """``app.synth()``, turning a failed validation (cdk-nag finding) into data instead of an exception."""
-    try:
-        app.synth()
-    except RuntimeError as error:
-        if "ValidationFailed" not in str(error):
-            raise
-        return Synthesis(outdir=outdir, validation_error=str(error))
-    return Synthesis(outdir=outdir, validation_error=None)
+def npx_cdk(checkout: Path, *args: str) -> subprocess.CompletedProcess:
+    """``npx cdk <args>`` in ``checkout`` as a developer types it in a terminal of their own: without make's
+    environment (MAKE_SILENCES_JSII), with no standard input, as CI runs (CI=true)."""
+    environment = {name: value for name, value in os.environ.items() if name != MAKE_SILENCES_JSII} | {"CI": "true"}
+    return subprocess.run(
+        ["npx", "cdk", *args],
+        cwd=checkout,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def stage_settings(stage: str) -> dict[str, Any]:
-    return CDK_JSON["context"]["stages"][stage]
+    return CONTEXT["stages"][stage]
 
 
 # --- reading templates ---

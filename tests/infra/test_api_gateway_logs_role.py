@@ -4,23 +4,19 @@ the stage says the account already has one. Without it, an access-logged stage f
 import copy
 from pathlib import Path
 
-import aws_cdk
 import pytest
-from infra_support import CDK_JSON, STAGES, Synthesis, cdk_environment, render, resources, stage_settings, synthesize
+from infra_support import CONTEXT, STAGES, render, resources, stage_settings
+
+from cdk.synthesis import Synthesis, synthesize_app
 
 PUSH_TO_CLOUDWATCH_LOGS = "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 
 
 def synth_with_account_role(tmp_path: Path, stage: str) -> Synthesis:
     """``stage`` as cdk.json has it, but with ``"api_gateway_logs_role": "account"``."""
-    from cdk.app import build
-
-    context = copy.deepcopy(CDK_JSON["context"])
-    context["stages"][stage]["api_gateway_logs_role"] = "account"
-    with cdk_environment(None, None):
-        app = aws_cdk.App(context={**context, "stage": stage}, outdir=str(tmp_path))
-        build(app)
-        return synthesize(app, tmp_path)
+    stages = copy.deepcopy(CONTEXT["stages"])
+    stages[stage]["api_gateway_logs_role"] = "account"
+    return synthesize_app(tmp_path, context={"stages": stages, "stage": stage})
 
 
 # The stages of cdk.json whose stack creates the role (the default: a fresh account has none).

@@ -2,13 +2,11 @@
 offer to download some `cdk` package, never "/bin/sh: .venv/bin/python: not found"."""
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from infra_support import PROJECT_ROOT
+from infra_support import PROJECT_ROOT, npx_cdk
 
 ENTRY_FILES = ("package.json", "package-lock.json", "cdk.json", "scripts/cdk-cli.js", "scripts/cdk-app")
 INSTALL_FIRST = "run `make install` first"
@@ -24,20 +22,6 @@ def clone(tmp_path: Path, *, with_node_modules: bool) -> Path:
     if with_node_modules:
         (tmp_path / "node_modules").symlink_to(PROJECT_ROOT / "node_modules", target_is_directory=True)
     return tmp_path
-
-
-def npx_cdk(checkout: Path, *args: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CI": "true"}
-    return subprocess.run(
-        ["npx", "cdk", *args],
-        cwd=checkout,
-        env=environment,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_without_node_modules_npx_cdk_says_to_install_first(tmp_path):

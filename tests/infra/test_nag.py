@@ -2,7 +2,7 @@
 
 How a finding surfaces in-process: ``app.synth()`` raises ``RuntimeError("ValidationFailed: ...")`` and
 ``validation-report.json`` in the output directory has the plugin's conclusion "failure" with the
-violations listed (see conftest.synthesize).
+violations listed (see cdk/synthesis.py).
 """
 
 from collections.abc import Callable
@@ -14,17 +14,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
-from infra_support import (
-    CDK_JSON,
-    FUNCTIONS,
-    ROUTES,
-    STAGES,
-    Synthesis,
-    cdk_environment,
-    function_id,
-    resources,
-    synthesize,
-)
+from infra_support import FUNCTIONS, ROUTES, STAGES, function_id, resources
+
+from cdk.app import build
+from cdk.synthesis import Synthesis, synthesize, synthesize_stage
 
 WORKFLOWS = ("ConnectionHandshake", "MessageFanout")
 WILDCARD = "AwsSolutions-IAM5[Resource::*]"
@@ -56,7 +49,8 @@ def test_no_unacknowledged_findings_with_a_concrete_account_and_region(synth_sta
     assert synthesis.validation_error is None
     (api_id,) = resources(synthesis.template("Chat-prod"), "AWS::ApiGatewayV2::Api")
     arn_account = account or "<AWS::AccountId>"
-    post = f"arn:<AWS::Partition>:execute-api:{region}:{arn_account}:<{api_id}>/prod/POST/@connections/*"
+    # A known region names its partition (feature flag @aws-cdk/core:enablePartitionLiterals).
+    post = f"arn:aws:execute-api:{region}:{arn_account}:<{api_id}>/prod/POST/@connections/*"
     assert set(suppressed(synthesis)[f"AwsSolutions-IAM5[Resource::{post}]"]) == {
         "Chat-prod/Functions/SendConnectionIdRole/DefaultPolicy/Resource",
         "Chat-prod/Workflows/MessageFanout/Role/DefaultPolicy/Resource",
@@ -103,12 +97,7 @@ def test_acknowledgments_are_used_and_scoped(synth_stage, stage):
 
 def synth_changed(tmp_path: Path, change: Callable[[aws_cdk.Stack], None]) -> Synthesis:
     """The real app (``cdk synth -c stage=dev``), with ``change`` applied to its stack before synthesis."""
-    from cdk.app import build
-
-    with cdk_environment(None, None):
-        app = aws_cdk.App(context={**CDK_JSON["context"], "stage": "dev"}, outdir=str(tmp_path))
-        change(build(app))
-        return synthesize(app, tmp_path)
+    return synthesize_stage("dev", tmp_path, build=lambda app: change(build(app)))
 
 
 def delete_any_table() -> iam.PolicyStatement:

@@ -11,11 +11,15 @@ import os
 
 import boto3
 import pytest
+from aws_cdk import aws_iam as iam
 from botocore.stub import Stubber
 from infra_support import STAGES
 from moto import mock_aws
 
-from cdk.preflight import (
+from cdk import synthesis
+from cdk.app import build
+from cdk.operations import preflight
+from cdk.operations.preflight import (
     Deployment,
     Result,
     check_api_gateway_logs_role,
@@ -24,12 +28,21 @@ from cdk.preflight import (
     check_log_groups,
     check_powertools_layer,
     default_session,
+    deployment_of,
     main,
     report,
     run_checks,
-    synthesize_stage,
 )
 
+# The checks README lists, in the order they run.
+ALL_CHECKS = (
+    "credentials and region",
+    "CDK bootstrap",
+    "Powertools layer",
+    "API Gateway CloudWatch Logs role",
+    "log groups",
+)
+ACCOUNT_CHECKS = ALL_CHECKS[1:]  # each needs an account to ask
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's
 API_GATEWAY_TRUST = {
@@ -41,9 +54,9 @@ API_GATEWAY_TRUST = {
 
 
 @pytest.fixture(scope="session")
-def deployment(tmp_path_factory) -> Deployment:
-    """Stage dev as `make preflight STAGE=dev` synthesizes it."""
-    return synthesize_stage("dev", tmp_path_factory.mktemp("preflight-dev"))
+def deployment(synth_stage) -> Deployment:
+    """Stage dev as `make preflight STAGE=dev` reads it from its synthesis."""
+    return deployment_of("dev", synth_stage("dev"))
 
 
 @pytest.fixture
@@ -141,10 +154,27 @@ def test_the_region_comes_from_the_variables_the_cdk_cli_reads(no_aws_configurat
     assert default_session().region_name == "ap-southeast-2"
 
 
-def test_without_a_region_no_other_check_runs(no_aws_configuration, deployment):
+def test_without_a_region_every_other_check_is_listed_as_skipped_saying_why(no_aws_configuration, deployment):
     results = run_checks(boto3.Session(), deployment)
 
-    assert [result.status for result in results] == ["FAIL"]
+    assert [(result.status, result.check) for result in results] == [
+        ("FAIL", "credentials and region"),
+        *(("SKIP", check) for check in ACCOUNT_CHECKS),
+    ]
+    assert all("credentials and region" in result.detail for result in results[1:])
+
+
+def test_without_credentials_make_preflight_prints_one_line_per_check_and_fails(no_aws_configuration, capsys):
+    status = main(["--stage", "dev"], session=boto3.Session(region_name=REGION))
+
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 1
+    assert lines[0].startswith("FAIL credentials and region: no working credentials")
+    assert lines[1:-1] == [
+        f"SKIP {check}: not run: it needs the account, and the credentials and region check failed"
+        for check in ACCOUNT_CHECKS
+    ]
+    assert lines[-1] == "preflight for Chat-dev: 1 check(s) failed, 4 skipped"
 
 
 # --- CDK bootstrap --------------------------------------------------------------------------------------
@@ -322,12 +352,35 @@ def test_only_passes_and_warnings_exit_zero(capsys):
     ]
 
 
-def test_an_unknown_stage_is_one_clear_line(capsys):
+def test_an_unknown_stage_is_one_clear_line_and_every_check_is_listed_as_skipped(capsys):
     assert main(["--stage", "nope"]) == 1
+
     defined = ", ".join(sorted(STAGES))
-    assert capsys.readouterr().out.strip() == (
-        f"FAIL stage settings: unknown stage 'nope'; cdk.json defines: {defined} Fix: correct cdk.json."
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"FAIL stage settings: unknown stage 'nope'; cdk.json defines: {defined} Fix: correct cdk.json."
+    assert lines[1:-1] == [f"SKIP {check}: not run: there is no stack to check the account for" for check in ALL_CHECKS]
+    assert lines[-1] == "preflight for Chat-nope: 1 check(s) failed, 5 skipped"
+
+
+def test_an_open_cdk_nag_finding_fails_in_one_line_and_every_check_is_listed_as_skipped(monkeypatch, capsys):
+    def synthesize_with_a_wildcard_role(stage, outdir):
+        def build_with_wildcard_role(app):
+            role = iam.Role(build(app), "NewRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+            role.add_to_policy(iam.PolicyStatement(actions=["dynamodb:DeleteTable"], resources=["*"]))
+
+        return synthesis.synthesize_stage(stage, outdir, build=build_with_wildcard_role)
+
+    monkeypatch.setattr(preflight, "synthesize_stage", synthesize_with_a_wildcard_role)
+
+    assert main(["--stage", "dev"]) == 1
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        "FAIL cdk-nag: 1 unacknowledged finding(s), so cdk deploy would stop too Fix: npx cdk synth -c stage=dev "
+        "lists them; fix each, or acknowledge it in cdk/nag_suppressions.py."
     )
+    assert [line.split()[0] for line in lines[1:-1]] == ["SKIP"] * len(ALL_CHECKS)
+    assert lines[-1] == "preflight for Chat-dev: 1 check(s) failed, 5 skipped"
 
 
 def test_log_groups_of_the_deployed_stack_itself_are_not_leftovers(aws, deployment):

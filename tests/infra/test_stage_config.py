@@ -3,7 +3,7 @@
 import pytest
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
-from infra_support import CDK_JSON, STAGES
+from infra_support import CONTEXT, STAGES
 
 from cdk.stage_config import StageConfigError, load_stage_config
 
@@ -41,7 +41,7 @@ def stages_with(**changes) -> dict:
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_stage_in_cdk_json_loads(stage):
-    config = load_stage_config(CDK_JSON["context"]["stages"], stage)
+    config = load_stage_config(CONTEXT["stages"], stage)
 
     assert config.stage == stage
 

@@ -3,7 +3,7 @@
 import aws_cdk
 import pytest
 from aws_cdk import aws_lambda as lambda_
-from infra_support import CDK_JSON, render, resources
+from infra_support import CONTEXT, render, resources
 
 from cdk.stage_config import load_stage_config
 from cdk.websocket_api import ChatWebSocketApi
@@ -24,7 +24,7 @@ def api_template(action_names: list[str]) -> dict:
     ChatWebSocketApi(
         stack,
         "WebSocket",
-        config=load_stage_config(CDK_JSON["context"]["stages"], "dev"),
+        config=load_stage_config(CONTEXT["stages"], "dev"),
         on_connect=functions["connect"],
         on_disconnect=functions["disconnect"],
         on_default=functions["default"],

@@ -2,7 +2,6 @@
 timeout is too short for them refuses to start instead of cutting calls off."""
 
 import importlib.util
-from pathlib import Path
 
 import on_connect
 import pytest
@@ -12,12 +11,12 @@ from chat.clients import require_within_function_timeout, worst_case_seconds
 from chat.connections import OPENING_BUDGET_SECONDS
 from chat.settings import ConfigurationError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from cdk.paths import LAMBDAS_DIR
 
 
 def cold_start(module: str):
     """A fresh copy of lambdas/<module>.py, imported as Lambda's cold start does."""
-    spec = importlib.util.spec_from_file_location(f"cold_start_{module}", PROJECT_ROOT / "lambdas" / f"{module}.py")
+    spec = importlib.util.spec_from_file_location(f"cold_start_{module}", LAMBDAS_DIR / f"{module}.py")
     fresh = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fresh)
     return fresh

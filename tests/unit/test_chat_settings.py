@@ -1,12 +1,11 @@
 """Configuration comes from the environment and fails loudly, naming the variable, when it is wrong."""
 
 import importlib.util
-from pathlib import Path
 
 import pytest
 from chat.settings import ConfigurationError, require_env, require_http_url, require_names
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from cdk.paths import LAMBDAS_DIR
 
 
 def test_require_env_returns_the_value_trimmed(monkeypatch):
@@ -84,7 +83,7 @@ def test_require_names_rejects_empty_names(monkeypatch, value):
 def test_a_handler_without_its_configuration_fails_at_cold_start(monkeypatch, module, variable):
     """Loaded as a fresh copy, so the module the other tests use stays as it is."""
     monkeypatch.delenv(variable)
-    spec = importlib.util.spec_from_file_location(f"cold_start_{module}", PROJECT_ROOT / "lambdas" / f"{module}.py")
+    spec = importlib.util.spec_from_file_location(f"cold_start_{module}", LAMBDAS_DIR / f"{module}.py")
     fresh = importlib.util.module_from_spec(spec)
 
     with pytest.raises(ConfigurationError, match=variable):

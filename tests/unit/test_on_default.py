@@ -1,14 +1,12 @@
 """$default answers any frame that names no known action with an error frame listing the valid actions."""
 
 import importlib.util
-from pathlib import Path
 
 import on_default
 import pytest
 
+from cdk.paths import LAMBDAS_DIR
 from tests.protocol import server_frame
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def error_of(response: dict) -> dict:
@@ -69,7 +67,7 @@ def test_long_unknown_action_is_quoted_shortened(events, lambda_context):
 def test_the_valid_actions_are_the_ones_the_stack_routes(monkeypatch, events, lambda_context):
     """A second action needs no change here: the stack lists the routes in VALID_ACTIONS."""
     monkeypatch.setenv("VALID_ACTIONS", "sendMessage,setName")
-    spec = importlib.util.spec_from_file_location("cold_start_on_default", PROJECT_ROOT / "lambdas" / "on_default.py")
+    spec = importlib.util.spec_from_file_location("cold_start_on_default", LAMBDAS_DIR / "on_default.py")
     fresh = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fresh)
 

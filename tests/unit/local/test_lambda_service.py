@@ -276,3 +276,23 @@ def test_async_invocations_beyond_the_queue_bound_are_refused(code_dir):
     accepted, again = run(scenario())
     assert accepted == [True, True, True, False, False]
     assert again is True
+
+
+def test_a_handler_error_is_one_terminal_line_and_the_same_error_again_is_not_repeated(code_dir):
+    lines = []
+
+    async def scenario():
+        pool = pool_for(spec(code_dir, "fail"), lines)
+        for n in (7, 7, 7, 8):  # a task retried by its state machine, then another error
+            await pool.invoke({"n": n})
+        await pool.close()
+
+    run(scenario())
+    errors = [text for source, text in lines if source == "fail" and text.startswith("[ERROR]")]
+    assert [text.split(" (at ")[0] for text in errors] == [
+        "[ERROR] ValueError: bad input: 7",
+        "[ERROR] ValueError: bad input: 8",
+    ]
+    raised_at = next(n for n, text in enumerate(HANDLERS.splitlines(), 1) if "raise ValueError" in text)
+    assert errors[0].endswith(f"{code_dir / 'handlers.py'}:{raised_at})")  # the function's own code only
+    assert not [text for _, text in lines if "Traceback" in text or "File " in text]

@@ -1,19 +1,12 @@
-"""Stack Chat-<stage>, built the same way by the app (``make deploy``) and by each pipeline stage."""
+"""A pipeline stage: the stage's own Chat-<stage> stack, as ``make deploy`` deploys it."""
 
 from typing import Any
 
 from aws_cdk import CfnOutput, Stage
 from constructs import Construct
 
-from cdk.chat_stack import ChatStack
+from cdk.chat_stack import add_chat_stack
 from cdk.stage_config import StageConfig
-
-
-def add_chat_stack(scope: Construct, config: StageConfig, **kwargs: Any) -> ChatStack:
-    """The one stack of a stage. Its CloudFormation name is Chat-<stage> wherever it is built, so the
-    pipeline takes over a stack deployed by hand instead of creating a second one beside it."""
-    name = f"Chat-{config.stage}"
-    return ChatStack(scope, name, stack_name=name, config=config, **kwargs)
 
 
 class ChatStage(Stage):

@@ -6,13 +6,12 @@ from collections.abc import Sequence
 from aws_cdk import Environment, Stack, pipelines
 from constructs import Construct
 
-from cdk.chat_stage import ChatStage
-from cdk.pipeline_config import PipelineSource
-from cdk.pipeline_nag import acknowledge_pipeline_findings
-from cdk.pipeline_steps import CDK_ASSETS_VERSION, build_defaults, cdk_cli_version, smoke_step, synth_step
+from cdk.pipeline.nag_suppressions import acknowledge_pipeline_findings
+from cdk.pipeline.source import PipelineSource
+from cdk.pipeline.stage import ChatStage
+from cdk.pipeline.steps import CDK_ASSETS_VERSION, build_defaults, cdk_cli_version, smoke_step, synth_step
 from cdk.stage_config import StageConfig
 
-PIPELINE_STACK = "Chat-pipeline"
 PROMOTION_ORDER = ("dev", "staging", "prod")
 APPROVED_STAGE = "prod"  # a person approves the commit that passed staging before it reaches prod
 

@@ -1,12 +1,13 @@
 """``make preflight STAGE=dev``: checks the AWS account a careful operator would check before a deploy.
 
-One line per check, PASS / WARN / FAIL, each problem with its fix; the exit status is 1 when any check
-fails. It synthesizes the stage first (the same app ``cdk deploy`` runs), so what it checks is read from
-what would be deployed: the bootstrap version the cloud assembly requires, the Powertools layer
-parameter the stack takes, the stage's settings and the log group names in its template.
+One line per check: PASS / WARN / FAIL, each problem with its fix, or SKIP saying why it could not run (every
+check but the first needs the account the credentials belong to); the exit status is 1 when any check fails.
+It synthesizes the stage first (the same app ``cdk deploy`` runs), so what it checks is read from what would be
+deployed: the bootstrap version the cloud assembly requires, the Powertools layer parameter the stack takes,
+the stage's settings and the log group names in its template.
 
-It lives in ``cdk/`` because it is deploy tooling for this app: it reads the app's stage settings and
-constants, and is no part of the functions (``lambdas/``) or of the local runtime (``local/``).
+It lives in ``cdk/operations/`` because it is deploy tooling for this app: it reads the app's stage settings and
+constants, and is no part of the stack, the functions (``lambdas/``) or the local runtime (``local/``).
 """
 
 import argparse
@@ -23,16 +24,24 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cdk.functions import POWERTOOLS_LAYER_PARAMETER
-from cdk.paths import CDK_JSON
+from cdk.names import stack_name_for
 from cdk.stage_config import StageConfig, StageConfigError, load_stage_config
+from cdk.synthesis import Synthesis, cdk_json_context, synthesize_stage
 from cdk.workflows import STATE_MACHINE_LOGS_PREFIX
 
 BOOTSTRAP_STACK = "CDKToolkit"
+# The checks, in the order they run; every one but the first asks the account the credentials belong to.
+CREDENTIALS = "credentials and region"
+BOOTSTRAP = "CDK bootstrap"
+POWERTOOLS_LAYER = "Powertools layer"
+LOGS_ROLE = "API Gateway CloudWatch Logs role"
+LOG_GROUPS = "log groups"
+ACCOUNT_CHECKS = (BOOTSTRAP, POWERTOOLS_LAYER, LOGS_ROLE, LOG_GROUPS)
 
 
 @dataclass(frozen=True)
 class Result:
-    status: str  # PASS, WARN or FAIL
+    status: str  # PASS, WARN, FAIL, or SKIP: not run, because what it needs failed
     check: str
     detail: str
     fix: str | None = None
@@ -63,7 +72,7 @@ def _error_code(error: ClientError) -> str:
 
 def check_credentials(sts: Any, region: str | None) -> tuple[Result, str | None]:
     """The result, and the account the credentials belong to (None when they do not work)."""
-    check = "credentials and region"
+    check = CREDENTIALS
     if not region:
         return Result("FAIL", check, "no region is set", "export AWS_REGION=<region> (or AWS_PROFILE)."), None
     try:
@@ -75,7 +84,7 @@ def check_credentials(sts: Any, region: str | None) -> tuple[Result, str | None]
 
 
 def check_bootstrap(cloudformation: Any, ssm: Any, deployment: Deployment, *, account: str, region: str) -> Result:
-    check = "CDK bootstrap"
+    check = BOOTSTRAP
     bootstrap = f"npx cdk bootstrap aws://{account}/{region}"
     try:
         (stack,) = cloudformation.describe_stacks(StackName=BOOTSTRAP_STACK)["Stacks"]
@@ -112,7 +121,7 @@ def check_bootstrap(cloudformation: Any, ssm: Any, deployment: Deployment, *, ac
 
 
 def check_powertools_layer(ssm: Any, deployment: Deployment, *, region: str) -> Result:
-    check = "Powertools layer"
+    check = POWERTOOLS_LAYER
     name = deployment.powertools_layer_parameter
     try:
         layer_arn = ssm.get_parameter(Name=name)["Parameter"]["Value"]
@@ -130,7 +139,7 @@ def check_powertools_layer(ssm: Any, deployment: Deployment, *, region: str) -> 
 
 
 def check_api_gateway_logs_role(apigateway: Any, iam: Any, deployment: Deployment) -> Result:
-    check = "API Gateway CloudWatch Logs role"
+    check = LOGS_ROLE
     try:
         role_arn = apigateway.get_account().get("cloudwatchRoleArn")
     except ClientError as error:
@@ -165,7 +174,7 @@ def check_api_gateway_logs_role(apigateway: Any, iam: Any, deployment: Deploymen
 
 
 def check_log_groups(logs: Any, cloudformation: Any, deployment: Deployment) -> Result:
-    check = "log groups"
+    check = LOG_GROUPS
     fixed = sorted(fixed_log_group_names(deployment.template))
     taken = [name for name in fixed if _log_group_names(logs, name) & {name}]
     if taken:
@@ -234,7 +243,7 @@ def run_checks(session: boto3.Session, deployment: Deployment) -> list[Result]:
     client: Callable[[str], Any] = session.client
     credentials, account = check_credentials(client("sts") if region else None, region)
     if account is None:
-        return [credentials]  # every other check needs an account to ask
+        return [credentials, *skipped(ACCOUNT_CHECKS, f"it needs the account, and the {CREDENTIALS} check failed")]
     cloudformation, ssm = client("cloudformation"), client("ssm")
     return [
         credentials,
@@ -245,39 +254,50 @@ def run_checks(session: boto3.Session, deployment: Deployment) -> list[Result]:
     ]
 
 
-def synthesize_stage(stage: str, outdir: Path) -> Deployment:
-    """The stage as ``cdk synth -c stage=<stage>`` builds it (environment-agnostic), read back from ``outdir``."""
-    import aws_cdk
-
-    from cdk.app import build
-
-    context = json.loads(CDK_JSON.read_text(encoding="utf-8"))["context"]
-    config = load_stage_config(context.get("stages"), stage)
-    app = aws_cdk.App(context={**context, "stage": stage}, outdir=str(outdir))
-    stack = build(app)
-    app.synth()
-    manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
-    properties = manifest["artifacts"][stack.artifact_id]["properties"]
+def deployment_of(stage: str, synthesis: Synthesis) -> Deployment:
+    """What ``cdk deploy`` would deploy of ``stage``, read from its cloud assembly."""
+    stack_name = stack_name_for(stage)
+    properties = synthesis.manifest["artifacts"][stack_name]["properties"]
     return Deployment(
-        config=config,
-        stack_name=stack.stack_name,
-        template=json.loads((outdir / stack.template_file).read_text(encoding="utf-8")),
+        config=load_stage_config(cdk_json_context().get("stages"), stage),
+        stack_name=stack_name,
+        template=synthesis.template(stack_name),
         bootstrap_version_parameter=properties["bootstrapStackVersionSsmParameter"],
         required_bootstrap_version=int(properties["requiresBootstrapStackVersion"]),
     )
 
 
 def main(argv: Sequence[str] | None = None, *, session: boto3.Session | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cdk.preflight", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m cdk.operations.preflight", description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="dev")
     args = parser.parse_args(argv)
+    stack_name = stack_name_for(args.stage)
     with tempfile.TemporaryDirectory(prefix="preflight-") as outdir:
         try:
-            deployment = synthesize_stage(args.stage, Path(outdir))
+            synthesis = synthesize_stage(args.stage, Path(outdir))
         except StageConfigError as error:
-            print(f"FAIL stage settings: {error} Fix: correct cdk.json.")
-            return 1
-    return report(deployment.stack_name, run_checks(session or default_session(), deployment))
+            return report(stack_name, [Result("FAIL", "stage settings", str(error), "correct cdk.json."), *no_stack()])
+        if synthesis.validation_error is not None:
+            return report(stack_name, [_nag_failure(args.stage, synthesis), *no_stack()])
+        deployment = deployment_of(args.stage, synthesis)
+    return report(stack_name, run_checks(session or default_session(), deployment))
+
+
+def skipped(checks: Sequence[str], why: str) -> list[Result]:
+    return [Result("SKIP", check, f"not run: {why}") for check in checks]
+
+
+def no_stack() -> list[Result]:
+    return skipped((CREDENTIALS, *ACCOUNT_CHECKS), "there is no stack to check the account for")
+
+
+def _nag_failure(stage: str, synthesis: Synthesis) -> Result:
+    return Result(
+        "FAIL",
+        "cdk-nag",
+        f"{len(synthesis.findings())} unacknowledged finding(s), so cdk deploy would stop too",
+        f"npx cdk synth -c stage={stage} lists them; fix each, or acknowledge it in cdk/nag_suppressions.py.",
+    )
 
 
 def default_session() -> boto3.Session:
@@ -291,7 +311,9 @@ def report(stack_name: str, results: Sequence[Result]) -> int:
     for result in results:
         print(result.line)
     failed = sum(result.status == "FAIL" for result in results)
-    print(f"preflight for {stack_name}: {f'{failed} check(s) failed' if failed else 'ready to deploy'}")
+    skips = sum(result.status == "SKIP" for result in results)
+    outcome = f"{failed} check(s) failed" + (f", {skips} skipped" if skips else "") if failed else "ready to deploy"
+    print(f"preflight for {stack_name}: {outcome}")
     return 1 if failed else 0
 
 

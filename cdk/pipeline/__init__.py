@@ -1,0 +1,2 @@
+"""Stack Chat-pipeline (``npx cdk synth -c pipeline=true``): the CDK pipeline that promotes the chat's stack
+through every stage."""
