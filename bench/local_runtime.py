@@ -63,6 +63,10 @@ _EXECUTION_END = re.compile(r"^\[(\w+)\] \S+\s+(Execution(?:Succeeded|Failed|Tim
 # Gateway would apply it) would answer most of a burst with Too Many Requests; the burst measures the
 # runtime's capacity, not the stage's setting.
 NO_THROTTLE = "--no-throttle"
+# A pause after each message of the fan-out figure: the next one must not meet the end of the previous
+# one's execution (a 1 -> 20 execution's history is about 200 lines), or the 1 -> 1 messages beside the
+# 1 -> 20 ones would be slowed by them, and their ratio flattered.
+SETTLE_SECONDS = 0.1
 
 
 # -- clients (the same code measures both servers)
@@ -125,8 +129,9 @@ async def measure_send(url: str, count: int) -> SendSamples:
 
 async def measure_fanout(url: str, recipients: int, count: int) -> tuple[list[float], list[float]]:
     """One sender and ``recipients`` clients; messages to one recipient and to all of them, alternately
-    (so that both see the same load): (seconds to both frames of each 1:1 message, seconds to all
-    ``recipients`` + 1 frames of each 1:N message)."""
+    (so that both see the same load), each after the previous one's execution has ended (its history
+    sent to the terminal): (seconds to both frames of each 1:1 message, seconds to all ``recipients``
+    + 1 frames of each 1:N message)."""
     sender, _ = await open_client(url)
     others = await open_many(url, recipients)
     clients, ids = [client for client, _ in others], [connection_id for _, connection_id in others]
@@ -134,9 +139,11 @@ async def measure_fanout(url: str, recipients: int, count: int) -> tuple[list[fl
     for index in range(count):
         _, to_both = await timed_message(sender, send_frame(f"o{index}", ids[0]), clients[:1])
         one_to_one.append(to_both)
+        await asyncio.sleep(SETTLE_SECONDS)
         to_all = json.dumps({"action": "sendMessage", "message": f"f{index}", "recipient_ids": ids})
         _, to_every = await timed_message(sender, to_all, clients)
         one_to_many.append(to_every)
+        await asyncio.sleep(SETTLE_SECONDS)
     await asyncio.gather(sender.close(), *(client.close() for client in clients))
     return one_to_one, one_to_many
 

@@ -39,7 +39,7 @@ SERVER_THREADS = 16
 LISTEN_BACKLOG = 128
 # An idle kept-alive connection is closed after this long; its client opens a new one.
 KEEP_ALIVE_SECONDS = 60
-# The primary shares StartExecution out to its secondaries while it runs this many executions: a
+# The primary shares StartExecution out to its secondaries while it runs at least this many executions: a
 # message at a time (a handshake, a fan-out) runs where it is started.
 BUSY_AT = 1
 
