@@ -74,6 +74,7 @@ class LocalRuntime:
         limits: GatewayLimits,
         print_history: bool,
         keep_executions: int,
+        interpreters: int = 1,
     ):
         self.model = model
         self._console = console
@@ -85,6 +86,7 @@ class LocalRuntime:
         self._limits = limits
         self._print_history = print_history
         self._keep_executions = keep_executions
+        self._interpreters = interpreters
         self._stepfunctions: StepFunctionsService | None = None
         self._stepfunctions_starting: asyncio.Future | None = None
         self._lambdas: LambdaService | None = None
@@ -112,6 +114,7 @@ class LocalRuntime:
             websocket_url=self.websocket_url,
             gateway_url=self.local_origin,
             stepfunctions_url=self.stepfunctions_url,
+            interpreter_urls=self._stepfunctions.endpoint_urls if self._stepfunctions else [],
             state_machines={spec.arn: spec.display_name for spec in self.model.state_machines.values()},
             pid=os.getpid(),
         )
@@ -123,6 +126,7 @@ class LocalRuntime:
             lambda_port=self.port,
             api_endpoints={self.model.execute_api_origin.removeprefix("https://"): self.local_origin},
             keep_executions=self._keep_executions,
+            interpreters=self._interpreters,
         )
         # A thread cannot be cancelled: stop() waits for it before stopping what it started.
         self._stepfunctions_starting = asyncio.ensure_future(
@@ -284,6 +288,7 @@ async def _serve(
         ),
         print_history=not args.quiet_history,
         keep_executions=args.keep_executions,
+        interpreters=args.interpreters,
     )
     _allow_open_files(args.max_connections, console)
     stopping = asyncio.Event()
