@@ -27,8 +27,11 @@ class IndexDesign:
 
 @dataclass(frozen=True)
 class TableDesign:
+    """A table's keys, indexes and time to live: what the stack declares and the local runtime reads back."""
+
     partition_key: str
     attribute_types: dict[str, str]  # every key attribute (table's and indexes') -> S, N or B
+    sort_key: str | None = None
     indexes: tuple[IndexDesign, ...] = ()
     ttl_attribute: str | None = None
 

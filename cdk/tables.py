@@ -33,6 +33,7 @@ class ChatTables(Construct):
             self,
             construct_id,
             partition_key=attribute(design.partition_key),
+            sort_key=attribute(design.sort_key) if design.sort_key else None,
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True

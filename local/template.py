@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cdk.data_model import IndexDesign, TableDesign
 from cdk.definitions import nested_machines
 from local.intrinsics import IntrinsicResolver, substitute_definition
 from local.template_errors import UnreadableTemplate, UnsupportedTemplate
@@ -90,14 +91,6 @@ class RouteSpec:
 
 
 @dataclass(frozen=True)
-class IndexSpec:
-    name: str
-    partition_key: str
-    sort_key: str | None
-    projection: str  # KEYS_ONLY, INCLUDE or ALL
-
-
-@dataclass(frozen=True)
 class TableSpec:
     """An AWS::DynamoDB::Table: what the runtime creates in the Step Functions process's moto."""
 
@@ -105,11 +98,7 @@ class TableSpec:
     display_name: str
     name: str
     arn: str
-    partition_key: str
-    sort_key: str | None
-    attribute_types: dict[str, str]  # attribute -> S, N or B (AttributeDefinitions)
-    indexes: tuple[IndexSpec, ...] = ()
-    ttl_attribute: str | None = None
+    design: TableDesign  # keys (AttributeDefinitions' types), indexes, time to live
 
 
 @dataclass(frozen=True)
@@ -484,15 +473,11 @@ class _TemplateReader:
             raise UnsupportedTemplate(f"table {logical_id}: {', '.join(unmodelled)} not supported by the local runtime")
         partition_key, sort_key = _keys(self._resolve(logical_id, "KeySchema"))
         indexes = tuple(
-            IndexSpec(index["IndexName"], *_keys(index["KeySchema"]), index["Projection"]["ProjectionType"])
+            IndexDesign(index["IndexName"], *_keys(index["KeySchema"]), index["Projection"]["ProjectionType"])
             for index in self._resolve(logical_id, "GlobalSecondaryIndexes") or ()
         )
         ttl = self._resolve(logical_id, "TimeToLiveSpecification") or {}
-        return TableSpec(
-            logical_id=logical_id,
-            display_name=self._display_name(logical_id),
-            name=self._table_name(logical_id),
-            arn=self._get_att(logical_id, "Arn"),
+        design = TableDesign(
             partition_key=partition_key,
             sort_key=sort_key,
             attribute_types={
@@ -501,6 +486,13 @@ class _TemplateReader:
             },
             indexes=indexes,
             ttl_attribute=ttl.get("AttributeName") if ttl.get("Enabled") else None,
+        )
+        return TableSpec(
+            logical_id=logical_id,
+            display_name=self._display_name(logical_id),
+            name=self._table_name(logical_id),
+            arn=self._get_att(logical_id, "Arn"),
+            design=design,
         )
 
     def _route_function(self, route: str, functions: dict[str, FunctionSpec]) -> FunctionSpec:

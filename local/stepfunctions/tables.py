@@ -21,27 +21,28 @@ def create_tables(endpoint_url: str, region: str, tables: Iterable[TableSpec]) -
     for table in tables:
         if table.name in existing:
             continue
+        design = table.design
         indexes = [
             {
                 "IndexName": index.name,
                 "KeySchema": _key_schema(index.partition_key, index.sort_key),
                 "Projection": {"ProjectionType": index.projection},
             }
-            for index in table.indexes
+            for index in design.indexes
         ]
         client.create_table(
             TableName=table.name,
-            KeySchema=_key_schema(table.partition_key, table.sort_key),
+            KeySchema=_key_schema(design.partition_key, design.sort_key),
             AttributeDefinitions=[
-                {"AttributeName": name, "AttributeType": kind} for name, kind in table.attribute_types.items()
+                {"AttributeName": name, "AttributeType": kind} for name, kind in design.attribute_types.items()
             ],
             BillingMode="PAY_PER_REQUEST",
             **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
         )
-        if table.ttl_attribute:
+        if design.ttl_attribute:
             client.update_time_to_live(
                 TableName=table.name,
-                TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": design.ttl_attribute},
             )
         created.append(table.name)
     return created

@@ -179,6 +179,13 @@ COGNITO = {
 }
 
 
+def refusal_of(stages: dict) -> str:
+    """Why stage dev of ``stages`` is refused (its error names the stage)."""
+    with pytest.raises(StageConfigError, match="stage 'dev'") as raised:
+        load_stage_config(stages, "dev")
+    return str(raised.value)
+
+
 def cognito_with(**changes) -> dict:
     return stages_with(auth="cognito", cognito={**COGNITO, **changes})
 
@@ -209,10 +216,7 @@ def test_staging_and_prod_sign_in_and_prod_keeps_its_pool_and_open_does_not_sign
     ],
 )
 def test_auth_and_its_settings_must_agree(settings, message):
-    with pytest.raises(StageConfigError, match="stage 'dev'") as raised:
-        load_stage_config(stages_with(**settings), "dev")
-
-    assert message in str(raised.value)
+    assert message in refusal_of(stages_with(**settings))
 
 
 @pytest.mark.parametrize(
@@ -244,10 +248,7 @@ def test_auth_and_its_settings_must_agree(settings, message):
     ],
 )
 def test_bad_cognito_settings_are_named(changes, message):
-    with pytest.raises(StageConfigError, match="stage 'dev'") as raised:
-        load_stage_config(cognito_with(**changes), "dev")
-
-    assert message in str(raised.value)
+    assert message in refusal_of(cognito_with(**changes))
 
 
 @pytest.mark.parametrize(

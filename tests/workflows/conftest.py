@@ -60,7 +60,7 @@ from local.console import Console
 from local.intrinsics import substitute_definition
 from local.stepfunctions.client import local_aws_client, local_stepfunctions_client
 from local.stepfunctions.tables import create_tables
-from local.template import FunctionSpec, IndexSpec, StackModel, TableSpec, WebSocketApiSpec
+from local.template import FunctionSpec, StackModel, TableSpec, WebSocketApiSpec
 from tests.conftest import SignedInUser
 from tests.protocol import server_frames
 
@@ -99,11 +99,7 @@ def table_spec(name: str, design: data_model.TableDesign) -> TableSpec:
         display_name=name,
         name=name,
         arn=f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}",
-        partition_key=design.partition_key,
-        sort_key=None,
-        attribute_types=design.attribute_types,
-        indexes=tuple(IndexSpec(i.name, i.partition_key, i.sort_key, i.projection) for i in design.indexes),
-        ttl_attribute=design.ttl_attribute,
+        design=design,
     )
 
 

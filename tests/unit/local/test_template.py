@@ -279,9 +279,10 @@ def test_tables_are_read_with_their_keys_index_and_time_to_live(tmp_path):
     model = load_stack(write_assembly(tmp_path, with_identity(base_template())), STACK)
 
     table = model.tables["Registry"]
-    assert (table.partition_key, table.sort_key, table.ttl_attribute) == ("connection_id", None, "expires_at")
-    assert table.attribute_types == {"connection_id": "S", "username": "S"}
-    (index,) = table.indexes
+    design = table.design
+    assert (design.partition_key, design.sort_key, design.ttl_attribute) == ("connection_id", None, "expires_at")
+    assert design.attribute_types == {"connection_id": "S", "username": "S"}
+    (index,) = design.indexes
     assert (index.name, index.partition_key, index.sort_key, index.projection) == (
         "by_username",
         "username",
