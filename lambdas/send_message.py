@@ -179,6 +179,7 @@ def fanout_input(
         # Also on its own: a path into a list item ($.targets[0]...) reads wrongly on moto's interpreter.
         "connection_ids": named["connection_ids"],
         "targets": [named, *users.values()],
+        "look_up_users": bool(users),
         "frame": frame,
         # A gone connection registered since then may still be opening: the fan-out does not forget it.
         "registered_before": int(time.time()) - STILL_OPENING_SECONDS,

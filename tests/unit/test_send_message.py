@@ -61,9 +61,11 @@ def test_seed_form_with_one_recipient_starts_the_fanout(events, lambda_context, 
     call, execution_input = started_execution(stepfunctions)
     assert call["stateMachineArn"] == os.environ["FANOUT_STATE_MACHINE_ARN"]
     assert execution_input["sender_id"] == SENDER
+    assert execution_input["connection_ids"] == [SENDER, ALICE]
     assert execution_input["targets"] == [
         {"connection_ids": [SENDER, ALICE], "username": None}
     ]  # a stage without sign-in: no users
+    assert execution_input["look_up_users"] is False
     frame = execution_input["frame"]
     assert set(frame) == {"type", "message_id", "message", "sender_id", "recipient_id", "recipient_ids", "sent_at"}
     assert frame["type"] == "message"
@@ -466,6 +468,7 @@ def test_a_signed_in_sender_is_named_in_the_message_and_gets_it_on_all_their_con
         {"connection_ids": [SENDER, BOB], "username": None},
         {"username": "alice", "name": "Alice", "recipient": False},  # their other tabs
     ]
+    assert execution_input["look_up_users"] is True
     assert directory.dynamodb.operations() == directory.cognito.operations() == []
 
 
