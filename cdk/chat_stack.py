@@ -28,7 +28,7 @@ class ChatStack(Stack):
         super().__init__(scope, construct_id, description=f"Serverless real-time chat ({config.stage})", **kwargs)
         functions = ChatFunctions(self, "Functions", config=config)
         identity = Identity(self, "Identity", config=config, functions=functions) if config.has_users else None
-        tables = ChatTables(self, "Tables")
+        tables = ChatTables(self, "Tables", config=config)
         websocket = ChatWebSocketApi(
             self,
             "WebSocket",
@@ -82,7 +82,14 @@ class ChatStack(Stack):
             ],
             fanout_log_group=workflows.log_groups["MessageFanout"],
         )
-        self._wire(functions=functions, websocket=websocket, workflows=workflows, tables=tables, identity=identity)
+        self._wire(
+            config=config,
+            functions=functions,
+            websocket=websocket,
+            workflows=workflows,
+            tables=tables,
+            identity=identity,
+        )
         self._grant_permissions(
             functions=functions,
             websocket=websocket,
@@ -126,6 +133,7 @@ class ChatStack(Stack):
     @staticmethod
     def _wire(
         *,
+        config: StageConfig,
         functions: ChatFunctions,
         websocket: ChatWebSocketApi,
         workflows: ChatWorkflows,
@@ -139,6 +147,9 @@ class ChatStack(Stack):
             "CLEANUP_STATE_MACHINE_ARN", workflows.connection_cleanup.state_machine_arn
         )
         functions.send_message.add_environment("FANOUT_STATE_MACHINE_ARN", workflows.message_fanout.state_machine_arn)
+        # sendMessage fixes each stored message's expiry before the fan-out starts (a second execution writes
+        # the same item).
+        functions.send_message.add_environment("HISTORY_RETENTION_DAYS", str(config.history.retention_days))
         functions.send_connection_id.add_environment("CALLBACK_URL", websocket.callback_url)
         functions.on_default.add_environment("VALID_ACTIONS", ",".join(websocket.actions))
         if identity is not None:
@@ -171,6 +182,7 @@ class ChatStack(Stack):
         _allow(workflows.connection_handshake, ["dynamodb:PutItem"], users)
         _allow(workflows.message_fanout, ["dynamodb:Query"], tables.username_index_arn)
         _allow(workflows.message_fanout, ["dynamodb:DeleteItem"], registry)
+        _allow(workflows.message_fanout, ["dynamodb:PutItem"], tables.messages.table_arn)
         _allow(workflows.connection_cleanup, ["dynamodb:DeleteItem"], registry)
         if identity is not None:
             # sendMessage checks the names in recipient_users: the directory, then Cognito, in this pool only.

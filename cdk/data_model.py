@@ -9,6 +9,13 @@ them on the local engine. README, "Data model", says why each is so.
   sign-in) are in no index entry (a sparse index).
 - users: the directory of users who ever connected: ``username`` (key, lower-case), ``user_id``, ``name`` (as
   Cognito has it).
+- messages: the history, one item per message and conversation. ``conversation`` (partition): ``dm#<a>#<b>``, the
+  two usernames' keys sorted, so both users' messages to each other share one partition; ``sent_key`` (sort):
+  ``<sent_at>#<message_id>``, both fixed by sendMessage before the fan-out starts, so that a second execution of
+  the same message writes the same item (putItem is then idempotent) and a query reads a conversation in the
+  order it was sent (ISO 8601 UTC times with milliseconds sort as text); ``frame``: the message frame as JSON
+  text, as delivered; ``expires_at`` (seconds since the epoch; the TTL attribute): the stage's
+  history.retention_days after it was sent.
 """
 
 from dataclasses import dataclass
@@ -46,3 +53,9 @@ CONNECTIONS = TableDesign(
     ttl_attribute="expires_at",
 )
 USERS = TableDesign(partition_key="username", attribute_types={"username": STRING})
+MESSAGES = TableDesign(
+    partition_key="conversation",
+    sort_key="sent_key",
+    attribute_types={"conversation": STRING, "sent_key": STRING},
+    ttl_attribute="expires_at",
+)

@@ -27,6 +27,10 @@ AUTH_MODES = (AUTH_COGNITO, AUTH_NONE)
 ID_ACCESS_TOKEN_MINUTES = (5, 24 * 60)
 REFRESH_TOKEN_DAYS = (1, 3650)
 PASSWORD_LENGTH = (8, 99)
+# History: kept 1 day to 10 years (DynamoDB TTL); a page holds 1 to 100 messages, at most 16 KiB each (chat's
+# MAX_MESSAGE_BYTES), so a page is at most ~1.6 MB of frames, answered in frames under 32 KB each.
+HISTORY_RETENTION_DAYS = (1, 3650)
+HISTORY_PAGE = (1, 100)
 _RETENTION = {
     1: logs.RetentionDays.ONE_DAY,
     3: logs.RetentionDays.THREE_DAYS,
@@ -141,6 +145,30 @@ class CognitoSettings:
         return problems
 
 
+@dataclass(frozen=True, kw_only=True)
+class HistorySettings:
+    """``history`` of a stage: how long messages are kept (DynamoDB TTL), the most messages a history request
+    may ask for, and whether the messages table outlives the stack (``cdk destroy``)."""
+
+    retention_days: int
+    max_page: int
+    retain_table: bool
+
+    def problems(self) -> list[str]:
+        problems = []
+        if not _whole_number_within(self.retention_days, HISTORY_RETENTION_DAYS):
+            problems.append(f"history: retention_days must be a whole number from {_range(HISTORY_RETENTION_DAYS)}")
+        if not _whole_number_within(self.max_page, HISTORY_PAGE):
+            problems.append(f"history: max_page must be a whole number from {_range(HISTORY_PAGE)}")
+        if not isinstance(self.retain_table, bool):
+            problems.append("history: retain_table must be true or false")
+        return problems
+
+    @property
+    def removal_policy(self) -> RemovalPolicy:
+        return RemovalPolicy.RETAIN if self.retain_table is True else RemovalPolicy.DESTROY
+
+
 def _whole_number_within(value: Any, bounds: tuple[int, int]) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and bounds[0] <= value <= bounds[1]
 
@@ -159,6 +187,7 @@ class StageConfig:
     log_retention_days: int
     retain_logs: bool
     monitoring: MonitoringSettings
+    history: HistorySettings
     auth: str
     cognito: CognitoSettings | None = None
     callback_url_override: str | None = None
@@ -194,6 +223,7 @@ def load_stage_config(stages: Any, stage: str) -> StageConfig:
             **{
                 **settings,
                 "monitoring": _monitoring(settings.get("monitoring")),
+                "history": _history(settings.get("history")),
                 "cognito": _cognito(settings["cognito"]) if settings.get("cognito") is not None else None,
             },
         )
@@ -210,6 +240,15 @@ def _monitoring(settings: Any) -> MonitoringSettings:
         return MonitoringSettings(**{**settings, "alarm_emails": tuple(settings.get("alarm_emails") or ())})
     except TypeError as error:
         raise TypeError(f"monitoring: {error}") from None
+
+
+def _history(settings: Any) -> HistorySettings:
+    if not isinstance(settings, dict):
+        raise TypeError("'history' must be an object of history settings (retention_days, max_page, retain_table)")
+    try:
+        return HistorySettings(**settings)
+    except TypeError as error:
+        raise TypeError(f"history: {error}") from None
 
 
 def _cognito(settings: Any) -> CognitoSettings:
@@ -235,6 +274,7 @@ def _object(value: Any, name: str) -> dict[str, Any]:
 
 def _validate(config: StageConfig) -> None:
     problems = config.monitoring.problems()
+    problems += config.history.problems()
     problems += _auth_problems(config)
     if not STAGE_NAME.fullmatch(config.stage):
         problems.append("the stage name must be 1 to 64 characters of A-Z, a-z, 0-9 and '-'")

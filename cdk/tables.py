@@ -1,6 +1,8 @@
-"""The DynamoDB tables of cdk/data_model.py: the connection registry and the user directory, on demand, with
-point-in-time recovery. Both hold what can be rebuilt (connections reconnect; users are Cognito's and are
-written again on their next connect), so they are deleted with the stack on every stage.
+"""The DynamoDB tables of cdk/data_model.py: the connection registry, the user directory and the message history,
+on demand, with point-in-time recovery. The registry and the directory hold what can be rebuilt (connections
+reconnect; users are Cognito's and are written again on their next connect), so they are deleted with the stack
+on every stage. The history cannot be rebuilt: a stage's ``history.retain_table`` (true on prod) keeps it when the
+stack is destroyed, and its items expire (TTL) ``history.retention_days`` after they were sent.
 
 The registry's items expire (DynamoDB TTL) after API Gateway's 2-hour connection lifetime, so that an item
 whose $disconnect never came goes. DynamoDB deletes an expired item typically within a few days, and until then
@@ -12,20 +14,24 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from cdk.data_model import CONNECTIONS, USERNAME_INDEX, USERS, TableDesign
+from cdk.data_model import CONNECTIONS, MESSAGES, USERNAME_INDEX, USERS, TableDesign
+from cdk.stage_config import StageConfig
 
 _TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER, "B": dynamodb.AttributeType.BINARY}
 
 
 class ChatTables(Construct):
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
         super().__init__(scope, construct_id)
         self.connections = self._table("Connections", CONNECTIONS)
         self.users = self._table("Users", USERS)
+        self.messages = self._table("Messages", MESSAGES, removal_policy=config.history.removal_policy)
         self.username_index = USERNAME_INDEX.name
         self.username_index_arn = f"{self.connections.table_arn}/index/{USERNAME_INDEX.name}"
 
-    def _table(self, construct_id: str, design: TableDesign) -> dynamodb.Table:
+    def _table(
+        self, construct_id: str, design: TableDesign, *, removal_policy: RemovalPolicy = RemovalPolicy.DESTROY
+    ) -> dynamodb.Table:
         def attribute(name: str) -> dynamodb.Attribute:
             return dynamodb.Attribute(name=name, type=_TYPES[design.attribute_types[name]])
 
@@ -39,7 +45,7 @@ class ChatTables(Construct):
                 point_in_time_recovery_enabled=True
             ),
             time_to_live_attribute=design.ttl_attribute,
-            removal_policy=RemovalPolicy.DESTROY,
+            removal_policy=removal_policy,
         )
         for index in design.indexes:
             table.add_global_secondary_index(

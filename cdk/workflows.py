@@ -27,7 +27,7 @@ class ChatWorkflows(Construct):
         tables: ChatTables,
     ) -> None:
         """``connections_api_endpoint``/``connections_stage``: where message_fanout posts to @connections;
-        ``tables``: the connection registry and the user directory the workflows read and write."""
+        ``tables``: the connection registry, the user directory and the history the workflows read and write."""
         super().__init__(scope, construct_id)
         self._config = config
         self.log_groups: dict[str, logs.LogGroup] = {}  # construct id of each state machine -> its log group
@@ -49,6 +49,7 @@ class ChatWorkflows(Construct):
                 "ConnectionsStage": connections_stage,
                 **registry,
                 "UsernameIndex": tables.username_index,
+                "MessagesTable": tables.messages.table_name,
             },
         )
         self.connection_cleanup = self._express_workflow("ConnectionCleanup", "connection_cleanup", registry)

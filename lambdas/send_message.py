@@ -17,12 +17,14 @@ from chat.connections import STILL_OPENING_SECONDS
 from chat.directory import Directory
 from chat.events import MessageEvent
 from chat.frames import accepted_frame, error_frame, message_frame, route_response
+from chat.history import direct_conversation, expires_at, sent_key
 from chat.observability import execution_trace_header, handles, logger, metrics, tracer
 from chat.requests import InvalidRequest, SendMessageRequest, parse_send_message, quoted
-from chat.settings import require_env
+from chat.settings import require_env, require_positive_number
 from chat.users import SignedIn, User, signed_in, username_key
 
 FANOUT_STATE_MACHINE_ARN = require_env("FANOUT_STATE_MACHINE_ARN")
+HISTORY_RETENTION_DAYS = int(require_positive_number("HISTORY_RETENTION_DAYS"))
 stepfunctions = stepfunctions_client()
 
 
@@ -143,6 +145,7 @@ def start_fanout(
         connection_ids=chat_message.recipients,
         recipient_users=recipient_users,
         frame=frame,
+        retention_days=HISTORY_RETENTION_DAYS,
     )
     stepfunctions.start_execution(
         stateMachineArn=FANOUT_STATE_MACHINE_ARN,
@@ -162,7 +165,13 @@ def start_fanout(
 
 
 def fanout_input(
-    *, sender_id: str, sender: User | None, connection_ids: list[str], recipient_users: list[User], frame: dict
+    *,
+    sender_id: str,
+    sender: User | None,
+    connection_ids: list[str],
+    recipient_users: list[User],
+    frame: dict,
+    retention_days: int,
 ) -> dict:
     """message_fanout's input. ``connection_ids`` (and ``targets[0]``) list the connections named, the sender's
     own first: it always gets its copy, as in the seed, and a connection named twice is delivered to once. The
@@ -181,6 +190,20 @@ def fanout_input(
         "targets": [named, *users.values()],
         "look_up_users": bool(users),
         "frame": frame,
+        "history": history_items(sender=sender, recipient_users=recipient_users, frame=frame, days=retention_days),
         # A gone connection registered since then may still be opening: the fan-out does not forget it.
         "registered_before": int(time.time()) - STILL_OPENING_SECONDS,
     }
+
+
+def history_items(*, sender: User | None, recipient_users: list[User], frame: dict, days: int) -> dict:
+    """Where message_fanout stores the message before it delivers it: once in the direct conversation of the
+    sender with each recipient user. A message to connection ids is not kept: a connection is nobody's to read
+    it back later. ``store`` is false when there is nothing to keep (ASL tests a flag, not a list's length)."""
+    if sender is None:
+        return {"store": False, "items": []}
+    place = sent_key(sent_at=frame["sent_at"], message_id=frame["message_id"])
+    expiry = expires_at(sent_at=frame["sent_at"], retention_days=days)
+    conversations = dict.fromkeys(direct_conversation(sender.key, user.key) for user in recipient_users)
+    items = [{"conversation": key, "sent_key": place, "expires_at": expiry} for key in conversations]
+    return {"store": bool(items), "items": items}

@@ -45,6 +45,7 @@ os.environ.update(
         "HANDSHAKE_STATE_MACHINE_ARN": HANDSHAKE_STATE_MACHINE_ARN,
         "FANOUT_STATE_MACHINE_ARN": FANOUT_STATE_MACHINE_ARN,
         "CLEANUP_STATE_MACHINE_ARN": CLEANUP_STATE_MACHINE_ARN,
+        "HISTORY_RETENTION_DAYS": "30",
         # The authorizer's pool and app client; sendMessage has no users (a stage without sign-in) unless a
         # test gives it a directory.
         "USER_POOL_ID": USER_POOL_ID,

@@ -38,7 +38,12 @@ GRANTS = {
     "lambda:send_message": {"states:StartExecution"},
     "lambda:send_connection_id": {"execute-api:ManageConnections"},
     "states:connection_handshake": {"lambda:InvokeFunction", "dynamodb:PutItem", "dynamodb:DeleteItem"},
-    "states:message_fanout": {"execute-api:ManageConnections", "dynamodb:Query", "dynamodb:DeleteItem"},
+    "states:message_fanout": {
+        "execute-api:ManageConnections",
+        "dynamodb:Query",
+        "dynamodb:DeleteItem",
+        "dynamodb:PutItem",
+    },
     "states:connection_cleanup": {"dynamodb:DeleteItem"},
 }
 # On a stage with sign-in: the authorizer, which needs nothing, and sendMessage's recipient checks.
@@ -190,8 +195,8 @@ def test_only_the_handshake_invokes_a_function_its_own_task(permissions):
 
 
 def table_ids(template: dict) -> dict[str, str]:
-    """ "connections"/"users" -> the logical id of that table (by its key)."""
-    keys = {"connection_id": "connections", "username": "users"}
+    """ "connections"/"users"/"messages" -> the logical id of that table (by its key)."""
+    keys = {"connection_id": "connections", "username": "users", "conversation": "messages"}
     return {
         keys[properties["KeySchema"][0]["AttributeName"]]: logical_id
         for logical_id, properties in resources(template, "AWS::DynamoDB::Table").items()
@@ -201,9 +206,11 @@ def table_ids(template: dict) -> dict[str, str]:
 def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_steps_take(permissions):
     tables = table_ids(permissions.template)
     registry, users = f"<{tables['connections']}.Arn>", f"<{tables['users']}.Arn>"
+    messages = f"<{tables['messages']}.Arn>"
 
     assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:PutItem").items()} == {
         "states:connection_handshake": sorted([registry, users]),  # the registry item, then the user's
+        "states:message_fanout": [messages],  # the message, in the history, before it is delivered
     }
     assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:DeleteItem").items()} == {
         "states:connection_handshake": [registry],  # a client that left before its connection opened

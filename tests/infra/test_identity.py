@@ -113,7 +113,7 @@ def test_the_registry_and_the_directory_are_on_demand_tables_with_recovery(templ
         for properties in resources(template, "AWS::DynamoDB::Table").values()
     }
 
-    assert set(tables) == {"connection_id", "username"}
+    assert set(tables) == {"connection_id", "username", "conversation"}
     registry, users = tables["connection_id"], tables["username"]
     for table in (registry, users):
         assert table["BillingMode"] == "PAY_PER_REQUEST"
@@ -141,3 +141,31 @@ def test_the_workflows_name_the_tables_and_index_of_this_stack(template):
     assert substitutions["ConnectionsTable"] == f"<{tables['connection_id']}>"
     assert substitutions["UsersTable"] == f"<{tables['username']}>"
     assert substitutions["UsernameIndex"] == "by_username"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_history_is_kept_sorted_by_time_expires_and_is_retained_where_cdk_json_says_so(templates, stage):
+    template = templates(stage)
+    ((logical_id, messages),) = [
+        (logical_id, properties)
+        for logical_id, properties in resources(template, "AWS::DynamoDB::Table").items()
+        if properties["KeySchema"][0]["AttributeName"] == "conversation"
+    ]
+    resource = template["Resources"][logical_id]
+    retained = stage_settings(stage)["history"]["retain_table"]
+
+    assert messages["KeySchema"] == [
+        {"AttributeName": "conversation", "KeyType": "HASH"},
+        {"AttributeName": "sent_key", "KeyType": "RANGE"},
+    ]
+    assert messages["BillingMode"] == "PAY_PER_REQUEST"
+    assert messages["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert messages["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (
+        ("Retain",) * 2 if retained else ("Delete",) * 2
+    )
+    assert retained or stage != "prod"
+    substitutions = {}
+    for machine in resources(template, "AWS::StepFunctions::StateMachine").values():
+        substitutions |= {name: render(value) for name, value in machine["DefinitionSubstitutions"].items()}
+    assert substitutions["MessagesTable"] == f"<{logical_id}>"

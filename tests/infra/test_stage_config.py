@@ -16,6 +16,7 @@ GOOD = {
     "retain_logs": False,
     "callback_url_override": None,
     "auth": "none",
+    "history": {"retention_days": 30, "max_page": 50, "retain_table": False},
     "monitoring": {
         "notify": False,
         "alarm_emails": [],
@@ -264,3 +265,41 @@ def test_bad_cognito_settings_are_named(changes, message):
 def test_malformed_cognito_settings_are_config_errors(cognito):
     with pytest.raises(StageConfigError, match=r"stage 'dev'.*cognito"):
         load_stage_config(stages_with(auth="cognito", cognito=cognito), "dev")
+
+
+def history_with(**changes) -> dict:
+    return stages_with(history={**GOOD["history"], **changes})
+
+
+def test_prod_keeps_its_history_table_and_every_stage_keeps_messages_a_while():
+    stages = {stage: load_stage_config(CONTEXT["stages"], stage) for stage in STAGES}
+
+    assert stages["prod"].history.removal_policy == RemovalPolicy.RETAIN
+    assert stages["dev"].history.removal_policy == RemovalPolicy.DESTROY
+    assert all(config.history.retention_days >= 1 and config.history.max_page >= 1 for config in stages.values())
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"retention_days": 0}, "history: retention_days must be a whole number from 1 to 3650"),
+        ({"retention_days": 3651}, "history: retention_days must be a whole number from 1 to 3650"),
+        ({"retention_days": 1.5}, "history: retention_days must be a whole number"),
+        ({"max_page": 0}, "history: max_page must be a whole number from 1 to 100"),
+        ({"max_page": 101}, "history: max_page must be a whole number from 1 to 100"),
+        ({"max_page": True}, "history: max_page must be a whole number"),
+        ({"retain_table": "yes"}, "history: retain_table must be true or false"),
+    ],
+)
+def test_bad_history_settings_are_named(changes, message):
+    assert message in refusal_of(history_with(**changes))
+
+
+@pytest.mark.parametrize(
+    "history",
+    ["forever", {"retention_days": 7}, {**GOOD["history"], "max_age": 3}],
+    ids=["not-an-object", "incomplete", "unknown-key"],
+)
+def test_malformed_history_settings_are_config_errors(history):
+    with pytest.raises(StageConfigError, match=r"stage 'dev'.*history"):
+        load_stage_config(stages_with(history=history), "dev")

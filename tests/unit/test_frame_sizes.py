@@ -71,6 +71,7 @@ def test_largest_fanout_input_fits_step_functions():
             connection_ids=frame.get("recipient_ids", []),
             recipient_users=users,
             frame=frame,
+            retention_days=3650,
         )
         assert len(json.dumps(execution_input).encode("utf-8")) <= STEP_FUNCTIONS_PAYLOAD_BYTES
 
@@ -85,6 +86,8 @@ def test_largest_delivery_failed_frame_fits_one_frame():
         "recipient_id": unreached[0],
         "recipient_ids": unreached,
         "failures": [{"connection_id": id_, "status": "failed", "error": "E" * 256} for id_ in unreached],
+        "stored": False,
+        "note": "N" * 200,
     }
     assert len(encode(frame)) <= 32 * 1024
 
@@ -102,6 +105,8 @@ def test_largest_delivery_failed_frame_about_users_fits_one_api_gateway_message(
             {"connection_id": LONGEST_ID, "status": "failed", "error": "E" * 256},
             *({"username": user.name, "status": "failed", "error": "E" * 256} for user in LONGEST_USERS[1:]),
         ],
+        "stored": True,
+        "note": "N" * 200,
     }
     assert len(encode(frame)) <= API_GATEWAY_MESSAGE_BYTES
 

@@ -6,6 +6,7 @@ import re
 import time
 import types
 import uuid
+from datetime import datetime
 
 import pytest
 import send_message
@@ -66,6 +67,7 @@ def test_seed_form_with_one_recipient_starts_the_fanout(events, lambda_context, 
         {"connection_ids": [SENDER, ALICE], "username": None}
     ]  # a stage without sign-in: no users
     assert execution_input["look_up_users"] is False
+    assert execution_input["history"] == {"store": False, "items": []}  # a connection reads nothing back later
     frame = execution_input["frame"]
     assert set(frame) == {"type", "message_id", "message", "sender_id", "recipient_id", "recipient_ids", "sent_at"}
     assert frame["type"] == "message"
@@ -494,6 +496,17 @@ def test_a_message_to_users_names_them_as_cognito_does_and_the_fanout_looks_up_t
     ]
     (batch,) = directory.dynamodb.params("BatchGetItem")
     assert batch["RequestItems"]["users"]["Keys"] == [{"username": {"S": "bob"}}, {"username": {"S": "carol"}}]
+    # Kept in the sender's direct conversation with each, at a place fixed now (a second execution rewrites it).
+    place = f"{frame['sent_at']}#{frame['message_id']}"
+    sent = datetime.fromisoformat(frame["sent_at"].replace("Z", "+00:00"))
+    expiry = int(sent.timestamp()) + int(os.environ["HISTORY_RETENTION_DAYS"]) * 86400
+    assert execution_input["history"] == {
+        "store": True,
+        "items": [
+            {"conversation": "dm#alice#bob", "sent_key": place, "expires_at": expiry},
+            {"conversation": "dm#alice#carol", "sent_key": place, "expires_at": expiry},
+        ],
+    }
 
 
 def test_a_message_to_oneself_by_name_is_looked_up_once(events, lambda_context, stepfunctions, directory):
@@ -504,6 +517,13 @@ def test_a_message_to_oneself_by_name_is_looked_up_once(events, lambda_context, 
 
     _, execution_input = started_execution(stepfunctions)
     assert execution_input["targets"][1:] == [{"username": "alice", "name": "Alice", "recipient": True}]
+    assert [item["conversation"] for item in execution_input["history"]["items"]] == ["dm#alice#alice"]
+
+
+def test_a_conversation_is_named_the_same_whoever_sends():
+    from chat.history import direct_conversation
+
+    assert direct_conversation("zoe", "adam") == direct_conversation("adam", "zoe") == "dm#adam#zoe"
 
 
 def test_an_unknown_user_is_an_error_naming_them_and_nothing_is_sent(events, lambda_context, stepfunctions, directory):

@@ -118,6 +118,8 @@ MESSAGE = {
     "sender_id": ALICE,
     "sent_at": "2026-11-29T15:00:01.456Z",
 }
+# What every delivery_failed frame says besides its failures: whether the message is kept, in words too.
+NOTED = {"stored": True, "note": "Stored in your conversation's history: they will see it when they return."}
 USER_FRAMES = {
     "a message to connections with its sender": (
         {**MESSAGE, "sender": ALICE_USER, "recipient_id": BOB, "recipient_ids": [BOB]},
@@ -138,6 +140,7 @@ USER_FRAMES = {
             "type": "delivery_failed",
             "reason": "offline",
             "message_id": MESSAGE["message_id"],
+            **NOTED,
             "failures": [{"username": "carol", "status": "offline"}],
         },
         "delivery_failed",
@@ -147,6 +150,7 @@ USER_FRAMES = {
             "type": "delivery_failed",
             "reason": "gone",
             "message_id": MESSAGE["message_id"],
+            **NOTED,
             "failures": [{"connection_id": BOB, "status": "gone"}],
         },
         None,
@@ -156,6 +160,7 @@ USER_FRAMES = {
             "type": "delivery_failed",
             "reason": "offline",
             "message_id": MESSAGE["message_id"],
+            **NOTED,
             "recipient_id": BOB,
             "recipient_ids": [BOB],
             "failures": [{"username": "carol", "status": "offline"}],
@@ -167,6 +172,7 @@ USER_FRAMES = {
             "type": "delivery_failed",
             "reason": "failed",
             "message_id": MESSAGE["message_id"],
+            **NOTED,
             "failures": [{"username": "carol", "status": "failed", "error": "DynamoDb.InternalServerErrorException"}],
         },
         "delivery_failed",
@@ -176,11 +182,22 @@ USER_FRAMES = {
             "type": "delivery_failed",
             "reason": "offline",
             "message_id": MESSAGE["message_id"],
+            **NOTED,
             "failures": [{"username": "carol", "status": "offline", "error": "x"}],
         },
         None,
     ),
     "a username with a space": ({**MESSAGE, "recipient_users": ["bo b"]}, None),
+    "delivery_failed without saying whether it was stored": (
+        {
+            "type": "delivery_failed",
+            "reason": "offline",
+            "message_id": MESSAGE["message_id"],
+            "failures": [{"username": "carol", "status": "offline"}],
+            "note": "?",
+        },
+        None,
+    ),
 }
 
 

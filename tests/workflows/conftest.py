@@ -75,6 +75,7 @@ WORKFLOWS = ("connection_handshake", "message_fanout", "connection_cleanup")
 TABLES = {
     "ConnectionsTable": ("chat-test-connections", data_model.CONNECTIONS),
     "UsersTable": ("chat-test-users", data_model.USERS),
+    "MessagesTable": ("chat-test-messages", data_model.MESSAGES),
 }
 # The Lambda functions the state machines invoke: ASL placeholder -> function.
 TASK_FUNCTIONS = {"SendConnectionIdFunctionArn": ("chat-test-SendConnectionId", "send_connection_id.handler")}
@@ -388,8 +389,9 @@ class WorkflowHarness:
     def reset(self) -> None:
         self.gateway.reset()
         for name, design in TABLES.values():
+            keys = [design.partition_key, *([design.sort_key] if design.sort_key else [])]
             for item in self.items(name):
-                self.dynamodb.delete_item(TableName=name, Key={design.partition_key: item[design.partition_key]})
+                self.dynamodb.delete_item(TableName=name, Key={key: item[key] for key in keys})
         for user in self.cognito.list_users(UserPoolId=self.user_pool_id)["Users"]:
             self.cognito.admin_delete_user(UserPoolId=self.user_pool_id, Username=user["Username"])
 
@@ -410,6 +412,14 @@ class WorkflowHarness:
             item["username"]["S"]: {name: next(iter(value.values())) for name, value in item.items()}
             for item in self.items(TABLES["UsersTable"][0])
         }
+
+    def stored_messages(self) -> list[dict]:
+        """The history table's items, each attribute as plain text, in key order."""
+        items = [
+            {name: next(iter(value.values())) for name, value in item.items()}
+            for item in self.items(TABLES["MessagesTable"][0])
+        ]
+        return sorted(items, key=lambda item: (item["conversation"], item["sent_key"]))
 
     def _configure_moto(self, *, execute_state_machine: bool) -> None:
         request = urllib.request.Request(

@@ -70,6 +70,8 @@ def test_a_user_who_never_connected_is_reported_offline_to_the_sender(signed_in,
             "reason": "offline",
             "message_id": execution_input["frame"]["message_id"],
             "failures": [{"username": "carol", "status": "offline"}],
+            "stored": True,
+            "note": "Stored in your conversation's history: they will see it when they return.",
         }
     ]
     assert execution.output["users"] == [{"username": "carol", "status": "offline"}]
