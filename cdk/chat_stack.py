@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Aws, CfnOutput, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -130,10 +130,24 @@ class ChatStack(Stack):
                 resource_arns=[websocket.connections_arn(CONNECTIONS_METHOD)],
             )
         if monitoring.alarm_topic is not None:
-            # CloudWatch alarms publish to the encrypted alarm topic.
-            monitoring.alarm_key.grant(
-                iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*"
+            cloudwatch = iam.ServicePrincipal("cloudwatch.amazonaws.com")
+            # enforce_ssl gives the topic a policy of its own, which replaces SNS's default one: CloudWatch may
+            # publish only because of this statement, and only for this account's alarms of this stage (SNS
+            # developer guide, "Amazon SNS access control case examples": aws:SourceAccount, aws:SourceArn).
+            monitoring.alarm_topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    principals=[cloudwatch],
+                    actions=["sns:Publish"],
+                    resources=[monitoring.alarm_topic.topic_arn],
+                    conditions={
+                        "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                        "ArnEquals": {"aws:SourceArn": monitoring.alarm_arns},
+                    },
+                )
             )
+            # CloudWatch alarms publish to the encrypted alarm topic: the key statement AWS documents for it (SNS
+            # developer guide, "Enable compatibility between event sources from AWS services and encrypted topics").
+            monitoring.alarm_key.grant(cloudwatch, "kms:Decrypt", "kms:GenerateDataKey*")
 
 
 def add_chat_stack(scope: Construct, config: StageConfig, **kwargs: Any) -> ChatStack:
