@@ -8,9 +8,9 @@ from collections.abc import Iterable
 
 from aws_cdk import Acknowledgment, ArnFormat, Stack, Validations, pipelines
 from aws_cdk import aws_codebuild as codebuild
-from aws_cdk import aws_iam as iam
 
 from cdk.nag_suppressions import RULES, nag_notation
+from cdk.pipeline.source import source_action_role
 
 ARTIFACTS = (
     "CDK Pipelines' grant on the pipeline's own artifacts bucket: artifact object keys are made per execution; "
@@ -51,9 +51,7 @@ def acknowledge_pipeline_findings(
     write = [_finding(f"Action::{action}", ARTIFACTS) for action in WRITE_ACTIONS]
 
     Validations.of(pipeline.pipeline.role).acknowledge(*read, *write)
-    source_stage = pipeline.pipeline.node.find_child("Source")
-    (source_action_role,) = [role for role in source_stage.node.find_all() if isinstance(role, iam.Role)]
-    Validations.of(source_action_role).acknowledge(*read, *write)
+    Validations.of(source_action_role(pipeline)).acknowledge(*read, *write)
 
     read_write_projects = [pipeline.synth_project]
     read_projects = [pipeline.self_mutation_project, *(step.project for step in smoke_steps)]

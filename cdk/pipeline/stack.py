@@ -7,7 +7,7 @@ from aws_cdk import Environment, Stack, pipelines
 from constructs import Construct
 
 from cdk.pipeline.nag_suppressions import acknowledge_pipeline_findings
-from cdk.pipeline.source import PipelineSource
+from cdk.pipeline.source import PipelineSource, allow_connection_use
 from cdk.pipeline.stage import ChatStage
 from cdk.pipeline.steps import CDK_ASSETS_VERSION, build_defaults, cdk_cli_version, smoke_step, synth_step
 from cdk.stage_config import StageConfig
@@ -51,6 +51,7 @@ class PipelineStack(Stack):
             smoke_steps.append(smoke_step(code, stage.websocket_url_output))
             self.pipeline.add_stage(stage, pre=approval, post=[smoke_steps[-1]])
         self.pipeline.build_pipeline()  # now, so that the generated roles and projects exist to be acknowledged
+        allow_connection_use(self.pipeline, source)
         acknowledge_pipeline_findings(self, self.pipeline, smoke_steps=smoke_steps)
 
 

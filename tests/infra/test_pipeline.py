@@ -97,6 +97,40 @@ def test_stages_promote_dev_then_staging_then_prod_after_the_build(stages):
     assert list(stages) == ["Source", "Build", "UpdatePipeline", "Assets", *PROMOTION_ORDER]
 
 
+CODECONNECTIONS_ARN = CONNECTION_ARN.replace("codestar-connections", "codeconnections")
+
+
+@pytest.mark.parametrize("connection_arn", [CONNECTION_ARN, CODECONNECTIONS_ARN], ids=["codestar", "codeconnections"])
+def test_the_source_action_may_use_the_connection_under_its_own_prefix(shared_synthesis, connection_arn):
+    """The console has created `arn:aws:codeconnections:` connections since July 2024, and IAM needs the action's
+    service prefix to match the resource's ("Connections rename - Summary of changes", AWS Developer Tools console
+    user guide): aws-cdk-lib grants only codestar-connections:UseConnection (landing-zone-accelerator-on-aws#828)."""
+    prefix = connection_arn.split(":")[2]
+    synthesis = shared_synthesis(
+        f"cdk-pipeline-{prefix}",
+        lambda outdir: synthesize_app(outdir, context=pipeline_context(connection_arn=connection_arn)),
+    )
+    template = synthesis.template("Chat-pipeline")
+    ((source,),) = [
+        stage["Actions"]
+        for (pipeline,) in [resources(template, "AWS::CodePipeline::Pipeline").values()]
+        for stage in pipeline["Stages"]
+        if stage["Name"] == "Source"
+    ]
+    role = render(source["RoleArn"]).strip("<>").removesuffix(".Arn")
+    granted = {
+        (action, resource)
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Roles"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        for action in _as_list(statement["Action"])
+        for resource in _as_list(render(statement["Resource"]))
+    }
+
+    assert (f"{prefix}:UseConnection", connection_arn) in granted
+    assert synthesis.findings() == []
+
+
 def test_the_source_is_the_configured_connection(stages):
     ((source),) = stages["Source"]
 
