@@ -4,6 +4,7 @@ dev → staging → (manual approval) → prod, every stage gated by its smoke t
 from collections.abc import Sequence
 
 from aws_cdk import Environment, Stack, pipelines
+from aws_cdk import aws_codepipeline as codepipeline
 from constructs import Construct
 
 from cdk.pipeline.nag_suppressions import acknowledge_pipeline_findings
@@ -34,6 +35,10 @@ class PipelineStack(Stack):
             self,
             "Pipeline",
             pipeline_name="chat",
+            # Chosen here, not left to the feature flag: V2 is billed per action-execution minute (100 free a
+            # month), V1 $1 per active pipeline-month; V2 also has the QUEUED/PARALLEL modes and triggers (AWS
+            # CodePipeline pricing; user guide, "What type of pipeline is right for me?"). docs/cost.md prices it.
+            pipeline_type=codepipeline.PipelineType.V2,
             synth=synth_step(code),
             self_mutation=True,
             code_build_defaults=build_defaults(),

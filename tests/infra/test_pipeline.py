@@ -93,6 +93,16 @@ def test_the_pipeline_is_of_type_v2(template):
     assert pipeline["PipelineType"] == "V2"
 
 
+def test_the_pipeline_type_is_chosen_in_code_not_by_a_feature_flag(tmp_path):
+    """Without the flag a CodePipeline is V1 (with a warning at synth): the type must not depend on cdk.json."""
+    context = {**pipeline_context(), "@aws-cdk/aws-codepipeline:defaultPipelineTypeToV2": False}
+
+    template = synthesize_app(tmp_path, context=context).template("Chat-pipeline")
+
+    ((pipeline),) = resources(template, "AWS::CodePipeline::Pipeline").values()
+    assert pipeline["PipelineType"] == "V2"
+
+
 def test_stages_promote_dev_then_staging_then_prod_after_the_build(stages):
     assert list(stages) == ["Source", "Build", "UpdatePipeline", "Assets", *PROMOTION_ORDER]
 
