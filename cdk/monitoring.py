@@ -205,7 +205,7 @@ class ChatMonitoring(Construct):
                             metric("IntegrationError", "Integration errors"),
                             "IntegrationError",
                             self._settings.integration_errors,
-                            "route handlers answered 4XX/5XX or failed",
+                            "route handlers failed, or answered not_sent (invalid frames are answered 200)",
                         ),
                         self._alarmed(
                             metric("ClientError", "Client errors"),
