@@ -8,6 +8,7 @@ from constructs import Construct
 
 from cdk.api_gateway_account import ApiGatewayLogsRole
 from cdk.functions import ChatFunctions
+from cdk.iam_propagation import IamPropagationWait
 from cdk.log_queries import ChatLogQueries
 from cdk.monitoring import ChatMonitoring
 from cdk.nag_suppressions import acknowledge_accepted_findings
@@ -42,6 +43,7 @@ class ChatStack(Stack):
             connections_stage=websocket.stage.stage_name,
         )
         logs_role = self._api_gateway_logs_role(config=config, websocket=websocket)
+        self._wait_for_new_roles(config=config, workflows=workflows, logs_role=logs_role)
         monitoring = ChatMonitoring(
             self,
             "Monitoring",
@@ -100,6 +102,18 @@ class ChatStack(Stack):
         # An access-logged stage is refused until the account names the role (aws/aws-cdk#10722).
         websocket.stage.node.add_dependency(logs_role.account)
         return logs_role
+
+    def _wait_for_new_roles(
+        self, *, config: StageConfig, workflows: ChatWorkflows, logs_role: ApiGatewayLogsRole | None
+    ) -> None:
+        """What checks a role when it is created waits until the role has propagated (cdk/iam_propagation.py)."""
+        state_machines = [workflows.connection_handshake, workflows.message_fanout]
+        roles = [state_machine.role for state_machine in state_machines]
+        checking = [state_machine.node.default_child for state_machine in state_machines]
+        if logs_role is not None:
+            roles.append(logs_role.role)
+            checking.append(logs_role.account)
+        IamPropagationWait(self, "IamPropagation", config=config, roles=roles).before(*checking)
 
     @staticmethod
     def _wire(*, functions: ChatFunctions, websocket: ChatWebSocketApi, workflows: ChatWorkflows) -> None:

@@ -37,6 +37,8 @@ GRANTS = {
     "lambda:send_connection_id": {"execute-api:ManageConnections"},
     "states:connection_handshake": {"lambda:InvokeFunction"},
     "states:message_fanout": {"execute-api:ManageConnections"},
+    # functions CloudFormation runs at deploy time for a custom resource, by its type
+    "deploy:Custom::IamPropagationWait": set(),
 }
 
 
@@ -59,9 +61,20 @@ class Permissions:
             for logical_id, role in resources(template, "AWS::IAM::Role").items()
             if logical_id not in account_logs_roles
         }
+        deploy_time = {
+            _id(resource["Properties"]["ServiceToken"]): resource["Type"]
+            for resource in template["Resources"].values()
+            if resource["Type"].startswith("Custom::")
+        }
+        self.owner_of_function = {
+            logical_id: f"deploy:{deploy_time[logical_id]}"
+            if logical_id in deploy_time
+            else f"lambda:{function['Handler'].split('.')[0]}"
+            for logical_id, function in self.functions.items()
+        }
         self.owner_of_role: dict[str, str] = {}
-        for function in self.functions.values():
-            self.owner_of_role[_id(function["Role"])] = f"lambda:{function['Handler'].split('.')[0]}"
+        for logical_id, function in self.functions.items():
+            self.owner_of_role[_id(function["Role"])] = self.owner_of_function[logical_id]
         self.machine_ids: dict[str, str] = {}
         for logical_id, machine in self.machines.items():
             (name,) = [name for name, asl in ASL.items() if asl == json.loads(machine["DefinitionString"])]
@@ -100,7 +113,7 @@ def test_every_role_belongs_to_one_function_or_workflow(permissions):
         (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
         service = (
             "lambda.amazonaws.com"
-            if permissions.owner_of_role[role_id].startswith("lambda:")
+            if permissions.owner_of_role[role_id].startswith(("lambda:", "deploy:"))
             else "states.amazonaws.com"
         )
         assert statement["Principal"] == {"Service": service}
@@ -110,7 +123,7 @@ def test_every_role_belongs_to_one_function_or_workflow(permissions):
 def test_no_role_gets_more_than_its_grants(permissions):
     for owner, statements in permissions.statements.items():
         actions = {action for statement in statements for action in as_list(statement["Action"])}
-        baseline = FUNCTION_LOGGING if owner.startswith("lambda:") else set()
+        baseline = FUNCTION_LOGGING if owner.startswith(("lambda:", "deploy:")) else set()
         assert actions - UNSCOPED_ACTIONS - baseline == GRANTS[owner], owner
         for statement in statements:
             assert statement["Effect"] == "Allow"
@@ -125,8 +138,8 @@ def test_wildcard_resources_only_for_actions_that_need_them(permissions):
 
 
 def test_functions_write_only_to_their_own_log_group(permissions):
-    for function in permissions.functions.values():
-        owner = f"lambda:{function['Handler'].split('.')[0]}"
+    for logical_id, function in permissions.functions.items():
+        owner = permissions.owner_of_function[logical_id]
         own_group = _id(function["LoggingConfig"]["LogGroup"])
         for action in FUNCTION_LOGGING:
             assert permissions.grants(action)[owner] == [f"<{own_group}.Arn>"]

@@ -7,7 +7,17 @@ import uuid
 
 import pytest
 from aws_cdk.assertions import Template
-from infra_support import MODULES, PROJECT_ROOT, ROUTES, TASKS, function_id, render, resources, stage_settings
+from infra_support import (
+    MODULES,
+    PROJECT_ROOT,
+    ROUTES,
+    TASKS,
+    chat_functions,
+    function_id,
+    render,
+    resources,
+    stage_settings,
+)
 
 from cdk.definitions import deployed_definition
 from cdk.paths import LAMBDAS_DIR
@@ -94,7 +104,7 @@ def test_stage_is_throttled_and_access_logged_per_cdk_json(template, stage):
 
 
 def test_one_function_per_handler_module(template):
-    handlers = sorted(f["Handler"] for f in resources(template, "AWS::Lambda::Function").values())
+    handlers = sorted(f["Handler"] for f in chat_functions(template).values())
 
     assert handlers == sorted(f"{module}.handler" for module in MODULES.values())
     for handler in handlers:
@@ -102,7 +112,7 @@ def test_one_function_per_handler_module(template):
 
 
 def test_functions_run_python313_on_arm64_with_active_tracing(template, stage):
-    for properties in resources(template, "AWS::Lambda::Function").values():
+    for properties in chat_functions(template).values():
         assert properties["Runtime"] == "python3.13"
         assert properties["Architectures"] == ["arm64"]
         assert properties["TracingConfig"] == {"Mode": "Active"}
@@ -114,7 +124,7 @@ def test_functions_run_python313_on_arm64_with_active_tracing(template, stage):
 def test_each_function_starts_with_the_environment_the_template_gives_it(templates, monkeypatch):
     """Each handler module is imported (a cold start) with only its function's variables set, each reference
     in them replaced by a name: a variable the handler requires and the stack forgot fails its import."""
-    functions = resources(templates("dev"), "AWS::Lambda::Function").values()
+    functions = chat_functions(templates("dev")).values()
     for name in {name for properties in functions for name in properties["Environment"]["Variables"]}:
         monkeypatch.delenv(name, raising=False)
     for properties in functions:
@@ -127,7 +137,7 @@ def test_each_function_starts_with_the_environment_the_template_gives_it(templat
 
 
 def test_each_function_is_told_its_own_timeout(template):
-    for properties in resources(template, "AWS::Lambda::Function").values():
+    for properties in chat_functions(template).values():
         assert float(properties["Environment"]["Variables"]["FUNCTION_TIMEOUT_SECONDS"]) == properties["Timeout"]
 
 
@@ -256,7 +266,8 @@ def test_every_log_group_keeps_logs_as_configured(template, stage):
     settings = stage_settings(stage)
     log_groups = {k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::Logs::LogGroup"}
 
-    assert len(log_groups) == len(MODULES) + 2 + 1  # functions, workflows, access logs
+    # functions, workflows, access logs, and the deploy-time wait's function (cdk/iam_propagation.py)
+    assert len(log_groups) == len(MODULES) + 2 + 1 + 1
     for resource in log_groups.values():
         assert resource["Properties"]["RetentionInDays"] == settings["log_retention_days"]
         assert resource["DeletionPolicy"] == ("Retain" if settings["retain_logs"] else "Delete")
