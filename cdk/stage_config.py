@@ -11,6 +11,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # The stage names the stack (Chat-<stage>), the API Gateway stage and log groups: characters all three accept,
 # and short enough for a state machine's log group ARN (at most 256 characters).
 STAGE_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
+# Where a stage is deployed (absent: the pipeline's own account and Region, or the credentials' for make deploy).
+ACCOUNT_ID = re.compile(r"\d{12}")
+REGION_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 # Who provides API Gateway's account-level CloudWatch Logs role: this stack creates it, or the account
 # already has one (set up by another stack or by hand; `make preflight` checks it is there).
 LOGS_ROLE_FROM_STACK = "stack"
@@ -87,6 +90,8 @@ class StageConfig:
     monitoring: MonitoringSettings
     callback_url_override: str | None = None
     api_gateway_logs_role: str = LOGS_ROLE_FROM_STACK
+    account: str | None = None
+    region: str | None = None
 
     @property
     def creates_api_gateway_logs_role(self) -> bool:
@@ -141,5 +146,9 @@ def _validate(config: StageConfig) -> None:
             f"api_gateway_logs_role must be {LOGS_ROLE_FROM_STACK!r} (this stack creates API Gateway's CloudWatch "
             f"Logs role) or {LOGS_ROLE_FROM_ACCOUNT!r} (the account already has one)"
         )
+    if config.account is not None and not (isinstance(config.account, str) and ACCOUNT_ID.fullmatch(config.account)):
+        problems.append("account must be an AWS account id: 12 digits, as a string")
+    if config.region is not None and not REGION_NAME.fullmatch(str(config.region)):
+        problems.append("region must be an AWS Region name, like eu-west-1")
     if problems:
         raise StageConfigError(f"stage {config.stage!r}: " + "; ".join(problems))

@@ -28,8 +28,12 @@ SELF_MUTATION = (
     "their aws-cdk:bootstrap-role tag) and read stack status and bucket lists, which have no resource scoping."
 )
 SSE_S3 = (
-    "Build artifacts are encrypted at rest in the artifacts bucket with S3-managed keys; a customer-managed key "
-    "matters for cross-account deployment, which this pipeline does not do."
+    "Build artifacts are encrypted at rest in the artifacts bucket: with S3-managed keys while every stage shares the "
+    "pipeline's account, with the pipeline's own customer-managed key once a stage has an account of its own."
+)
+ARTIFACT_KEY = (
+    "CDK Pipelines' grant on the pipeline's own artifact key (cross-account stages): data keys are generated and "
+    "re-encrypted per artifact; no other key is reachable."
 )
 ARTIFACT_ACCESS_LOGS = (
     "The bucket holds only this pipeline's intermediate artifacts, used by the pipeline's own roles, and CloudTrail "
@@ -37,6 +41,7 @@ ARTIFACT_ACCESS_LOGS = (
 )
 READ_ACTIONS = ("s3:GetBucket*", "s3:GetObject*", "s3:List*")
 WRITE_ACTIONS = ("s3:Abort*", "s3:DeleteObject*")
+KEY_ACTIONS = ("kms:GenerateDataKey*", "kms:ReEncrypt*")
 
 
 def acknowledge_pipeline_findings(
@@ -48,6 +53,8 @@ def acknowledge_pipeline_findings(
     objects = nag_notation(stack, bucket.arn_for_objects("*"))
     read = [_finding(f"Action::{action}", ARTIFACTS) for action in READ_ACTIONS]
     read.append(_finding(f"Resource::{objects}", ARTIFACTS))
+    if bucket.encryption_key is not None:  # cross-account: artifacts encrypted with the pipeline's own key
+        read += [_finding(f"Action::{action}", ARTIFACT_KEY) for action in KEY_ACTIONS]
     write = [_finding(f"Action::{action}", ARTIFACTS) for action in WRITE_ACTIONS]
 
     Validations.of(pipeline.pipeline.role).acknowledge(*read, *write)

@@ -26,6 +26,7 @@ from cdk.operations.preflight import (
     check_bootstrap,
     check_credentials,
     check_log_groups,
+    check_pipeline_trust,
     check_powertools_layer,
     default_session,
     deployment_of,
@@ -38,6 +39,7 @@ from cdk.operations.preflight import (
 ALL_CHECKS = (
     "credentials and region",
     "CDK bootstrap",
+    "trust of the pipeline's account",
     "Powertools layer",
     "API Gateway CloudWatch Logs role",
     "log groups",
@@ -68,17 +70,22 @@ def aws(monkeypatch):
         yield boto3.Session(region_name=REGION)
 
 
-def bootstrap(session: boto3.Session, version: str) -> None:
-    """A CDKToolkit stack that, like `cdk bootstrap`'s, writes its version to SSM."""
+def bootstrap(session: boto3.Session, version: str, *, trusted: str = "") -> None:
+    """A CDKToolkit stack that, like `cdk bootstrap`'s, writes its version to SSM and lists the accounts it trusts."""
     template = {
+        "Parameters": {"TrustedAccounts": {"Type": "CommaDelimitedList", "Default": ""}},
         "Resources": {
             "CdkBootstrapVersion": {
                 "Type": "AWS::SSM::Parameter",
                 "Properties": {"Name": "/cdk-bootstrap/hnb659fds/version", "Type": "String", "Value": version},
             }
-        }
+        },
     }
-    session.client("cloudformation").create_stack(StackName="CDKToolkit", TemplateBody=json.dumps(template))
+    session.client("cloudformation").create_stack(
+        StackName="CDKToolkit",
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": "TrustedAccounts", "ParameterValue": trusted}],
+    )
 
 
 def bootstrap_check(session: boto3.Session, deployment: Deployment) -> Result:
@@ -121,6 +128,26 @@ def test_credentials_pass_and_name_the_account(aws):
 
     assert (result.status, account) == ("PASS", ACCOUNT)
     assert ACCOUNT in result.line and REGION in result.line
+
+
+def test_credentials_for_another_account_than_the_stages_fail_naming_both(aws):
+    result, account = check_credentials(aws.client("sts"), REGION, stage_account="111111111111")
+
+    assert (result.status, account) == ("FAIL", None)
+    assert ACCOUNT in result.line and "deploys to 111111111111" in result.line and "AWS_PROFILE" in result.line
+
+
+def test_credentials_for_the_stages_own_account_pass(aws):
+    result, account = check_credentials(aws.client("sts"), REGION, stage_account=ACCOUNT)
+
+    assert (result.status, account) == ("PASS", ACCOUNT)
+
+
+def test_the_stages_own_region_is_where_its_account_is_checked(no_aws_configuration, monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "ap-southeast-2")
+
+    assert default_session("eu-central-1").region_name == "eu-central-1"
+    assert default_session(None).region_name == "ap-southeast-2"
 
 
 def test_no_region_fails_with_the_fix():
@@ -174,7 +201,7 @@ def test_without_credentials_make_preflight_prints_one_line_per_check_and_fails(
         f"SKIP {check}: not run: it needs the account, and the credentials and region check failed"
         for check in ACCOUNT_CHECKS
     ]
-    assert lines[-1] == "preflight for Chat-dev: 1 check(s) failed, 4 skipped"
+    assert lines[-1] == "preflight for Chat-dev: 1 check(s) failed, 5 skipped"
 
 
 # --- CDK bootstrap --------------------------------------------------------------------------------------
@@ -210,6 +237,59 @@ def test_an_old_bootstrap_fails_naming_the_version_needed(aws, deployment):
     assert (
         f"needs {deployment.required_bootstrap_version} or later" in result.line and "npx cdk bootstrap" in result.line
     )
+
+
+# --- the pipeline's account is trusted where the pipeline deploys -------------------------------------------
+
+PIPELINE_ACCOUNT = "444444444444"
+
+
+def deployed_by_pipeline(deployment: Deployment, pipeline_account: str | None = PIPELINE_ACCOUNT) -> Deployment:
+    return dataclasses.replace(deployment, pipeline_account=pipeline_account)
+
+
+def trust_check(session: boto3.Session, deployment: Deployment) -> Result:
+    return check_pipeline_trust(session.client("cloudformation"), deployment, account=ACCOUNT, region=REGION)
+
+
+def test_the_pipeline_account_is_the_one_its_source_connection_lives_in(synth_stage, deployment, monkeypatch):
+    assert synthesis.cdk_json_context()["pipeline_source"]["connection_arn"] is None  # no pipeline set up yet
+    assert deployment.pipeline_account is None
+    source = {
+        "connection_arn": f"arn:aws:codeconnections:{REGION}:{PIPELINE_ACCOUNT}:connection/0f1e2d3c",
+        "repository": "example-org/serverless-chat",
+        "branch": "main",
+    }
+    monkeypatch.setattr(
+        preflight, "cdk_json_context", lambda: {**synthesis.cdk_json_context(), "pipeline_source": source}
+    )
+
+    assert deployment_of("dev", synth_stage("dev")).pipeline_account == PIPELINE_ACCOUNT
+
+
+def test_an_account_that_trusts_the_pipeline_passes(aws, deployment):
+    bootstrap(aws, "21", trusted=f"555555555555,{PIPELINE_ACCOUNT}")
+
+    result = trust_check(aws, deployed_by_pipeline(deployment))
+
+    assert result.status == "PASS" and PIPELINE_ACCOUNT in result.line
+
+
+def test_an_account_that_does_not_trust_the_pipeline_fails_with_the_bootstrap_command(aws, deployment):
+    bootstrap(aws, "21", trusted="555555555555")
+
+    result = trust_check(aws, deployed_by_pipeline(deployment))
+
+    assert result.status == "FAIL"
+    assert f"npx cdk bootstrap aws://{ACCOUNT}/{REGION} --trust {PIPELINE_ACCOUNT}" in result.line
+    assert "--cloudformation-execution-policies" in result.line
+
+
+@pytest.mark.parametrize(("pipeline_account", "why"), [(None, "make deploy only"), (ACCOUNT, "this account")])
+def test_trust_is_not_needed_without_a_pipeline_or_in_its_own_account(aws, deployment, pipeline_account, why):
+    result = trust_check(aws, deployed_by_pipeline(deployment, pipeline_account))
+
+    assert result.status == "PASS" and why in result.line
 
 
 # --- the Powertools layer's SSM parameter ------------------------------------------------------------------
@@ -337,7 +417,7 @@ def test_every_check_reports_one_line_and_any_failure_exits_non_zero(aws, deploy
 
     lines = capsys.readouterr().out.splitlines()
     assert status == 1  # moto has no Powertools parameter
-    assert [line.split()[0] for line in lines[:-1]] == ["PASS", "PASS", "FAIL", "PASS", "PASS"]
+    assert [line.split()[0] for line in lines[:-1]] == ["PASS", "PASS", "PASS", "FAIL", "PASS", "PASS"]
     assert lines[-1] == "preflight for Chat-dev: 1 check(s) failed"
 
 
@@ -359,7 +439,7 @@ def test_an_unknown_stage_is_one_clear_line_and_every_check_is_listed_as_skipped
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"FAIL stage settings: unknown stage 'nope'; cdk.json defines: {defined} Fix: correct cdk.json."
     assert lines[1:-1] == [f"SKIP {check}: not run: there is no stack to check the account for" for check in ALL_CHECKS]
-    assert lines[-1] == "preflight for Chat-nope: 1 check(s) failed, 5 skipped"
+    assert lines[-1] == "preflight for Chat-nope: 1 check(s) failed, 6 skipped"
 
 
 def test_an_open_cdk_nag_finding_fails_in_one_line_and_every_check_is_listed_as_skipped(monkeypatch, capsys):
@@ -380,7 +460,7 @@ def test_an_open_cdk_nag_finding_fails_in_one_line_and_every_check_is_listed_as_
         "lists them; fix each, or acknowledge it in cdk/nag_suppressions.py."
     )
     assert [line.split()[0] for line in lines[1:-1]] == ["SKIP"] * len(ALL_CHECKS)
-    assert lines[-1] == "preflight for Chat-dev: 1 check(s) failed, 5 skipped"
+    assert lines[-1] == "preflight for Chat-dev: 1 check(s) failed, 6 skipped"
 
 
 def test_log_groups_of_the_deployed_stack_itself_are_not_leftovers(aws, deployment):

@@ -73,6 +73,9 @@ def test_missing_stages_context(stages):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
+        ({"account": "1234"}, "account must be an AWS account id: 12 digits, as a string"),
+        ({"account": 111122223333}, "account must be an AWS account id"),
+        ({"region": "Ireland"}, "region must be an AWS Region name, like eu-west-1"),
         ({"log_level": "VERBOSE"}, "log_level must be one of DEBUG, INFO, WARNING, ERROR"),
         ({"log_level": "info"}, "log_level must be one of"),
         ({"log_retention_days": 10}, "log_retention_days must be one of"),
