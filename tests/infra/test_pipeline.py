@@ -190,6 +190,19 @@ def test_each_stage_deploys_the_stack_make_deploy_deploys(synthesis, synth_stage
         assert without_metadata(in_pipeline) == without_metadata(synth_stage(stage).template(f"Chat-{stage}")), stage
 
 
+def test_one_api_gateway_account_setting_among_stages_sharing_an_account(synthesis):
+    """One AWS::ApiGateway::Account per account and Region (CloudFormation reference): cdk.json's stages share the
+    pipeline's, so only the first deployed, dev, declares it; the others rely on it."""
+    declaring = []
+    for stage in PROMOTION_ORDER:
+        directory = synthesis.outdir / f"assembly-Chat-pipeline-{stage}"
+        (path,) = directory.glob("*.template.json")
+        if resources(json.loads(path.read_text(encoding="utf-8")), "AWS::ApiGateway::Account"):
+            declaring.append(stage)
+
+    assert declaring == ["dev"]
+
+
 def without_metadata(template: dict[str, Any]) -> dict[str, Any]:
     """The template without what says where each construct and asset sits in its cloud assembly (the pipeline
     nests a stage's: Chat-pipeline/<stage>/Chat-<stage>/..., ../asset.<hash>)."""
