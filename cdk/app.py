@@ -11,7 +11,7 @@ from aws_cdk import App, Environment, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from cdk.chat_stack import ChatStack, add_chat_stack
-from cdk.environments import logging_role_problems, stage_environment
+from cdk.environments import LOCAL_CONTEXT, logging_role_problems, served_locally, stage_environment
 from cdk.names import PIPELINE_STACK
 from cdk.pipeline.source import CONTEXT_KEY as PIPELINE_SOURCE_KEY
 from cdk.pipeline.source import PipelineConfigError, load_pipeline_source
@@ -25,6 +25,8 @@ DEFAULT_STAGE = "dev"
 def build(app: App) -> ChatStack:
     stage = app.node.try_get_context("stage") or DEFAULT_STAGE
     config = load_stage_config(app.node.try_get_context("stages"), stage)
+    if str(app.node.try_get_context(LOCAL_CONTEXT)).lower() == "true":
+        config = served_locally(config)
     stack = add_chat_stack(app, config, env=stage_environment(config, default=_environment()))
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stack

@@ -2,18 +2,23 @@
 
 from typing import Any
 
-from aws_cdk import Aws, CfnOutput, Stack
+from aws_cdk import Aws, CfnOutput, Environment, Stack
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from cdk.api_gateway_account import ApiGatewayLogsRole
+from cdk.custom_domain import ChatDomain, hosted_zone
+from cdk.domain_settings import CLOUDFRONT_CERTIFICATE_REGION
 from cdk.functions import ChatFunctions
 from cdk.iam_propagation import IamPropagationWait
 from cdk.log_queries import ChatLogQueries
 from cdk.monitoring import ChatMonitoring
-from cdk.nag_suppressions import acknowledge_accepted_findings
-from cdk.names import stack_name_for
+from cdk.nag_suppressions import acknowledge_accepted_findings, acknowledge_web_hosting_findings
+from cdk.names import stack_name_for, web_certificate_stack_name_for
 from cdk.stage_config import StageConfig
+from cdk.web_certificate import WebCertificateStack
+from cdk.web_hosting import WebClientHosting
 from cdk.websocket_api import ChatWebSocketApi
 from cdk.workflows import ChatWorkflows
 
@@ -22,7 +27,17 @@ CONNECTIONS_METHOD = "POST"
 
 
 class ChatStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        web_certificate: acm.ICertificate | None = None,
+        **kwargs,
+    ) -> None:
+        """``web_certificate``: web.<domain>'s (us-east-1), made by Chat-<stage>-web-certificate when the stage's
+        domain is in a hosted zone the stack manages."""
         super().__init__(scope, construct_id, description=f"Serverless real-time chat ({config.stage})", **kwargs)
         functions = ChatFunctions(self, "Functions", config=config)
         websocket = ChatWebSocketApi(
@@ -88,11 +103,43 @@ class ChatStack(Stack):
             api_gateway_logs_role=logs_role.role if logs_role else None,
         )
 
+        websocket_url = self._front_door(config=config, websocket=websocket, web_certificate=web_certificate)
+
         # Kept: a pipeline stage hands this output to its smoke test.
-        self.websocket_url_output = CfnOutput(self, "WebSocketUrl", value=websocket.stage.url)
+        self.websocket_url_output = CfnOutput(self, "WebSocketUrl", value=websocket_url)
         CfnOutput(self, "CallbackUrl", value=websocket.callback_url)
         CfnOutput(self, "ConnectionHandshakeArn", value=workflows.connection_handshake.state_machine_arn)
         CfnOutput(self, "MessageFanoutArn", value=workflows.message_fanout.state_machine_arn)
+
+    def _front_door(
+        self, *, config: StageConfig, websocket: ChatWebSocketApi, web_certificate: acm.ICertificate | None
+    ) -> str:
+        """Where clients come in: the API on the stage's domain when it has one, and the web client hosted with the
+        stage (on web.<domain> then). Returns the WebSocket URL clients use."""
+        domain = config.domain
+        zone = hosted_zone(self, domain) if domain else None
+        websocket_url = websocket.stage.url
+        if domain:
+            front = ChatDomain(self, "Domain", domain=domain, zone=zone, api=websocket.api, stage=websocket.stage)
+            websocket_url = front.url
+            if not zone:  # the zone is elsewhere: its records must point here
+                web_certificate = acm.Certificate.from_certificate_arn(
+                    self, "WebCertificate", domain.web_certificate_arn
+                )
+                CfnOutput(self, "DomainTarget", value=front.dns_target, description=f"CNAME target of {domain.name}")
+        web = WebClientHosting(
+            self, "WebClient", config=config, websocket_url=websocket_url, certificate=web_certificate, zone=zone
+        )
+        if domain and not zone:
+            CfnOutput(
+                self,
+                "WebDomainTarget",
+                value=web.distribution.distribution_domain_name,
+                description=f"CNAME target of {domain.web_name}",
+            )
+        CfnOutput(self, "WebUrl", value=web.url)
+        acknowledge_web_hosting_findings(web, custom_certificate=web_certificate is not None)
+        return websocket_url
 
     def _api_gateway_logs_role(self, *, config: StageConfig, websocket: ChatWebSocketApi) -> ApiGatewayLogsRole | None:
         """The account's API Gateway logging role, unless the stage says the account already has one."""
@@ -165,6 +212,26 @@ class ChatStack(Stack):
 
 
 def add_chat_stack(scope: Construct, config: StageConfig, **kwargs: Any) -> ChatStack:
-    """The one stack of a stage, built the same way by the app (``make deploy``) and by each pipeline stage."""
+    """The stack of a stage, built the same way by the app (``make deploy``) and by each pipeline stage; with a domain
+    in a hosted zone, after Chat-<stage>-web-certificate in us-east-1 (cdk/web_certificate.py)."""
     name = stack_name_for(config.stage)
-    return ChatStack(scope, name, stack_name=name, config=config, **kwargs)
+    if not (config.domain and config.domain.in_hosted_zone):
+        return ChatStack(scope, name, stack_name=name, config=config, **kwargs)
+    certificate_name = web_certificate_stack_name_for(config.stage)
+    certificate = WebCertificateStack(
+        scope,
+        certificate_name,
+        stack_name=certificate_name,
+        domain=config.domain,
+        env=Environment(account=config.account, region=CLOUDFRONT_CERTIFICATE_REGION),
+    )
+    stack = ChatStack(
+        scope,
+        name,
+        stack_name=name,
+        config=config,
+        web_certificate=certificate.certificate,
+        cross_region_references=True,
+        **kwargs,
+    )
+    return stack

@@ -8,6 +8,7 @@ CloudFormation reference), so among the stages that share an environment one cre
 ``"stack"``) and the others rely on it (``"account"``). Stages in accounts of their own each create their own.
 """
 
+import dataclasses
 from collections.abc import Sequence
 
 from aws_cdk import Environment
@@ -15,6 +16,8 @@ from aws_cdk import Environment
 from cdk.stage_config import LOGS_ROLE_FROM_ACCOUNT, LOGS_ROLE_FROM_STACK, StageConfig
 
 PIPELINES = "(the pipeline's)"  # a stage without account or region: the pipeline's
+# `-c local=true`: the stage as the local runtime serves it (python -m cdk.synthesis, which `make dev` runs).
+LOCAL_CONTEXT = "local"
 
 
 def stage_environment(config: StageConfig, *, default: Environment | None) -> Environment:
@@ -23,6 +26,12 @@ def stage_environment(config: StageConfig, *, default: Environment | None) -> En
         account=config.account or (default.account if default else None),
         region=config.region or (default.region if default else None),
     )
+
+
+def served_locally(config: StageConfig) -> StageConfig:
+    """The stage as the local runtime synthesizes it: environment-agnostic, so the runtime names its own account and
+    Region, and without the domain, which needs an account and Region and which loopback has no use for."""
+    return dataclasses.replace(config, account=None, region=None, domain=None)
 
 
 def own_accounts(configs: Sequence[StageConfig], *, pipeline_account: str | None) -> list[str]:

@@ -7,6 +7,8 @@ from typing import Any
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 
+from cdk.domain_settings import DomainSettings, load_domain
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # The stage names the stack (Chat-<stage>), the API Gateway stage and log groups: characters all three accept,
 # and short enough for a state machine's log group ARN (at most 256 characters).
@@ -88,10 +90,10 @@ class StageConfig:
     log_retention_days: int
     retain_logs: bool
     monitoring: MonitoringSettings
-    callback_url_override: str | None = None
     api_gateway_logs_role: str = LOGS_ROLE_FROM_STACK
     account: str | None = None
     region: str | None = None
+    domain: DomainSettings | None = None
 
     @property
     def creates_api_gateway_logs_role(self) -> bool:
@@ -113,7 +115,14 @@ def load_stage_config(stages: Any, stage: str) -> StageConfig:
         raise StageConfigError(f"unknown stage {stage!r}; cdk.json defines: {', '.join(sorted(stages))}")
     settings = stages[stage]
     try:
-        config = StageConfig(stage=stage, **{**settings, "monitoring": _monitoring(settings.get("monitoring"))})
+        config = StageConfig(
+            stage=stage,
+            **{
+                **settings,
+                "monitoring": _monitoring(settings.get("monitoring")),
+                "domain": load_domain(settings.get("domain")),
+            },
+        )
     except TypeError as error:
         raise StageConfigError(f"stage {stage!r}: {error}") from None
     _validate(config)
@@ -139,8 +148,6 @@ def _validate(config: StageConfig) -> None:
         problems.append(f"log_retention_days must be one of {sorted(_RETENTION)}")
     if config.throttle_rate_limit <= 0 or config.throttle_burst_limit <= 0:
         problems.append("throttle_rate_limit and throttle_burst_limit must be positive")
-    if config.callback_url_override and not config.callback_url_override.startswith("https://"):
-        problems.append("callback_url_override must be an https:// URL")
     if config.api_gateway_logs_role not in API_GATEWAY_LOGS_ROLES:
         problems.append(
             f"api_gateway_logs_role must be {LOGS_ROLE_FROM_STACK!r} (this stack creates API Gateway's CloudWatch "
@@ -150,5 +157,7 @@ def _validate(config: StageConfig) -> None:
         problems.append("account must be an AWS account id: 12 digits, as a string")
     if config.region is not None and not REGION_NAME.fullmatch(str(config.region)):
         problems.append("region must be an AWS Region name, like eu-west-1")
+    if config.domain is not None:
+        problems += config.domain.problems(account=config.account, region=config.region)
     if problems:
         raise StageConfigError(f"stage {config.stage!r}: " + "; ".join(problems))
