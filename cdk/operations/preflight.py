@@ -11,6 +11,7 @@ constants, and is no part of the stack, the functions (``lambdas/``) or the loca
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -23,6 +24,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cdk.domain_settings import CLOUDFRONT_CERTIFICATE_REGION
 from cdk.functions import POWERTOOLS_LAYER_PARAMETER
 from cdk.names import stack_name_for
 from cdk.pipeline.source import CONTEXT_KEY as PIPELINE_SOURCE_KEY
@@ -39,8 +41,9 @@ BOOTSTRAP = "CDK bootstrap"
 PIPELINE_TRUST = "trust of the pipeline's account"
 POWERTOOLS_LAYER = "Powertools layer"
 LOGS_ROLE = "API Gateway CloudWatch Logs role"
+HOSTED_ZONE = "hosted zone"
 LOG_GROUPS = "log groups"
-ACCOUNT_CHECKS = (BOOTSTRAP, PIPELINE_TRUST, POWERTOOLS_LAYER, LOGS_ROLE, LOG_GROUPS)
+ACCOUNT_CHECKS = (BOOTSTRAP, PIPELINE_TRUST, POWERTOOLS_LAYER, LOGS_ROLE, HOSTED_ZONE, LOG_GROUPS)
 # The bootstrap stack's parameter listing the accounts it trusts to deploy (`cdk bootstrap --trust`): the CDK CLI's
 # bootstrap template (aws-cdk: lib/api/bootstrap/bootstrap-template.yaml).
 TRUSTED_ACCOUNTS = "TrustedAccounts"
@@ -71,6 +74,12 @@ class Deployment:
     # The account the pipeline runs in (its source connection's), when cdk.json configures one and the pipeline
     # promotes this stage; None when only `make deploy` deploys it.
     pipeline_account: str | None = None
+
+    @property
+    def extra_regions(self) -> list[str]:
+        """Regions besides the stage's that the deployment uses: us-east-1 for a web certificate made there."""
+        domain = self.config.domain
+        return [CLOUDFRONT_CERTIFICATE_REGION] if domain and domain.in_hosted_zone else []
 
 
 def _error_code(error: ClientError) -> str:
@@ -221,6 +230,36 @@ def check_api_gateway_logs_role(apigateway: Any, iam: Any, deployment: Deploymen
     return Result("PASS", check, f"the account's setting names {role_arn}")
 
 
+def check_hosted_zone(route53: Any, deployment: Deployment) -> Result:
+    """A stage on its domain: the Route 53 zone cdk.json names exists, is public and is the zone it says (the
+    certificates are validated, and the aliases created, in it; nothing at synth looks it up)."""
+    check = HOSTED_ZONE
+    domain = deployment.config.domain
+    if domain is None:
+        return Result("PASS", check, "the stage has no domain: clients use its execute-api endpoint")
+    if not domain.in_hosted_zone:
+        return Result(
+            "PASS",
+            check,
+            f"{domain.name}'s zone is elsewhere: after deploying, point {domain.name} at output DomainTarget and "
+            f"{domain.web_name} at output WebDomainTarget (CNAME records)",
+        )
+    fix = f"create the public hosted zone {domain.hosted_zone_name} in this account, or correct domain in cdk.json."
+    try:
+        zone = route53.get_hosted_zone(Id=domain.hosted_zone_id)["HostedZone"]
+    except ClientError as error:
+        if _error_code(error) == "NoSuchHostedZone":
+            return Result("FAIL", check, f"hosted zone {domain.hosted_zone_id} does not exist in this account", fix)
+        return Result("FAIL", check, f"cannot read hosted zone {domain.hosted_zone_id}: {error}", fix)
+    if zone["Name"].rstrip(".") != domain.hosted_zone_name:
+        return Result(
+            "FAIL", check, f"hosted zone {domain.hosted_zone_id} is {zone['Name']}, not {domain.hosted_zone_name}", fix
+        )
+    if zone.get("Config", {}).get("PrivateZone"):
+        return Result("FAIL", check, f"hosted zone {domain.hosted_zone_id} is private: clients cannot resolve it", fix)
+    return Result("PASS", check, f"{domain.hosted_zone_name} ({domain.hosted_zone_id}) holds {domain.name}")
+
+
 def check_log_groups(logs: Any, cloudformation: Any, deployment: Deployment) -> Result:
     check = LOG_GROUPS
     fixed = sorted(fixed_log_group_names(deployment.template))
@@ -297,12 +336,29 @@ def run_checks(session: boto3.Session, deployment: Deployment) -> list[Result]:
     cloudformation, ssm = client("cloudformation"), client("ssm")
     return [
         credentials,
-        check_bootstrap(cloudformation, ssm, deployment, account=account, region=region),
-        check_pipeline_trust(cloudformation, deployment, account=account, region=region),
+        *_bootstrap_checks(session, deployment, account=account, region=region),
         check_powertools_layer(ssm, deployment, region=region),
         check_api_gateway_logs_role(client("apigateway"), client("iam"), deployment),
+        check_hosted_zone(client("route53"), deployment),
         check_log_groups(client("logs"), cloudformation, deployment),
     ]
+
+
+def _bootstrap_checks(session: boto3.Session, deployment: Deployment, *, account: str, region: str) -> list[Result]:
+    """Bootstrap and the pipeline's trust in the stage's Region, and in us-east-1 too when the stage's web certificate
+    is deployed there (Chat-<stage>-web-certificate, cdk/web_certificate.py)."""
+    results = []
+    for checked in dict.fromkeys([region, *deployment.extra_regions]):
+        cloudformation = session.client("cloudformation", region_name=checked)
+        ssm = session.client("ssm", region_name=checked)
+        found = [
+            check_bootstrap(cloudformation, ssm, deployment, account=account, region=checked),
+            check_pipeline_trust(cloudformation, deployment, account=account, region=checked),
+        ]
+        if checked != region:
+            found = [dataclasses.replace(r, check=f"{r.check} ({checked}, for the web certificate)") for r in found]
+        results += found
+    return results
 
 
 def deployment_of(stage: str, synthesis: Synthesis) -> Deployment:
