@@ -7,7 +7,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: install dev test lint synth synth-all preflight deploy destroy executions browser clean smoke pipeline
+.PHONY: install dev test lint synth synth-all preflight deploy destroy executions browser clean smoke pipeline token
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -58,6 +58,12 @@ deploy: install preflight
 
 destroy: install
 	npx cdk destroy -c stage=$(STAGE) Chat-$(STAGE)
+
+# An ID token of a deployed stage's user, for wscat -c "wss://.../dev?token=$TOKEN" (asks for the password):
+# TOKEN=$(make token STAGE=dev USERNAME=alice)
+token: install
+	@test -n "$(USERNAME)" || { echo "usage: make token STAGE=<stage> USERNAME=<name>" >&2; exit 2; }
+	@$(PYTHON) -m cdk.operations.token --stage $(STAGE) --username "$(USERNAME)"
 
 # The dev -> staging -> prod pipeline (README: Pipeline); later changes to it deploy themselves.
 pipeline: install

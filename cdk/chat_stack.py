@@ -1,4 +1,5 @@
-"""The chat stack: composes the functions, the WebSocket API and the workflows, and wires them."""
+"""The chat stack: composes the functions, the sign-in (on stages with users), the tables, the WebSocket API and
+the workflows, and wires them."""
 
 from typing import Any
 
@@ -12,12 +13,15 @@ from cdk.custom_domain import ChatDomain, hosted_zone
 from cdk.domain_settings import CLOUDFRONT_CERTIFICATE_REGION
 from cdk.functions import ChatFunctions
 from cdk.iam_propagation import IamPropagationWait
+from cdk.identity import Identity
 from cdk.log_queries import ChatLogQueries
 from cdk.monitoring import ChatMonitoring
 from cdk.nag_suppressions import acknowledge_accepted_findings, acknowledge_web_hosting_findings
 from cdk.names import stack_name_for, web_certificate_stack_name_for
 from cdk.stage_config import StageConfig
+from cdk.tables import ChatTables
 from cdk.web_certificate import WebCertificateStack
+from cdk.web_config import cognito_auth
 from cdk.web_hosting import WebClientHosting
 from cdk.websocket_api import ChatWebSocketApi
 from cdk.workflows import ChatWorkflows
@@ -40,6 +44,8 @@ class ChatStack(Stack):
         domain is in a hosted zone the stack manages."""
         super().__init__(scope, construct_id, description=f"Serverless real-time chat ({config.stage})", **kwargs)
         functions = ChatFunctions(self, "Functions", config=config)
+        identity = Identity(self, "Identity", config=config, functions=functions) if config.has_users else None
+        tables = ChatTables(self, "Tables")
         websocket = ChatWebSocketApi(
             self,
             "WebSocket",
@@ -48,6 +54,7 @@ class ChatStack(Stack):
             on_disconnect=functions.on_disconnect,
             on_default=functions.on_default,
             actions=functions.actions,
+            connect_authorizer=identity.authorizer if identity else None,
         )
         workflows = ChatWorkflows(
             self,
@@ -56,6 +63,7 @@ class ChatStack(Stack):
             send_connection_id=functions.send_connection_id,
             connections_api_endpoint=websocket.execute_api_endpoint,
             connections_stage=websocket.stage.stage_name,
+            tables=tables,
         )
         logs_role = self._api_gateway_logs_role(config=config, websocket=websocket)
         self._wait_for_new_roles(config=config, workflows=workflows, logs_role=logs_role)
@@ -66,6 +74,7 @@ class ChatStack(Stack):
             api_id=websocket.api.api_id,
             stage_name=websocket.stage.stage_name,
             route_handlers=[
+                *([identity.authorizer_function] if identity else []),
                 functions.on_connect,
                 functions.on_disconnect,
                 functions.on_default,
@@ -75,6 +84,7 @@ class ChatStack(Stack):
             workflows={
                 "ConnectionHandshake": workflows.connection_handshake,
                 "MessageFanout": workflows.message_fanout,
+                "ConnectionCleanup": workflows.connection_cleanup,
             },
             fanout_log_group=workflows.log_groups["MessageFanout"],
         )
@@ -90,29 +100,49 @@ class ChatStack(Stack):
             ],
             fanout_log_group=workflows.log_groups["MessageFanout"],
         )
-        self._wire(functions=functions, websocket=websocket, workflows=workflows)
-        self._grant_permissions(functions=functions, websocket=websocket, workflows=workflows, monitoring=monitoring)
+        self._wire(functions=functions, websocket=websocket, workflows=workflows, tables=tables, identity=identity)
+        self._grant_permissions(
+            functions=functions,
+            websocket=websocket,
+            workflows=workflows,
+            tables=tables,
+            identity=identity,
+            monitoring=monitoring,
+        )
         acknowledge_accepted_findings(
             self,
             functions=functions.all,
             routes=websocket.routes,
-            workflows=[workflows.connection_handshake, workflows.message_fanout],
+            user_pool=identity.user_pool if identity else None,
+            workflows=workflows.all,
             connections_arn=websocket.connections_arn(CONNECTIONS_METHOD),
             posting_roles=[functions.send_connection_id.role, workflows.message_fanout.role],
             workflow_tasks={workflows.connection_handshake: functions.send_connection_id},
             api_gateway_logs_role=logs_role.role if logs_role else None,
         )
 
-        websocket_url = self._front_door(config=config, websocket=websocket, web_certificate=web_certificate)
+        websocket_url = self._front_door(
+            config=config, websocket=websocket, identity=identity, web_certificate=web_certificate
+        )
 
         # Kept: a pipeline stage hands this output to its smoke test.
         self.websocket_url_output = CfnOutput(self, "WebSocketUrl", value=websocket_url)
         CfnOutput(self, "CallbackUrl", value=websocket.callback_url)
         CfnOutput(self, "ConnectionHandshakeArn", value=workflows.connection_handshake.state_machine_arn)
         CfnOutput(self, "MessageFanoutArn", value=workflows.message_fanout.state_machine_arn)
+        CfnOutput(self, "ConnectionCleanupArn", value=workflows.connection_cleanup.state_machine_arn)
+        if identity is not None:
+            # What clients sign in with (`make token`, the web client): InitiateAuth on this pool's app client.
+            CfnOutput(self, "UserPoolId", value=identity.user_pool.user_pool_id)
+            CfnOutput(self, "UserPoolClientId", value=identity.client.user_pool_client_id)
 
     def _front_door(
-        self, *, config: StageConfig, websocket: ChatWebSocketApi, web_certificate: acm.ICertificate | None
+        self,
+        *,
+        config: StageConfig,
+        websocket: ChatWebSocketApi,
+        identity: Identity | None,
+        web_certificate: acm.ICertificate | None,
     ) -> str:
         """Where clients come in: the API on the stage's domain when it has one, and the web client hosted with the
         stage (on web.<domain> then). Returns the WebSocket URL clients use."""
@@ -127,8 +157,24 @@ class ChatStack(Stack):
                     self, "WebCertificate", domain.web_certificate_arn
                 )
                 CfnOutput(self, "DomainTarget", value=front.dns_target, description=f"CNAME target of {domain.name}")
+        auth = (
+            cognito_auth(
+                region=Aws.REGION,
+                user_pool_id=identity.user_pool.user_pool_id,
+                client_id=identity.client.user_pool_client_id,
+                self_sign_up=config.cognito.self_sign_up,
+            )
+            if identity
+            else None
+        )
         web = WebClientHosting(
-            self, "WebClient", config=config, websocket_url=websocket_url, certificate=web_certificate, zone=zone
+            self,
+            "WebClient",
+            config=config,
+            websocket_url=websocket_url,
+            auth=auth,
+            certificate=web_certificate,
+            zone=zone,
         )
         if domain and not zone:
             CfnOutput(
@@ -154,7 +200,7 @@ class ChatStack(Stack):
         self, *, config: StageConfig, workflows: ChatWorkflows, logs_role: ApiGatewayLogsRole | None
     ) -> None:
         """What checks a role when it is created waits until the role has propagated (cdk/iam_propagation.py)."""
-        state_machines = [workflows.connection_handshake, workflows.message_fanout]
+        state_machines = list(workflows.all)
         roles = [state_machine.role for state_machine in state_machines]
         checking = [state_machine.node.default_child for state_machine in state_machines]
         if logs_role is not None:
@@ -163,22 +209,58 @@ class ChatStack(Stack):
         IamPropagationWait(self, "IamPropagation", config=config, roles=roles).before(*checking)
 
     @staticmethod
-    def _wire(*, functions: ChatFunctions, websocket: ChatWebSocketApi, workflows: ChatWorkflows) -> None:
+    def _wire(
+        *,
+        functions: ChatFunctions,
+        websocket: ChatWebSocketApi,
+        workflows: ChatWorkflows,
+        tables: ChatTables,
+        identity: Identity | None,
+    ) -> None:
         functions.on_connect.add_environment(
             "HANDSHAKE_STATE_MACHINE_ARN", workflows.connection_handshake.state_machine_arn
+        )
+        functions.on_disconnect.add_environment(
+            "CLEANUP_STATE_MACHINE_ARN", workflows.connection_cleanup.state_machine_arn
         )
         functions.send_message.add_environment("FANOUT_STATE_MACHINE_ARN", workflows.message_fanout.state_machine_arn)
         functions.send_connection_id.add_environment("CALLBACK_URL", websocket.callback_url)
         functions.on_default.add_environment("VALID_ACTIONS", ",".join(websocket.actions))
+        if identity is not None:
+            identity.authorizer_function.add_environment("USER_POOL_ID", identity.user_pool.user_pool_id)
+            identity.authorizer_function.add_environment("USER_POOL_CLIENT_ID", identity.client.user_pool_client_id)
+            # sendMessage checks recipient users (chat/directory.py): only on a stage with users.
+            functions.send_message.add_environment("USERS_TABLE_NAME", tables.users.table_name)
+            functions.send_message.add_environment("USER_POOL_ID", identity.user_pool.user_pool_id)
 
     @staticmethod
     def _grant_permissions(
-        *, functions: ChatFunctions, websocket: ChatWebSocketApi, workflows: ChatWorkflows, monitoring: ChatMonitoring
+        *,
+        functions: ChatFunctions,
+        websocket: ChatWebSocketApi,
+        workflows: ChatWorkflows,
+        tables: ChatTables,
+        identity: Identity | None,
+        monitoring: ChatMonitoring,
     ) -> None:
-        """Every permission between the parts, and nothing broader."""
+        """Every permission between the parts, and nothing broader. The authorizer gets none: it verifies tokens
+        with the pool's public keys, fetched over HTTPS, and calls no AWS API."""
         workflows.connection_handshake.grant_start_execution(functions.on_connect)
         workflows.message_fanout.grant_start_execution(functions.send_message)
+        workflows.connection_cleanup.grant_start_execution(functions.on_disconnect)
         functions.send_connection_id.grant_invoke(workflows.connection_handshake)
+        # Each workflow touches only the items (and the index) its steps name; the actions are exact, on the
+        # table's own ARN (Table.grant would add its indexes too).
+        registry, users = tables.connections.table_arn, tables.users.table_arn
+        _allow(workflows.connection_handshake, ["dynamodb:PutItem", "dynamodb:DeleteItem"], registry)
+        _allow(workflows.connection_handshake, ["dynamodb:PutItem"], users)
+        _allow(workflows.message_fanout, ["dynamodb:Query"], tables.username_index_arn)
+        _allow(workflows.message_fanout, ["dynamodb:DeleteItem"], registry)
+        _allow(workflows.connection_cleanup, ["dynamodb:DeleteItem"], registry)
+        if identity is not None:
+            # sendMessage checks the names in recipient_users: the directory, then Cognito, in this pool only.
+            _allow(functions.send_message, ["dynamodb:BatchGetItem"], users)
+            _allow(functions.send_message, ["cognito-idp:AdminGetUser"], identity.user_pool.user_pool_arn)
         # POST only (stage.grant_management_api_access would allow every method: GET, and DELETE, which
         # disconnects a client). Connection ids are known at run time only, hence @connections/*.
         # message_fanout posts with apigateway:invoke signed by its own role; API Gateway authorizes
@@ -209,6 +291,10 @@ class ChatStack(Stack):
             # CloudWatch alarms publish to the encrypted alarm topic: the key statement AWS documents for it (SNS
             # developer guide, "Enable compatibility between event sources from AWS services and encrypted topics").
             monitoring.alarm_key.grant(cloudwatch, "kms:Decrypt", "kms:GenerateDataKey*")
+
+
+def _allow(grantee: iam.IGrantable, actions: list[str], resource_arn: str) -> None:
+    iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=[resource_arn])
 
 
 def add_chat_stack(scope: Construct, config: StageConfig, **kwargs: Any) -> ChatStack:

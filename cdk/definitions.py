@@ -6,6 +6,13 @@ each kind of Task state stated once, here, and appended to that state's own retr
   the task functions' name for a 429 from @connections.
 - @connections posts (apigateway:invoke): ApiGateway.429, the integration's name for that 429 (Step
   Functions developer guide, "Call API Gateway with Step Functions", Error handling).
+- DynamoDB items (the optimized integration, dynamodb:putItem/deleteItem) and queries (the AWS SDK
+  integration, aws-sdk:dynamodb:query): DynamoDB's throttling and internal errors, the ones it says to retry
+  (DynamoDB developer guide, "Error handling with DynamoDB"). Step Functions names them "DynamoDB." plus
+  DynamoDB's error code for the optimized integration, and "DynamoDb." plus the exception name, always ending
+  in "Exception", for the AWS SDK integration (Step Functions developer guide, "AWS SDK service integrations":
+  ServiceName.ErrorName in PascalCase). A condition that fails (DynamoDB.ConditionalCheckFailedException) is
+  an answer, not an error to retry.
 
 A throttled post is tried again after 1, 2 and 4 s: a message still throttled after 7 s is reported to the
 sender as failed, so they can resend, rather than delivered late after 15 s or more.
@@ -18,6 +25,9 @@ from cdk.paths import STATEMACHINES_DIR
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 CONNECTIONS_POST = "arn:aws:states:::apigateway:invoke"
+DYNAMODB_PUT_ITEM = "arn:aws:states:::dynamodb:putItem"
+DYNAMODB_DELETE_ITEM = "arn:aws:states:::dynamodb:deleteItem"
+DYNAMODB_QUERY = "arn:aws:states:::aws-sdk:dynamodb:query"
 
 LAMBDA_SERVICE_ERRORS = [
     "Lambda.ClientExecutionTimeoutException",
@@ -27,6 +37,12 @@ LAMBDA_SERVICE_ERRORS = [
     "Lambda.TooManyRequestsException",
 ]
 BACKOFF = {"IntervalSeconds": 1, "BackoffRate": 2, "MaxAttempts": 3}
+DYNAMODB_RETRIED = ("ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded")
+DYNAMODB_ITEM_ERRORS = [*(f"DynamoDB.{code}" for code in DYNAMODB_RETRIED), "DynamoDB.InternalServerError"]
+DYNAMODB_SDK_ERRORS = [
+    *(f"DynamoDb.{code.removesuffix('Exception')}Exception" for code in DYNAMODB_RETRIED),
+    "DynamoDb.InternalServerErrorException",
+]
 
 RETRY_POLICIES: dict[str, list[dict[str, Any]]] = {
     LAMBDA_INVOKE: [
@@ -34,6 +50,9 @@ RETRY_POLICIES: dict[str, list[dict[str, Any]]] = {
         {"ErrorEquals": LAMBDA_SERVICE_ERRORS, **BACKOFF},
     ],
     CONNECTIONS_POST: [{"ErrorEquals": ["ApiGateway.429"], **BACKOFF}],
+    DYNAMODB_PUT_ITEM: [{"ErrorEquals": DYNAMODB_ITEM_ERRORS, **BACKOFF}],
+    DYNAMODB_DELETE_ITEM: [{"ErrorEquals": DYNAMODB_ITEM_ERRORS, **BACKOFF}],
+    DYNAMODB_QUERY: [{"ErrorEquals": DYNAMODB_SDK_ERRORS, **BACKOFF}],
 }
 
 

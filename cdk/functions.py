@@ -1,4 +1,5 @@
-"""The Lambda functions: four WebSocket route handlers and the handshake's task, from one code asset."""
+"""The Lambda functions: four WebSocket route handlers and the handshake's task, from one code asset (and, on a
+stage with sign-in, the $connect authorizer, which cdk/identity.py adds with its layer)."""
 
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
@@ -12,6 +13,7 @@ from cdk.pins import pinned_version
 from cdk.stage_config import StageConfig
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
+PYTHON_VERSION = RUNTIME.name.removeprefix("python")  # "3.13": what layers are built for (cdk/layers.py)
 ARCHITECTURE = lambda_.Architecture.ARM_64
 # The aws-lambda-powertools version pyproject.toml pins, so deployed and tested code match.
 POWERTOOLS_VERSION = pinned_version("aws-lambda-powertools")
@@ -21,7 +23,7 @@ METRICS_NAMESPACE = "ServerlessChat"
 SERVICE_NAME = "chat"  # POWERTOOLS_SERVICE_NAME: the metrics' "service" dimension
 # Every function's timeout, also handed to the function (FUNCTION_TIMEOUT_SECONDS): its AWS clients check
 # at cold start that they give up before it (lambdas/chat/clients.py).
-FUNCTION_TIMEOUT = Duration.seconds(10)
+FUNCTION_TIMEOUT = Duration.seconds(15)
 
 
 class ChatFunctions(Construct):
@@ -34,19 +36,23 @@ class ChatFunctions(Construct):
             "PowertoolsLayer",
             ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_LAYER_PARAMETER),
         )
-        self.all: list[lambda_.Function] = []  # every function, as _function creates them
-        self.on_connect = self._function("OnConnect", "on_connect", "Starts the connection handshake workflow")
-        self.on_disconnect = self._function("OnDisconnect", "on_disconnect", "Records closed connections")
-        self.on_default = self._function("OnDefault", "on_default", "Answers frames with no known action")
-        self.send_message = self._function("SendMessage", "send_message", "Validates a message, starts its fan-out")
+        self.all: list[lambda_.Function] = []  # every function, as add creates them
+        self.on_connect = self.add("OnConnect", "on_connect", "Starts the connection handshake workflow")
+        self.on_disconnect = self.add("OnDisconnect", "on_disconnect", "Starts the cleanup of closed connections")
+        self.on_default = self.add("OnDefault", "on_default", "Answers frames with no known action")
+        self.send_message = self.add("SendMessage", "send_message", "Validates a message, starts its fan-out")
         # The actions a client names in a frame's "action", each routed to its own function (the API gets one
         # route per entry, and $default lists them). A new action: its handler module and one entry here.
         self.actions: dict[str, lambda_.Function] = {"sendMessage": self.send_message}
-        self.send_connection_id = self._function(
+        self.send_connection_id = self.add(
             "SendConnectionId", "send_connection_id", "Tells a new client its connection id"
         )
 
-    def _function(self, construct_id: str, module: str, description: str) -> lambda_.Function:
+    def add(
+        self, construct_id: str, module: str, description: str, *, layers: tuple[lambda_.ILayerVersion, ...] = ()
+    ) -> lambda_.Function:
+        """A function of lambdas/<module>.py (its ``handler``), with a role and a log group of its own; ``layers``
+        beside Powertools'."""
         log_group = logs.LogGroup(
             self,
             f"{construct_id}Logs",
@@ -74,7 +80,7 @@ class ChatFunctions(Construct):
             architecture=ARCHITECTURE,
             handler=f"{module}.handler",
             code=self._code,
-            layers=[self._powertools],
+            layers=[self._powertools, *layers],
             role=role,
             log_group=log_group,
             memory_size=256,

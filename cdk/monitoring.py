@@ -171,7 +171,12 @@ class ChatMonitoring(Construct):
                 ),
                 cmc.CustomMetricGroup(
                     title="Connections",
-                    metrics=[metric("Connections", "Connections"), metric("Disconnections", "Disconnections")],
+                    metrics=[
+                        metric("Connections", "Connections"),
+                        metric("Disconnections", "Disconnections"),
+                        # The $connect authorizer's refusals (bad or expired tokens), on a stage with sign-in.
+                        metric("RefusedConnections", "Refused (bad token)"),
+                    ],
                 ),
             ],
         )

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import IConstruct
@@ -20,8 +21,25 @@ if TYPE_CHECKING:
 RULES = "AwsSolutions::AwsSolutions"
 
 PUBLIC_CHAT = (
-    "The chat is public by product design: a client's connection id is its only identity. "
-    "An authorizer belongs on $connect once the product has accounts."
+    "This stage has no sign-in (auth none in cdk.json), as the tutorial the chat grew from: anyone who knows the "
+    "URL may connect, and a client's connection id is its only identity. Stages with auth cognito authorize $connect."
+)
+AUTHORIZED_AT_CONNECT = (
+    "WebSocket APIs authorize $connect only (API Gateway: a Lambda REQUEST authorizer or IAM, on $connect). Here "
+    "$connect has the Lambda authorizer that verifies the user's Cognito ID token; every later route of the "
+    "connection runs as that user (requestContext.authorizer), and $disconnect only cleans up."
+)
+PASSWORD_LENGTH_OVER_COMPOSITION = (
+    "Passwords are at least 8 characters (12 in cdk.json) without mandatory character classes: NIST SP 800-63B "
+    "recommends length and advises against composition rules. Each stage sets its policy in cdk.json."
+)
+NO_MFA = (
+    "Sign-in is by username and password for a chat; MFA (TOTP) can be turned on per pool without touching the "
+    "authorizer, which verifies the resulting ID tokens the same way."
+)
+ESSENTIALS_PLAN = (
+    "Threat protection needs Cognito's Plus feature plan, billed per monthly active user; the Essentials plan is "
+    "this reference chat's default. A stage that needs it sets the plan on its pool."
 )
 PINNED_RUNTIME = (
     "python3.13 is pinned on purpose: it matches the Powertools layer build (python313-arm64) "
@@ -43,16 +61,24 @@ def acknowledge_accepted_findings(
     stack: Stack,
     *,
     functions: Iterable[lambda_.Function],
-    routes: Iterable[IConstruct],
+    routes: Iterable[apigwv2.WebSocketRoute],
+    user_pool: IConstruct | None,
     workflows: Iterable[sfn.StateMachine],
     connections_arn: str,
     posting_roles: Iterable[IConstruct],
     workflow_tasks: Mapping[sfn.StateMachine, lambda_.Function],
     api_gateway_logs_role: IConstruct | None = None,
 ) -> None:
-    """``connections_arn`` is the @connections resource granted to ``posting_roles`` (a token ARN)."""
+    """``connections_arn`` is the @connections resource granted to ``posting_roles`` (a token ARN); ``user_pool``:
+    the stage's sign-in (None: a stage without), whose authorizer is on $connect."""
     for route in routes:
-        Validations.of(route).acknowledge(Acknowledgment(id=f"{RULES}-APIG4", reason=PUBLIC_CHAT))
+        if user_pool is None:
+            Validations.of(route).acknowledge(Acknowledgment(id=f"{RULES}-APIG4", reason=PUBLIC_CHAT))
+        elif route.route_key != "$connect":  # $connect has its authorizer: nothing to acknowledge there
+            Validations.of(route).acknowledge(Acknowledgment(id=f"{RULES}-APIG4", reason=AUTHORIZED_AT_CONNECT))
+    if user_pool is not None:
+        for rule, reason in (("COG1", PASSWORD_LENGTH_OVER_COMPOSITION), ("COG2", NO_MFA), ("COG8", ESSENTIALS_PLAN)):
+            Validations.of(user_pool).acknowledge(Acknowledgment(id=f"{RULES}-{rule}", reason=reason))
     for function in functions:
         Validations.of(function).acknowledge(Acknowledgment(id=f"{RULES}-L1", reason=PINNED_RUNTIME))
         # X-Ray tracing (Tracing.ACTIVE) adds xray:PutTraceSegments/PutTelemetryRecords on "*" to the role.

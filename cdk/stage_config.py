@@ -21,6 +21,17 @@ REGION_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 LOGS_ROLE_FROM_STACK = "stack"
 LOGS_ROLE_FROM_ACCOUNT = "account"
 API_GATEWAY_LOGS_ROLES = (LOGS_ROLE_FROM_STACK, LOGS_ROLE_FROM_ACCOUNT)
+# Who may connect: users of the stage's Cognito user pool (a Lambda authorizer on $connect), or anyone.
+AUTH_COGNITO = "cognito"
+AUTH_NONE = "none"
+AUTH_MODES = (AUTH_COGNITO, AUTH_NONE)
+# Cognito's own bounds (Amazon Cognito developer guide, "User pool app clients": token expiration; "Adding
+# user pool password requirements"): ID and access tokens 5 minutes to 1 day, refresh tokens 60 minutes to
+# 10 years, passwords of 6 to 99 characters, of which the chat allows 8 or more: the pools rely on length
+# rather than on character classes (NIST SP 800-63B), which is why cdk-nag's COG1 is acknowledged.
+ID_ACCESS_TOKEN_MINUTES = (5, 24 * 60)
+REFRESH_TOKEN_DAYS = (1, 3650)
+PASSWORD_LENGTH = (8, 99)
 _RETENTION = {
     1: logs.RetentionDays.ONE_DAY,
     3: logs.RetentionDays.THREE_DAYS,
@@ -81,6 +92,69 @@ class MonitoringSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PasswordPolicy:
+    min_length: int
+    require_lowercase: bool
+    require_uppercase: bool
+    require_digits: bool
+    require_symbols: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenValidity:
+    id_minutes: int
+    access_minutes: int
+    refresh_days: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CognitoSettings:
+    """``cognito`` of a stage with ``auth: cognito``: its user pool and app client."""
+
+    self_sign_up: bool
+    retain_pool: bool
+    password_policy: PasswordPolicy
+    token_validity: TokenValidity
+
+    def problems(self) -> list[str]:
+        problems = [
+            f"cognito: {name} must be true or false"
+            for name in ("self_sign_up", "retain_pool")
+            if not isinstance(getattr(self, name), bool)
+        ]
+        policy = self.password_policy
+        if not _whole_number_within(policy.min_length, PASSWORD_LENGTH):
+            problems.append(
+                f"cognito: password_policy.min_length must be a whole number from {_range(PASSWORD_LENGTH)}"
+            )
+        problems += [
+            f"cognito: password_policy.{name} must be true or false"
+            for name in ("require_lowercase", "require_uppercase", "require_digits", "require_symbols")
+            if not isinstance(getattr(policy, name), bool)
+        ]
+        validity = self.token_validity
+        problems += [
+            f"cognito: token_validity.{name} must be a whole number from {_range(ID_ACCESS_TOKEN_MINUTES)} "
+            "(Cognito's bounds for ID and access tokens)"
+            for name in ("id_minutes", "access_minutes")
+            if not _whole_number_within(getattr(validity, name), ID_ACCESS_TOKEN_MINUTES)
+        ]
+        if not _whole_number_within(validity.refresh_days, REFRESH_TOKEN_DAYS):
+            problems.append(
+                f"cognito: token_validity.refresh_days must be a whole number from {_range(REFRESH_TOKEN_DAYS)}"
+            )
+        return problems
+
+
+def _whole_number_within(value: Any, bounds: tuple[int, int]) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and bounds[0] <= value <= bounds[1]
+
+
+def _range(bounds: tuple[int, int]) -> str:
+    return f"{bounds[0]} to {bounds[1]}"
+
+
+@dataclass(frozen=True, kw_only=True)
 class StageConfig:
     stage: str
     log_level: str
@@ -90,10 +164,17 @@ class StageConfig:
     log_retention_days: int
     retain_logs: bool
     monitoring: MonitoringSettings
+    auth: str
+    cognito: CognitoSettings | None = None
     api_gateway_logs_role: str = LOGS_ROLE_FROM_STACK
     account: str | None = None
     region: str | None = None
     domain: DomainSettings | None = None
+
+    @property
+    def has_users(self) -> bool:
+        """Clients sign in (a Cognito user pool, an authorizer on $connect): the chat knows who is talking."""
+        return self.auth == AUTH_COGNITO
 
     @property
     def creates_api_gateway_logs_role(self) -> bool:
@@ -121,6 +202,7 @@ def load_stage_config(stages: Any, stage: str) -> StageConfig:
                 **settings,
                 "monitoring": _monitoring(settings.get("monitoring")),
                 "domain": load_domain(settings.get("domain")),
+                "cognito": _cognito(settings["cognito"]) if settings.get("cognito") is not None else None,
             },
         )
     except TypeError as error:
@@ -138,8 +220,30 @@ def _monitoring(settings: Any) -> MonitoringSettings:
         raise TypeError(f"monitoring: {error}") from None
 
 
+def _cognito(settings: Any) -> CognitoSettings:
+    if not isinstance(settings, dict):
+        raise TypeError("'cognito' must be an object of user pool settings")
+    try:
+        return CognitoSettings(
+            **{
+                **settings,
+                "password_policy": PasswordPolicy(**_object(settings.get("password_policy"), "password_policy")),
+                "token_validity": TokenValidity(**_object(settings.get("token_validity"), "token_validity")),
+            }
+        )
+    except TypeError as error:
+        raise TypeError(f"cognito: {error}") from None
+
+
+def _object(value: Any, name: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"'{name}' must be an object")
+    return value
+
+
 def _validate(config: StageConfig) -> None:
     problems = config.monitoring.problems()
+    problems += _auth_problems(config)
     if not STAGE_NAME.fullmatch(config.stage):
         problems.append("the stage name must be 1 to 64 characters of A-Z, a-z, 0-9 and '-'")
     if config.log_level not in LOG_LEVELS:
@@ -161,3 +265,16 @@ def _validate(config: StageConfig) -> None:
         problems += config.domain.problems(account=config.account, region=config.region)
     if problems:
         raise StageConfigError(f"stage {config.stage!r}: " + "; ".join(problems))
+
+
+def _auth_problems(config: StageConfig) -> list[str]:
+    if config.auth not in AUTH_MODES:
+        return [
+            f"auth must be {AUTH_COGNITO!r} (clients sign in with the stage's Cognito user pool) or {AUTH_NONE!r} "
+            "(anyone may connect)"
+        ]
+    if config.auth == AUTH_COGNITO and config.cognito is None:
+        return ["auth is 'cognito' but the stage has no 'cognito' settings (its user pool and app client)"]
+    if config.auth == AUTH_NONE and config.cognito is not None:
+        return ["'cognito' settings are given but auth is 'none': remove them, or set auth to 'cognito'"]
+    return config.cognito.problems() if config.cognito else []

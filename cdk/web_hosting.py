@@ -12,6 +12,8 @@ typing a URL.
 - CloudFront's access logs and the bucket's server access logs go to a log bucket kept as the stage keeps its logs.
 """
 
+from typing import Any
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
@@ -40,13 +42,14 @@ class WebClientHosting(Construct):
         *,
         config: StageConfig,
         websocket_url: str,
+        auth: dict[str, Any] | None = None,
         certificate: acm.ICertificate | None = None,
         zone: route53.IHostedZone | None = None,
     ) -> None:
         """``certificate``: of web.<domain> (us-east-1), when the stage has a domain; ``zone``: where its alias
-        goes, when the stack manages the stage's DNS."""
+        goes, when the stack manages the stage's DNS; ``auth``: config.json's sign-in settings (cdk/web_config.py)."""
         super().__init__(scope, construct_id)
-        settings = page_config(websocket_url=websocket_url)
+        settings = page_config(websocket_url=websocket_url, auth=auth)
         self.log_bucket = self._log_bucket(config)
         self.bucket = s3.Bucket(
             self,

@@ -61,9 +61,11 @@ class ChatWebSocketApi(Construct):
         on_disconnect: lambda_.IFunction,
         on_default: lambda_.IFunction,
         actions: Mapping[str, lambda_.IFunction],
+        connect_authorizer: apigwv2.IWebSocketRouteAuthorizer | None = None,
     ) -> None:
         """``actions``: route key (the frame's ``action``) -> the function answering it; each gets a route
-        with a route response (its answer goes back to the caller)."""
+        with a route response (its answer goes back to the caller). ``connect_authorizer``: who may connect
+        (WebSocket APIs authorize $connect only; the connection's identity then holds for every route)."""
         super().__init__(scope, construct_id)
         bad = [key for key in actions if not ACTION_NAME.fullmatch(key)]
         if bad or not actions:
@@ -76,7 +78,8 @@ class ChatWebSocketApi(Construct):
             description=f"Serverless chat ({config.stage})",
             route_selection_expression="$request.body.action",
             connect_route_options=apigwv2.WebSocketRouteOptions(
-                integration=WebSocketLambdaIntegration("ConnectIntegration", on_connect)
+                integration=WebSocketLambdaIntegration("ConnectIntegration", on_connect),
+                authorizer=connect_authorizer,
             ),
             disconnect_route_options=apigwv2.WebSocketRouteOptions(
                 integration=WebSocketLambdaIntegration("DisconnectIntegration", on_disconnect)

@@ -8,6 +8,7 @@ from constructs import Construct
 
 from cdk.definitions import deployed_definition
 from cdk.stage_config import StageConfig
+from cdk.tables import ChatTables
 
 # Step Functions' own prefix for its log groups ("vended logs"), read by `make preflight` too.
 STATE_MACHINE_LOGS_PREFIX = "/aws/vendedlogs/states/"
@@ -23,21 +24,35 @@ class ChatWorkflows(Construct):
         send_connection_id: lambda_.IFunction,
         connections_api_endpoint: str,
         connections_stage: str,
+        tables: ChatTables,
     ) -> None:
-        """``connections_api_endpoint``/``connections_stage``: where message_fanout posts to @connections."""
+        """``connections_api_endpoint``/``connections_stage``: where message_fanout posts to @connections;
+        ``tables``: the connection registry and the user directory the workflows read and write."""
         super().__init__(scope, construct_id)
         self._config = config
         self.log_groups: dict[str, logs.LogGroup] = {}  # construct id of each state machine -> its log group
+        registry = {"ConnectionsTable": tables.connections.table_name}
         self.connection_handshake = self._express_workflow(
             "ConnectionHandshake",
             "connection_handshake",
-            {"SendConnectionIdFunctionArn": send_connection_id.function_arn},
+            {
+                "SendConnectionIdFunctionArn": send_connection_id.function_arn,
+                **registry,
+                "UsersTable": tables.users.table_name,
+            },
         )
         self.message_fanout = self._express_workflow(
             "MessageFanout",
             "message_fanout",
-            {"ConnectionsApiEndpoint": connections_api_endpoint, "ConnectionsStage": connections_stage},
+            {
+                "ConnectionsApiEndpoint": connections_api_endpoint,
+                "ConnectionsStage": connections_stage,
+                **registry,
+                "UsernameIndex": tables.username_index,
+            },
         )
+        self.connection_cleanup = self._express_workflow("ConnectionCleanup", "connection_cleanup", registry)
+        self.all = [self.connection_handshake, self.message_fanout, self.connection_cleanup]
 
     def _express_workflow(self, construct_id: str, asl_name: str, substitutions: dict[str, str]) -> sfn.StateMachine:
         # Express executions reach the console's execution history only through CloudWatch Logs.

@@ -19,6 +19,7 @@ connections = connections_client(require_http_url("CALLBACK_URL"), waiting_secon
 @handles(HandshakeTask, connection_id=lambda task: task.connection_id, publishes_metrics=False)
 def handler(task: HandshakeTask) -> dict:
     # A 410 while the connection opens is expected, not an error: logged with the attempt count only.
-    posts = post_frame_once_open(connections, task.connection_id, connection_frame(task.connection_id))
+    frame = connection_frame(task.connection_id, task.signed_in_user)
+    posts = post_frame_once_open(connections, task.connection_id, frame)
     logger.info("connection id sent", extra={"posts": posts})
     return {"connection_id": task.connection_id, "status": "delivered"}

@@ -1,48 +1,129 @@
-"""sendMessage: validate the frame, then start the fan-out workflow that delivers it."""
+"""sendMessage: validate the frame, check the users it names, then start the fan-out workflow that delivers it.
+
+Who sends is the connection's own: its connection id, and on a stage with sign-in the user the $connect
+authorizer verified (``requestContext.authorizer``), never a field of the frame.
+"""
 
 import json
+import os
+import time
 import uuid
 from datetime import UTC, datetime
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketMessageEventModel
 from botocore.exceptions import BotoCoreError, ClientError
-from chat.clients import stepfunctions_client
+from chat.clients import directory_clients, stepfunctions_client
+from chat.connections import STILL_OPENING_SECONDS
+from chat.directory import Directory
+from chat.events import MessageEvent
 from chat.frames import accepted_frame, error_frame, message_frame, route_response
 from chat.observability import execution_trace_header, handles, logger, metrics, tracer
-from chat.requests import InvalidRequest, SendMessageRequest, parse_send_message
+from chat.requests import InvalidRequest, SendMessageRequest, parse_send_message, quoted
 from chat.settings import require_env
+from chat.users import SignedIn, User, signed_in, username_key
 
 FANOUT_STATE_MACHINE_ARN = require_env("FANOUT_STATE_MACHINE_ARN")
 stepfunctions = stepfunctions_client()
 
 
-@handles(APIGatewayWebSocketMessageEventModel)
-def handler(event: APIGatewayWebSocketMessageEventModel) -> dict:
+def _directory() -> Directory | None:
+    """The stage's users (USERS_TABLE_NAME and USER_POOL_ID are set only on a stage with sign-in)."""
+    if not os.environ.get("USERS_TABLE_NAME"):
+        return None
+    dynamodb, cognito = directory_clients()
+    return Directory(
+        dynamodb=dynamodb,
+        cognito=cognito,
+        users_table=require_env("USERS_TABLE_NAME"),
+        user_pool_id=require_env("USER_POOL_ID"),
+    )
+
+
+directory = _directory()
+
+
+class NotSent(Exception):
+    """A service the message needs could not be reached in time: nothing was sent; the client may resend."""
+
+
+@handles(MessageEvent)
+def handler(event: MessageEvent) -> dict:
     sender_id = event.request_context.connection_id
+    sender = signed_in(event.request_context.authorizer)
     try:
         chat_message = parse_send_message(event.body)
+        check_sender(sender, chat_message)
+        recipient_users = resolve_recipient_users(chat_message)
     except InvalidRequest as error:
         logger.info("rejected message", extra={"code": error.code, "reason": str(error)})
         metrics.add_metric(name="RejectedInputs", unit=MetricUnit.Count, value=1)
-        return route_response(error_frame(error.code, str(error), **_echo(error.client_message_id)))
+        return route_response(error_frame(error.code, str(error), **error.details), status_code=error.status_code)
+    except NotSent:
+        return not_sent(chat_message)
     try:
-        message_id = start_fanout(sender_id=sender_id, chat_message=chat_message)
+        message_id = start_fanout(
+            sender_id=sender_id, sender=sender, chat_message=chat_message, recipient_users=recipient_users
+        )
     except (ClientError, BotoCoreError):  # an error answer, or none in time (connection, timeout)
         logger.exception("could not start the fan-out")
-        metrics.add_metric(name="UnsentMessages", unit=MetricUnit.Count, value=1)
-        not_sent = error_frame(
-            "not_sent", "the message was not sent; please try again", **_echo(chat_message.client_message_id)
-        )
-        return route_response(not_sent, status_code=503)
+        return not_sent(chat_message)
     metrics.add_metric(name="AcceptedMessages", unit=MetricUnit.Count, value=1)
     # The route has a route response: an answer without a body would reach the client as an empty frame.
     accepted = accepted_frame(message_id=message_id, client_message_id=chat_message.client_message_id)
     return route_response(accepted, status_code=200)
 
 
+def check_sender(sender: SignedIn | None, chat_message: SendMessageRequest) -> None:
+    """API Gateway checks the token only when the connection opens: a connection outliving its token may still
+    receive, but not send (the client reconnects with a fresh token)."""
+    if sender is not None and sender.expired():
+        raise InvalidRequest(
+            "token_expired",
+            f"the sign-in of this connection expired at {sender.expired_at_text}; reconnect with a fresh token",
+            client_message_id=chat_message.client_message_id,
+            status_code=401,
+        )
+
+
+def resolve_recipient_users(chat_message: SendMessageRequest) -> list[User]:
+    """The users ``recipient_users`` names, in the order named (empty when it names connections)."""
+    names = chat_message.recipient_users
+    if names is None:
+        return []
+    if directory is None:
+        raise InvalidRequest(
+            "no_users",
+            "this stage has no sign-in, so it has no users; send to connection ids (recipient_id or recipient_ids)",
+            client_message_id=chat_message.client_message_id,
+        )
+    try:
+        resolution = directory.resolve(names)
+    except (ClientError, BotoCoreError):
+        logger.exception("could not check the recipients")
+        raise NotSent() from None
+    if resolution.unknown:
+        listed = ", ".join(quoted(name) for name in resolution.unknown)
+        raise InvalidRequest(
+            "unknown_user",
+            f"no user is called {listed}" if len(resolution.unknown) == 1 else f"no users are called {listed}",
+            client_message_id=chat_message.client_message_id,
+            unknown_users=resolution.unknown,
+        )
+    return [resolution.known[username_key(name)] for name in names]
+
+
+def not_sent(chat_message: SendMessageRequest) -> dict:
+    metrics.add_metric(name="UnsentMessages", unit=MetricUnit.Count, value=1)
+    error = InvalidRequest(
+        "not_sent", "the message was not sent; please try again", client_message_id=chat_message.client_message_id
+    )
+    return route_response(error_frame(error.code, str(error), **error.details), status_code=503)
+
+
 @tracer.capture_method
-def start_fanout(*, sender_id: str, chat_message: SendMessageRequest) -> str:
+def start_fanout(
+    *, sender_id: str, sender: SignedIn | None, chat_message: SendMessageRequest, recipient_users: list[User]
+) -> str:
     message_id = str(uuid.uuid4())
     # From here on every line is about this message; the fan-out execution is named after it too.
     logger.set_correlation_id(message_id)
@@ -50,21 +131,56 @@ def start_fanout(*, sender_id: str, chat_message: SendMessageRequest) -> str:
         message_id=message_id,
         message=chat_message.message,
         sender_id=sender_id,
+        sender=sender.user if sender else None,
         recipient_ids=chat_message.recipients,
+        recipient_users=recipient_users,
         sent_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         client_message_id=chat_message.client_message_id,
     )
-    # The sender gets its own copy, as in the seed; a connection named twice is delivered to once.
-    connection_ids = list(dict.fromkeys([sender_id, *chat_message.recipients]))
+    execution_input = fanout_input(
+        sender_id=sender_id,
+        sender=sender.user if sender else None,
+        connection_ids=chat_message.recipients,
+        recipient_users=recipient_users,
+        frame=frame,
+    )
     stepfunctions.start_execution(
         stateMachineArn=FANOUT_STATE_MACHINE_ARN,
         name=message_id,
-        input=json.dumps({"sender_id": sender_id, "connection_ids": connection_ids, "frame": frame}),
+        input=json.dumps(execution_input),
         **execution_trace_header(),
     )
-    logger.info("fan-out started", extra={"message_id": message_id, "connections": len(connection_ids)})
+    logger.info(
+        "fan-out started",
+        extra={
+            "message_id": message_id,
+            "connections": len(execution_input["targets"][0]["connection_ids"]),
+            "users": len(recipient_users),
+        },
+    )
     return message_id
 
 
-def _echo(client_message_id: str | None) -> dict[str, str]:
-    return {"client_message_id": client_message_id} if client_message_id else {}
+def fanout_input(
+    *, sender_id: str, sender: User | None, connection_ids: list[str], recipient_users: list[User], frame: dict
+) -> dict:
+    """message_fanout's input. ``connection_ids`` (and ``targets[0]``) list the connections named, the sender's
+    own first: it always gets its copy, as in the seed, and a connection named twice is delivered to once. The
+    other targets are the users whose connections the workflow looks up: the sender (their other tabs see what
+    they sent) and each recipient user. ASL tests only fields that are there: targets[0]'s username is null."""
+    named = {"connection_ids": list(dict.fromkeys([sender_id, *connection_ids])), "username": None}
+    users = {}
+    if sender is not None:
+        users[sender.key] = {"username": sender.key, "name": sender.name, "recipient": False}
+    for user in recipient_users:
+        users[user.key] = {"username": user.key, "name": user.name, "recipient": True}
+    return {
+        "sender_id": sender_id,
+        # Also on its own: a path into a list item ($.targets[0]...) reads wrongly on moto's interpreter.
+        "connection_ids": named["connection_ids"],
+        "targets": [named, *users.values()],
+        "look_up_users": bool(users),
+        "frame": frame,
+        # A gone connection registered since then may still be opening: the fan-out does not forget it.
+        "registered_before": int(time.time()) - STILL_OPENING_SECONDS,
+    }

@@ -9,7 +9,7 @@ from pathlib import Path
 from local.apigateway.limits import DEFAULT_MAX_CONNECTIONS
 from local.awslambda.service import DEFAULT_ASYNC_QUEUE_SIZE
 from local.state import DEFAULT_STATE_DIR
-from local.stepfunctions import DEFAULT_KEEP_EXECUTIONS
+from local.stepfunctions import DEFAULT_INTERPRETERS, DEFAULT_KEEP_EXECUTIONS
 from local.synth import SynthError
 from local.template_errors import UnsupportedTemplate
 
@@ -49,6 +49,13 @@ def main(argv: list[str] | None = None) -> int:
         type=_positive,
         default=DEFAULT_KEEP_EXECUTIONS,
         help=f"ended executions kept per state machine for `executions` (default {DEFAULT_KEEP_EXECUTIONS})",
+    )
+    serve.add_argument(
+        "--interpreters",
+        type=_positive,
+        default=DEFAULT_INTERPRETERS,
+        help=f"Step Functions interpreter processes; a second shares a burst's executions where cores are spare "
+        f"(default {DEFAULT_INTERPRETERS})",
     )
     serve.add_argument(
         "--async-queue-size",

@@ -2,7 +2,8 @@
 
 ID is an execution's name or ARN (a fan-out is named after its message id), or any id an execution's
 input holds (a connection id: its handshake, the messages it sent and those it received). The history
-is the runtime's Step Functions process's: it lives only while the runtime runs.
+is the runtime's Step Functions processes': it lives only while the runtime runs. Each interpreter
+process (serve --interpreters) lists and describes the executions it runs: every one is asked.
 """
 
 import argparse
@@ -28,20 +29,23 @@ def show(args: argparse.Namespace) -> int:
     if state is None:
         print(NOT_RUNNING.format(stage=args.stage), file=sys.stderr)
         return 1
-    client = local_stepfunctions_client(state.stepfunctions_url, state.region)
-    paginator = client.get_paginator("list_executions")
-    executions = [
-        (name, execution)
-        for arn, name in state.state_machines.items()
-        for page in paginator.paginate(stateMachineArn=arn)
-        for execution in page["executions"]
+    clients = [
+        local_stepfunctions_client(url, state.region) for url in state.interpreter_urls or [state.stepfunctions_url]
     ]
+    executions, client_of = [], {}  # (state machine name, execution); execution ARN -> the client that lists it
+    for client in clients:
+        paginator = client.get_paginator("list_executions")
+        for arn, name in state.state_machines.items():
+            for page in paginator.paginate(stateMachineArn=arn):
+                for execution in page["executions"]:
+                    executions.append((name, execution))
+                    client_of[execution["executionArn"]] = client
     if args.name is None:
         _print_table(executions)
         return 0
     matches = [pair for pair in executions if args.name in (pair[1]["name"], pair[1]["executionArn"])]
     if not matches:  # not a name: an id the inputs hold
-        matches = _about(client, executions, args.name)
+        matches = _about(client_of, executions, args.name)
     if not matches:
         print(
             f"error: no execution is named {args.name!r} or has it in its input (the runtime keeps the last "
@@ -50,20 +54,22 @@ def show(args: argparse.Namespace) -> int:
         )
         return 1
     if len(matches) == 1:
-        _print_execution(client, matches[0][1]["executionArn"])
+        arn = matches[0][1]["executionArn"]
+        _print_execution(client_of[arn], arn)
         return 0
     print(f"{len(matches)} executions about {args.name}:")
     _print_table(matches)
     for _, execution in sorted(matches, key=lambda pair: pair[1]["startDate"]):
         print()
-        _print_execution(client, execution["executionArn"])
+        _print_execution(client_of[execution["executionArn"]], execution["executionArn"])
     return 0
 
 
-def _about(client, executions: list, wanted: str) -> list:
+def _about(client_of: dict, executions: list, wanted: str) -> list:
     """The executions whose input holds ``wanted`` as a value, anywhere in it."""
 
     def input_of(execution: dict) -> Any:
+        client = client_of[execution["executionArn"]]
         try:
             return json.loads(client.describe_execution(executionArn=execution["executionArn"]).get("input") or "null")
         except (ValueError, client.exceptions.ExecutionDoesNotExist):  # forgotten meanwhile (--keep-executions)

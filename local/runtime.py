@@ -75,6 +75,7 @@ class LocalRuntime:
         limits: GatewayLimits,
         print_history: bool,
         keep_executions: int,
+        interpreters: int = 1,
     ):
         self.model = model
         self._console = console
@@ -86,6 +87,7 @@ class LocalRuntime:
         self._limits = limits
         self._print_history = print_history
         self._keep_executions = keep_executions
+        self._interpreters = interpreters
         self._stepfunctions: StepFunctionsService | None = None
         self._stepfunctions_starting: asyncio.Future | None = None
         self._lambdas: LambdaService | None = None
@@ -113,6 +115,7 @@ class LocalRuntime:
             websocket_url=self.websocket_url,
             gateway_url=self.local_origin,
             stepfunctions_url=self.stepfunctions_url,
+            interpreter_urls=self._stepfunctions.endpoint_urls if self._stepfunctions else [],
             state_machines={spec.arn: spec.display_name for spec in self.model.state_machines.values()},
             pid=os.getpid(),
         )
@@ -124,6 +127,7 @@ class LocalRuntime:
             lambda_port=self.port,
             api_endpoints={self.model.execute_api_origin.removeprefix("https://"): self.local_origin},
             keep_executions=self._keep_executions,
+            interpreters=self._interpreters,
         )
         # A thread cannot be cancelled: stop() waits for it before stopping what it started.
         self._stepfunctions_starting = asyncio.ensure_future(
@@ -189,7 +193,8 @@ class LocalRuntime:
         functions = self._function_environments(model)
         if api_changed:
             await self._stop_http()
-        if model.state_machines != self.model.state_machines:  # not when only the functions' code changed
+        # Not when only the functions' code changed.
+        if model.state_machines != self.model.state_machines or model.tables != self.model.tables:
             await asyncio.to_thread(self._stepfunctions.update_state_machines, model)
         self.model = model
         await self._lambdas.replace(functions)
@@ -286,6 +291,7 @@ async def _serve(
         ),
         print_history=not args.quiet_history,
         keep_executions=args.keep_executions,
+        interpreters=args.interpreters,
     )
     _allow_open_files(args.max_connections, console)
     stopping = asyncio.Event()
@@ -308,6 +314,12 @@ async def _serve(
             f"  Step Functions  {runtime.stepfunctions_url}  (python -m local executions [an id], while it runs)"
         )
         console.info("Edits to cdk/, lambdas/, statemachines/ and cdk.json are served as you save. Ctrl-C stops it.")
+        for route in model.api.routes.values():
+            if route.authorizer is not None:
+                console.info(
+                    f"warning: {route.route_key}'s authorizer ({route.authorizer.logical_id}) is not enforced here "
+                    "yet: clients connect without signing in (a stage with auth none, e.g. open, behaves as on AWS)"
+                )
         reloading = asyncio.create_task(
             reload_on_changes(
                 runtime,

@@ -5,7 +5,7 @@ Kept free of aiohttp and of the runtime, so that reading it costs nothing.
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from local.synth import PROJECT_ROOT
@@ -20,9 +20,11 @@ class RuntimeState:
     region: str
     websocket_url: str
     gateway_url: str
-    stepfunctions_url: str
+    stepfunctions_url: str  # the primary interpreter's: what the functions call
     state_machines: dict[str, str]  # ARN -> display name
     pid: int = 0  # the process serving it
+    # Every interpreter process's (the primary's first): each lists and describes its own executions.
+    interpreter_urls: list[str] = field(default_factory=list)
 
 
 def state_file(state_dir: Path, stage: str) -> Path:

@@ -1,9 +1,12 @@
 """What the local runtime serves, read from the synthesized CloudFormation template (what `cdk deploy` ships).
 
 Routes lead to integrations, integrations to functions; functions bring their handler, code asset and
-environment; state machines their definition and substitutions. Intrinsics resolve to local values.
+environment; state machines their definition and substitutions; DynamoDB tables their keys, indexes and
+TTL; the $connect route its authorizer. Intrinsics resolve to local values: a table's name, a user pool's
+and an app client's ids are made up here, the same for every read of the same stack.
 """
 
+import base64
 import hashlib
 import json
 import re
@@ -11,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cdk.data_model import IndexDesign, TableDesign
 from cdk.definitions import nested_machines
 from local.intrinsics import IntrinsicResolver, substitute_definition
 from local.template_errors import UnreadableTemplate, UnsupportedTemplate
@@ -28,6 +32,19 @@ _REF_IS_LOGICAL_ID = {
     "AWS::ApiGatewayV2::RouteResponse",
     "AWS::IAM::Role",
     "AWS::Logs::LogGroup",
+    "AWS::ApiGatewayV2::Authorizer",
+}
+# What the runtime reads of a table; any other property would change its behaviour, so it is refused.
+_TABLE_PROPERTIES = {"KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "TimeToLiveSpecification"}
+# Properties with no local meaning (billing, backups, encryption at rest, tags).
+_TABLE_PROPERTIES_WITHOUT_LOCAL_MEANING = {
+    "TableName",
+    "BillingMode",
+    "PointInTimeRecoverySpecification",
+    "SSESpecification",
+    "DeletionProtectionEnabled",
+    "Tags",
+    "TableClass",
 }
 
 
@@ -57,10 +74,31 @@ class StateMachineSpec:
 
 
 @dataclass(frozen=True)
+class AuthorizerSpec:
+    """A Lambda REQUEST authorizer (WebSocket APIs authorize $connect only)."""
+
+    logical_id: str
+    function: FunctionSpec
+    identity_sources: tuple[str, ...]  # route.request.querystring.token, ...
+
+
+@dataclass(frozen=True)
 class RouteSpec:
     route_key: str
     function: FunctionSpec
     returns_response: bool
+    authorizer: AuthorizerSpec | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """An AWS::DynamoDB::Table: what the runtime creates in the Step Functions process's moto."""
+
+    logical_id: str
+    display_name: str
+    name: str
+    arn: str
+    design: TableDesign  # keys (AttributeDefinitions' types), indexes, time to live
 
 
 @dataclass(frozen=True)
@@ -90,6 +128,7 @@ class StackModel:
     functions: dict[str, FunctionSpec]
     state_machines: dict[str, StateMachineSpec]
     api: WebSocketApiSpec
+    tables: dict[str, TableSpec] = field(default_factory=dict)
 
     def function(self, name_or_arn: str) -> FunctionSpec | None:
         """Find a function as Lambda's Invoke API does: by name, ARN or partial ARN (qualifier ignored)."""
@@ -188,6 +227,17 @@ class _TemplateReader:
         digest = hashlib.sha256(f"{self._stack_name}/{logical_id}".encode()).hexdigest()
         return digest[:10]
 
+    def _table_name(self, logical_id: str) -> str:
+        return self._properties(logical_id).get("TableName") or f"{self._stack_name}-{logical_id}"[:255]
+
+    def _made_up_id(self, logical_id: str, length: int) -> str:
+        """Letters and digits, as Cognito's ids are, the same for every read of this stack."""
+        digest = hashlib.sha256(f"{self._stack_name}/{logical_id}".encode()).digest()
+        return base64.b32encode(digest).decode("ascii").rstrip("=")[:length]
+
+    def _user_pool_id(self, logical_id: str) -> str:
+        return f"{self._region}_{self._made_up_id(logical_id, 9)}"
+
     def _arn(self, service: str, resource: str, *, region: bool = True) -> str:
         return f"arn:aws:{service}:{self._region if region else ''}:{self._account}:{resource}"
 
@@ -216,6 +266,12 @@ class _TemplateReader:
             return self._api_id(name)
         if resource_type == "AWS::ApiGatewayV2::Stage":
             return self._properties(name)["StageName"]
+        if resource_type == "AWS::DynamoDB::Table":
+            return self._table_name(name)
+        if resource_type == "AWS::Cognito::UserPool":
+            return self._user_pool_id(name)
+        if resource_type == "AWS::Cognito::UserPoolClient":
+            return self._made_up_id(name, 26).lower()
         if resource_type in _REF_IS_LOGICAL_ID:
             return name
         raise UnsupportedTemplate(f"Ref to resource {name} ({resource_type}) is not supported by the local runtime")
@@ -233,6 +289,10 @@ class _TemplateReader:
             ("AWS::ApiGatewayV2::Api", "ApiId"): lambda: self._api_id(logical_id),
             ("AWS::ApiGatewayV2::Api", "ApiEndpoint"): lambda: (
                 f"wss://{self._api_id(logical_id)}.execute-api.{self._region}.{URL_SUFFIX}"
+            ),
+            ("AWS::DynamoDB::Table", "Arn"): lambda: self._arn("dynamodb", f"table/{self._table_name(logical_id)}"),
+            ("AWS::Cognito::UserPool", "Arn"): lambda: self._arn(
+                "cognito-idp", f"userpool/{self._user_pool_id(logical_id)}"
             ),
         }
         if (resource_type, attribute) not in attributes:
@@ -282,6 +342,7 @@ class _TemplateReader:
             functions=functions,
             state_machines=state_machines,
             api=self._websocket_api(functions),
+            tables={logical_id: self._table(logical_id) for logical_id in self._of_type("AWS::DynamoDB::Table")},
         )
 
     def _function(self, logical_id: str) -> FunctionSpec:
@@ -367,6 +428,7 @@ class _TemplateReader:
                 route_key=route_key,
                 function=self._route_function(route, functions),
                 returns_response=route in responding_routes,
+                authorizer=self._route_authorizer(route, route_key, functions),
             )
         return WebSocketApiSpec(
             logical_id=api,
@@ -381,6 +443,61 @@ class _TemplateReader:
                 for route_key, settings in (self._resolve(stages[0], "RouteSettings") or {}).items()
                 if (throttle := _throttle(settings)) is not None
             },
+        )
+
+    def _route_authorizer(
+        self, route: str, route_key: str, functions: dict[str, FunctionSpec]
+    ) -> AuthorizerSpec | None:
+        authorization = self._resolve(route, "AuthorizationType") or "NONE"
+        if authorization == "NONE":
+            return None
+        if authorization != "CUSTOM" or route_key != "$connect":
+            raise UnsupportedTemplate(
+                f"route {route} ({route_key}): authorization {authorization} is not supported by the local runtime "
+                "(WebSocket APIs authorize $connect, with a Lambda REQUEST authorizer or IAM)"
+            )
+        authorizer = (self._properties(route).get("AuthorizerId") or {}).get("Ref")
+        if authorizer not in self._resources or self._type(authorizer) != "AWS::ApiGatewayV2::Authorizer":
+            raise UnsupportedTemplate(f"route {route}: its AuthorizerId names no authorizer of this template")
+        if self._resolve(authorizer, "AuthorizerType") != "REQUEST":
+            raise UnsupportedTemplate(f"authorizer {authorizer}: only REQUEST (Lambda) authorizers are supported")
+        match = _LAMBDA_IN_INTEGRATION.search(self._resolve(authorizer, "AuthorizerUri") or "")
+        function = next((spec for spec in functions.values() if match and spec.arn == match["arn"]), None)
+        if function is None:
+            raise UnsupportedTemplate(f"authorizer {authorizer}: its URI names no Lambda function of this stack")
+        return AuthorizerSpec(
+            logical_id=authorizer,
+            function=function,
+            identity_sources=tuple(self._resolve(authorizer, "IdentitySource") or ()),
+        )
+
+    def _table(self, logical_id: str) -> TableSpec:
+        properties = self._properties(logical_id)
+        unmodelled = sorted(set(properties) - _TABLE_PROPERTIES - _TABLE_PROPERTIES_WITHOUT_LOCAL_MEANING)
+        if unmodelled:
+            raise UnsupportedTemplate(f"table {logical_id}: {', '.join(unmodelled)} not supported by the local runtime")
+        partition_key, sort_key = _keys(self._resolve(logical_id, "KeySchema"))
+        indexes = tuple(
+            IndexDesign(index["IndexName"], *_keys(index["KeySchema"]), index["Projection"]["ProjectionType"])
+            for index in self._resolve(logical_id, "GlobalSecondaryIndexes") or ()
+        )
+        ttl = self._resolve(logical_id, "TimeToLiveSpecification") or {}
+        design = TableDesign(
+            partition_key=partition_key,
+            sort_key=sort_key,
+            attribute_types={
+                attribute["AttributeName"]: attribute["AttributeType"]
+                for attribute in self._resolve(logical_id, "AttributeDefinitions")
+            },
+            indexes=indexes,
+            ttl_attribute=ttl.get("AttributeName") if ttl.get("Enabled") else None,
+        )
+        return TableSpec(
+            logical_id=logical_id,
+            display_name=self._display_name(logical_id),
+            name=self._table_name(logical_id),
+            arn=self._get_att(logical_id, "Arn"),
+            design=design,
         )
 
     def _route_function(self, route: str, functions: dict[str, FunctionSpec]) -> FunctionSpec:
@@ -408,6 +525,12 @@ def custom_resource_providers(resources: dict[str, dict[str, Any]]) -> set[str]:
             if isinstance(token, dict) and "Fn::GetAtt" in token:
                 providers.add(token["Fn::GetAtt"][0])
     return providers
+
+
+def _keys(key_schema: list[dict[str, str]]) -> tuple[str, str | None]:
+    """(partition key, sort key or None) of a KeySchema."""
+    by_type = {key["KeyType"]: key["AttributeName"] for key in key_schema}
+    return by_type["HASH"], by_type.get("RANGE")
 
 
 def _throttle(settings: dict[str, Any] | None) -> ThrottleSpec | None:

@@ -25,6 +25,9 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 HANDSHAKE_STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:chat-test-connection-handshake"
 FANOUT_STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:chat-test-message-fanout"
+CLEANUP_STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:chat-test-connection-cleanup"
+USER_POOL_ID = f"{REGION}_ChatTest1"
+USER_POOL_CLIENT_ID = "4tchattestclient0000000000"
 CALLBACK_URL = f"https://abcd123456.execute-api.{REGION}.amazonaws.com/dev"
 
 # No AWS account: dummy credentials, no profile, no shared config that could add endpoints or retries.
@@ -36,13 +39,19 @@ os.environ.update(
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "HANDSHAKE_STATE_MACHINE_ARN": HANDSHAKE_STATE_MACHINE_ARN,
         "FANOUT_STATE_MACHINE_ARN": FANOUT_STATE_MACHINE_ARN,
+        "CLEANUP_STATE_MACHINE_ARN": CLEANUP_STATE_MACHINE_ARN,
+        # The authorizer's pool and app client; sendMessage has no users (a stage without sign-in) unless a
+        # test gives it a directory.
+        "USER_POOL_ID": USER_POOL_ID,
+        "USER_POOL_CLIENT_ID": USER_POOL_CLIENT_ID,
         "CALLBACK_URL": CALLBACK_URL,
         "STAGE": "test",
-        "FUNCTION_TIMEOUT_SECONDS": "10",
+        "FUNCTION_TIMEOUT_SECONDS": "15",
         "VALID_ACTIONS": "sendMessage",
         "POWERTOOLS_SERVICE_NAME": "chat",
         "POWERTOOLS_METRICS_NAMESPACE": "ServerlessChat",
@@ -105,12 +114,34 @@ def load_event(name: str) -> dict[str, Any]:
     return json.loads((EVENTS_DIR / f"{name}.json").read_text(encoding="utf-8"))
 
 
-class SampleEvents:
-    """Builds the sample events of tests/events/ with the fields a test cares about replaced."""
+@dataclass(frozen=True)
+class SignedInUser:
+    """A user as the $connect authorizer hands them to every route of their connection."""
 
-    def connect(self, *, connection_id: str | None = None, request_id: str | None = None) -> dict[str, Any]:
+    id: str
+    name: str
+    token_expires_at: int = 4_102_444_800  # 2100-01-01: not expired
+
+    def authorizer(self) -> dict[str, Any]:
+        """``requestContext.authorizer``: the authorizer's principal and context, and API Gateway's latency."""
+        return {
+            "principalId": self.id,
+            "user_id": self.id,
+            "username": self.name,
+            "token_expires_at": self.token_expires_at,
+            "integrationLatency": 42,
+        }
+
+
+class SampleEvents:
+    """Builds the sample events of tests/events/ with the fields a test cares about replaced; ``user``: the
+    connection is signed in (a stage with sign-in)."""
+
+    def connect(
+        self, *, connection_id: str | None = None, request_id: str | None = None, user: SignedInUser | None = None
+    ) -> dict[str, Any]:
         event = load_event("connect")
-        _override_context(event, connection_id=connection_id, request_id=request_id)
+        _override_context(event, connection_id=connection_id, request_id=request_id, user=user)
         return event
 
     def disconnect(
@@ -124,34 +155,55 @@ class SampleEvents:
             event["requestContext"]["disconnectReason"] = reason
         return event
 
-    def send_message(self, body: Any = None, *, connection_id: str | None = None) -> dict[str, Any]:
+    def send_message(
+        self, body: Any = None, *, connection_id: str | None = None, user: SignedInUser | None = None
+    ) -> dict[str, Any]:
         """A sendMessage event; ``body`` is sent as is when a string, JSON-encoded otherwise."""
-        return _message_event("send_message", body, connection_id=connection_id)
+        return _message_event("send_message", body, connection_id=connection_id, user=user)
 
     def default(self, body: Any = None, *, connection_id: str | None = None) -> dict[str, Any]:
         """A $default event; ``body`` as in send_message (None keeps the sample's unknown action)."""
         return _message_event("default", body, connection_id=connection_id)
 
-    def handshake_task(self, *, connection_id: str | None = None) -> dict[str, Any]:
+    def handshake_task(self, *, connection_id: str | None = None, user: SignedInUser | None = None) -> dict[str, Any]:
         event = load_event("handshake_task")
         if connection_id is not None:
             event["connection_id"] = connection_id
+        if user is not None:
+            event["user"] = {"id": user.id, "name": user.name}
+        return event
+
+    def authorize(self, *, token: str | None = None, connection_id: str | None = None, **query: str) -> dict[str, Any]:
+        """The $connect authorizer's event; ``token`` (when given) in the query string, with ``query``."""
+        event = load_event("authorize")
+        parameters = {**query, **({"token": token} if token is not None else {})}
+        event["queryStringParameters"] = parameters or None
+        if connection_id is not None:
+            event["requestContext"]["connectionId"] = connection_id
         return event
 
 
-def _message_event(name: str, body: Any, *, connection_id: str | None) -> dict[str, Any]:
+def _message_event(name: str, body: Any, *, connection_id: str | None, user: SignedInUser | None = None) -> dict:
     event = load_event(name)
-    _override_context(event, connection_id=connection_id)
+    _override_context(event, connection_id=connection_id, user=user)
     if body is not None:
         event["body"] = body if isinstance(body, str) else json.dumps(body)
     return event
 
 
-def _override_context(event: dict[str, Any], *, connection_id: str | None = None, request_id: str | None = None):
+def _override_context(
+    event: dict[str, Any],
+    *,
+    connection_id: str | None = None,
+    request_id: str | None = None,
+    user: SignedInUser | None = None,
+):
     if connection_id is not None:
         event["requestContext"]["connectionId"] = connection_id
     if request_id is not None:
         event["requestContext"]["requestId"] = request_id
+    if user is not None:
+        event["requestContext"]["authorizer"] = user.authorizer()
 
 
 @pytest.fixture(scope="session")

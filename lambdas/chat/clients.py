@@ -6,7 +6,10 @@ cold start that its worst case fits in it, so a shorter timeout fails loudly ins
 Step Functions, worst case: every attempt waits the whole connect and read timeout, plus standard mode's
 backoff before the retry (under 1 s): 2 x (1 + 3) + 1 = 9 s. @connections: one try (1 + 3 s), after the
 caller's own waiting. The state machines own those retries (429 with backoff), so each one shows in the
-execution history and no retry loop eats into the function's timeout.
+execution history and no retry loop eats into the function's timeout. The user directory (DynamoDB, Cognito):
+one try each (1 + 1 s), whose answers take milliseconds; sendMessage checks its recipients (the users table,
+then Cognito for the names not there, in parallel) before it starts the fan-out, so its worst case is the sum
+of the three: 2 + 2 + 9 s.
 """
 
 from typing import Any
@@ -29,6 +32,8 @@ STEPFUNCTIONS_CONFIG = Config(
 
 CONNECTIONS_CONFIG = Config(connect_timeout=1, read_timeout=3, retries={"total_max_attempts": 1})
 
+DIRECTORY_CONFIG = Config(connect_timeout=1, read_timeout=1, retries={"mode": "standard", "total_max_attempts": 1})
+
 
 def worst_case_seconds(config: Config) -> float:
     """The longest one call through a client with ``config`` can take before it gives up."""
@@ -49,6 +54,14 @@ def require_within_function_timeout(seconds: float, what: str) -> None:
 def stepfunctions_client() -> Any:
     require_within_function_timeout(worst_case_seconds(STEPFUNCTIONS_CONFIG), "a Step Functions call")
     return boto3.client("stepfunctions", config=STEPFUNCTIONS_CONFIG)
+
+
+def directory_clients() -> tuple[Any, Any]:
+    """DynamoDB and Cognito's user pools API, as sendMessage reads the users (chat/directory.py) before it
+    starts the fan-out: both lookups and the start must fit in the function's timeout."""
+    worst_case = 2 * worst_case_seconds(DIRECTORY_CONFIG) + worst_case_seconds(STEPFUNCTIONS_CONFIG)
+    require_within_function_timeout(worst_case, "checking the recipients, then starting the fan-out")
+    return boto3.client("dynamodb", config=DIRECTORY_CONFIG), boto3.client("cognito-idp", config=DIRECTORY_CONFIG)
 
 
 def connections_client(callback_url: str, *, waiting_seconds: float = 0) -> Any:

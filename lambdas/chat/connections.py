@@ -40,6 +40,14 @@ def post_frame(client: Any, connection_id: str, frame: dict[str, Any]) -> None:
 # longer is left to the state machine's Retry (whole seconds), the backstop.
 OPENING_RETRY_DELAYS_SECONDS = (0.025, 0.05, 0.1, 0.2, 0.4)
 OPENING_BUDGET_SECONDS = 1.5
+# A connection is registered (connection_handshake) before it opens, so a post to a registered connection can
+# answer 410 because it is still opening: the handshake gives it at most 1.5 + 1 + 1.5 + 2 + 1.5 s (its task's
+# budget, then its Retry's two attempts). message_fanout forgets a gone connection only when it was registered
+# longer ago than this.
+STILL_OPENING_SECONDS = 10
+# How long a registry item lives (DynamoDB TTL): beyond API Gateway's 2-hour connection lifetime, so that
+# no open connection is ever expired; an item whose $disconnect never came goes then, or at the first 410.
+REGISTRATION_SECONDS = 3 * 60 * 60
 
 
 def post_frame_once_open(client: Any, connection_id: str, frame: dict[str, Any]) -> int:

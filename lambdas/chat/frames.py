@@ -2,14 +2,22 @@
 
 Every frame carries a ``type``. The seed's fields (``connection_id``; ``message``, ``sender_id``,
 ``recipient_id``) keep their names and meaning; new fields are only ever added.
+
+On a stage with sign-in, the user fields (``user``, ``sender``, ``recipient_users``) are added; on a stage
+without, the frames are the tutorial's.
 """
 
 import json
 from typing import Any
 
+from chat.users import User
 
-def connection_frame(connection_id: str) -> dict[str, Any]:
-    return {"type": "connection", "connection_id": connection_id}
+
+def connection_frame(connection_id: str, user: User | None = None) -> dict[str, Any]:
+    frame: dict[str, Any] = {"type": "connection", "connection_id": connection_id}
+    if user is not None:
+        frame["user"] = user.as_frame()
+    return frame
 
 
 def message_frame(
@@ -17,20 +25,23 @@ def message_frame(
     message_id: str,
     message: str,
     sender_id: str,
-    recipient_ids: list[str],
     sent_at: str,
+    recipient_ids: list[str] | None = None,
+    recipient_users: list[User] | None = None,
+    sender: User | None = None,
     client_message_id: str | None = None,
 ) -> dict[str, Any]:
-    frame = {
-        "type": "message",
-        "message_id": message_id,
-        "message": message,
-        "sender_id": sender_id,
+    """Addressed to connections (``recipient_ids``) or to people (``recipient_users``), never both."""
+    frame: dict[str, Any] = {"type": "message", "message_id": message_id, "message": message, "sender_id": sender_id}
+    if sender is not None:
+        frame["sender"] = sender.as_frame()
+    if recipient_users:
+        frame["recipient_users"] = [user.name for user in recipient_users]
+    else:
         # The seed's single recipient; with several recipients, the first one named.
-        "recipient_id": recipient_ids[0],
-        "recipient_ids": recipient_ids,
-        "sent_at": sent_at,
-    }
+        frame["recipient_id"] = recipient_ids[0]
+        frame["recipient_ids"] = recipient_ids
+    frame["sent_at"] = sent_at
     if client_message_id is not None:
         frame["client_message_id"] = client_message_id  # the sender's own id for it, echoed
     return frame

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from chat.users import username_key
+
 # json.dumps escapes a byte into at most 6 characters (\u00XX), so a 16 KiB message stays under
 # 100 KB inside any frame, well within API Gateway's 128 KB message limit and Step Functions' 256 KB.
 MAX_MESSAGE_BYTES = 16 * 1024
@@ -18,16 +20,32 @@ CONNECTION_ID = re.compile(rf"[A-Za-z0-9+/=_-]{{1,{MAX_CONNECTION_ID_LENGTH}}}")
 CLIENT_MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # How much of a client-supplied value an error message quotes back.
 QUOTED_LENGTH = 32
+# A Cognito username: 1 to 128 characters, none of them white space or control characters (Cognito's own rule
+# is stricter; a name it would never accept is simply unknown). docs/asyncapi.yaml's Username.
+MAX_USERNAME_LENGTH = 128
+USERNAME = re.compile(rf"[^\s\x00-\x1f\x7f]{{1,{MAX_USERNAME_LENGTH}}}")
+# Fields only the server sets: who sent a message is the connection's own user, never what a frame says.
+SERVER_SET_FIELDS = ("sender", "sender_id")
 
 
 class InvalidRequest(ValueError):
-    """The client's frame cannot be accepted; ``code`` and ``str(self)`` go back in an error frame,
-    with the frame's ``client_message_id`` when it had a valid one."""
+    """The client's frame cannot be accepted; ``code``, ``str(self)`` and ``details`` go back in an error frame
+    (answered with ``status_code``), with the frame's ``client_message_id`` when it had a valid one."""
 
-    def __init__(self, code: str, message: str, *, client_message_id: str | None = None):
+    def __init__(
+        self, code: str, message: str, *, client_message_id: str | None = None, status_code: int = 400, **details
+    ):
         super().__init__(message)
         self.code = code
         self.client_message_id = client_message_id
+        self.status_code = status_code
+        self._details = details
+
+    @property
+    def details(self) -> dict:
+        """The error frame's fields beside code and message."""
+        echo = {"client_message_id": self.client_message_id} if self.client_message_id else {}
+        return {**self._details, **echo}
 
 
 class SendMessageRequest(BaseModel):
@@ -37,6 +55,7 @@ class SendMessageRequest(BaseModel):
     message: str
     recipient_id: str | None = None
     recipient_ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_RECIPIENTS)
+    recipient_users: list[str] | None = Field(default=None, min_length=1, max_length=MAX_RECIPIENTS)
     client_message_id: str | None = None
 
     @field_validator("client_message_id")
@@ -70,16 +89,47 @@ class SendMessageRequest(BaseModel):
             _check_connection_id(connection_id)
         return connection_ids
 
+    @field_validator("recipient_users")
+    @classmethod
+    def _recipient_users_are_distinct_usernames(cls, names: list[str] | None) -> list[str] | None:
+        seen: dict[str, str] = {}
+        for name in names or []:
+            if USERNAME.fullmatch(name) is None:
+                raise ValueError(
+                    f"{quoted(name)} is not a username: usernames are 1 to {MAX_USERNAME_LENGTH} characters "
+                    "with no white space or control characters"
+                )
+            if username_key(name) in seen:
+                raise ValueError(f"{quoted(name)} is named twice (usernames are not case-sensitive)")
+            seen[username_key(name)] = name
+        return names
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_server_set_fields(cls, payload: Any) -> Any:
+        claimed = [name for name in SERVER_SET_FIELDS if isinstance(payload, dict) and name in payload]
+        if claimed:
+            raise ValueError(
+                f"{' and '.join(claimed)} cannot be sent: the sender is the connection's own "
+                "(its connection id, and on a stage with sign-in its user)"
+            )
+        return payload
+
     @model_validator(mode="after")
     def _exactly_one_recipient_form(self) -> "SendMessageRequest":
-        if (self.recipient_id is None) == (self.recipient_ids is None):
-            raise ValueError("give exactly one of recipient_id (one id) or recipient_ids (a list of ids)")
+        forms = [self.recipient_id, self.recipient_ids, self.recipient_users]
+        if sum(form is not None for form in forms) != 1:
+            raise ValueError(
+                "give exactly one of recipient_id (one connection id), recipient_ids (a list of connection ids) "
+                "or recipient_users (a list of usernames)"
+            )
         if len(set(self.recipients)) != len(self.recipients):
             raise ValueError("recipient_ids must be distinct")
         return self
 
     @property
     def recipients(self) -> list[str]:
+        """The connection ids named (none when the message is addressed to users)."""
         return [self.recipient_id] if self.recipient_id is not None else list(self.recipient_ids or [])
 
 

@@ -51,7 +51,8 @@ def test_every_terminal_line_about_a_message_carries_its_id(local_runtime):
     assert [(line["message"], line["correlation_id"]) for line in send_message] == [("fan-out started", message_id)]
     assert send_message[0]["connection_id"] == alice_id
     assert any("ExecutionStarted" in line for line in fanout)
-    assert sum("MapIterationStarted" in line for line in fanout) == 2, "one iteration per connection"
+    deliveries = [line for line in fanout if "MapIterationStarted DeliverToEachConnection" in line]
+    assert len(deliveries) == 2, "one iteration of the delivery Map per connection"
     assert sum(DELIVERED in line for line in fanout) == 2
     assert any("ExecutionSucceeded" in line for line in fanout)
 
@@ -66,6 +67,19 @@ def test_executions_shows_the_execution_of_one_message_by_its_id(local_runtime):
     assert shown.stdout.splitlines()[0].split() == ["execution", message_id]
     assert "status     SUCCEEDED" in shown.stdout
     assert f'"message_id": "{message_id}"' in shown.stdout.replace('\\"', '"')
+
+
+def cleaned_up(local_runtime, connection_id: str) -> None:
+    """Waits until the terminal shows the end of the connection's cleanup (its $disconnect's workflow)."""
+    deadline = time.monotonic() + LOG_DEADLINE_SECONDS
+    name = handshake_name(connection_id)
+    while time.monotonic() < deadline:
+        if any(
+            line.startswith(f"[ConnectionCleanup] {name}") and "ExecutionSucceeded" in line
+            for line in local_runtime.log().splitlines()
+        ):
+            return
+        time.sleep(0.1)
 
 
 def handshake_name(connection_id: str) -> str:
@@ -86,23 +100,26 @@ def test_executions_shows_every_execution_about_one_connection_by_its_id(local_r
     alice_id, bob_id, sent, received = run(scenario())
     for message_id in (sent, received):
         lines_about(local_runtime, message_id, expected_deliveries=2)
+    cleaned_up(local_runtime, alice_id)
 
     shown = local_runtime.local_cli("executions", alice_id)
 
     assert shown.returncode == 0, shown.stderr
     listed = shown.stdout.split("\n\n", 1)[0].splitlines()
-    assert listed[0] == f"3 executions about {alice_id}:"
+    assert listed[0] == f"4 executions about {alice_id}:"
     rows = [line.split() for line in listed[2:]]
-    assert [row[0] for row in rows] == ["ConnectionHandshake", "MessageFanout", "MessageFanout"]
+    assert [row[0] for row in rows] == ["ConnectionHandshake", "MessageFanout", "MessageFanout", "ConnectionCleanup"]
     assert rows[0][1].startswith(handshake_name(alice_id))
     assert not rows[0][1].startswith(handshake_name(bob_id))  # bob's handshake is not about alice
-    assert [row[1] for row in rows[1:]] == [sent, received]  # the one she sent, the one she received
+    assert [row[1] for row in rows[1:3]] == [sent, received]  # the one she sent, the one she received
+    assert rows[3][1].startswith(handshake_name(alice_id))  # her $disconnect's cleanup
     assert [line.split()[1] for line in shown.stdout.splitlines() if line.startswith("execution ")] == [
         rows[0][1],
         sent,
         received,
+        rows[3][1],
     ]
-    assert shown.stdout.count("ExecutionSucceeded") == 3  # each one's history follows
+    assert shown.stdout.count("ExecutionSucceeded") == 4  # each one's history follows
 
 
 def test_executions_without_a_runtime_says_history_lives_only_while_it_runs(local_runtime, tmp_path):

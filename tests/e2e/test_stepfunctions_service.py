@@ -4,23 +4,28 @@ Its state machines here are small ones of the tests' own (no Lambda tasks), so t
 start executions by the hundred and watch what reaches the terminal.
 """
 
+import http.client
 import io
 import json
 import os
 import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import boto3
 import pytest
 
 from local.console import Console
+from local.state import RuntimeState, state_file, write_state
 from local.stepfunctions.client import local_stepfunctions_client
 from local.stepfunctions.service import StepFunctionsService
 from local.template import StackModel, StateMachineSpec, WebSocketApiSpec
-from tests.e2e.conftest import answer
+from tests.e2e.conftest import PROJECT_ROOT, answer
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's account
@@ -153,6 +158,26 @@ def _ended_lines(terminal: Terminal) -> list[str]:
     return re.findall(r"^\[Quick\] (\S+)\s+ExecutionSucceeded", terminal.text(), re.MULTILINE)
 
 
+def test_a_caller_keeps_its_connection_from_one_call_to_the_next(service):
+    host, port = service.endpoint_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    headers = {
+        "X-Amz-Target": "AWSStepFunctions.ListStateMachines",
+        "Content-Type": "application/x-amz-json-1.0",
+        "Authorization": f"AWS4-HMAC-SHA256 Credential=local/20260101/{REGION}/states/aws4_request, Signature=0",
+    }
+    answers = []
+    for _ in range(3):
+        connection.request("POST", "/", body=b"{}", headers=headers)
+        answer = connection.getresponse()
+        answers.append((answer.status, answer.getheader("Connection"), len(json.loads(answer.read())["stateMachines"])))
+        assert not answer.will_close
+    socket_used = connection.sock
+    assert answers == [(200, None, 4)] * 3
+    assert connection.sock is socket_used  # one TCP connection for every call
+    connection.close()
+
+
 def test_every_execution_end_reaches_the_terminal_under_a_burst(service, terminal):
     client = _client(service)
     names = [f"burst-{number}" for number in range(600)]
@@ -220,3 +245,109 @@ def test_lambda_tasks_get_the_invoke_apis_answers_and_errors_by_their_names(serv
     described = client.describe_execution(executionArn=arn)
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"]) == output
+
+
+@pytest.fixture
+def two_interpreters(terminal, lambda_port):
+    console = Console(terminal)
+    service = StepFunctionsService(
+        MODEL, console, lambda_port=lambda_port, api_endpoints={}, keep_executions=100, interpreters=2
+    )
+    service.start(print_history=True)
+    yield service
+    service.stop()
+    console.close()
+
+
+def _listed(url: str, spec: StateMachineSpec) -> list[str]:
+    client = local_stepfunctions_client(url, REGION)
+    return [e["name"] for e in client.list_executions(stateMachineArn=spec.arn)["executions"]]
+
+
+def test_a_busy_primary_shares_executions_with_a_secondary_and_every_one_is_seen(two_interpreters, terminal):
+    primary, secondary = two_interpreters.endpoint_urls
+    client = local_stepfunctions_client(primary, REGION)  # the functions' endpoint
+    _start(client, SLOW, "one-at-a-time")
+    assert _listed(primary, SLOW) == ["one-at-a-time"] and _listed(secondary, SLOW) == []  # not busy yet
+
+    names = [f"shared-{number:02}" for number in range(20)]
+    for name in names:
+        _start(client, QUICK, name)
+
+    _wait_for(lambda: len(_ended_lines(terminal)) >= len(names), 30, "an end line for every execution")
+    assert sorted(_ended_lines(terminal)) == names
+    here, there = _listed(primary, QUICK), _listed(secondary, QUICK)
+    assert sorted(here + there) == names  # each ran once, in one of them
+    assert len(there) == len(names) // 2  # turns between the two while the primary was busy
+    described = local_stepfunctions_client(secondary, REGION).describe_execution(
+        executionArn=f"{QUICK.arn.replace(':stateMachine:', ':execution:')}:{there[0]}"
+    )
+    assert described["status"] == "SUCCEEDED"
+
+
+def test_every_interpreter_reaches_one_backend_for_the_other_services(two_interpreters):
+    primary, secondary = two_interpreters.endpoint_urls
+
+    def dynamodb(url: str):
+        return boto3.client(
+            "dynamodb", endpoint_url=url, region_name=REGION, aws_access_key_id="local", aws_secret_access_key="local"
+        )
+
+    dynamodb(secondary).create_table(
+        TableName="registry",
+        KeySchema=[{"AttributeName": "connection_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "connection_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb(secondary).put_item(TableName="registry", Item={"connection_id": {"S": "abc"}})
+
+    assert dynamodb(primary).get_item(TableName="registry", Key={"connection_id": {"S": "abc"}})["Item"] == {
+        "connection_id": {"S": "abc"}
+    }
+    assert dynamodb(secondary).list_tables()["TableNames"] == dynamodb(primary).list_tables()["TableNames"]
+
+
+def test_a_killed_secondary_is_restarted_and_the_primary_runs_everything_meanwhile(two_interpreters, terminal):
+    primary, _ = two_interpreters.endpoint_urls
+    client = local_stepfunctions_client(primary, REGION)
+    _start(client, SLOW, "keeps-the-primary-busy")
+    os.kill(two_interpreters.process_ids[1], signal.SIGKILL)
+    for number in range(6):  # some are turned to the secondary while it is down: the primary runs them
+        _start(client, QUICK, f"meanwhile-{number}")
+
+    _wait_for(lambda: "(interpreter 2) exited" in terminal.text(), 30, "the secondary's restart")
+    _wait_for(lambda: len(_ended_lines(terminal)) >= 6, 30, "every execution's end")
+    assert sorted(_ended_lines(terminal)) == [f"meanwhile-{number}" for number in range(6)]
+
+
+def test_executions_lists_and_shows_the_executions_of_every_interpreter(two_interpreters, terminal, tmp_path):
+    primary, secondary = two_interpreters.endpoint_urls
+    client = local_stepfunctions_client(primary, REGION)
+    _start(client, SLOW, "keeps-the-primary-busy")
+    names = [f"listed-{number}" for number in range(4)]
+    for name in names:
+        _start(client, QUICK, name)
+    _wait_for(lambda: len(_ended_lines(terminal)) >= len(names), 30, "every execution's end")
+    in_secondary = _listed(secondary, QUICK)
+    assert in_secondary
+    write_state(
+        state_file(tmp_path, "dev"),
+        RuntimeState(
+            stack="Test",
+            region=REGION,
+            websocket_url="ws://127.0.0.1:1/dev",
+            gateway_url="http://127.0.0.1:1",
+            stepfunctions_url=primary,
+            interpreter_urls=two_interpreters.endpoint_urls,
+            state_machines={spec.arn: spec.display_name for spec in MODEL.state_machines.values()},
+        ),
+    )
+
+    def executions(*args: str) -> str:
+        command = [sys.executable, "-m", "local", "executions", *args, "--state-dir", str(tmp_path)]
+        return subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=True).stdout
+
+    listing = executions()
+    assert all(name in listing for name in [*names, "keeps-the-primary-busy"])
+    shown = executions(in_secondary[0])
+    assert f"execution  {in_secondary[0]}" in shown and "ExecutionSucceeded" in shown

@@ -24,6 +24,9 @@ ROUTES = {route: module for module, route in FUNCTIONS.values() if route}  # rou
 ROUTE_HANDLERS = tuple(name for name, (_, route) in FUNCTIONS.items() if route)  # construct ids
 TASKS = tuple(name for name, (_, route) in FUNCTIONS.items() if not route)  # construct ids
 MODULES = {name: module for name, (module, _) in FUNCTIONS.items()}  # construct id -> handler module
+# On a stage with sign-in, one function more: the $connect authorizer (construct id -> handler module). It is no
+# route's integration; it is alarmed as the route handlers are.
+AUTHORIZER = {"Authorize": "authorize"}
 
 
 MAKE_SILENCES_JSII = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"  # the Makefile's, and tests/conftest.py's
@@ -47,6 +50,21 @@ def npx_cdk(checkout: Path, *args: str) -> subprocess.CompletedProcess:
 
 def stage_settings(stage: str) -> dict[str, Any]:
     return CONTEXT["stages"][stage]
+
+
+def has_users(stage: str) -> bool:
+    """The stage signs clients in (auth cognito): a user pool, the $connect authorizer."""
+    return stage_settings(stage)["auth"] == "cognito"
+
+
+def modules(stage: str) -> dict[str, str]:
+    """Every function of the stage: construct id -> handler module."""
+    return {**MODULES, **(AUTHORIZER if has_users(stage) else {})}
+
+
+def route_handlers(stage: str) -> tuple[str, ...]:
+    """The functions API Gateway invokes (construct ids): the route handlers, and the authorizer if there is one."""
+    return (*(AUTHORIZER if has_users(stage) else {}), *ROUTE_HANDLERS)
 
 
 # --- reading templates ---
@@ -102,11 +120,12 @@ def function_id(template: dict[str, Any], module: str) -> str:
     return logical_id
 
 
-def state_machine_id(template: dict[str, Any], placeholder: str) -> str:
-    """Logical id of the state machine whose definition substitutes ``placeholder``."""
+def workflow_id(template: dict[str, Any], name: str) -> str:
+    """Logical id of the state machine of construct Workflows/<name> (ConnectionHandshake, MessageFanout, ...)."""
     (logical_id,) = [
         logical_id
-        for logical_id, properties in resources(template, "AWS::StepFunctions::StateMachine").items()
-        if placeholder in properties.get("DefinitionSubstitutions", {})
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::StepFunctions::StateMachine"
+        and resource.get("Metadata", {}).get("aws:cdk:path", "").endswith(f"/Workflows/{name}/Resource")
     ]
     return logical_id

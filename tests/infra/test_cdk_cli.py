@@ -29,7 +29,10 @@ def test_cdk_synth_finds_every_feature_flag_configured(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert "feature flags" not in result.stdout + result.stderr
-    assert result.stderr.strip() == ""
+    # CDK says when it bundles an asset (the authorizer's layer, built locally: cdk/layers.py), and nothing else.
+    assert [
+        line for line in result.stderr.splitlines() if line.strip() and not line.startswith("Bundling asset ")
+    ] == []
 
 
 def recommended_feature_flags() -> dict[str, object]:

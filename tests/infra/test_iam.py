@@ -1,10 +1,12 @@
-"""Least privilege: each role may do what its function or workflow needs, on its own resources only."""
+"""Least privilege: each role may do what its function or workflow needs, on its own resources only. The $connect
+authorizer may call no AWS API (it reads the pool's public keys over HTTPS); each workflow touches only its table
+and index; sendMessage reads the user directory and asks Cognito about users of this stage's pool only."""
 
 import json
 import re
 
 import pytest
-from infra_support import PROJECT_ROOT, STAGES, as_list, function_id, render, resources
+from infra_support import PROJECT_ROOT, STAGES, as_list, function_id, has_users, render, resources
 
 from cdk.definitions import deployed_definition
 
@@ -31,15 +33,26 @@ FUNCTION_LOGGING = {"logs:CreateLogStream", "logs:PutLogEvents"}
 # The only actions beyond logging and tracing, per role owner.
 GRANTS = {
     "lambda:on_connect": {"states:StartExecution"},
-    "lambda:on_disconnect": set(),
+    "lambda:on_disconnect": {"states:StartExecution"},
     "lambda:on_default": set(),
     "lambda:send_message": {"states:StartExecution"},
     "lambda:send_connection_id": {"execute-api:ManageConnections"},
-    "states:connection_handshake": {"lambda:InvokeFunction"},
-    "states:message_fanout": {"execute-api:ManageConnections"},
+    "states:connection_handshake": {"lambda:InvokeFunction", "dynamodb:PutItem", "dynamodb:DeleteItem"},
+    "states:message_fanout": {"execute-api:ManageConnections", "dynamodb:Query", "dynamodb:DeleteItem"},
+    "states:connection_cleanup": {"dynamodb:DeleteItem"},
     # functions CloudFormation runs at deploy time for a custom resource, by its type
     "deploy:Custom::IamPropagationWait": set(),
 }
+# On a stage with sign-in: the authorizer, which needs nothing, and sendMessage's recipient checks.
+GRANTS_WITH_USERS = {
+    **GRANTS,
+    "lambda:authorize": set(),
+    "lambda:send_message": {"states:StartExecution", "dynamodb:BatchGetItem", "cognito-idp:AdminGetUser"},
+}
+
+
+def grants_of(stage: str) -> dict[str, set[str]]:
+    return GRANTS_WITH_USERS if has_users(stage) else GRANTS
 
 
 def _id(value) -> str:
@@ -105,9 +118,9 @@ def permissions(templates, stage) -> Permissions:
     return Permissions(templates(stage))
 
 
-def test_every_role_belongs_to_one_function_or_workflow(permissions):
+def test_every_role_belongs_to_one_function_or_workflow(permissions, stage):
     assert set(permissions.roles) == set(permissions.owner_of_role)
-    assert sorted(permissions.owner_of_role.values()) == sorted(GRANTS)
+    assert sorted(permissions.owner_of_role.values()) == sorted(grants_of(stage))
     for role_id, role in permissions.roles.items():
         assert "ManagedPolicyArns" not in role and "Policies" not in role
         (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
@@ -120,11 +133,11 @@ def test_every_role_belongs_to_one_function_or_workflow(permissions):
         assert statement["Action"] == "sts:AssumeRole"
 
 
-def test_no_role_gets_more_than_its_grants(permissions):
+def test_no_role_gets_more_than_its_grants(permissions, stage):
     for owner, statements in permissions.statements.items():
         actions = {action for statement in statements for action in as_list(statement["Action"])}
         baseline = FUNCTION_LOGGING if owner.startswith(("lambda:", "deploy:")) else set()
-        assert actions - UNSCOPED_ACTIONS - baseline == GRANTS[owner], owner
+        assert actions - UNSCOPED_ACTIONS - baseline == grants_of(stage)[owner], owner
         for statement in statements:
             assert statement["Effect"] == "Allow"
             assert not any(action == "*" or action.endswith(":*") for action in as_list(statement["Action"]))
@@ -169,11 +182,12 @@ def test_no_role_may_get_or_delete_connections(permissions):
             assert "/GET/" not in arn and "/DELETE/" not in arn and "/*/@connections" not in arn, (owner, arn)
 
 
-def test_only_connect_and_send_message_start_workflows_each_its_own(permissions):
+def test_connect_disconnect_and_send_message_start_workflows_each_its_own(permissions):
     grants = permissions.grants("states:StartExecution")
 
     assert grants == {
         "lambda:on_connect": [f"<{permissions.machine_ids['connection_handshake']}>"],
+        "lambda:on_disconnect": [f"<{permissions.machine_ids['connection_cleanup']}>"],
         "lambda:send_message": [f"<{permissions.machine_ids['message_fanout']}>"],
     }
 
@@ -186,3 +200,58 @@ def test_only_the_handshake_invokes_a_function_its_own_task(permissions):
     assert {owner: sorted(arns) for owner, arns in grants.items()} == {
         "states:connection_handshake": sorted([f"<{handshake_task}.Arn>", f"<{handshake_task}.Arn>:*"]),
     }
+
+
+def table_ids(template: dict) -> dict[str, str]:
+    """ "connections"/"users" -> the logical id of that table (by its key)."""
+    keys = {"connection_id": "connections", "username": "users"}
+    return {
+        keys[properties["KeySchema"][0]["AttributeName"]]: logical_id
+        for logical_id, properties in resources(template, "AWS::DynamoDB::Table").items()
+    }
+
+
+def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_steps_take(permissions):
+    tables = table_ids(permissions.template)
+    registry, users = f"<{tables['connections']}.Arn>", f"<{tables['users']}.Arn>"
+
+    assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:PutItem").items()} == {
+        "states:connection_handshake": sorted([registry, users]),  # the registry item, then the user's
+    }
+    assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:DeleteItem").items()} == {
+        "states:connection_handshake": [registry],  # a client that left before its connection opened
+        "states:message_fanout": [registry],  # a connection that answered 410
+        "states:connection_cleanup": [registry],
+    }
+    assert permissions.grants("dynamodb:Query") == {"states:message_fanout": [f"{registry}/index/by_username"]}
+    for action in ("dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:*"):
+        assert permissions.grants(action) == {}, action
+
+
+def test_the_authorizer_may_call_no_aws_api(permissions, stage):
+    """It verifies tokens with the pool's public keys, fetched over HTTPS: its role writes its logs and traces."""
+    if not has_users(stage):
+        assert "lambda:authorize" not in permissions.statements
+        return
+    actions = {
+        action for statement in permissions.statements["lambda:authorize"] for action in as_list(statement["Action"])
+    }
+    assert actions - UNSCOPED_ACTIONS == FUNCTION_LOGGING
+    assert not any(action.startswith(("cognito", "dynamodb", "states", "execute-api")) for action in actions)
+
+
+def test_send_message_asks_cognito_about_users_of_this_stages_pool_only(permissions, stage):
+    (pool_id,) = resources(permissions.template, "AWS::Cognito::UserPool") or [None]
+    if not has_users(stage):
+        assert pool_id is None and permissions.grants("cognito-idp:AdminGetUser") == {}
+        return
+    assert permissions.grants("cognito-idp:AdminGetUser") == {"lambda:send_message": [f"<{pool_id}.Arn>"]}
+    users = f"<{table_ids(permissions.template)['users']}.Arn>"
+    assert permissions.grants("dynamodb:BatchGetItem") == {"lambda:send_message": [users]}
+    every_action = {
+        action
+        for statements in permissions.statements.values()
+        for st in statements
+        for action in as_list(st["Action"])
+    }
+    assert {action for action in every_action if action.startswith("cognito-idp:")} == {"cognito-idp:AdminGetUser"}

@@ -10,15 +10,15 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Template
 from infra_support import (
-    MODULES,
     PROJECT_ROOT,
-    ROUTE_HANDLERS,
     TASKS,
     function_id,
+    modules,
     render,
     resources,
+    route_handlers,
     stage_settings,
-    state_machine_id,
+    workflow_id,
 )
 
 from cdk.delivery_metrics import DELIVERY_OUTCOMES, FILTER_PATTERNS
@@ -26,8 +26,7 @@ from cdk.log_queries import NOT_REACHED_STATES, TASK_FAILURES
 from cdk.monitoring import ChatMonitoring
 from cdk.stage_config import load_stage_config
 
-# state machine -> a placeholder its definition substitutes (how the tests find it in the template)
-WORKFLOWS = {"ConnectionHandshake": "SendConnectionIdFunctionArn", "MessageFanout": "ConnectionsApiEndpoint"}
+WORKFLOWS = ("ConnectionHandshake", "MessageFanout", "ConnectionCleanup")  # construct ids (Workflows/<id>)
 FIVE_MINUTES = 300
 
 
@@ -69,7 +68,7 @@ def test_every_alarm_the_issue_names_exists_once(template, stage):
         ),
         *(
             f"{function}-{kind}-Critical"
-            for function in (*ROUTE_HANDLERS, *TASKS)
+            for function in (*route_handlers(stage), *TASKS)
             for kind in ("Fault-Count", "Throttled-Count", "Latency-Maximum")
         ),
         *(
@@ -101,13 +100,14 @@ def test_thresholds_come_from_cdk_json(template, stage):
     settings = stage_settings(stage)["monitoring"]
     found = alarms(template, stage)
 
-    for function in ROUTE_HANDLERS:
+    for function in route_handlers(stage):
         assert found[f"{function}-Fault-Count-Critical"]["Threshold"] == settings["handler_errors"]
     for function in TASKS:
         assert found[f"{function}-Fault-Count-Critical"]["Threshold"] == settings["task_errors"]
-    for function in (*ROUTE_HANDLERS, *TASKS):
+    for function in (*route_handlers(stage), *TASKS):
         assert found[f"{function}-Throttled-Count-Critical"]["Threshold"] == settings["lambda_throttles"]
-        timeout_ms = 1000 * template["Resources"][function_id(template, MODULES[function])]["Properties"]["Timeout"]
+        module = modules(stage)[function]
+        timeout_ms = 1000 * template["Resources"][function_id(template, module)]["Properties"]["Timeout"]
         assert found[f"{function}-Latency-Maximum-Critical"]["Threshold"] == timeout_ms * (
             settings["duration_percent_of_timeout"] / 100
         )
@@ -126,7 +126,7 @@ def test_thresholds_come_from_cdk_json(template, stage):
 
 def test_function_alarms_watch_their_own_function(template, stage):
     found = alarms(template, stage)
-    for function, module in MODULES.items():
+    for function, module in modules(stage).items():
         for kind, metric_name in (
             ("Fault-Count", "Errors"),
             ("Throttled-Count", "Throttles"),
@@ -139,7 +139,7 @@ def test_function_alarms_watch_their_own_function(template, stage):
 
 def test_workflow_alarms_watch_the_express_execution_metrics_of_their_state_machine(template, stage):
     found = alarms(template, stage)
-    for workflow, placeholder in WORKFLOWS.items():
+    for workflow in WORKFLOWS:
         for kind, metric_name in (
             ("Failure", "ExecutionsFailed"),
             ("TimedOut", "ExecutionsTimedOut"),
@@ -147,7 +147,7 @@ def test_workflow_alarms_watch_the_express_execution_metrics_of_their_state_mach
         ):
             (metric,) = metric_stats(found[f"{workflow}-{kind}-Count-Critical"])
             assert (metric["Namespace"], metric["MetricName"]) == ("AWS/States", metric_name)
-            assert dimensions(metric) == {"StateMachineArn": f"<{state_machine_id(template, placeholder)}>"}
+            assert dimensions(metric) == {"StateMachineArn": f"<{workflow_id(template, workflow)}>"}
 
 
 def test_websocket_alarms_read_the_raw_api_gateway_metrics_of_this_stage(template, stage):
@@ -207,7 +207,7 @@ def test_every_alarm_reads_a_metric_someone_publishes(template, stage):
 
 
 def test_delivery_metrics_are_counted_from_the_fanout_log_by_the_states_each_outcome_enters(template, stage):
-    fanout_log = state_machine_log_group(template, WORKFLOWS["MessageFanout"])
+    fanout_log = state_machine_log_group(template, "MessageFanout")
     fanout = json.loads((PROJECT_ROOT / "statemachines" / "message_fanout.asl.json").read_text(encoding="utf-8"))
     map_states = fanout["States"]["DeliverToEachConnection"]["ItemProcessor"]["States"]
     filters = {
@@ -359,7 +359,7 @@ def test_the_dashboard_shows_every_part_of_the_chat(template, stage):
 
     assert headers[0] == f"# Serverless chat ({stage})"
     sections = " ".join(headers)
-    for part in ("Messages", "WebSocket API", *WORKFLOWS, *ROUTE_HANDLERS, *TASKS):
+    for part in ("Messages", "WebSocket API", *WORKFLOWS, *route_handlers(stage), *TASKS):
         assert part in sections, part
     assert {"Messages", "Not delivered or refused", "Connections", "Traffic", "Errors", "Integration latency"} <= graphs
     assert {
@@ -399,8 +399,8 @@ def function_log_group(template: dict, module: str) -> str:
     return render(function["LoggingConfig"]["LogGroup"]).strip("<>")
 
 
-def state_machine_log_group(template: dict, placeholder: str) -> str:
-    machine = template["Resources"][state_machine_id(template, placeholder)]["Properties"]
+def state_machine_log_group(template: dict, workflow: str) -> str:
+    machine = template["Resources"][workflow_id(template, workflow)]["Properties"]
     (destination,) = machine["LoggingConfiguration"]["Destinations"]
     return render(destination["CloudWatchLogsLogGroup"]["LogGroupArn"]).strip("<>").removesuffix(".Arn")
 
@@ -418,7 +418,7 @@ def test_the_message_query_reads_every_log_group_that_tells_a_message_story(temp
 
     assert log_group_ids(query) == {
         function_log_group(template, "send_message"),
-        state_machine_log_group(template, WORKFLOWS["MessageFanout"]),
+        state_machine_log_group(template, "MessageFanout"),
     }
     assert 'correlation_id = "MESSAGE_ID"' in query["QueryString"]
     assert 'execution_arn like ":MESSAGE_ID:"' in query["QueryString"]
@@ -430,8 +430,8 @@ def test_the_connection_query_reads_every_function_workflow_and_access_log(templ
     access_logs = render(api_stage["AccessLogSettings"]["DestinationArn"]).strip("<>").removesuffix(".Arn")
 
     assert log_group_ids(query) == {
-        *(function_log_group(template, module) for module in MODULES.values()),
-        *(state_machine_log_group(template, placeholder) for placeholder in WORKFLOWS.values()),
+        *(function_log_group(template, module) for module in modules(stage).values()),
+        *(state_machine_log_group(template, workflow) for workflow in WORKFLOWS),
         access_logs,
     }
     assert '@message like "CONNECTION_ID"' in query["QueryString"]
@@ -442,7 +442,7 @@ def test_the_failed_deliveries_query_names_states_the_fanout_really_has(template
     fanout = json.loads((PROJECT_ROOT / "statemachines" / "message_fanout.asl.json").read_text(encoding="utf-8"))
     states = set(re.findall(r'"(\w+)"', json.dumps(fanout["States"])))
 
-    assert log_group_ids(query) == {state_machine_log_group(template, WORKFLOWS["MessageFanout"])}
+    assert log_group_ids(query) == {state_machine_log_group(template, "MessageFanout")}
     assert query["QueryString"].index("parse execution_arn") < query["QueryString"].index(
         "display @timestamp, message_id"
     )

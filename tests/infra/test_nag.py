@@ -14,12 +14,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
-from infra_support import FUNCTIONS, ROUTES, STAGES, function_id, resources, stage_settings
+from infra_support import ROUTES, STAGES, function_id, has_users, modules, resources, stage_settings
 
 from cdk.app import build
 from cdk.synthesis import Synthesis, synthesize, synthesize_stage
 
-WORKFLOWS = ("ConnectionHandshake", "MessageFanout")
+WORKFLOWS = ("ConnectionHandshake", "MessageFanout", "ConnectionCleanup")
 WILDCARD = "AwsSolutions-IAM5[Resource::*]"
 API_GATEWAY_LOGS_POLICY = "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 
@@ -96,22 +96,26 @@ def test_web_hosting_acknowledges_only_what_a_public_static_page_and_cdks_deploy
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_acknowledgments_are_used_and_scoped(synth_stage, stage):
-    """Each acknowledged finding exists, by its full id, and only on the constructs that need it."""
+    """Each acknowledged finding exists, by its full id, and only on the constructs that need it. With sign-in,
+    $connect has its authorizer (nothing to acknowledge) and the user pool's accepted findings are its own."""
     synthesis = synth_stage(stage)
     template = synthesis.template(f"Chat-{stage}")
     (api_id,) = resources(template, "AWS::ApiGatewayV2::Api")
     post = f"arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{api_id}>/{stage}/POST/@connections/*"
     handshake_task = function_id(template, "send_connection_id")
     root = f"Chat-{stage}"
+    unauthorized = [route for route in ROUTES if not (has_users(stage) and route == "$connect")]
+    user_pool = {f"AwsSolutions-{rule}": [f"{root}/Identity/UserPool/Resource"] for rule in ("COG1", "COG2", "COG8")}
 
     creates_logs_role = stage_settings(stage)["api_gateway_logs_role"] == "stack"
     assert suppressed(synthesis) == {
-        "AwsSolutions-APIG4": sorted(f"{root}/WebSocket/Api/{route}-Route/Resource" for route in ROUTES),
-        "AwsSolutions-L1": sorted(f"{root}/Functions/{name}/Resource" for name in FUNCTIONS),
+        "AwsSolutions-APIG4": sorted(f"{root}/WebSocket/Api/{route}-Route/Resource" for route in unauthorized),
+        "AwsSolutions-L1": sorted(f"{root}/Functions/{name}/Resource" for name in modules(stage)),
         WILDCARD: sorted(
-            [f"{root}/Functions/{name}Role/DefaultPolicy/Resource" for name in FUNCTIONS]
+            [f"{root}/Functions/{name}Role/DefaultPolicy/Resource" for name in modules(stage)]
             + [f"{root}/Workflows/{name}/Role/DefaultPolicy/Resource" for name in WORKFLOWS]
         ),
+        **(user_pool if has_users(stage) else {}),
         f"AwsSolutions-IAM5[Resource::{post}]": [
             f"{root}/Functions/SendConnectionIdRole/DefaultPolicy/Resource",
             f"{root}/Workflows/MessageFanout/Role/DefaultPolicy/Resource",

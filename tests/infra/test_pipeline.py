@@ -251,7 +251,8 @@ def test_smoke_step_installs_only_websockets_pinned_as_in_pyproject(template, st
 def test_every_codebuild_project_uses_the_pinned_image_and_runtimes(template):
     projects = resources(template, "AWS::CodeBuild::Project")
 
-    assert len(projects) == 1 + 1 + 1 + len(PROMOTION_ORDER)  # synth, self-mutation, assets, a smoke test per stage
+    # synth, self-mutation, one per file asset (the functions' code, the authorizer's layer), a smoke test per stage
+    assert len(projects) == 1 + 1 + 2 + len(PROMOTION_ORDER)
     for project in projects.values():
         assert project["Environment"]["Image"] == BUILD_IMAGE.image_id
         assert project["Environment"]["PrivilegedMode"] is False

@@ -18,7 +18,7 @@ def placeholders(definition: str) -> set[str]:
 def test_state_machine_placeholders_match_substitutions(templates, stage):
     machines = resources(templates(stage), "AWS::StepFunctions::StateMachine")
 
-    assert len(machines) == 2
+    assert len(machines) == len(ASL_FILES)
     for logical_id, machine in machines.items():
         definition = render(machine["DefinitionString"])
         assert isinstance(definition, str)
@@ -39,14 +39,15 @@ def test_substitutions_are_the_asl_files_placeholders(templates, stage):
 
 @pytest.mark.parametrize("path", ASL_FILES, ids=lambda path: path.name)
 def test_every_task_target_of_the_asl_files_is_a_placeholder(path):
-    """Function ARNs and the @connections API come from the stack, never written into the files."""
+    """Function ARNs, the @connections API and the tables come from the stack, never written into the files."""
 
     def targets(states: dict) -> list[str]:
         found = []
         for state in states.values():
             if state["Type"] == "Task":
                 parameters = state["Parameters"]
-                found += [parameters[key] for key in ("FunctionName", "ApiEndpoint", "Stage") if key in parameters]
+                names = ("FunctionName", "ApiEndpoint", "Stage", "TableName", "IndexName")
+                found += [parameters[key] for key in names if key in parameters]
             if "ItemProcessor" in state:
                 found += targets(state["ItemProcessor"]["States"])
         return found

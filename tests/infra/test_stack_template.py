@@ -8,12 +8,15 @@ import uuid
 import pytest
 from aws_cdk.assertions import Template
 from infra_support import (
+    AUTHORIZER,
     MODULES,
     PROJECT_ROOT,
     ROUTES,
     TASKS,
     chat_functions,
     function_id,
+    has_users,
+    modules,
     render,
     resources,
     stage_settings,
@@ -72,7 +75,7 @@ def test_handlers_that_answer_errors_have_route_responses(template):
         assert two_way == (route["RouteKey"] in answered), route["RouteKey"]
 
 
-def test_api_gateway_may_invoke_only_the_route_handlers(template):
+def test_api_gateway_may_invoke_only_the_route_handlers_and_the_authorizer(template, stage):
     permissions = resources(template, "AWS::Lambda::Permission")
     functions = resources(template, "AWS::Lambda::Function")
 
@@ -82,7 +85,8 @@ def test_api_gateway_may_invoke_only_the_route_handlers(template):
         assert permission["Action"] == "lambda:InvokeFunction"
         assert "<WebSocketApi" in render(permission["SourceArn"])
         invoked.add(functions[render(permission["FunctionName"]).strip("<>").removesuffix(".Arn")]["Handler"])
-    assert invoked == {f"{module}.handler" for module in ROUTES.values()}
+    authorizer = {f"{module}.handler" for module in AUTHORIZER.values()} if has_users(stage) else set()
+    assert invoked == {f"{module}.handler" for module in ROUTES.values()} | authorizer
 
 
 def test_stage_is_throttled_and_access_logged_per_cdk_json(template, stage):
@@ -103,10 +107,10 @@ def test_stage_is_throttled_and_access_logged_per_cdk_json(template, stage):
 # --- Lambda functions ----------------------------------------------------------------------------
 
 
-def test_one_function_per_handler_module(template):
+def test_one_function_per_handler_module(template, stage):
     handlers = sorted(f["Handler"] for f in chat_functions(template).values())
 
-    assert handlers == sorted(f"{module}.handler" for module in MODULES.values())
+    assert handlers == sorted(f"{module}.handler" for module in modules(stage).values())
     for handler in handlers:
         assert (PROJECT_ROOT / "lambdas" / f"{handler.split('.')[0]}.py").is_file()
 
@@ -151,6 +155,7 @@ def test_handlers_are_wired_to_their_workflows_and_callback_url(template, stage)
 
     assert started_definition("on_connect", "HANDSHAKE_STATE_MACHINE_ARN") == asl("connection_handshake.asl.json")
     assert started_definition("send_message", "FANOUT_STATE_MACHINE_ARN") == asl("message_fanout.asl.json")
+    assert started_definition("on_disconnect", "CLEANUP_STATE_MACHINE_ARN") == asl("connection_cleanup.asl.json")
     for module in (MODULES[task] for task in TASKS):
         callback = render(functions[function_id(template, module)]["Environment"]["Variables"]["CALLBACK_URL"])
         assert re.fullmatch(
@@ -189,7 +194,7 @@ def test_state_machines_are_the_asl_files(template):
     assert sorted(json.dumps(json.loads(m["DefinitionString"]), sort_keys=True) for m in machines.values()) == sorted(
         json.dumps(asl(name), sort_keys=True) for name in ASL_FILES
     )
-    Template.from_json(template).resource_count_is("AWS::StepFunctions::StateMachine", 2)
+    Template.from_json(template).resource_count_is("AWS::StepFunctions::StateMachine", len(ASL_FILES))
 
 
 def test_state_machines_log_everything_and_trace(template, stage):
@@ -267,7 +272,7 @@ def test_every_log_group_keeps_logs_as_configured(template, stage):
     log_groups = {k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::Logs::LogGroup"}
 
     # functions, workflows, access logs, and the deploy-time wait's function (cdk/iam_propagation.py)
-    assert len(log_groups) == len(MODULES) + 2 + 1 + 1
+    assert len(log_groups) == len(modules(stage)) + len(ASL_FILES) + 1 + 1
     for resource in log_groups.values():
         assert resource["Properties"]["RetentionInDays"] == settings["log_retention_days"]
         assert resource["DeletionPolicy"] == ("Retain" if settings["retain_logs"] else "Delete")
@@ -280,4 +285,10 @@ def test_outputs_give_the_urls_and_workflow_arns(template, stage):
         rf"wss://<WebSocketApi\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>/{stage}", outputs["WebSocketUrl"]
     )
     assert outputs["CallbackUrl"].startswith("https://") and outputs["CallbackUrl"].endswith(f"/{stage}")
-    assert {"ConnectionHandshakeArn", "MessageFanoutArn"} <= set(outputs)
+    assert {"ConnectionHandshakeArn", "MessageFanoutArn", "ConnectionCleanupArn"} <= set(outputs)
+    # What clients sign in with (`make token`, the web client): only where there is sign-in.
+    assert ({"UserPoolId", "UserPoolClientId"} <= set(outputs)) is has_users(stage)
+    if has_users(stage):
+        (pool,) = resources(template, "AWS::Cognito::UserPool")
+        (client,) = resources(template, "AWS::Cognito::UserPoolClient")
+        assert (outputs["UserPoolId"], outputs["UserPoolClientId"]) == (f"<{pool}>", f"<{client}>")

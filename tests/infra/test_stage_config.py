@@ -5,7 +5,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 from infra_support import CONTEXT, STAGES
 
-from cdk.stage_config import StageConfigError, load_stage_config
+from cdk.stage_config import AUTH_NONE, StageConfigError, load_stage_config
 
 GOOD = {
     "log_level": "INFO",
@@ -14,6 +14,7 @@ GOOD = {
     "throttle_burst_limit": 20,
     "log_retention_days": 7,
     "retain_logs": False,
+    "auth": "none",
     "monitoring": {
         "notify": False,
         "alarm_emails": [],
@@ -209,3 +210,104 @@ def test_bad_monitoring_settings_are_named(changes, message):
 def test_malformed_monitoring_is_a_config_error(monitoring):
     with pytest.raises(StageConfigError, match=r"stage 'dev'.*monitoring"):
         load_stage_config(stages_with(monitoring=monitoring), "dev")
+
+
+COGNITO = {
+    "self_sign_up": False,
+    "retain_pool": True,
+    "password_policy": {
+        "min_length": 12,
+        "require_lowercase": True,
+        "require_uppercase": False,
+        "require_digits": True,
+        "require_symbols": False,
+    },
+    "token_validity": {"id_minutes": 60, "access_minutes": 60, "refresh_days": 30},
+}
+
+
+def refusal_of(stages: dict) -> str:
+    """Why stage dev of ``stages`` is refused (its error names the stage)."""
+    with pytest.raises(StageConfigError, match="stage 'dev'") as raised:
+        load_stage_config(stages, "dev")
+    return str(raised.value)
+
+
+def cognito_with(**changes) -> dict:
+    return stages_with(auth="cognito", cognito={**COGNITO, **changes})
+
+
+def test_a_cognito_stage_reads_its_pool_settings():
+    config = load_stage_config(cognito_with(self_sign_up=True), "dev")
+
+    assert config.has_users
+    assert config.cognito.self_sign_up and config.cognito.retain_pool
+    assert config.cognito.password_policy.min_length == 12
+    assert config.cognito.token_validity.refresh_days == 30
+
+
+def test_staging_and_prod_sign_in_and_prod_keeps_its_pool_and_open_does_not_sign_in():
+    stages = {stage: load_stage_config(CONTEXT["stages"], stage) for stage in STAGES}
+
+    assert stages["staging"].has_users and stages["prod"].has_users and stages["dev"].has_users
+    assert stages["prod"].cognito.retain_pool
+    assert stages["open"].auth == AUTH_NONE and stages["open"].cognito is None and not stages["open"].has_users
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"auth": "iam"}, "auth must be 'cognito' (clients sign in with the stage's Cognito user pool) or 'none'"),
+        ({"auth": "cognito"}, "auth is 'cognito' but the stage has no 'cognito' settings"),
+        ({"auth": "none", "cognito": COGNITO}, "'cognito' settings are given but auth is 'none'"),
+    ],
+)
+def test_auth_and_its_settings_must_agree(settings, message):
+    assert message in refusal_of(stages_with(**settings))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"self_sign_up": "yes"}, "cognito: self_sign_up must be true or false"),
+        ({"retain_pool": 1}, "cognito: retain_pool must be true or false"),
+        (
+            {"password_policy": {**COGNITO["password_policy"], "min_length": 7}},
+            "min_length must be a whole number from 8 to 99",
+        ),
+        (
+            {"password_policy": {**COGNITO["password_policy"], "require_digits": "no"}},
+            "require_digits must be true or false",
+        ),
+        (
+            {"token_validity": {**COGNITO["token_validity"], "id_minutes": 4}},
+            "token_validity.id_minutes must be a whole number from 5 to 1440",
+        ),
+        ({"token_validity": {**COGNITO["token_validity"], "access_minutes": 1441}}, "token_validity.access_minutes"),
+        (
+            {"token_validity": {**COGNITO["token_validity"], "refresh_days": 0}},
+            "refresh_days must be a whole number from 1 to 3650",
+        ),
+        (
+            {"token_validity": {**COGNITO["token_validity"], "refresh_days": True}},
+            "refresh_days must be a whole number",
+        ),
+    ],
+)
+def test_bad_cognito_settings_are_named(changes, message):
+    assert message in refusal_of(cognito_with(**changes))
+
+
+@pytest.mark.parametrize(
+    "cognito",
+    [
+        "on",
+        {**COGNITO, "mfa": True},
+        {k: v for k, v in COGNITO.items() if k != "token_validity"},
+        {**COGNITO, "password_policy": {"min_length": 12}},
+    ],
+    ids=["not-an-object", "unknown-key", "missing-token-validity", "incomplete-password-policy"],
+)
+def test_malformed_cognito_settings_are_config_errors(cognito):
+    with pytest.raises(StageConfigError, match=r"stage 'dev'.*cognito"):
+        load_stage_config(stages_with(auth="cognito", cognito=cognito), "dev")

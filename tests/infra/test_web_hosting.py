@@ -4,12 +4,27 @@ stage's config.json deployed next to index.html, output WebUrl; the local runtim
 
 import json
 
-from infra_support import PROJECT_ROOT, render, resources, stage_settings
+from infra_support import PROJECT_ROOT, has_users, render, resources, stage_settings
 
-from cdk.web_config import content_security_policy, page_config
+from cdk.web_config import cognito_auth, content_security_policy, page_config
 from cdk.web_hosting import NOT_SERVED
 
 STAGE_URL = "wss://<WebSocketApi273F6915>.execute-api.<AWS::Region>.<AWS::URLSuffix>/{stage}"
+
+
+def stage_page_config(template: dict, stage: str) -> dict:
+    """config.json as the stage should deploy it: its endpoint, and on a stage with sign-in its pool and app client."""
+    if not has_users(stage):
+        return page_config(websocket_url=STAGE_URL.format(stage=stage))
+    (pool_id,) = resources(template, "AWS::Cognito::UserPool")
+    (client_id,) = resources(template, "AWS::Cognito::UserPoolClient")
+    auth = cognito_auth(
+        region="<AWS::Region>",
+        user_pool_id=f"<{pool_id}>",
+        client_id=f"<{client_id}>",
+        self_sign_up=stage_settings(stage)["cognito"]["self_sign_up"],
+    )
+    return page_config(websocket_url=STAGE_URL.format(stage=stage), auth=auth)
 
 
 def only(template: dict, resource_type: str) -> tuple[str, dict]:
@@ -64,7 +79,7 @@ def test_viewers_get_content_over_https_only_with_security_headers(template, sta
     assert security["FrameOptions"] == {"FrameOption": "DENY", "Override": True}
     assert security["ReferrerPolicy"] == {"ReferrerPolicy": "no-referrer", "Override": True}
     policy = render(security["ContentSecurityPolicy"]["ContentSecurityPolicy"])
-    assert policy == content_security_policy(page_config(websocket_url=STAGE_URL.format(stage=stage)))
+    assert policy == content_security_policy(stage_page_config(template, stage))
 
 
 def test_the_policy_lets_the_page_connect_only_to_its_stage_and_its_own_origin():
@@ -101,16 +116,18 @@ def test_the_web_files_and_the_stages_config_json_are_deployed_at_deploy_time(sy
     assert sorted(path.name for path in web_asset.iterdir()) == sorted(
         path.name for path in (PROJECT_ROOT / "web").iterdir() if path.name not in NOT_SERVED
     )
-    # config.json is the JSON data source's file, its deploy-time value (the stage's URL) a marker CDK's handler
-    # replaces with the value CloudFormation resolved (a JSON string, quotes included).
-    ((marker, value),) = deployment["SourceMarkers"][1].items()
+    # config.json is the JSON data source's file, each deploy-time value (the stage's URL, its pool and client) a
+    # marker CDK's handler replaces with the value CloudFormation resolved (a JSON string, quotes included).
+    markers = deployment["SourceMarkers"][1]
     config_asset = next(
         synthesis.outdir / asset["source"]["path"]
         for asset in json.loads((synthesis.outdir / f"Chat-{stage}.assets.json").read_text())["files"].values()
         if (synthesis.outdir / asset["source"]["path"] / "config.json").is_file()
     )
-    deployed = (config_asset / "config.json").read_text().replace(marker, render(value))
-    assert json.loads(deployed) == page_config(websocket_url=STAGE_URL.format(stage=stage))
+    deployed = (config_asset / "config.json").read_text()
+    for marker, value in markers.items():
+        deployed = deployed.replace(marker, render(value))
+    assert json.loads(deployed) == stage_page_config(template, stage)
     assert len({files, settings}) == 2  # two sources: web/ and config.json
 
 

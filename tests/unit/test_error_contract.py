@@ -1,8 +1,9 @@
 """Every error name the state machines retry or catch on is one that can actually occur: an exception
 class the tasks raise (Step Functions names a Lambda error after its type), one of Lambda's own
-documented errors, an apigateway:invoke error (ApiGateway.<HTTP status>), or States.ALL. A misspelt
-name would silently never match. Every Task state, as deployed, carries its kind's retry policy, and
-that policy is stated once (cdk/definitions.py), not in the ASL files."""
+documented errors, an apigateway:invoke error (ApiGateway.<HTTP status>), a DynamoDB error as the
+optimized integration (DynamoDB.<code>) or the AWS SDK integration (DynamoDb.<code>Exception) names it,
+or States.ALL. A misspelt name would silently never match. Every Task state, as deployed, carries its
+kind's retry policy, and that policy is stated once (cdk/definitions.py), not in the ASL files."""
 
 import json
 import re
@@ -18,6 +19,34 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STATE_MACHINES = sorted((PROJECT_ROOT / "statemachines").glob("*.asl.json"))
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 CONNECTIONS_POST = "arn:aws:states:::apigateway:invoke"
+DYNAMODB_ITEM_TASKS = {"arn:aws:states:::dynamodb:putItem", "arn:aws:states:::dynamodb:deleteItem"}
+DYNAMODB_SDK_TASKS = {"arn:aws:states:::aws-sdk:dynamodb:query"}
+# DynamoDB's error codes ("Error handling with DynamoDB": Error messages and codes). The optimized integration
+# names an error "DynamoDB." + its code; the AWS SDK integration "DynamoDb." + the code with an "Exception"
+# suffix ("AWS SDK service integrations": ServiceName.ErrorName, Exception always appended).
+DYNAMODB_ERROR_CODES = frozenset(
+    {
+        "AccessDeniedException",
+        "ConditionalCheckFailedException",
+        "InternalServerError",
+        "ItemCollectionSizeLimitExceededException",
+        "LimitExceededException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "ResourceNotFoundException",
+        "ThrottlingException",
+        "ValidationException",
+    }
+)
+DYNAMODB_ITEM_ERRORS = frozenset(f"DynamoDB.{code}" for code in DYNAMODB_ERROR_CODES)
+DYNAMODB_SDK_ERRORS = frozenset(f"DynamoDb.{code.removesuffix('Exception')}Exception" for code in DYNAMODB_ERROR_CODES)
+# What DynamoDB says to retry: throttling and its internal errors.
+DYNAMODB_TO_RETRY = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+}
 # "Call API Gateway with Step Functions", Error handling: ApiGateway.<HTTP status code> when there is one.
 API_GATEWAY_ERROR = re.compile(r"ApiGateway\.[1-5]\d\d")
 
@@ -68,7 +97,10 @@ def unknown_error_names(states: dict) -> set[str]:
         name
         for name in error_names(states)
         if not (
-            task_exception(name) or name in LAMBDA_ERRORS or API_GATEWAY_ERROR.fullmatch(name) or name == "States.ALL"
+            task_exception(name)
+            or name in LAMBDA_ERRORS | DYNAMODB_ITEM_ERRORS | DYNAMODB_SDK_ERRORS
+            or API_GATEWAY_ERROR.fullmatch(name)
+            or name == "States.ALL"
         )
     }
 
@@ -95,8 +127,12 @@ def load(path: Path) -> dict:
     return json.loads(deployed_definition(path.name.removesuffix(".asl.json")))
 
 
-def test_both_state_machines_are_checked():
-    assert {path.name for path in STATE_MACHINES} == {"connection_handshake.asl.json", "message_fanout.asl.json"}
+def test_every_state_machine_is_checked():
+    assert {path.name for path in STATE_MACHINES} == {
+        "connection_handshake.asl.json",
+        "message_fanout.asl.json",
+        "connection_cleanup.asl.json",
+    }
 
 
 @pytest.mark.parametrize("path", STATE_MACHINES, ids=lambda path: path.name)
@@ -122,6 +158,11 @@ def test_every_task_carries_its_retry_policy(path: Path):
     for name, task in found.items():
         if task["Resource"] == LAMBDA_INVOKE:
             missing = (LAMBDA_ERRORS_TO_RETRY | {"ConnectionThrottled"}) - retried(task)
+        elif task["Resource"] in DYNAMODB_ITEM_TASKS:
+            missing = {f"DynamoDB.{code}" for code in DYNAMODB_TO_RETRY} - retried(task)
+        elif task["Resource"] in DYNAMODB_SDK_TASKS:
+            missing = {f"DynamoDb.{code.removesuffix('Exception')}Exception" for code in DYNAMODB_TO_RETRY}
+            missing -= retried(task)
         else:
             assert task["Resource"] == CONNECTIONS_POST, name
             missing = {"ApiGateway.429"} - retried(task)
@@ -135,7 +176,9 @@ def test_the_retry_policies_are_not_copied_into_the_asl_files(path: Path):
     on_disk = tasks(json.loads(path.read_text(encoding="utf-8"))["States"])
 
     for name, task in on_disk.items():
-        copied = retried(task) & (LAMBDA_ERRORS | {"ConnectionThrottled", "ApiGateway.429"})
+        copied = retried(task) & (
+            LAMBDA_ERRORS | DYNAMODB_ITEM_ERRORS | DYNAMODB_SDK_ERRORS | {"ConnectionThrottled", "ApiGateway.429"}
+        )
         assert not copied, f"{name} states {sorted(copied)} itself; the policy lives in cdk/definitions.py"
 
 

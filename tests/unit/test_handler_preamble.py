@@ -21,6 +21,10 @@ def connect(events, stub_client, connection_id):
 
 
 def disconnect(events, stub_client, connection_id):
+    stub = stub_client(on_disconnect, "stepfunctions", "stepfunctions")
+    stub.stubber.add_response(
+        "start_execution", {"executionArn": f"{on_disconnect.CLEANUP_STATE_MACHINE_ARN}:x", "startDate": "2026-01-01"}
+    )
     return on_disconnect.handler, events.disconnect(connection_id=connection_id), "connection closed"
 
 

@@ -9,6 +9,9 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.retries.standard import ExponentialBackoff
 from chat.clients import stepfunctions_client
+from chat.connections import REGISTRATION_SECONDS
+
+from tests.conftest import SignedInUser, load_event
 
 EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
@@ -34,7 +37,37 @@ def test_connect_starts_the_handshake_for_the_connection(events, lambda_context,
     assert stepfunctions.operations() == ["StartExecution"]
     (call,) = stepfunctions.params("StartExecution")
     assert call["stateMachineArn"] == os.environ["HANDSHAKE_STATE_MACHINE_ARN"]
-    assert json.loads(call["input"]) == {"connection_id": "CfF0ed8QoAMCKxQ="}
+    connected_at = load_event("connect")["requestContext"]["connectedAt"] // 1000
+    assert json.loads(call["input"]) == {
+        "connection_id": "CfF0ed8QoAMCKxQ=",
+        "connected_at": connected_at,
+        "expires_at": connected_at + REGISTRATION_SECONDS,
+        "user": None,  # a stage without sign-in
+        "username_key": None,
+    }
+
+
+def test_a_signed_in_connection_hands_its_user_to_the_handshake(events, lambda_context, stepfunctions):
+    stepfunctions.stubber.add_response("start_execution", start_execution_response())
+    event = events.connect(connection_id="CfF0ed8QoAMCKxQ=", user=SignedInUser("7d3c6a0e-sub", "Alice"))
+
+    on_connect.handler(event, lambda_context)
+
+    (call,) = stepfunctions.params("StartExecution")
+    execution_input = json.loads(call["input"])
+    assert execution_input["user"] == {"id": "7d3c6a0e-sub", "name": "Alice"}
+    assert execution_input["username_key"] == "alice"  # Cognito compares usernames case-insensitively
+
+
+def test_the_registry_item_outlives_the_connection(events, lambda_context, stepfunctions):
+    """API Gateway closes a connection after 2 hours; its registry item must not expire before that."""
+    stepfunctions.stubber.add_response("start_execution", start_execution_response())
+
+    on_connect.handler(events.connect(), lambda_context)
+
+    (call,) = stepfunctions.params("StartExecution")
+    execution_input = json.loads(call["input"])
+    assert execution_input["expires_at"] - execution_input["connected_at"] > 2 * 60 * 60
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,8 @@
 import json
 import os
 import re
+import time
+import types
 import uuid
 
 import pytest
@@ -10,8 +12,10 @@ import send_message
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from botocore.retries.standard import ExponentialBackoff
 from chat.clients import stepfunctions_client
+from chat.directory import Directory
 from chat.requests import MAX_CONNECTION_ID_LENGTH, MAX_MESSAGE_BYTES, MAX_RECIPIENTS, QUOTED_LENGTH
 
+from tests.conftest import USER_POOL_ID, SignedInUser
 from tests.protocol import server_frame
 
 SENDER = "CfF0ed8QoAMCKxQ="
@@ -58,6 +62,10 @@ def test_seed_form_with_one_recipient_starts_the_fanout(events, lambda_context, 
     assert call["stateMachineArn"] == os.environ["FANOUT_STATE_MACHINE_ARN"]
     assert execution_input["sender_id"] == SENDER
     assert execution_input["connection_ids"] == [SENDER, ALICE]
+    assert execution_input["targets"] == [
+        {"connection_ids": [SENDER, ALICE], "username": None}
+    ]  # a stage without sign-in: no users
+    assert execution_input["look_up_users"] is False
     frame = execution_input["frame"]
     assert set(frame) == {"type", "message_id", "message", "sender_id", "recipient_id", "recipient_ids", "sent_at"}
     assert frame["type"] == "message"
@@ -81,6 +89,7 @@ def test_recipient_list_puts_the_sender_first_and_delivers_once_per_connection(e
     assert response["statusCode"] == 200
     _, execution_input = started_execution(stepfunctions)
     assert execution_input["connection_ids"] == [SENDER, ALICE, BOB]
+    assert execution_input["targets"] == [{"connection_ids": [SENDER, ALICE, BOB], "username": None}]
     frame = execution_input["frame"]
     assert frame["recipient_ids"] == [ALICE, SENDER, BOB]
     assert frame["recipient_id"] == ALICE
@@ -139,8 +148,10 @@ def test_limits_are_inclusive_and_unknown_fields_ignored(events, lambda_context,
     assert response["statusCode"] == 200
     _, execution_input = started_execution(stepfunctions)
     assert execution_input["frame"]["message"] == body["message"]
-    assert execution_input["connection_ids"][0] == SENDER
-    assert len(execution_input["connection_ids"]) == len(set(execution_input["connection_ids"]))
+    (named,) = execution_input["targets"]
+    assert named["username"] is None
+    assert named["connection_ids"][0] == SENDER
+    assert len(named["connection_ids"]) == len(set(named["connection_ids"]))
 
 
 # --- rejected messages -------------------------------------------------------------------------
@@ -204,6 +215,33 @@ REJECTED = [
         "deep-unknown-field",
     ),
     ('{"action": "sendMessage", "message": "hi", "n": ' + "1" * 5000 + "}", "invalid_json", "huge-integer"),
+    (
+        {"action": "sendMessage", "message": "hi", "recipient_id": ALICE, "sender_id": BOB},
+        "invalid_request",
+        "sender-id",
+    ),
+    (
+        {"action": "sendMessage", "message": "hi", "recipient_id": ALICE, "sender": {"id": "x", "name": "root"}},
+        "invalid_request",
+        "sender",
+    ),
+    ({"action": "sendMessage", "message": "hi", "recipient_users": []}, "invalid_request", "no-users-in-the-list"),
+    (
+        {"action": "sendMessage", "message": "hi", "recipient_users": [f"u{n}" for n in range(MAX_RECIPIENTS + 1)]},
+        "invalid_request",
+        "too-many-users",
+    ),
+    ({"action": "sendMessage", "message": "hi", "recipient_users": ["bob", "carol", "bob"]}, "invalid_request", "dup"),
+    ({"action": "sendMessage", "message": "hi", "recipient_users": ["bob", "Bob"]}, "invalid_request", "dup-case"),
+    ({"action": "sendMessage", "message": "hi", "recipient_users": ["bob", 7]}, "invalid_request", "user-number"),
+    ({"action": "sendMessage", "message": "hi", "recipient_users": "bob"}, "invalid_request", "users-string"),
+    ({"action": "sendMessage", "message": "hi", "recipient_users": ["bo b"]}, "invalid_request", "user-space"),
+    ({"action": "sendMessage", "message": "hi", "recipient_users": ["x" * 129]}, "invalid_request", "user-too-long"),
+    (
+        {"action": "sendMessage", "message": "hi", "recipient_users": ["bob"], "recipient_id": ALICE},
+        "invalid_request",
+        "users-and-id",
+    ),
 ]
 
 
@@ -365,4 +403,162 @@ def test_malformed_client_message_id_is_rejected_and_never_echoed(events, lambda
 
     assert frame["code"] == "invalid_request" and "client_message_id" in frame["message"]
     assert "client_message_id" not in frame
+    assert stepfunctions.operations() == []
+
+
+# --- on a stage with sign-in: the sender is the connection's user; messages to people -----------
+
+ALICE_USER = SignedInUser("sub-alice", "Alice")
+
+
+@pytest.fixture
+def directory(monkeypatch, stub_client):
+    """The stage has users: sendMessage's directory reads a stubbed users table and a stubbed Cognito."""
+    clients = types.SimpleNamespace(dynamodb=None, cognito=None)
+    dynamodb = stub_client(clients, "dynamodb", "dynamodb")
+    cognito = stub_client(clients, "cognito", "cognito-idp")
+    monkeypatch.setattr(
+        send_message,
+        "directory",
+        Directory(dynamodb=dynamodb.client, cognito=cognito.client, users_table="users", user_pool_id=USER_POOL_ID),
+    )
+    return types.SimpleNamespace(dynamodb=dynamodb, cognito=cognito)
+
+
+def users_table_has(directory, *users: tuple[str, str]) -> None:
+    items = [
+        {"username": {"S": name.lower()}, "user_id": {"S": user_id}, "name": {"S": name}} for user_id, name in users
+    ]
+    directory.dynamodb.stubber.add_response("batch_get_item", {"Responses": {"users": items}})
+
+
+def cognito_has(directory, user_id: str, name: str) -> None:
+    directory.cognito.stubber.add_response(
+        "admin_get_user",
+        {"Username": name, "UserAttributes": [{"Name": "sub", "Value": user_id}]},
+        {"UserPoolId": USER_POOL_ID, "Username": name.lower()},
+    )
+
+
+def cognito_does_not_know(directory, name: str) -> None:
+    directory.cognito.stubber.add_client_error(
+        "admin_get_user",
+        service_error_code="UserNotFoundException",
+        http_status_code=400,
+        expected_params={"UserPoolId": USER_POOL_ID, "Username": name},
+    )
+
+
+def send_as(events, lambda_context, body, user=ALICE_USER) -> dict:
+    event = events.send_message({"action": "sendMessage", **body}, connection_id=SENDER, user=user)
+    return send_message.handler(event, lambda_context)
+
+
+def test_a_signed_in_sender_is_named_in_the_message_and_gets_it_on_all_their_connections(
+    events, lambda_context, stepfunctions, directory
+):
+    accept_start(stepfunctions)
+
+    response = send_as(events, lambda_context, {"message": "hi", "recipient_id": BOB})
+
+    assert response["statusCode"] == 200
+    _, execution_input = started_execution(stepfunctions)
+    assert execution_input["frame"]["sender"] == {"id": "sub-alice", "name": "Alice"}
+    assert execution_input["frame"]["sender_id"] == SENDER
+    assert execution_input["targets"] == [
+        {"connection_ids": [SENDER, BOB], "username": None},
+        {"username": "alice", "name": "Alice", "recipient": False},  # their other tabs
+    ]
+    assert execution_input["look_up_users"] is True
+    assert directory.dynamodb.operations() == directory.cognito.operations() == []
+
+
+def test_a_message_to_users_names_them_as_cognito_does_and_the_fanout_looks_up_their_connections(
+    events, lambda_context, stepfunctions, directory
+):
+    users_table_has(directory, ("sub-bob", "Bob"))
+    cognito_has(directory, "sub-carol", "Carol")  # never connected: not in the users table yet
+    accept_start(stepfunctions)
+
+    response = send_as(events, lambda_context, {"message": "hi", "recipient_users": ["bob", "carol"]})
+
+    assert response["statusCode"] == 200
+    _, execution_input = started_execution(stepfunctions)
+    frame = execution_input["frame"]
+    assert frame["recipient_users"] == ["Bob", "Carol"]
+    assert "recipient_id" not in frame and "recipient_ids" not in frame
+    assert execution_input["targets"] == [
+        {"connection_ids": [SENDER], "username": None},
+        {"username": "alice", "name": "Alice", "recipient": False},
+        {"username": "bob", "name": "Bob", "recipient": True},
+        {"username": "carol", "name": "Carol", "recipient": True},
+    ]
+    (batch,) = directory.dynamodb.params("BatchGetItem")
+    assert batch["RequestItems"]["users"]["Keys"] == [{"username": {"S": "bob"}}, {"username": {"S": "carol"}}]
+
+
+def test_a_message_to_oneself_by_name_is_looked_up_once(events, lambda_context, stepfunctions, directory):
+    users_table_has(directory, ("sub-alice", "Alice"))
+    accept_start(stepfunctions)
+
+    send_as(events, lambda_context, {"message": "note to self", "recipient_users": ["ALICE"]})
+
+    _, execution_input = started_execution(stepfunctions)
+    assert execution_input["targets"][1:] == [{"username": "alice", "name": "Alice", "recipient": True}]
+
+
+def test_an_unknown_user_is_an_error_naming_them_and_nothing_is_sent(events, lambda_context, stepfunctions, directory):
+    users_table_has(directory, ("sub-bob", "Bob"))
+    cognito_does_not_know(directory, "bobb")
+
+    response = send_as(
+        events, lambda_context, {"message": "hi", "recipient_users": ["bob", "bobb"], "client_message_id": "t-1"}
+    )
+
+    assert response["statusCode"] == 400
+    frame = server_frame(response["body"])
+    assert (frame["code"], frame["unknown_users"], frame["client_message_id"]) == ("unknown_user", ["bobb"], "t-1")
+    assert "'bobb'" in frame["message"]
+    assert stepfunctions.operations() == []
+
+
+def test_users_on_a_stage_without_sign_in_are_an_error_saying_it_has_none(events, lambda_context, stepfunctions):
+    response = send(events, lambda_context, {"action": "sendMessage", "message": "hi", "recipient_users": ["bob"]})
+
+    frame = server_frame(response["body"])
+    assert (response["statusCode"], frame["code"]) == (400, "no_users")
+    assert "no sign-in" in frame["message"]
+    assert stepfunctions.operations() == []
+
+
+def test_a_directory_that_does_not_answer_means_not_sent(events, lambda_context, stepfunctions, directory):
+    directory.dynamodb.stubber.add_client_error("batch_get_item", service_error_code="InternalServerError")
+
+    response = send_as(events, lambda_context, {"message": "hi", "recipient_users": ["bob"]})
+
+    assert (response["statusCode"], server_frame(response["body"])["code"]) == (503, "not_sent")
+    assert stepfunctions.operations() == []
+
+
+def test_a_connection_whose_token_expired_may_not_send(events, lambda_context, stepfunctions, directory):
+    expired = SignedInUser("sub-alice", "Alice", token_expires_at=int(time.time()) - 1)
+
+    response = send_as(
+        events, lambda_context, {"message": "hi", "recipient_id": BOB, "client_message_id": "t-2"}, expired
+    )
+
+    assert response["statusCode"] == 401
+    frame = server_frame(response["body"])
+    assert (frame["code"], frame["client_message_id"]) == ("token_expired", "t-2")
+    assert "reconnect" in frame["message"]
+    assert stepfunctions.operations() == []
+
+
+def test_the_sender_cannot_be_claimed_by_the_frame(events, lambda_context, stepfunctions, directory):
+    response = send_as(
+        events, lambda_context, {"message": "hi", "recipient_id": BOB, "sender": {"id": "x", "name": "Bob"}}
+    )
+
+    frame = server_frame(response["body"])
+    assert frame["code"] == "invalid_request" and "sender" in frame["message"]
     assert stepfunctions.operations() == []

@@ -14,6 +14,7 @@ from chat.connections import (
 )
 from pydantic import ValidationError
 
+from tests.conftest import SignedInUser
 from tests.protocol import server_frame
 
 CONNECTION = "CfF2b3hQoAMCJ-g="
@@ -37,6 +38,18 @@ def test_send_connection_id_tells_the_client_its_id(events, lambda_context, gate
 
     assert result == {"connection_id": CONNECTION, "status": "delivered"}
     assert posted_frames(stub) == [(CONNECTION, {"type": "connection", "connection_id": CONNECTION})]
+
+
+def test_a_signed_in_client_is_told_who_it_is_with_its_id(events, lambda_context, gateway):
+    gateway.stubber.add_response("post_to_connection", {})
+    task = events.handshake_task(connection_id=CONNECTION, user=SignedInUser("sub-alice", "Alice"))
+    task |= {"connected_at": 1795953600, "expires_at": 1795964400, "username_key": "alice"}  # the whole input
+
+    send_connection_id.handler(task, lambda_context)
+
+    assert posted_frames(gateway) == [
+        (CONNECTION, {"type": "connection", "connection_id": CONNECTION, "user": {"id": "sub-alice", "name": "Alice"}})
+    ]
 
 
 def gone(stub, times: int) -> None:

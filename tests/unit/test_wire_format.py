@@ -34,6 +34,9 @@ def test_each_example_is_its_own_message_and_no_other(message, example, payload)
 
 
 def test_the_limits_the_server_checks_are_the_documents():
+    assert schema("RecipientUsers")["maxItems"] == requests.MAX_RECIPIENTS
+    assert schema("Username")["maxLength"] == requests.MAX_USERNAME_LENGTH
+    assert f"^{requests.USERNAME.pattern}$" == schema("Username")["pattern"]
     assert schema("MessageText")["x-max-utf8-bytes"] == requests.MAX_MESSAGE_BYTES
     assert schema("Recipients")["maxItems"] == requests.MAX_RECIPIENTS
     assert schema("ConnectionId")["maxLength"] == requests.MAX_CONNECTION_ID_LENGTH
@@ -82,6 +85,18 @@ SEND_MESSAGE_FRAMES = {
     "a message that is not text": send(message=42, recipient_id=ALICE),
     "a client message id too long": send(message="Hi", recipient_id=ALICE, client_message_id="c" * 65),
     "a client message id with a dot": send(message="Hi", recipient_id=ALICE, client_message_id="tab.1"),
+    "users": send(message="Hi", recipient_users=["bob", "Carol", "dave@example.com", "ünïcode"]),
+    "20 users": send(message="Hi", recipient_users=[f"user{n}" for n in range(20)]),
+    "the longest username": send(message="Hi", recipient_users=["u" * 128]),
+    "21 users": send(message="Hi", recipient_users=[f"user{n}" for n in range(21)]),
+    "no users in the list": send(message="Hi", recipient_users=[]),
+    "a user twice": send(message="Hi", recipient_users=["bob", "bob"]),
+    "a username with a space": send(message="Hi", recipient_users=["bo b"]),
+    "a username too long": send(message="Hi", recipient_users=["u" * 129]),
+    "a username that is a number": send(message="Hi", recipient_users=[7]),
+    "users and a connection id": send(message="Hi", recipient_users=["bob"], recipient_id=ALICE),
+    "a sender id": send(message="Hi", recipient_id=ALICE, sender_id=BOB),
+    "a sender": send(message="Hi", recipient_id=ALICE, sender={"id": "x", "name": "bob"}),
 }
 
 
@@ -93,3 +108,88 @@ def test_the_server_accepts_exactly_the_send_message_frames_the_document_describ
 def test_an_undocumented_field_in_a_server_frame_fails_the_check():
     with pytest.raises(AssertionError, match="'nickname' was unexpected"):
         server_frame({"type": "connection", "connection_id": ALICE, "nickname": "alice"})
+
+
+ALICE_USER = {"id": "7d3c6a0e-2b1f-4c5d-9e8f-0a1b2c3d4e5f", "name": "alice"}
+MESSAGE = {
+    "type": "message",
+    "message_id": "3f2c1b0a-9e8d-4c7b-a6f5-e4d3c2b1a090",
+    "message": "hi",
+    "sender_id": ALICE,
+    "sent_at": "2026-11-29T15:00:01.456Z",
+}
+USER_FRAMES = {
+    "a message to connections with its sender": (
+        {**MESSAGE, "sender": ALICE_USER, "recipient_id": BOB, "recipient_ids": [BOB]},
+        "message",
+    ),
+    "a message to users": ({**MESSAGE, "sender": ALICE_USER, "recipient_users": ["bob"]}, "message"),
+    "a message to users and connections": (
+        {**MESSAGE, "recipient_users": ["bob"], "recipient_id": BOB, "recipient_ids": [BOB]},
+        None,
+    ),
+    "a message to nobody": (MESSAGE, None),
+    "a connection frame with a user without id": (
+        {"type": "connection", "connection_id": ALICE, "user": {"name": "alice"}},
+        None,
+    ),
+    "users offline, no connection named": (
+        {
+            "type": "delivery_failed",
+            "reason": "offline",
+            "message_id": MESSAGE["message_id"],
+            "failures": [{"username": "carol", "status": "offline"}],
+        },
+        "delivery_failed",
+    ),
+    "a connection not reached without recipient ids": (
+        {
+            "type": "delivery_failed",
+            "reason": "gone",
+            "message_id": MESSAGE["message_id"],
+            "failures": [{"connection_id": BOB, "status": "gone"}],
+        },
+        None,
+    ),
+    "recipient ids with only users offline": (
+        {
+            "type": "delivery_failed",
+            "reason": "offline",
+            "message_id": MESSAGE["message_id"],
+            "recipient_id": BOB,
+            "recipient_ids": [BOB],
+            "failures": [{"username": "carol", "status": "offline"}],
+        },
+        None,
+    ),
+    "a user whose lookup failed, with its error": (
+        {
+            "type": "delivery_failed",
+            "reason": "failed",
+            "message_id": MESSAGE["message_id"],
+            "failures": [{"username": "carol", "status": "failed", "error": "DynamoDb.InternalServerErrorException"}],
+        },
+        "delivery_failed",
+    ),
+    "a user offline with an error": (
+        {
+            "type": "delivery_failed",
+            "reason": "offline",
+            "message_id": MESSAGE["message_id"],
+            "failures": [{"username": "carol", "status": "offline", "error": "x"}],
+        },
+        None,
+    ),
+    "a username with a space": ({**MESSAGE, "recipient_users": ["bo b"]}, None),
+}
+
+
+@pytest.mark.parametrize(("frame", "expected"), USER_FRAMES.values(), ids=USER_FRAMES)
+def test_the_user_fields_of_server_frames(frame, expected):
+    claimed = {"message": "message", "delivery_failed": "deliveryFailed", "connection": "connection"}[frame["type"]]
+    if expected is None:
+        with pytest.raises(AssertionError):
+            server_frame(frame)
+    else:
+        assert server_frame(frame) == frame
+        assert matching_messages(frame, "send") == [claimed]

@@ -20,6 +20,10 @@ The clients are connections in the runtime's registry whose socket records every
 post to it answers 410 as the runtime answers it. What a gateway answers but nothing here could cause
 (400, 403, 429, and 410 for a connection still opening) comes from one test hook in front of the
 @connections routes: ``connections.refuse(connection_id, status, times)``.
+
+The engine's DynamoDB and AWS SDK tasks reach the engine's own moto (as in the runtime), where the tables of
+cdk/data_model.py are created as the runtime creates the template's (local.stepfunctions.tables), with a user
+pool in moto's cognito-idp for the names sendMessage asks Cognito about (``signed_in``).
 """
 
 import asyncio
@@ -43,6 +47,7 @@ from typing import Any, ClassVar
 import pytest
 from aiohttp import web
 
+from cdk import data_model
 from cdk.definitions import deployed_definition
 from local.apigateway.events import ClientInfo
 from local.apigateway.management_api import ManagementApi
@@ -53,8 +58,10 @@ from local.awslambda.invoke_api import MAX_INVOKE_PAYLOAD_BYTES, InvokeApi
 from local.awslambda.service import LambdaService
 from local.console import Console
 from local.intrinsics import substitute_definition
-from local.stepfunctions.client import local_stepfunctions_client
-from local.template import FunctionSpec, StackModel, WebSocketApiSpec
+from local.stepfunctions.client import local_aws_client, local_stepfunctions_client
+from local.stepfunctions.tables import create_tables
+from local.template import FunctionSpec, StackModel, TableSpec, WebSocketApiSpec
+from tests.conftest import SignedInUser
 from tests.protocol import server_frames
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +70,12 @@ STAGE = "dev"
 REGION = os.environ["AWS_DEFAULT_REGION"]
 ACCOUNT = "123456789012"
 EXECUTION_DEADLINE_SECONDS = 60
-WORKFLOWS = ("connection_handshake", "message_fanout")
+WORKFLOWS = ("connection_handshake", "message_fanout", "connection_cleanup")
+# The tables as the stack names them in the state machines' substitutions: ASL placeholder -> (name, design).
+TABLES = {
+    "ConnectionsTable": ("chat-test-connections", data_model.CONNECTIONS),
+    "UsersTable": ("chat-test-users", data_model.USERS),
+}
 # The Lambda functions the state machines invoke: ASL placeholder -> function.
 TASK_FUNCTIONS = {"SendConnectionIdFunctionArn": ("chat-test-SendConnectionId", "send_connection_id.handler")}
 # What the template sets beside CALLBACK_URL (cdk/functions.py), as the unit tests set it.
@@ -78,6 +90,17 @@ _FUNCTION_ENVIRONMENT = (
 
 def function_arn(name: str) -> str:
     return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+
+
+def table_spec(name: str, design: data_model.TableDesign) -> TableSpec:
+    """A table of the data model as the runtime reads it from the template."""
+    return TableSpec(
+        logical_id=name,
+        display_name=name,
+        name=name,
+        arn=f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}",
+        design=design,
+    )
 
 
 # --- the clients, as the gateway's @connections API sees them ------------------------------------
@@ -336,6 +359,10 @@ class WorkflowHarness:
                 type="EXPRESS",
             )
             self.state_machine_arns[workflow] = response["stateMachineArn"]
+        create_tables(self.moto_url, REGION, [table_spec(name, design) for name, design in TABLES.values()])
+        self.dynamodb = local_aws_client("dynamodb", self.moto_url, REGION)
+        self.cognito = local_aws_client("cognito-idp", self.moto_url, REGION)
+        self.user_pool_id = self.cognito.create_user_pool(PoolName="chat-test")["UserPool"]["Id"]
 
     def stop(self) -> None:
         if self._engine is not None:
@@ -360,6 +387,29 @@ class WorkflowHarness:
 
     def reset(self) -> None:
         self.gateway.reset()
+        for name, design in TABLES.values():
+            for item in self.items(name):
+                self.dynamodb.delete_item(TableName=name, Key={design.partition_key: item[design.partition_key]})
+        for user in self.cognito.list_users(UserPoolId=self.user_pool_id)["Users"]:
+            self.cognito.admin_delete_user(UserPoolId=self.user_pool_id, Username=user["Username"])
+
+    def items(self, table: str) -> list[dict]:
+        """Every item of a table, as DynamoDB returns them (typed attribute values)."""
+        return self.dynamodb.scan(TableName=table)["Items"]
+
+    def registry(self) -> dict[str, dict]:
+        """The connection registry: connection id -> item, each attribute as plain text."""
+        return {
+            item["connection_id"]["S"]: {name: next(iter(value.values())) for name, value in item.items()}
+            for item in self.items(TABLES["ConnectionsTable"][0])
+        }
+
+    def users(self) -> dict[str, dict]:
+        """The user directory: username key -> item, each attribute as plain text."""
+        return {
+            item["username"]["S"]: {name: next(iter(value.values())) for name, value in item.items()}
+            for item in self.items(TABLES["UsersTable"][0])
+        }
 
     def _configure_moto(self, *, execute_state_machine: bool) -> None:
         request = urllib.request.Request(
@@ -410,6 +460,8 @@ class WorkflowHarness:
         local gateway."""
         substitutions = {placeholder: function_arn(name) for placeholder, (name, _) in TASK_FUNCTIONS.items()}
         substitutions |= {"ConnectionsApiEndpoint": self.gateway.origin, "ConnectionsStage": STAGE}
+        substitutions |= {placeholder: name for placeholder, (name, _) in TABLES.items()}
+        substitutions["UsernameIndex"] = data_model.USERNAME_INDEX.name
         return substitute_definition(deployed_definition(workflow), substitutions, f"{workflow} (as deployed)")
 
 
@@ -453,12 +505,13 @@ def _started_input(stub_client, module, invoke: Callable[[], dict]) -> dict:
 
 
 @pytest.fixture
-def handshake_input(events, lambda_context, stub_client) -> Callable[[str], dict]:
-    """The input on_connect starts connection_handshake with, for a client connecting as ``connection_id``."""
+def handshake_input(events, lambda_context, stub_client) -> Callable[..., dict]:
+    """The input on_connect starts connection_handshake with, for a client connecting as ``connection_id``
+    (signed in as ``user``, on a stage with sign-in)."""
     import on_connect
 
-    def build(connection_id: str) -> dict:
-        event = events.connect(connection_id=connection_id)
+    def build(connection_id: str, user: SignedInUser | None = None) -> dict:
+        event = events.connect(connection_id=connection_id, user=user)
         return _started_input(stub_client, on_connect, lambda: on_connect.handler(event, lambda_context))
 
     return build
@@ -466,11 +519,29 @@ def handshake_input(events, lambda_context, stub_client) -> Callable[[str], dict
 
 @pytest.fixture
 def fanout_input(events, lambda_context, stub_client) -> Callable[..., dict]:
-    """The input send_message starts message_fanout with, for ``body`` sent by ``sender``."""
+    """The input send_message starts message_fanout with, for ``body`` sent by ``sender`` (signed in as ``user``,
+    on a stage with sign-in: use the ``signed_in`` fixture too)."""
     import send_message
 
-    def build(sender: str, body: dict) -> dict:
-        event = events.send_message({"action": "sendMessage", **body}, connection_id=sender)
+    def build(sender: str, body: dict, user: SignedInUser | None = None) -> dict:
+        event = events.send_message({"action": "sendMessage", **body}, connection_id=sender, user=user)
         return _started_input(stub_client, send_message, lambda: send_message.handler(event, lambda_context))
 
     return build
+
+
+@pytest.fixture
+def signed_in(workflows, monkeypatch) -> WorkflowHarness:
+    """A stage with sign-in: send_message checks recipient users in the engine's users table (which the
+    handshake writes) and its moto user pool (``workflows.cognito``, for users who never connected)."""
+    import send_message
+    from chat.directory import Directory
+
+    directory = Directory(
+        dynamodb=workflows.dynamodb,
+        cognito=workflows.cognito,
+        users_table=TABLES["UsersTable"][0],
+        user_pool_id=workflows.user_pool_id,
+    )
+    monkeypatch.setattr(send_message, "directory", directory)
+    return workflows

@@ -44,7 +44,10 @@ def test_connection_not_open_yet_is_told_once_without_a_state_machine_retry(work
     assert workflows.connections.frames(CLIENT) == [{"type": "connection", "connection_id": CLIENT}]
     # The task posted again itself: no failed task, so no whole-second wait and no Lambda error.
     assert execution.task_errors() == []
-    assert len(execution.events("TaskSucceeded")) == 1
+    assert [e["taskSucceededEventDetails"]["resourceType"] for e in execution.events("TaskSucceeded")] == [
+        "dynamodb",  # the registry item
+        "lambda",  # one invocation of the task
+    ]
 
 
 def test_connection_slower_to_open_than_the_task_waits_is_retried_by_the_state_machine(workflows, handshake_input):

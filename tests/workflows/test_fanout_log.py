@@ -117,7 +117,11 @@ def test_the_message_id_finds_every_line_of_its_execution_each_delivery_included
 
     # The saved query's condition: execution_arn like ":MESSAGE_ID:"
     assert all(f":{message_id}:" in line["execution_arn"] for line in lines)
-    iterations = [line for line in lines if line["type"] == "MapIterationStarted"]
+    iterations = [
+        line
+        for line in lines
+        if line["type"] == "MapIterationStarted" and line["details"]["name"] == "DeliverToEachConnection"
+    ]
     assert sorted(line["details"]["index"] for line in iterations) == [0, 1, 2, 3, 4]
 
 

@@ -3,6 +3,7 @@ when each execution starts and ends (local.stepfunctions.feed), and to keep only
 executions of each state machine (moto keeps every one, with its whole history, for as long as it runs)."""
 
 import functools
+import operator
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from local.stepfunctions.moto_patches.guard import Patch, Target
 
 _EXECUTION = "moto.stepfunctions.parser.backend.execution"
+_STOP_DATE = operator.attrgetter("stop_date")
 _EXECUTION_START = Target(_EXECUTION, "Execution.start", signature="(self)")
 _TERMINATED = Target(_EXECUTION, "BaseExecutionWorkerCommunication.terminated", signature="(self)")
 _START_EXECUTION = Target(
@@ -61,16 +63,21 @@ def _observe_executions(started: Callable, ended: Callable, keep_executions: int
 
 
 def without_oldest_ended(executions: list, limit: int) -> list:
-    """``executions`` (oldest first) without the oldest ended ones beyond ``limit`` ended ones."""
+    """``executions`` (oldest first) without the oldest ended ones beyond ``limit`` ended ones.
+
+    Called as each execution ends, on lists of about ``limit``: the ended ones are counted by C loops,
+    and only the list's head, up to the last one dropped (usually the first), is walked in Python."""
     if len(executions) <= limit:
         return executions
-    excess = sum(1 for execution in executions if execution.stop_date is not None) - limit
+    stop_dates = list(map(_STOP_DATE, executions))
+    excess = len(stop_dates) - stop_dates.count(None) - limit
     if excess <= 0:
         return executions
-    kept = []
-    for execution in executions:
-        if excess > 0 and execution.stop_date is not None:
-            excess -= 1
-            continue
-        kept.append(execution)
-    return kept
+    dropped = []
+    for index, stop_date in enumerate(stop_dates):
+        if stop_date is not None:
+            dropped.append(index)
+            if len(dropped) == excess:
+                break
+    end, dropped = dropped[-1] + 1, set(dropped)
+    return [execution for index, execution in enumerate(executions[:end]) if index not in dropped] + executions[end:]

@@ -291,3 +291,5 @@ def test_only_the_most_recent_ended_executions_are_kept_and_running_ones_always(
 
     assert without_oldest_ended([old, running, newer, newest], 2) == [running, newer, newest]
     assert without_oldest_ended([running, old], 1) == [running, old]
+    first, second, third, still = ended_at(1), ended_at(2), ended_at(3), ended_at(None)
+    assert without_oldest_ended([running, first, still, second, third, newest], 2) == [running, still, third, newest]

@@ -1,6 +1,7 @@
 """The local runtime's wiring comes from the synthesized template: routes, functions, state machines."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -228,6 +229,122 @@ def test_functions_cloudformation_runs_for_custom_resources_are_left_out(tmp_pat
 )
 def test_what_cannot_run_locally_is_a_clear_error_naming_the_resource(tmp_path, mutate, message):
     template = base_template()
+    mutate(template)
+    with pytest.raises(UnsupportedTemplate, match=message):
+        load_stack(write_assembly(tmp_path, template), STACK)
+
+
+# --- sign-in and tables (issue #16: the model the gateway and the Step Functions process use) -----
+
+
+def with_identity(template: dict) -> dict:
+    """The template of a stage with sign-in: a user pool, its client, the tables, the $connect authorizer."""
+    resources = template["Resources"]
+    resources["Authorize"] = function(
+        "authorize.handler", {"USER_POOL_ID": {"Ref": "Pool"}, "USER_POOL_CLIENT_ID": {"Ref": "Client"}}
+    )
+    resources["Pool"] = {"Type": "AWS::Cognito::UserPool", "Properties": {}}
+    resources["Client"] = {"Type": "AWS::Cognito::UserPoolClient", "Properties": {"UserPoolId": {"Ref": "Pool"}}}
+    resources["Authorizer"] = {
+        "Type": "AWS::ApiGatewayV2::Authorizer",
+        "Properties": {
+            "ApiId": {"Ref": "Api"},
+            "AuthorizerType": "REQUEST",
+            "IdentitySource": ["route.request.querystring.token"],
+            "AuthorizerUri": integration("Authorize")["Properties"]["IntegrationUri"],
+        },
+    }
+    resources["ConnectRoute"]["Properties"].update(AuthorizationType="CUSTOM", AuthorizerId={"Ref": "Authorizer"})
+    resources["Registry"] = {
+        "Type": "AWS::DynamoDB::Table",
+        "Properties": {
+            "KeySchema": [{"AttributeName": "connection_id", "KeyType": "HASH"}],
+            "AttributeDefinitions": [
+                {"AttributeName": "connection_id", "AttributeType": "S"},
+                {"AttributeName": "username", "AttributeType": "S"},
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": "by_username",
+                    "KeySchema": [
+                        {"AttributeName": "username", "KeyType": "HASH"},
+                        {"AttributeName": "connection_id", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                }
+            ],
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+        },
+    }
+    resources["Deliver"]["Properties"]["Environment"]["Variables"]["TABLE"] = {"Ref": "Registry"}
+    return template
+
+
+def test_the_connect_authorizer_and_its_function_are_read(tmp_path):
+    model = load_stack(write_assembly(tmp_path, with_identity(base_template())), STACK)
+
+    authorizer = model.api.routes["$connect"].authorizer
+    assert authorizer.logical_id == "Authorizer"
+    assert authorizer.function.handler == "authorize.handler"
+    assert authorizer.identity_sources == ("route.request.querystring.token",)
+    assert model.api.routes["send"].authorizer is None
+
+
+def test_tables_are_read_with_their_keys_index_and_time_to_live(tmp_path):
+    model = load_stack(write_assembly(tmp_path, with_identity(base_template())), STACK)
+
+    table = model.tables["Registry"]
+    design = table.design
+    assert (design.partition_key, design.sort_key, design.ttl_attribute) == ("connection_id", None, "expires_at")
+    assert design.attribute_types == {"connection_id": "S", "username": "S"}
+    (index,) = design.indexes
+    assert (index.name, index.partition_key, index.sort_key, index.projection) == (
+        "by_username",
+        "username",
+        "connection_id",
+        "KEYS_ONLY",
+    )
+    assert model.function("Chat-test-Deliver").environment["TABLE"] == table.name
+    assert table.arn.endswith(f":table/{table.name}")
+
+
+def test_pool_and_client_ids_are_made_up_the_same_way_on_every_read(tmp_path):
+    first = load_stack(write_assembly(tmp_path, with_identity(base_template())), STACK)
+    second = load_stack(write_assembly(tmp_path, with_identity(base_template())), STACK)
+
+    variables = first.function("Chat-test-Authorize").environment
+    assert re.fullmatch(r"us-east-1_[A-Z2-7]{9}", variables["USER_POOL_ID"])
+    assert re.fullmatch(r"[a-z2-7]{26}", variables["USER_POOL_CLIENT_ID"])
+    assert second.function("Chat-test-Authorize").environment == variables
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (
+            lambda t: t["Resources"]["Registry"]["Properties"].update(StreamSpecification={"StreamViewType": "KEYS"}),
+            "table Registry: StreamSpecification not supported",
+        ),
+        (
+            lambda t: t["Resources"]["SendRoute"]["Properties"].update(
+                AuthorizationType="CUSTOM", AuthorizerId={"Ref": "Authorizer"}
+            ),
+            r"route SendRoute \(send\): authorization CUSTOM is not supported",
+        ),
+        (
+            lambda t: t["Resources"]["ConnectRoute"]["Properties"].update(AuthorizationType="AWS_IAM"),
+            r"authorization AWS_IAM is not supported",
+        ),
+        (
+            lambda t: t["Resources"]["Authorizer"]["Properties"].update(AuthorizerType="JWT"),
+            "authorizer Authorizer: only REQUEST",
+        ),
+    ],
+)
+def test_sign_in_or_table_settings_not_modelled_are_refused_naming_the_resource(tmp_path, mutate, message):
+    template = with_identity(base_template())
     mutate(template)
     with pytest.raises(UnsupportedTemplate, match=message):
         load_stack(write_assembly(tmp_path, template), STACK)

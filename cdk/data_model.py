@@ -1,0 +1,48 @@
+"""The chat's DynamoDB data model, stated once: the tables' keys, index and time to live, as the stack creates
+them (cdk/tables.py), the state machines read and write them (statemachines/), and the workflow tests create
+them on the local engine. README, "Data model", says why each is so.
+
+- connections: the connection registry, one item per open connection: ``connection_id`` (key), ``connected_at``
+  and ``expires_at`` (seconds since the epoch; the TTL attribute), and on a stage with sign-in ``user_id``
+  (Cognito's sub) and ``username`` (the username's key, lower-case). The ``by_username`` index (username ->
+  connection_id, keys only) finds every connection of a user; items without a username (a stage without
+  sign-in) are in no index entry (a sparse index).
+- users: the directory of users who ever connected: ``username`` (key, lower-case), ``user_id``, ``name`` (as
+  Cognito has it).
+"""
+
+from dataclasses import dataclass
+
+STRING = "S"
+NUMBER = "N"
+
+
+@dataclass(frozen=True)
+class IndexDesign:
+    name: str
+    partition_key: str
+    sort_key: str | None
+    projection: str  # KEYS_ONLY, INCLUDE or ALL
+
+
+@dataclass(frozen=True)
+class TableDesign:
+    """A table's keys, indexes and time to live: what the stack declares and the local runtime reads back."""
+
+    partition_key: str
+    attribute_types: dict[str, str]  # every key attribute (table's and indexes') -> S, N or B
+    sort_key: str | None = None
+    indexes: tuple[IndexDesign, ...] = ()
+    ttl_attribute: str | None = None
+
+
+USERNAME_INDEX = IndexDesign(
+    name="by_username", partition_key="username", sort_key="connection_id", projection="KEYS_ONLY"
+)
+CONNECTIONS = TableDesign(
+    partition_key="connection_id",
+    attribute_types={"connection_id": STRING, "username": STRING},
+    indexes=(USERNAME_INDEX,),
+    ttl_attribute="expires_at",
+)
+USERS = TableDesign(partition_key="username", attribute_types={"username": STRING})
