@@ -159,7 +159,7 @@ class ChatStack(Stack):
                 CfnOutput(self, "DomainTarget", value=front.dns_target, description=f"CNAME target of {domain.name}")
         auth = (
             cognito_auth(
-                region=Aws.REGION,
+                region=self.region,
                 user_pool_id=identity.user_pool.user_pool_id,
                 client_id=identity.client.user_pool_client_id,
                 self_sign_up=config.cognito.self_sign_up,

@@ -18,6 +18,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as targets
 from aws_cdk import aws_s3 as s3
@@ -69,7 +70,8 @@ class WebClientHosting(Construct):
             comment=f"Serverless chat web client ({config.stage})",
             default_root_object="index.html",
             default_behavior=cloudfront.BehaviorOptions(
-                origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket),
+                # A fixed id: one derived from the construct's path would differ between `make deploy` and the pipeline.
+                origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket, origin_id="WebFiles"),
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
@@ -99,6 +101,11 @@ class WebClientHosting(Construct):
             distribution_paths=["/*"],
             retain_on_delete=False,
             memory_limit=256,
+            # Kept as the stage keeps its logs, like every other log group of the stack (CDK's default keeps its
+            # deploy-time function's logs for two years and past the stack's deletion).
+            log_group=logs.LogGroup(
+                self, "DeploymentLogs", retention=config.log_retention, removal_policy=config.log_removal_policy
+            ),
         )
         if zone and web_name:
             alias = route53.RecordTarget.from_alias(targets.CloudFrontTarget(self.distribution))

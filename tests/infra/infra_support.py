@@ -90,6 +90,16 @@ def chat_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
+def chat_layers(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Logical id -> Properties of the chat's own Lambda layers: not the AWS CLI layer CDK's BucketDeployment brings
+    for the web client's files (deploy-time, like its function)."""
+    return {
+        logical_id: properties
+        for logical_id, properties in resources(template, "AWS::Lambda::LayerVersion").items()
+        if "/WebClient/" not in template["Resources"][logical_id].get("Metadata", {}).get("aws:cdk:path", "")
+    }
+
+
 def render(value: Any) -> Any:
     """Intrinsics as readable text: Ref X -> <X>, GetAtt X.Arn -> <X.Arn>, Fn::Join joined; lists element-wise."""
     if isinstance(value, list):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from infra_support import PROJECT_ROOT, chat_functions
 
-PARTS = ("cdk", "lambdas", "statemachines", "cdk.json", "pyproject.toml", "local")
+PARTS = ("cdk", "lambdas", "statemachines", "web", "cdk.json", "pyproject.toml", "local")
 SYNTH_SECONDS = 240  # a loaded machine
 
 

@@ -208,6 +208,12 @@ def without_metadata(template: dict[str, Any]) -> dict[str, Any]:
     nests a stage's: Chat-pipeline/<stage>/Chat-<stage>/..., ../asset.<hash>)."""
     for resource in template["Resources"].values():
         resource.pop("Metadata", None)
+        # CDK's BucketDeployment tags its bucket with a hash of the construct's path
+        tags = resource.get("Properties", {}).get("Tags")
+        if isinstance(tags, list):
+            resource["Properties"]["Tags"] = [
+                tag for tag in tags if not str(tag.get("Key", "")).startswith("aws-cdk:cr-owned:")
+            ]
     return template
 
 
@@ -248,11 +254,34 @@ def test_smoke_step_installs_only_websockets_pinned_as_in_pyproject(template, st
     assert f'"{smoke_requirement()}"' in pyproject
 
 
+ASSET_NAME = re.compile(r"^Assets/(Chat-pipeline_\w+?_Chat-\w+?_)?|(?<=Files_Asset)\d+$")
+
+
 def test_every_codebuild_project_uses_the_pinned_image_and_runtimes(template):
     projects = resources(template, "AWS::CodeBuild::Project")
 
-    # synth, self-mutation, one per file asset (the functions' code, the authorizer's layer), a smoke test per stage
-    assert len(projects) == 1 + 1 + 2 + len(PROMOTION_ORDER)
+    steps = {
+        project["Description"].removeprefix("Pipeline step Chat-pipeline/Pipeline/") for project in projects.values()
+    }
+    # the web files' assets are numbered, and a provider's asset is named by the first stage that has it
+    assets = {ASSET_NAME.sub("", step) for step in steps if step.startswith("Assets/")}
+
+    # synth, self-mutation, a smoke test per stage, and one per file asset: the functions' code, the authorizer's
+    # layer, and the web client's files and config.json with CDK's deploy-time code to put them in the bucket (its
+    # function, the AWS CLI layer, and the provider that empties the log bucket on a stack's deletion)
+    assert {step for step in steps if not step.startswith("Assets/")} == {
+        "Build/Synth",
+        "UpdatePipeline/SelfMutate",
+        *(f"{stage}/SmokeTest" for stage in PROMOTION_ORDER),
+    }
+    assert assets == {
+        "Functions_OnConnect_Code",
+        "Identity_JwtLayer_Code",
+        "WebClient_Files_Asset",
+        "WebClient_Files_AwsCliLayer_Code",
+        "Custom_CDKBucketDeployment8693BB64968944B69AAFB0CC9EB8756C256MiB_Code",
+        "Custom_S3AutoDeleteObjectsCustomResourceProvider_Code",
+    }
     for project in projects.values():
         assert project["Environment"]["Image"] == BUILD_IMAGE.image_id
         assert project["Environment"]["PrivilegedMode"] is False

@@ -271,8 +271,9 @@ def test_every_log_group_keeps_logs_as_configured(template, stage):
     settings = stage_settings(stage)
     log_groups = {k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::Logs::LogGroup"}
 
-    # functions, workflows, access logs, and the deploy-time wait's function (cdk/iam_propagation.py)
-    assert len(log_groups) == len(modules(stage)) + len(ASL_FILES) + 1 + 1
+    # functions, workflows, access logs, and two deploy-time functions': the IAM wait's (cdk/iam_propagation.py) and
+    # the web client's file deployment's (cdk/web_hosting.py)
+    assert len(log_groups) == len(modules(stage)) + len(ASL_FILES) + 1 + 2
     for resource in log_groups.values():
         assert resource["Properties"]["RetentionInDays"] == settings["log_retention_days"]
         assert resource["DeletionPolicy"] == ("Retain" if settings["retain_logs"] else "Delete")
