@@ -61,6 +61,7 @@ class ChatStack(Stack):
             "Workflows",
             config=config,
             send_connection_id=functions.send_connection_id,
+            pack_history=functions.pack_history,
             connections_api_endpoint=websocket.execute_api_endpoint,
             connections_stage=websocket.stage.stage_name,
             tables=tables,
@@ -80,11 +81,12 @@ class ChatStack(Stack):
                 functions.on_default,
                 *functions.actions.values(),
             ],
-            task_functions=[functions.send_connection_id],
+            task_functions=[functions.send_connection_id, functions.pack_history],
             workflows={
                 "ConnectionHandshake": workflows.connection_handshake,
                 "MessageFanout": workflows.message_fanout,
                 "ConnectionCleanup": workflows.connection_cleanup,
+                "HistoryPage": workflows.history_page,
             },
             fanout_log_group=workflows.log_groups["MessageFanout"],
         )
@@ -123,8 +125,15 @@ class ChatStack(Stack):
             user_pool=identity.user_pool if identity else None,
             workflows=workflows.all,
             connections_arn=websocket.connections_arn(CONNECTIONS_METHOD),
-            posting_roles=[functions.send_connection_id.role, workflows.message_fanout.role],
-            workflow_tasks={workflows.connection_handshake: functions.send_connection_id},
+            posting_roles=[
+                functions.send_connection_id.role,
+                workflows.message_fanout.role,
+                workflows.history_page.role,
+            ],
+            workflow_tasks={
+                workflows.connection_handshake: functions.send_connection_id,
+                workflows.history_page: functions.pack_history,
+            },
             api_gateway_logs_role=logs_role.role if logs_role else None,
         )
 
@@ -138,6 +147,7 @@ class ChatStack(Stack):
         CfnOutput(self, "ConnectionHandshakeArn", value=workflows.connection_handshake.state_machine_arn)
         CfnOutput(self, "MessageFanoutArn", value=workflows.message_fanout.state_machine_arn)
         CfnOutput(self, "ConnectionCleanupArn", value=workflows.connection_cleanup.state_machine_arn)
+        CfnOutput(self, "HistoryPageArn", value=workflows.history_page.state_machine_arn)
         if identity is not None:
             # What clients sign in with (`make token`, the web client): InitiateAuth on this pool's app client.
             CfnOutput(self, "UserPoolId", value=identity.user_pool.user_pool_id)
@@ -235,6 +245,8 @@ class ChatStack(Stack):
         # sendMessage fixes each stored message's expiry before the fan-out starts (a second execution writes
         # the same item).
         functions.send_message.add_environment("HISTORY_RETENTION_DAYS", str(config.history.retention_days))
+        functions.history.add_environment("HISTORY_STATE_MACHINE_ARN", workflows.history_page.state_machine_arn)
+        functions.history.add_environment("HISTORY_MAX_PAGE", str(config.history.max_page))
         functions.send_connection_id.add_environment("CALLBACK_URL", websocket.callback_url)
         functions.on_default.add_environment("VALID_ACTIONS", ",".join(websocket.actions))
         if identity is not None:
@@ -259,7 +271,9 @@ class ChatStack(Stack):
         workflows.connection_handshake.grant_start_execution(functions.on_connect)
         workflows.message_fanout.grant_start_execution(functions.send_message)
         workflows.connection_cleanup.grant_start_execution(functions.on_disconnect)
+        workflows.history_page.grant_start_execution(functions.history)
         functions.send_connection_id.grant_invoke(workflows.connection_handshake)
+        functions.pack_history.grant_invoke(workflows.history_page)
         # Each workflow touches only the items (and the index) its steps name; the actions are exact, on the
         # table's own ARN (Table.grant would add its indexes too).
         registry, users = tables.connections.table_arn, tables.users.table_arn
@@ -268,6 +282,9 @@ class ChatStack(Stack):
         _allow(workflows.message_fanout, ["dynamodb:Query"], tables.username_index_arn)
         _allow(workflows.message_fanout, ["dynamodb:DeleteItem"], registry)
         _allow(workflows.message_fanout, ["dynamodb:PutItem"], tables.messages.table_arn)
+        # history_page reads one conversation per request (the key condition names it; IAM cannot: it is known
+        # at run time only).
+        _allow(workflows.history_page, ["dynamodb:Query"], tables.messages.table_arn)
         _allow(workflows.connection_cleanup, ["dynamodb:DeleteItem"], registry)
         if identity is not None:
             # sendMessage checks the names in recipient_users: the directory, then Cognito, in this pool only.
@@ -278,7 +295,7 @@ class ChatStack(Stack):
         # message_fanout posts with apigateway:invoke signed by its own role; API Gateway authorizes
         # @connections calls with execute-api:ManageConnections, not Invoke (API Gateway developer guide,
         # "Control access to WebSocket APIs with IAM authorization").
-        for poster in (functions.send_connection_id, workflows.message_fanout):
+        for poster in (functions.send_connection_id, workflows.message_fanout, workflows.history_page):
             iam.Grant.add_to_principal(
                 grantee=poster,
                 actions=["execute-api:ManageConnections"],

@@ -43,10 +43,12 @@ class ChatFunctions(Construct):
         self.send_message = self.add("SendMessage", "send_message", "Validates a message, starts its fan-out")
         # The actions a client names in a frame's "action", each routed to its own function (the API gets one
         # route per entry, and $default lists them). A new action: its handler module and one entry here.
-        self.actions: dict[str, lambda_.Function] = {"sendMessage": self.send_message}
+        self.history = self.add("History", "history", "Validates a history request, starts its page's workflow")
+        self.actions: dict[str, lambda_.Function] = {"sendMessage": self.send_message, "history": self.history}
         self.send_connection_id = self.add(
             "SendConnectionId", "send_connection_id", "Tells a new client its connection id"
         )
+        self.pack_history = self.add("PackHistory", "pack_history", "Packs a history page into frames under 32 KB")
 
     def add(
         self, construct_id: str, module: str, description: str, *, layers: tuple[lambda_.ILayerVersion, ...] = ()

@@ -22,6 +22,7 @@ class ChatWorkflows(Construct):
         *,
         config: StageConfig,
         send_connection_id: lambda_.IFunction,
+        pack_history: lambda_.IFunction,
         connections_api_endpoint: str,
         connections_stage: str,
         tables: ChatTables,
@@ -53,7 +54,17 @@ class ChatWorkflows(Construct):
             },
         )
         self.connection_cleanup = self._express_workflow("ConnectionCleanup", "connection_cleanup", registry)
-        self.all = [self.connection_handshake, self.message_fanout, self.connection_cleanup]
+        self.history_page = self._express_workflow(
+            "HistoryPage",
+            "history_page",
+            {
+                "ConnectionsApiEndpoint": connections_api_endpoint,
+                "ConnectionsStage": connections_stage,
+                "MessagesTable": tables.messages.table_name,
+                "PackHistoryFunctionArn": pack_history.function_arn,
+            },
+        )
+        self.all = [self.connection_handshake, self.message_fanout, self.connection_cleanup, self.history_page]
 
     def _express_workflow(self, construct_id: str, asl_name: str, substitutions: dict[str, str]) -> sfn.StateMachine:
         # Express executions reach the console's execution history only through CloudWatch Logs.

@@ -179,3 +179,36 @@ def _describe(error: ValidationError) -> str:
         reason = detail["msg"].removeprefix("Value error, ")
         problems.append(f"{field}: {reason}")
     return "; ".join(problems)
+
+
+class HistoryRequest(BaseModel):
+    """``{"action": "history", "with": <username>, "before": <cursor>, "limit": n}``: a page of the caller's direct
+    conversation with ``with``, newest first, older than ``before`` (a cursor from a previous history_end)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    action: str
+    with_user: str = Field(alias="with")
+    before: str | None = None
+    limit: int | None = Field(default=None, ge=1, strict=True)
+
+    @field_validator("with_user")
+    @classmethod
+    def _with_is_a_username(cls, name: str) -> str:
+        if USERNAME.fullmatch(name) is None:
+            raise ValueError(
+                f"{quoted(name)} is not a username: usernames are 1 to {MAX_USERNAME_LENGTH} characters "
+                "with no white space or control characters"
+            )
+        return name
+
+
+def parse_history(body: str | None, *, max_page: int) -> HistoryRequest:
+    payload = parse_body(body)
+    try:
+        request = HistoryRequest.model_validate(payload)
+    except ValidationError as error:
+        raise InvalidRequest("invalid_request", _describe(error)) from None
+    if request.limit is not None and request.limit > max_page:
+        raise InvalidRequest("invalid_request", f"limit: at most {max_page} messages a page", max_page=max_page)
+    return request

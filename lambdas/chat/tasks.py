@@ -1,4 +1,5 @@
-"""The input Step Functions hands to the task function: connection_handshake's input (on_connect.py), whole."""
+"""The inputs Step Functions hands to the task functions: connection_handshake's (on_connect.py), whole, and
+history_page's page of stored messages."""
 
 from pydantic import BaseModel, Field
 
@@ -17,3 +18,19 @@ class HandshakeTask(BaseModel):
     @property
     def signed_in_user(self) -> User | None:
         return User(id=self.user.id, name=self.user.name) if self.user else None
+
+
+class StoredMessage(BaseModel):
+    """A history item as the query's ResultSelector hands it over (attribute values unwrapped)."""
+
+    sent_key: str = Field(min_length=1)
+    frame: str = Field(min_length=2)
+
+
+class HistoryPage(BaseModel):
+    """history_page's PackHistory task: whose conversation, the page read (newest first), the limit asked."""
+
+    connection_id: str = Field(min_length=1)
+    with_user: str = Field(alias="with", min_length=1)
+    limit: int = Field(ge=1)
+    items: list[StoredMessage]

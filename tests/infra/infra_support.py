@@ -18,7 +18,9 @@ FUNCTIONS = {
     "OnDisconnect": ("on_disconnect", "$disconnect"),
     "OnDefault": ("on_default", "$default"),
     "SendMessage": ("send_message", "sendMessage"),
+    "History": ("history", "history"),
     "SendConnectionId": ("send_connection_id", None),
+    "PackHistory": ("pack_history", None),
 }
 ROUTES = {route: module for module, route in FUNCTIONS.values() if route}  # route key -> handler module
 ROUTE_HANDLERS = tuple(name for name, (_, route) in FUNCTIONS.items() if route)  # construct ids

@@ -47,6 +47,9 @@ GRANTS = {
         "dynamodb:PutItem",
     },
     "states:connection_cleanup": {"dynamodb:DeleteItem"},
+    "lambda:history": {"states:StartExecution"},
+    "lambda:pack_history": set(),  # pure computation
+    "states:history_page": {"dynamodb:Query", "lambda:InvokeFunction", "execute-api:ManageConnections"},
     # functions CloudFormation runs at deploy time for a custom resource, by its type: our wait, and CDK's own
     # BucketDeployment (the web client's files into its bucket, then a CloudFront invalidation) and the provider
     # that empties the web client's log bucket when the stack is deleted (its S3 access is in that bucket's policy)
@@ -217,7 +220,11 @@ def test_only_the_handshake_task_and_the_fanout_post_to_connections_of_this_stag
 
     grants = permissions.grants("execute-api:ManageConnections")
 
-    assert grants == {"lambda:send_connection_id": expected, "states:message_fanout": expected}
+    assert grants == {
+        "lambda:send_connection_id": expected,
+        "states:message_fanout": expected,
+        "states:history_page": expected,
+    }
     assert permissions.grants("execute-api:Invoke") == {}
 
 
@@ -237,16 +244,19 @@ def test_connect_disconnect_and_send_message_start_workflows_each_its_own(permis
         "lambda:on_connect": [f"<{permissions.machine_ids['connection_handshake']}>"],
         "lambda:on_disconnect": [f"<{permissions.machine_ids['connection_cleanup']}>"],
         "lambda:send_message": [f"<{permissions.machine_ids['message_fanout']}>"],
+        "lambda:history": [f"<{permissions.machine_ids['history_page']}>"],
     }
 
 
-def test_only_the_handshake_invokes_a_function_its_own_task(permissions):
+def test_only_the_handshake_and_the_history_page_invoke_a_function_each_its_own_task(permissions):
     handshake_task = function_id(permissions.template, "send_connection_id")
+    packing_task = function_id(permissions.template, "pack_history")
 
     grants = permissions.grants("lambda:InvokeFunction")
 
     assert {owner: sorted(arns) for owner, arns in grants.items()} == {
         "states:connection_handshake": sorted([f"<{handshake_task}.Arn>", f"<{handshake_task}.Arn>:*"]),
+        "states:history_page": sorted([f"<{packing_task}.Arn>", f"<{packing_task}.Arn>:*"]),
     }
 
 
@@ -273,7 +283,10 @@ def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_ste
         "states:message_fanout": [registry],  # a connection that answered 410
         "states:connection_cleanup": [registry],
     }
-    assert permissions.grants("dynamodb:Query") == {"states:message_fanout": [f"{registry}/index/by_username"]}
+    assert permissions.grants("dynamodb:Query") == {
+        "states:message_fanout": [f"{registry}/index/by_username"],
+        "states:history_page": [messages],  # the table itself, no index: one conversation's partition
+    }
     for action in ("dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:*"):
         assert permissions.grants(action) == {}, action
 

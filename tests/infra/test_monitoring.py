@@ -26,7 +26,12 @@ from cdk.log_queries import NOT_REACHED_STATES, TASK_FAILURES
 from cdk.monitoring import ChatMonitoring
 from cdk.stage_config import load_stage_config
 
-WORKFLOWS = ("ConnectionHandshake", "MessageFanout", "ConnectionCleanup")  # construct ids (Workflows/<id>)
+WORKFLOWS = (
+    "ConnectionHandshake",
+    "MessageFanout",
+    "ConnectionCleanup",
+    "HistoryPage",
+)  # construct ids (Workflows/<id>)
 FIVE_MINUTES = 300
 
 

@@ -19,7 +19,7 @@ from infra_support import ROUTES, STAGES, function_id, has_users, modules, resou
 from cdk.app import build
 from cdk.synthesis import Synthesis, synthesize, synthesize_stage
 
-WORKFLOWS = ("ConnectionHandshake", "MessageFanout", "ConnectionCleanup")
+WORKFLOWS = ("ConnectionHandshake", "MessageFanout", "ConnectionCleanup", "HistoryPage")
 WILDCARD = "AwsSolutions-IAM5[Resource::*]"
 API_GATEWAY_LOGS_POLICY = "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 
@@ -54,6 +54,7 @@ def test_no_unacknowledged_findings_with_a_concrete_account_and_region(synth_sta
     assert set(suppressed(synthesis)[f"AwsSolutions-IAM5[Resource::{post}]"]) == {
         "Chat-prod/Functions/SendConnectionIdRole/DefaultPolicy/Resource",
         "Chat-prod/Workflows/MessageFanout/Role/DefaultPolicy/Resource",
+        "Chat-prod/Workflows/HistoryPage/Role/DefaultPolicy/Resource",
     }
 
 
@@ -116,12 +117,18 @@ def test_acknowledgments_are_used_and_scoped(synth_stage, stage):
             + [f"{root}/Workflows/{name}/Role/DefaultPolicy/Resource" for name in WORKFLOWS]
         ),
         **(user_pool if has_users(stage) else {}),
-        f"AwsSolutions-IAM5[Resource::{post}]": [
-            f"{root}/Functions/SendConnectionIdRole/DefaultPolicy/Resource",
-            f"{root}/Workflows/MessageFanout/Role/DefaultPolicy/Resource",
-        ],
+        f"AwsSolutions-IAM5[Resource::{post}]": sorted(
+            [
+                f"{root}/Functions/SendConnectionIdRole/DefaultPolicy/Resource",
+                f"{root}/Workflows/MessageFanout/Role/DefaultPolicy/Resource",
+                f"{root}/Workflows/HistoryPage/Role/DefaultPolicy/Resource",
+            ]
+        ),
         f"AwsSolutions-IAM5[Resource::<{handshake_task}.Arn>:*]": [
             f"{root}/Workflows/ConnectionHandshake/Role/DefaultPolicy/Resource"
+        ],
+        f"AwsSolutions-IAM5[Resource::<{function_id(template, 'pack_history')}.Arn>:*]": [
+            f"{root}/Workflows/HistoryPage/Role/DefaultPolicy/Resource"
         ],
         **(
             {f"AwsSolutions-IAM4[Policy::{API_GATEWAY_LOGS_POLICY}]": [f"{root}/ApiGatewayLogsRole/Role/Resource"]}

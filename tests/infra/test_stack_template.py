@@ -9,10 +9,8 @@ import pytest
 from aws_cdk.assertions import Template
 from infra_support import (
     AUTHORIZER,
-    MODULES,
     PROJECT_ROOT,
     ROUTES,
-    TASKS,
     chat_functions,
     function_id,
     has_users,
@@ -156,7 +154,8 @@ def test_handlers_are_wired_to_their_workflows_and_callback_url(template, stage)
     assert started_definition("on_connect", "HANDSHAKE_STATE_MACHINE_ARN") == asl("connection_handshake.asl.json")
     assert started_definition("send_message", "FANOUT_STATE_MACHINE_ARN") == asl("message_fanout.asl.json")
     assert started_definition("on_disconnect", "CLEANUP_STATE_MACHINE_ARN") == asl("connection_cleanup.asl.json")
-    for module in (MODULES[task] for task in TASKS):
+    assert started_definition("history", "HISTORY_STATE_MACHINE_ARN") == asl("history_page.asl.json")
+    for module in ("send_connection_id",):  # the one task function that posts (pack_history only computes)
         callback = render(functions[function_id(template, module)]["Environment"]["Variables"]["CALLBACK_URL"])
         assert re.fullmatch(
             rf"https://<WebSocketApi\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>/{stage}", callback
@@ -171,18 +170,20 @@ def asl(name: str) -> dict:
     return json.loads(deployed_definition(name.removesuffix(".asl.json")))
 
 
-def test_the_fanout_posts_to_this_stage_of_this_api(template, stage):
+def test_the_fanout_and_the_history_page_post_to_this_stage_of_this_api(template, stage):
     """apigateway:invoke's ApiEndpoint is the API's own host name: Step Functions supports no custom domains."""
-    (machine,) = [
+    posting = [
         m for m in resources(template, "AWS::StepFunctions::StateMachine").values() if "ConnectionsStage" in str(m)
     ]
 
-    substitutions = {name: render(value) for name, value in machine["DefinitionSubstitutions"].items()}
-
-    assert substitutions["ConnectionsStage"] == stage
-    assert re.fullmatch(
-        r"<WebSocketApi\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>", substitutions["ConnectionsApiEndpoint"]
-    )
+    assert len(posting) == 2
+    for machine in posting:
+        substitutions = {name: render(value) for name, value in machine["DefinitionSubstitutions"].items()}
+        assert substitutions["ConnectionsStage"] == stage
+        assert re.fullmatch(
+            r"<WebSocketApi\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>",
+            substitutions["ConnectionsApiEndpoint"],
+        )
 
 
 def test_state_machines_are_the_asl_files(template):

@@ -69,7 +69,7 @@ STAGE = "dev"
 REGION = os.environ["AWS_DEFAULT_REGION"]
 ACCOUNT = "123456789012"
 EXECUTION_DEADLINE_SECONDS = 60
-WORKFLOWS = ("connection_handshake", "message_fanout", "connection_cleanup")
+WORKFLOWS = ("connection_handshake", "message_fanout", "connection_cleanup", "history_page")
 # The tables as the stack names them in the state machines' substitutions: ASL placeholder -> (name, design).
 TABLES = {
     "ConnectionsTable": ("chat-test-connections", data_model.CONNECTIONS),
@@ -77,7 +77,10 @@ TABLES = {
     "MessagesTable": ("chat-test-messages", data_model.MESSAGES),
 }
 # The Lambda functions the state machines invoke: ASL placeholder -> function.
-TASK_FUNCTIONS = {"SendConnectionIdFunctionArn": ("chat-test-SendConnectionId", "send_connection_id.handler")}
+TASK_FUNCTIONS = {
+    "SendConnectionIdFunctionArn": ("chat-test-SendConnectionId", "send_connection_id.handler"),
+    "PackHistoryFunctionArn": ("chat-test-PackHistory", "pack_history.handler"),
+}
 # What the template sets beside CALLBACK_URL (cdk/functions.py), as the unit tests set it.
 _FUNCTION_ENVIRONMENT = (
     "STAGE",
@@ -535,6 +538,19 @@ def fanout_input(events, lambda_context, stub_client) -> Callable[..., dict]:
     def build(sender: str, body: dict, user: SignedInUser | None = None) -> dict:
         event = events.send_message({"action": "sendMessage", **body}, connection_id=sender, user=user)
         return _started_input(stub_client, send_message, lambda: send_message.handler(event, lambda_context))
+
+    return build
+
+
+@pytest.fixture
+def history_input(events, lambda_context, stub_client) -> Callable[..., dict]:
+    """The input the history handler starts history_page with, for ``body`` sent on ``connection_id`` by
+    ``user``."""
+    import history
+
+    def build(connection_id: str, body: dict, user: SignedInUser) -> dict:
+        event = events.send_message({"action": "history", **body}, connection_id=connection_id, user=user)
+        return _started_input(stub_client, history, lambda: history.handler(event, lambda_context))
 
     return build
 
