@@ -102,14 +102,7 @@ class ChatStack(Stack):
             ],
             fanout_log_group=workflows.log_groups["MessageFanout"],
         )
-        self._wire(
-            config=config,
-            functions=functions,
-            websocket=websocket,
-            workflows=workflows,
-            tables=tables,
-            identity=identity,
-        )
+        self._wire(functions=functions, websocket=websocket, workflows=workflows, tables=tables, identity=identity)
         self._grant_permissions(
             functions=functions,
             websocket=websocket,
@@ -228,7 +221,6 @@ class ChatStack(Stack):
     @staticmethod
     def _wire(
         *,
-        config: StageConfig,
         functions: ChatFunctions,
         websocket: ChatWebSocketApi,
         workflows: ChatWorkflows,
@@ -242,11 +234,7 @@ class ChatStack(Stack):
             "CLEANUP_STATE_MACHINE_ARN", workflows.connection_cleanup.state_machine_arn
         )
         functions.send_message.add_environment("FANOUT_STATE_MACHINE_ARN", workflows.message_fanout.state_machine_arn)
-        # sendMessage fixes each stored message's expiry before the fan-out starts (a second execution writes
-        # the same item).
-        functions.send_message.add_environment("HISTORY_RETENTION_DAYS", str(config.history.retention_days))
         functions.history.add_environment("HISTORY_STATE_MACHINE_ARN", workflows.history_page.state_machine_arn)
-        functions.history.add_environment("HISTORY_MAX_PAGE", str(config.history.max_page))
         functions.send_connection_id.add_environment("CALLBACK_URL", websocket.callback_url)
         functions.on_default.add_environment("VALID_ACTIONS", ",".join(websocket.actions))
         if identity is not None:

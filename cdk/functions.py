@@ -43,7 +43,11 @@ class ChatFunctions(Construct):
         self.send_message = self.add("SendMessage", "send_message", "Validates a message, starts its fan-out")
         # The actions a client names in a frame's "action", each routed to its own function (the API gets one
         # route per entry, and $default lists them). A new action: its handler module and one entry here.
+        # sendMessage fixes each stored message's expiry before the fan-out starts (a second execution writes the
+        # same item); history refuses a page larger than the stage allows.
+        self.send_message.add_environment("HISTORY_RETENTION_DAYS", str(config.history.retention_days))
         self.history = self.add("History", "history", "Validates a history request, starts its page's workflow")
+        self.history.add_environment("HISTORY_MAX_PAGE", str(config.history.max_page))
         self.actions: dict[str, lambda_.Function] = {"sendMessage": self.send_message, "history": self.history}
         self.send_connection_id = self.add(
             "SendConnectionId", "send_connection_id", "Tells a new client its connection id"

@@ -294,3 +294,14 @@ def test_outputs_give_the_urls_and_workflow_arns(template, stage):
         (pool,) = resources(template, "AWS::Cognito::UserPool")
         (client,) = resources(template, "AWS::Cognito::UserPoolClient")
         assert (outputs["UserPoolId"], outputs["UserPoolClientId"]) == (f"<{pool}>", f"<{client}>")
+
+
+def test_the_history_settings_reach_the_handlers(template, stage):
+    functions = resources(template, "AWS::Lambda::Function")
+    settings = stage_settings(stage)["history"]
+
+    def variables(module: str) -> dict:
+        return functions[function_id(template, module)]["Environment"]["Variables"]
+
+    assert variables("send_message")["HISTORY_RETENTION_DAYS"] == str(settings["retention_days"])
+    assert variables("history")["HISTORY_MAX_PAGE"] == str(settings["max_page"])
