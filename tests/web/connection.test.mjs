@@ -126,3 +126,24 @@ test("disconnecting closes with 1000", () => {
   chat.disconnect();
   assert.deepEqual(socket().closedWith, [1000, "closed by the user"]);
 });
+
+test("every connect opens the address socketUrl gives at that moment; the token stays out of what is shown", () => {
+  let token = "first";
+  const seen = { status: [] };
+  const chat = new ChatConnection({
+    WebSocketClass: FakeSocket,
+    socketUrl: (url) => `${url}?token=${token}`,
+    onStatus: (state, text) => seen.status.push([state, text]),
+    onIdentity: () => {},
+    onFrame: () => {},
+    onEnded: () => {},
+  });
+  chat.connect("ws://127.0.0.1:3001/dev");
+  assert.equal(FakeSocket.opened.at(-1).url, "ws://127.0.0.1:3001/dev?token=first");
+
+  token = "renewed";
+  chat.reconnect();
+  assert.equal(FakeSocket.opened.at(-1).url, "ws://127.0.0.1:3001/dev?token=renewed");
+  assert.equal(chat.url, "ws://127.0.0.1:3001/dev");
+  assert.ok(seen.status.every(([, text]) => !text.includes("token")), JSON.stringify(seen.status));
+});
