@@ -39,3 +39,18 @@ test("the ID token goes in the token query-string parameter, replacing any there
   assert.equal(withToken("ws://127.0.0.1:3001/dev?token=old&x=1", "new"), "ws://127.0.0.1:3001/dev?token=new&x=1");
   assert.equal(withToken("ws://127.0.0.1:3001/dev", null), "ws://127.0.0.1:3001/dev");
 });
+
+const deployed = { websocketUrl: "wss://abc.execute-api.eu-west-1.amazonaws.com/prod", auth: { type: "none" } };
+
+test("a page with config.json connects to its stage; ?url= and ?stage= still win", () => {
+  const cloudfront = (search) => page(search, "https:", "d111111abcdef8.cloudfront.net");
+  assert.equal(defaultSocketUrl(cloudfront(""), deployed), deployed.websocketUrl);
+  assert.equal(defaultSocketUrl(cloudfront("?url=wss%3A%2F%2Fother%2Fdev"), deployed), "wss://other/dev");
+  assert.equal(defaultSocketUrl(page("?stage=prod"), deployed), "ws://127.0.0.1:3001/prod");
+});
+
+test("the address bar of a configured page stays clean while it connects to its own stage", () => {
+  const href = "https://web.chat.example.com/";
+  assert.equal(pageLocationFor(href, deployed.websocketUrl, deployed), "/");
+  assert.equal(pageLocationFor(href, "wss://other/dev", deployed), "/?url=wss%3A%2F%2Fother%2Fdev");
+});
