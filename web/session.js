@@ -44,6 +44,11 @@ export class AuthSession {
     return this.#tokens ? { name: this.#tokens.username, id: this.#tokens.userId } : null;
   }
 
+  /** The ID token as it is now (null when signed out), for an address built at once; `currentToken()` renews. */
+  get idToken() {
+    return this.#tokens?.idToken ?? null;
+  }
+
   /** Picks up the tokens this tab kept (a reload), renewing them if they expired; resolves to the user or null. */
   async resume() {
     const kept = this.#read();
