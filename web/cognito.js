@@ -53,7 +53,8 @@ function tokensOf(result) {
 
 export class CognitoClient {
   /** `endpoint`: config.json's cognito_endpoint; `clientId`: the pool's app client (a public client: no secret). */
-  constructor({ endpoint, clientId, fetchImpl = globalThis.fetch }) {
+  // The default calls fetch as a function: a browser refuses window.fetch called as another object's method.
+  constructor({ endpoint, clientId, fetchImpl = (...args) => globalThis.fetch(...args) }) {
     if (!endpoint || !clientId) throw new Error("Cognito needs config.json's cognito_endpoint and client_id");
     Object.assign(this, { endpoint, clientId, fetchImpl });
   }
