@@ -1,0 +1,231 @@
+"""The web client's sign-in in Chromium, against moto's Cognito (the same implementation the local runtime runs)
+through the JSON API the page calls on AWS. The page is served as a deployed stage serves it: web/ with a
+config.json whose auth is cognito (cdk/web_config.py), naming moto's endpoint and the local runtime's WebSocket.
+
+What the page does with the connection once signed in is the WebSocket's concern: these tests check what the
+page opens (its ?token= is the signed-in user's current ID token) and what it shows and keeps, not what a
+server does with the token.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.server
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from cdk.web_config import CONFIG_FILE, cognito_auth, page_config
+from cdk.web_hosting import NOT_SERVED, WEB_DIR
+from tests.conftest import REGION
+from tests.e2e.test_web_client import ChatPage, browser, expect  # noqa: F401 (browser: the module's fixture)
+
+pytestmark = pytest.mark.browser
+PASSWORD = "Correct-Horse-Battery-1"
+
+
+@dataclass(frozen=True)
+class SignInStage:
+    page_url: str
+    websocket_url: str
+    cognito_endpoint: str
+
+
+@pytest.fixture(scope="module")
+def cognito() -> Iterator[tuple[str, str, str]]:
+    """moto's Cognito on a port of its own: (endpoint, pool id, app client id), with users alice and bob."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}/"
+    client = boto3.client("cognito-idp", endpoint_url=endpoint, region_name=REGION)
+    pool_id = client.create_user_pool(PoolName="chat-web-test")["UserPool"]["Id"]
+    client_id = client.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName="web",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    for name in ("alice", "bob"):
+        client.admin_create_user(UserPoolId=pool_id, Username=name, MessageAction="SUPPRESS")
+        client.admin_set_user_password(UserPoolId=pool_id, Username=name, Password=PASSWORD, Permanent=True)
+    yield endpoint, pool_id, client_id
+    server.stop()
+
+
+def serve_page(settings: dict) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """web/ and this config.json, as a stage's distribution serves them."""
+
+    class Distribution(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(WEB_DIR), **kwargs)
+
+        def do_GET(self):
+            name = self.path.split("?")[0].lstrip("/")
+            if name == CONFIG_FILE:
+                body = json.dumps(settings).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            elif name in NOT_SERVED:
+                self.send_error(404)
+            else:
+                super().do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Distribution)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["self-sign-up", "no-self-sign-up"])
+def stage(request, cognito, local_runtime) -> Iterator[SignInStage]:
+    endpoint, pool_id, client_id = cognito
+    auth = cognito_auth(
+        region=REGION,
+        user_pool_id=pool_id,
+        client_id=client_id,
+        self_sign_up=request.param,
+        cognito_endpoint=endpoint,
+    )
+    server, url = serve_page(page_config(websocket_url=local_runtime.ws_url, auth=auth))
+    yield SignInStage(page_url=url, websocket_url=local_runtime.ws_url, cognito_endpoint=endpoint)
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class Tab:
+    chat: ChatPage
+    sockets: list[str]
+
+
+@pytest.fixture
+def open_tab(browser, stage) -> Iterator[Callable[[], Tab]]:  # noqa: F811 (browser: the imported fixture)
+    contexts = []
+    tabs: list[Tab] = []
+
+    def open_one() -> Tab:
+        context = browser.new_context(viewport={"width": 1000, "height": 900})
+        contexts.append(context)
+        tab = Tab(chat=ChatPage(context.new_page()), sockets=[])
+        tab.chat.page.on("websocket", lambda socket: tab.sockets.append(socket.url))
+        tab.chat.page.goto(f"{stage.page_url}/")
+        tabs.append(tab)
+        return tab
+
+    yield open_one
+    errors = [error for tab in tabs for error in tab.chat.page_errors]
+    for context in contexts:
+        context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def claims(token: str) -> dict:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def sign_in(chat: ChatPage, username: str, password: str) -> None:
+    chat.by("username-input").fill(username)
+    chat.by("password-input").fill(password)
+    chat.by("password-input").press("Enter")  # the keyboard alone signs in
+
+
+def token_of(socket_url: str) -> str:
+    (token,) = parse_qs(urlsplit(socket_url).query)["token"]
+    return token
+
+
+def test_nothing_connects_before_signing_in_and_a_wrong_password_says_so_clearly(open_tab):
+    tab = open_tab()
+    chat = tab.chat
+
+    expect(chat.by("sign-in-panel")).to_be_visible()
+    expect(chat.page.get_by_label("Username", exact=True)).to_be_focused()
+    expect(chat.by("status")).to_contain_text("sign in to chat")
+    sign_in(chat, "alice", "Not-The-Password-1")
+
+    expect(chat.by("sign-in-feedback")).to_have_text("Wrong username or password.")
+    expect(chat.by("password-input")).to_have_attribute("aria-invalid", "true")
+    expect(chat.by("password-input")).to_be_focused()
+    expect(chat.by("signed-in-user")).to_be_hidden()
+    assert tab.sockets == []
+
+
+def test_signed_in_the_page_connects_with_the_users_id_token_which_it_shows_nowhere_and_keeps_in_the_tab_only(
+    open_tab, stage
+):
+    tab = open_tab()
+    chat = tab.chat
+    sign_in(chat, "alice", PASSWORD)
+
+    expect(chat.by("signed-in-name")).to_have_text("alice")
+    expect(chat.by("sign-in-panel")).to_be_hidden()
+    expect(chat.by("password-input")).to_have_value("")  # the password is not kept, not even in the form
+    expect(chat.page.locator("#recipients-label")).to_have_text("To (usernames)")
+    chat.page.wait_for_function("() => document.querySelector('[data-testid=status]').dataset.state !== 'idle'")
+    (opened,) = tab.sockets
+    assert opened.startswith(f"{stage.websocket_url}?token=")
+    token = claims(token_of(opened))
+    assert (token["cognito:username"], token["token_use"]) == ("alice", "id")
+    assert "token" not in chat.page.url and "token" not in chat.by("url-input").input_value()
+    assert "token=" not in (chat.by("status").text_content() or "")
+    kept = chat.page.evaluate("() => ({session: {...sessionStorage}, local: {...localStorage}})")
+    assert kept["local"] == {}
+    assert json.loads(kept["session"]["chat.session"])["idToken"] == token_of(opened)
+
+
+def test_a_reload_stays_signed_in_and_reconnects_with_the_kept_token_and_sign_out_forgets_it(open_tab):
+    tab = open_tab()
+    chat = tab.chat
+    sign_in(chat, "bob", PASSWORD)
+    expect(chat.by("signed-in-name")).to_have_text("bob")
+    chat.page.wait_for_function("() => document.querySelector('[data-testid=status]').dataset.state !== 'idle'")
+
+    cognito_calls: list[str] = []
+    chat.page.on(
+        "request", lambda r: cognito_calls.append(r.headers.get("x-amz-target", "")) if r.method == "POST" else None
+    )
+    chat.page.reload()
+    expect(chat.by("signed-in-name")).to_have_text("bob")
+    chat.page.wait_for_function("() => document.querySelector('[data-testid=status]').dataset.state !== 'idle'")
+    assert len(tab.sockets) == 2 and token_of(tab.sockets[1]) == token_of(tab.sockets[0])
+    assert not any(call.endswith("InitiateAuth") for call in cognito_calls)  # resumed, not signed in again
+
+    chat.by("sign-out-button").click()
+    expect(chat.by("sign-in-panel")).to_be_visible()
+    expect(chat.by("sign-in-feedback")).to_have_text("You have signed out.")
+    expect(chat.by("status")).not_to_have_attribute("data-state", "open")
+    assert chat.page.evaluate("() => ({...sessionStorage})") == {}
+    chat.page.reload()
+    expect(chat.by("sign-in-panel")).to_be_visible()
+    assert len(tab.sockets) == 2
+
+
+def test_create_an_account_is_offered_only_where_the_stage_allows_self_sign_up(open_tab, stage, request):
+    chat = open_tab().chat
+    allowed = request.node.callspec.params["stage"]
+    expect(chat.by("sign-in-panel")).to_be_visible()
+    if not allowed:
+        expect(chat.by("sign-up-button")).to_be_hidden()
+        return
+
+    chat.by("username-input").fill("carol")
+    chat.by("password-input").fill(PASSWORD)
+    chat.by("sign-up-button").click()
+
+    # The pool has no e-mail or phone to send a code to: the account waits for an administrator.
+    expect(chat.by("sign-in-feedback")).to_have_text(
+        "Account created. An administrator must confirm it before you can sign in."
+    )
+    expect(chat.by("confirm-row")).to_be_hidden()
