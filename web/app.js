@@ -14,6 +14,7 @@ import {
   deliveryFailures,
   describeError,
   frameType,
+  messageOrigin,
   parseFrame,
   recipientsOf,
   senderOf,
@@ -157,7 +158,7 @@ class ChatPage {
     }
     // Sent by this user from another tab or device: the same user id, another connection.
     const { user: sender } = senderOf(frame);
-    const elsewhere = !fromMe && sender !== null && sender.id === this.signIn?.user?.id;
+    const elsewhere = !fromMe && messageOrigin(frame, { userId: this.signIn?.user?.id }) === "elsewhere";
     const mine = fromMe || elsewhere;
     this.conversation.addMessage({
       kind: mine ? "sent" : "received",

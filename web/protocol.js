@@ -172,6 +172,14 @@ export function senderOf(frame) {
   return { connectionId: typeof frame.sender_id === "string" ? frame.sender_id : null, user: named ? { id: user.id, name: user.name } : null };
 }
 
+/** Who sent a message, seen from this page: "this-connection" (this very connection), "elsewhere" (the signed-in
+ * user, from another tab or device: same user id, another connection) or "other". */
+export function messageOrigin(frame, { connectionId = null, userId = null } = {}) {
+  if (connectionId && frame.sender_id === connectionId) return "this-connection";
+  const { user } = senderOf(frame);
+  return userId && user && user.id === userId ? "elsewhere" : "other";
+}
+
 const USER_FAILURES = { offline: "is not connected anywhere", failed: "could not be reached (their connections could not be looked up)" };
 
 /** Per user of a delivery_failed frame about a message to people: the username and why they did not get it. The

@@ -8,6 +8,7 @@ import {
   describeClose,
   describeError,
   frameType,
+  messageOrigin,
   newClientMessageId,
   outgoingProblem,
   parseFrame,
@@ -138,4 +139,15 @@ test("the identity errors are explained", () => {
   assert.match(describeError({ code: "unknown_user", message: "no user is called 'bobb'" }), /no user is called 'bobb'.*spelling/);
   assert.match(describeError({ code: "no_users", message: "x" }), /no sign-in/);
   assert.match(describeError({ code: "token_expired", message: "x" }), /reconnects/);
+});
+
+test("a message from the signed-in user's other tab or device is theirs; one from this connection is this tab's", () => {
+  const alice = { id: "sub-alice", name: "alice" };
+  const own = { connectionId: "tab1=", userId: "sub-alice" };
+  assert.equal(messageOrigin({ sender_id: "tab1=", sender: alice }, own), "this-connection");
+  assert.equal(messageOrigin({ sender_id: "tab2=", sender: alice }, own), "elsewhere");
+  assert.equal(messageOrigin({ sender_id: "tab3=", sender: { id: "sub-bob", name: "bob" } }, own), "other");
+  // Without sign-in there are no users: only this connection's own messages are ours.
+  assert.equal(messageOrigin({ sender_id: "tab2=" }, { connectionId: "tab1=" }), "other");
+  assert.equal(messageOrigin({ sender_id: "tab2=", sender: alice }, { connectionId: "tab1=" }), "other");
 });
