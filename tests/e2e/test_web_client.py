@@ -8,10 +8,8 @@ downloads are never used.
 
 from __future__ import annotations
 
-import http.server
 import json
 import re
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -19,8 +17,8 @@ from urllib.request import urlopen
 
 import pytest
 
-from cdk.web_config import CONFIG_FILE, content_security_policy, page_config
-from cdk.web_hosting import NOT_SERVED, WEB_DIR
+from cdk.web_config import CONFIG_FILE, page_config
+from tests.e2e.distribution import serving_like_a_distribution
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install '.[dev]'")
 expect = sync_api.expect
@@ -520,41 +518,10 @@ def test_the_runtime_serves_config_json_as_the_stack_deploys_it(local_runtime):
 
 @pytest.fixture
 def deployed_page(local_runtime) -> Iterator[str]:
-    """web/ served as CloudFront serves a deployed stage's bucket: the files the stack deploys, its config.json
-    and its Content-Security-Policy (cdk/web_hosting.py), here naming the local runtime's stage."""
-    settings = page_config(websocket_url=local_runtime.ws_url)
-    policy = content_security_policy(settings)
-
-    class Distribution(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(WEB_DIR), **kwargs)
-
-        def do_GET(self):
-            name = self.path.split("?")[0].lstrip("/")
-            if name == CONFIG_FILE:
-                body = json.dumps(settings).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            elif name in NOT_SERVED:
-                self.send_error(404)
-            else:
-                super().do_GET()
-
-        def end_headers(self):
-            self.send_header("Content-Security-Policy", policy)
-            super().end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Distribution)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    """web/ served as CloudFront serves a deployed stage's bucket (tests/e2e/distribution.py), its config.json
+    naming the local runtime's stage."""
+    with serving_like_a_distribution(page_config(websocket_url=local_runtime.ws_url)) as url:
+        yield url
 
 
 def test_the_deployed_page_connects_to_its_stage_from_config_json_under_its_content_security_policy(

@@ -1,6 +1,7 @@
 """The web client's sign-in in Chromium, against moto's Cognito (the same implementation the local runtime runs)
 through the JSON API the page calls on AWS. The page is served as a deployed stage serves it: web/ with a
-config.json whose auth is cognito (cdk/web_config.py), naming moto's endpoint and the local runtime's WebSocket.
+config.json whose auth is cognito (cdk/web_config.py), naming moto's endpoint and the local runtime's WebSocket,
+and the Content-Security-Policy that follows from it.
 
 What the page does with the connection once signed in is the WebSocket's concern: these tests check what the
 page opens (its ?token= is the signed-in user's current ID token) and what it shows and keeps, not what a
@@ -10,9 +11,7 @@ server does with the token.
 from __future__ import annotations
 
 import base64
-import http.server
 import json
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -21,9 +20,9 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from cdk.web_config import CONFIG_FILE, cognito_auth, page_config
-from cdk.web_hosting import NOT_SERVED, WEB_DIR
+from cdk.web_config import cognito_auth, page_config
 from tests.conftest import REGION
+from tests.e2e.distribution import serving_like_a_distribution
 from tests.e2e.test_web_client import ChatPage, browser, expect  # noqa: F401 (browser: the module's fixture)
 
 pytestmark = pytest.mark.browser
@@ -58,35 +57,6 @@ def cognito() -> Iterator[tuple[str, str, str]]:
     server.stop()
 
 
-def serve_page(settings: dict) -> tuple[http.server.ThreadingHTTPServer, str]:
-    """web/ and this config.json, as a stage's distribution serves them."""
-
-    class Distribution(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(WEB_DIR), **kwargs)
-
-        def do_GET(self):
-            name = self.path.split("?")[0].lstrip("/")
-            if name == CONFIG_FILE:
-                body = json.dumps(settings).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            elif name in NOT_SERVED:
-                self.send_error(404)
-            else:
-                super().do_GET()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Distribution)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
 @pytest.fixture(scope="module", params=[True, False], ids=["self-sign-up", "no-self-sign-up"])
 def stage(request, cognito, local_runtime) -> Iterator[SignInStage]:
     endpoint, pool_id, client_id = cognito
@@ -97,10 +67,9 @@ def stage(request, cognito, local_runtime) -> Iterator[SignInStage]:
         self_sign_up=request.param,
         cognito_endpoint=endpoint,
     )
-    server, url = serve_page(page_config(websocket_url=local_runtime.ws_url, auth=auth))
-    yield SignInStage(page_url=url, websocket_url=local_runtime.ws_url, cognito_endpoint=endpoint)
-    server.shutdown()
-    server.server_close()
+    # Served under the stage's Content-Security-Policy, which must let the page reach the Cognito endpoint.
+    with serving_like_a_distribution(page_config(websocket_url=local_runtime.ws_url, auth=auth)) as url:
+        yield SignInStage(page_url=url, websocket_url=local_runtime.ws_url, cognito_endpoint=endpoint)
 
 
 @dataclass
