@@ -548,3 +548,20 @@ def test_the_deployed_page_connects_to_its_stage_from_config_json_under_its_cont
         assert any("Content Security Policy" in error for error in errors), errors
     finally:
         context.close()
+
+
+def test_on_a_stage_without_sign_in_the_page_asks_for_nothing_and_connects_without_a_token(open_chat, local_runtime):
+    """config.json's auth is none here: no sign-in panel, connection ids in To, no ?token= on the socket."""
+    sockets: list[str] = []
+    chat = open_chat("?connect=0")
+    chat.page.on("websocket", lambda socket: sockets.append(socket.url))
+    chat.by("connect-button").click()
+    chat.wait_for_id()
+    chat.disconnect()
+    chat.by("reconnect-button").click()
+    chat.wait_for_id()
+
+    expect(chat.by("sign-in-panel")).to_be_hidden()
+    expect(chat.by("signed-in-user")).to_be_hidden()
+    expect(chat.page.locator("#recipients-label")).to_have_text("To (connection ids)")
+    assert sockets == [local_runtime.ws_url] * 2  # the first connect and the reconnect: no token
