@@ -11,14 +11,13 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 from websockets.asyncio.server import ServerConnection, serve
 
 from smoke.check import Identity, SmokeFailure, run_smoke_test
 from tests.conftest import REGION
+from tests.e2e.cognito_server import CognitoServer, cognito_server
 from tests.e2e.conftest import PROJECT_ROOT, runtime_environment
 
 CONNECTION_IDS = ("alice-id", "bob-id")
@@ -234,27 +233,16 @@ def test_a_connection_frame_that_names_another_user_fails():
 
 
 @pytest.fixture
-def cognito_server() -> Iterator[tuple[str, str, str, str]]:
-    """moto's Cognito, IAM and STS on a port of their own: (endpoint, pool id, app client id, a role to assume)."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    cognito = boto3.client("cognito-idp", endpoint_url=endpoint, region_name=REGION)
-    pool_id = cognito.create_user_pool(PoolName="chat-smoke")["UserPool"]["Id"]
-    client_id = cognito.create_user_pool_client(
-        UserPoolId=pool_id, ClientName="app", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
-    )["UserPoolClient"]["ClientId"]
-    role_arn = boto3.client("iam", endpoint_url=endpoint, region_name=REGION).create_role(
-        RoleName="chat-dev-smoke-test", AssumeRolePolicyDocument="{}"
-    )["Role"]["Arn"]
-    yield endpoint, pool_id, client_id, role_arn
-    server.stop()
+def cognito() -> Iterator[tuple[CognitoServer, str]]:
+    """moto's Cognito, and a role of its IAM for the smoke test to assume (through its STS)."""
+    with cognito_server() as server:
+        role = server.client("iam").create_role(RoleName="chat-dev-smoke-test", AssumeRolePolicyDocument="{}")
+        yield server, role["Role"]["Arn"]
 
 
-def test_the_program_makes_a_throwaway_user_through_the_role_and_deletes_it_after_a_failure_too(cognito_server):
-    """Against a stage that names no user in its connection frames (the local runtime without sign-in)."""
-    endpoint, pool_id, client_id, role_arn = cognito_server
+def test_the_program_makes_a_throwaway_user_through_the_role_and_deletes_it_after_a_failure_too(cognito):
+    server, role_arn = cognito
+    endpoint, pool_id, client_id = server.endpoint, server.user_pool_id, server.client_id
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         url = f"ws://127.0.0.1:{unused.getsockname()[1]}/dev"  # nothing listens: the test fails after signing in
@@ -277,8 +265,7 @@ def test_the_program_makes_a_throwaway_user_through_the_role_and_deletes_it_afte
     (signed_in,) = [line for line in result.stdout.splitlines() if "signed in as the throwaway user" in line]
     assert signed_in.startswith("smoke: signed in as the throwaway user smoke-")
     assert result.stderr.startswith(f"smoke: FAIL: cannot connect to {url}")
-    cognito = boto3.client("cognito-idp", endpoint_url=endpoint, region_name=REGION)
-    assert cognito.list_users(UserPoolId=pool_id)["Users"] == []
+    assert server.client().list_users(UserPoolId=pool_id)["Users"] == []
 
 
 def test_a_user_pool_needs_its_app_client():

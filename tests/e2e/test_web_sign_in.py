@@ -16,12 +16,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from cdk.web_config import cognito_auth, page_config
 from tests.conftest import REGION
+from tests.e2e.cognito_server import CognitoServer, cognito_server
 from tests.e2e.distribution import serving_like_a_distribution
 from tests.e2e.test_web_client import ChatPage, browser, expect  # noqa: F401 (browser: the module's fixture)
 
@@ -37,33 +36,25 @@ class SignInStage:
 
 
 @pytest.fixture(scope="module")
-def cognito() -> Iterator[tuple[str, str, str]]:
-    """moto's Cognito on a port of its own: (endpoint, pool id, app client id), with users alice and bob."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}/"
-    client = boto3.client("cognito-idp", endpoint_url=endpoint, region_name=REGION)
-    pool_id = client.create_user_pool(PoolName="chat-web-test")["UserPool"]["Id"]
-    client_id = client.create_user_pool_client(
-        UserPoolId=pool_id,
-        ClientName="web",
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-    )["UserPoolClient"]["ClientId"]
-    for name in ("alice", "bob"):
-        client.admin_create_user(UserPoolId=pool_id, Username=name, MessageAction="SUPPRESS")
-        client.admin_set_user_password(UserPoolId=pool_id, Username=name, Password=PASSWORD, Permanent=True)
-    yield endpoint, pool_id, client_id
-    server.stop()
+def cognito() -> Iterator[CognitoServer]:
+    """moto's Cognito with users alice and bob."""
+    with cognito_server() as server:
+        client = server.client()
+        for name in ("alice", "bob"):
+            client.admin_create_user(UserPoolId=server.user_pool_id, Username=name, MessageAction="SUPPRESS")
+            client.admin_set_user_password(
+                UserPoolId=server.user_pool_id, Username=name, Password=PASSWORD, Permanent=True
+            )
+        yield server
 
 
 @pytest.fixture(scope="module", params=[True, False], ids=["self-sign-up", "no-self-sign-up"])
 def stage(request, cognito, local_runtime) -> Iterator[SignInStage]:
-    endpoint, pool_id, client_id = cognito
+    endpoint = cognito.endpoint
     auth = cognito_auth(
         region=REGION,
-        user_pool_id=pool_id,
-        client_id=client_id,
+        user_pool_id=cognito.user_pool_id,
+        client_id=cognito.client_id,
         self_sign_up=request.param,
         cognito_endpoint=endpoint,
     )
