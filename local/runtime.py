@@ -162,7 +162,15 @@ class LocalRuntime:
 
     async def _serve_http(self) -> None:
         connections = Connections()
-        self._websocket = WebSocketApi(self.model.api, self._lambdas, self._console, connections, limits=self._limits)
+        self._websocket = WebSocketApi(
+            self.model.api,
+            self._lambdas,
+            self._console,
+            connections,
+            limits=self._limits,
+            region=self.model.region,
+            account=self.model.account,
+        )
         # The Invoke API takes Lambda's payload limit; the other APIs check their own, smaller ones.
         app = web.Application(client_max_size=MAX_INVOKE_PAYLOAD_BYTES)
         self._websocket.add_routes(app)
@@ -311,12 +319,6 @@ async def _serve(
             f"  Step Functions  {runtime.stepfunctions_url}  (python -m local executions [an id], while it runs)"
         )
         console.info("Edits to cdk/, lambdas/, statemachines/ and cdk.json are served as you save. Ctrl-C stops it.")
-        for route in model.api.routes.values():
-            if route.authorizer is not None:
-                console.info(
-                    f"warning: {route.route_key}'s authorizer ({route.authorizer.logical_id}) is not enforced here "
-                    "yet: clients connect without signing in (a stage with auth none, e.g. open, behaves as on AWS)"
-                )
         reloading = asyncio.create_task(
             reload_on_changes(
                 runtime,

@@ -34,6 +34,10 @@ _REF_IS_LOGICAL_ID = {
     "AWS::Logs::LogGroup",
     "AWS::ApiGatewayV2::Authorizer",
 }
+# The identity sources the gateway models (local.apigateway.authorizer): a query-string parameter, a header.
+AUTHORIZER_IDENTITY_SOURCES = ("route.request.querystring.", "route.request.header.")
+# What the runtime reads of an authorizer; any other property (caching, credentials, validation, JWT) is refused.
+_AUTHORIZER_PROPERTIES = {"ApiId", "AuthorizerType", "AuthorizerUri", "IdentitySource", "Name"}
 # What the runtime reads of a table; any other property would change its behaviour, so it is refused.
 _TABLE_PROPERTIES = {"KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "TimeToLiveSpecification"}
 # Properties with no local meaning (billing, backups, encryption at rest, tags).
@@ -456,6 +460,18 @@ class _TemplateReader:
             raise UnsupportedTemplate(f"route {route}: its AuthorizerId names no authorizer of this template")
         if self._resolve(authorizer, "AuthorizerType") != "REQUEST":
             raise UnsupportedTemplate(f"authorizer {authorizer}: only REQUEST (Lambda) authorizers are supported")
+        unmodelled = sorted(set(self._properties(authorizer)) - _AUTHORIZER_PROPERTIES)
+        if unmodelled:
+            raise UnsupportedTemplate(
+                f"authorizer {authorizer}: {', '.join(unmodelled)} not supported by the local runtime"
+            )
+        sources = tuple(self._resolve(authorizer, "IdentitySource") or ())
+        for source in sources:
+            if not source.startswith(AUTHORIZER_IDENTITY_SOURCES) or source in AUTHORIZER_IDENTITY_SOURCES:
+                raise UnsupportedTemplate(
+                    f"authorizer {authorizer}: identity source {source!r} is not supported by the local runtime "
+                    "(route.request.querystring.<name> and route.request.header.<name> are)"
+                )
         match = _LAMBDA_IN_INTEGRATION.search(self._resolve(authorizer, "AuthorizerUri") or "")
         function = next((spec for spec in functions.values() if match and spec.arn == match["arn"]), None)
         if function is None:
@@ -463,7 +479,7 @@ class _TemplateReader:
         return AuthorizerSpec(
             logical_id=authorizer,
             function=function,
-            identity_sources=tuple(self._resolve(authorizer, "IdentitySource") or ()),
+            identity_sources=sources,
         )
 
     def _table(self, logical_id: str) -> TableSpec:

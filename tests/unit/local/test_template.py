@@ -324,6 +324,22 @@ def test_pool_and_client_ids_are_made_up_the_same_way_on_every_read(tmp_path):
             lambda t: t["Resources"]["Authorizer"]["Properties"].update(AuthorizerType="JWT"),
             "authorizer Authorizer: only REQUEST",
         ),
+        (
+            lambda t: t["Resources"]["Authorizer"]["Properties"].update(AuthorizerResultTtlInSeconds=300),
+            "authorizer Authorizer: AuthorizerResultTtlInSeconds not supported",
+        ),
+        (
+            lambda t: t["Resources"]["Authorizer"]["Properties"].update(IdentityValidationExpression=".+"),
+            "authorizer Authorizer: IdentityValidationExpression not supported",
+        ),
+        (
+            lambda t: t["Resources"]["Authorizer"]["Properties"].update(IdentitySource=["route.request.stage.x"]),
+            r"authorizer Authorizer: identity source 'route.request.stage.x' is not supported",
+        ),
+        (
+            lambda t: t["Resources"]["Authorizer"]["Properties"].update(IdentitySource=["context.connectionId"]),
+            r"authorizer Authorizer: identity source 'context.connectionId' is not supported",
+        ),
     ],
 )
 def test_sign_in_or_table_settings_not_modelled_are_refused_naming_the_resource(tmp_path, mutate, message):
