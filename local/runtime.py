@@ -150,6 +150,7 @@ class LocalRuntime:
         rewrite = {
             aws_origin: self.local_origin,
             aws_origin.replace("https://", "wss://"): self.local_origin.replace("http://", "ws://"),
+            **self._stepfunctions.cognito_ids,  # the template's pool and client ids: moto's
         }
         functions = []
         for spec in model.functions.values():
@@ -195,12 +196,18 @@ class LocalRuntime:
         WebSocket connections stay unless the API itself (stage, routes, route selection) changed.
         Returns what it did, for the reload line."""
         api_changed = _api_shape(model) != _api_shape(self.model)
-        functions = self._function_environments(model)
+        self._function_environments(model)  # refuses an environment naming AWS before anything changes
         if api_changed:
             await self._stop_http()
         # Not when only the functions' code changed.
-        if model.state_machines != self.model.state_machines or model.tables != self.model.tables:
+        if (model.state_machines, model.tables, model.user_pools, model.user_pool_clients) != (
+            self.model.state_machines,
+            self.model.tables,
+            self.model.user_pools,
+            self.model.user_pool_clients,
+        ):
             await asyncio.to_thread(self._stepfunctions.update_state_machines, model)
+        functions = self._function_environments(model)  # again: with the ids of new pools in moto
         self.model = model
         await self._lambdas.replace(functions)
         if api_changed:
