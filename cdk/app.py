@@ -11,6 +11,7 @@ from aws_cdk import App, Environment, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from cdk.chat_stack import ChatStack, add_chat_stack
+from cdk.environments import LOCAL_CONTEXT, logging_role_problems, served_locally, stage_environment
 from cdk.names import PIPELINE_STACK
 from cdk.pipeline.source import CONTEXT_KEY as PIPELINE_SOURCE_KEY
 from cdk.pipeline.source import PipelineConfigError, load_pipeline_source
@@ -24,7 +25,9 @@ DEFAULT_STAGE = "dev"
 def build(app: App) -> ChatStack:
     stage = app.node.try_get_context("stage") or DEFAULT_STAGE
     config = load_stage_config(app.node.try_get_context("stages"), stage)
-    stack = add_chat_stack(app, config, env=_environment())
+    if str(app.node.try_get_context(LOCAL_CONTEXT)).lower() == "true":
+        config = served_locally(config)
+    stack = add_chat_stack(app, config, env=stage_environment(config, default=_environment()))
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stack
 
@@ -32,6 +35,9 @@ def build(app: App) -> ChatStack:
 def build_pipeline(app: App) -> PipelineStack:
     source = load_pipeline_source(app.node.try_get_context(PIPELINE_SOURCE_KEY))
     stages = [load_stage_config(app.node.try_get_context("stages"), stage) for stage in PROMOTION_ORDER]
+    problems = logging_role_problems(stages)
+    if problems:
+        raise StageConfigError("; ".join(problems))
     stack = PipelineStack(app, PIPELINE_STACK, source=source, stages=stages, env=_environment())
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stack

@@ -3,19 +3,26 @@ the workflows, and wires them."""
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Aws, CfnOutput, Environment, Stack
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from cdk.api_gateway_account import ApiGatewayLogsRole
+from cdk.custom_domain import ChatDomain, hosted_zone
+from cdk.domain_settings import CLOUDFRONT_CERTIFICATE_REGION
 from cdk.functions import ChatFunctions
+from cdk.iam_propagation import IamPropagationWait
 from cdk.identity import Identity
 from cdk.log_queries import ChatLogQueries
 from cdk.monitoring import ChatMonitoring
-from cdk.nag_suppressions import acknowledge_accepted_findings
-from cdk.names import stack_name_for
+from cdk.nag_suppressions import acknowledge_accepted_findings, acknowledge_web_hosting_findings
+from cdk.names import stack_name_for, web_certificate_stack_name_for
 from cdk.stage_config import StageConfig
 from cdk.tables import ChatTables
+from cdk.web_certificate import WebCertificateStack
+from cdk.web_config import cognito_auth
+from cdk.web_hosting import WebClientHosting
 from cdk.websocket_api import ChatWebSocketApi
 from cdk.workflows import ChatWorkflows
 
@@ -24,7 +31,17 @@ CONNECTIONS_METHOD = "POST"
 
 
 class ChatStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        web_certificate: acm.ICertificate | None = None,
+        **kwargs,
+    ) -> None:
+        """``web_certificate``: web.<domain>'s (us-east-1), made by Chat-<stage>-web-certificate when the stage's
+        domain is in a hosted zone the stack manages."""
         super().__init__(scope, construct_id, description=f"Serverless real-time chat ({config.stage})", **kwargs)
         functions = ChatFunctions(self, "Functions", config=config)
         identity = Identity(self, "Identity", config=config, functions=functions) if config.has_users else None
@@ -49,6 +66,7 @@ class ChatStack(Stack):
             tables=tables,
         )
         logs_role = self._api_gateway_logs_role(config=config, websocket=websocket)
+        self._wait_for_new_roles(config=config, workflows=workflows, logs_role=logs_role)
         monitoring = ChatMonitoring(
             self,
             "Monitoring",
@@ -103,8 +121,12 @@ class ChatStack(Stack):
             api_gateway_logs_role=logs_role.role if logs_role else None,
         )
 
+        websocket_url = self._front_door(
+            config=config, websocket=websocket, identity=identity, web_certificate=web_certificate
+        )
+
         # Kept: a pipeline stage hands this output to its smoke test.
-        self.websocket_url_output = CfnOutput(self, "WebSocketUrl", value=websocket.stage.url)
+        self.websocket_url_output = CfnOutput(self, "WebSocketUrl", value=websocket_url)
         CfnOutput(self, "CallbackUrl", value=websocket.callback_url)
         CfnOutput(self, "ConnectionHandshakeArn", value=workflows.connection_handshake.state_machine_arn)
         CfnOutput(self, "MessageFanoutArn", value=workflows.message_fanout.state_machine_arn)
@@ -114,6 +136,57 @@ class ChatStack(Stack):
             CfnOutput(self, "UserPoolId", value=identity.user_pool.user_pool_id)
             CfnOutput(self, "UserPoolClientId", value=identity.client.user_pool_client_id)
 
+    def _front_door(
+        self,
+        *,
+        config: StageConfig,
+        websocket: ChatWebSocketApi,
+        identity: Identity | None,
+        web_certificate: acm.ICertificate | None,
+    ) -> str:
+        """Where clients come in: the API on the stage's domain when it has one, and the web client hosted with the
+        stage (on web.<domain> then). Returns the WebSocket URL clients use."""
+        domain = config.domain
+        zone = hosted_zone(self, domain) if domain else None
+        websocket_url = websocket.stage.url
+        if domain:
+            front = ChatDomain(self, "Domain", domain=domain, zone=zone, api=websocket.api, stage=websocket.stage)
+            websocket_url = front.url
+            if not zone:  # the zone is elsewhere: its records must point here
+                web_certificate = acm.Certificate.from_certificate_arn(
+                    self, "WebCertificate", domain.web_certificate_arn
+                )
+                CfnOutput(self, "DomainTarget", value=front.dns_target, description=f"CNAME target of {domain.name}")
+        auth = (
+            cognito_auth(
+                region=self.region,
+                user_pool_id=identity.user_pool.user_pool_id,
+                client_id=identity.client.user_pool_client_id,
+                self_sign_up=config.cognito.self_sign_up,
+            )
+            if identity
+            else None
+        )
+        web = WebClientHosting(
+            self,
+            "WebClient",
+            config=config,
+            websocket_url=websocket_url,
+            auth=auth,
+            certificate=web_certificate,
+            zone=zone,
+        )
+        if domain and not zone:
+            CfnOutput(
+                self,
+                "WebDomainTarget",
+                value=web.distribution.distribution_domain_name,
+                description=f"CNAME target of {domain.web_name}",
+            )
+        CfnOutput(self, "WebUrl", value=web.url)
+        acknowledge_web_hosting_findings(web, custom_certificate=web_certificate is not None)
+        return websocket_url
+
     def _api_gateway_logs_role(self, *, config: StageConfig, websocket: ChatWebSocketApi) -> ApiGatewayLogsRole | None:
         """The account's API Gateway logging role, unless the stage says the account already has one."""
         if not config.creates_api_gateway_logs_role:
@@ -122,6 +195,18 @@ class ChatStack(Stack):
         # An access-logged stage is refused until the account names the role (aws/aws-cdk#10722).
         websocket.stage.node.add_dependency(logs_role.account)
         return logs_role
+
+    def _wait_for_new_roles(
+        self, *, config: StageConfig, workflows: ChatWorkflows, logs_role: ApiGatewayLogsRole | None
+    ) -> None:
+        """What checks a role when it is created waits until the role has propagated (cdk/iam_propagation.py)."""
+        state_machines = list(workflows.all)
+        roles = [state_machine.role for state_machine in state_machines]
+        checking = [state_machine.node.default_child for state_machine in state_machines]
+        if logs_role is not None:
+            roles.append(logs_role.role)
+            checking.append(logs_role.account)
+        IamPropagationWait(self, "IamPropagation", config=config, roles=roles).before(*checking)
 
     @staticmethod
     def _wire(
@@ -188,10 +273,24 @@ class ChatStack(Stack):
                 resource_arns=[websocket.connections_arn(CONNECTIONS_METHOD)],
             )
         if monitoring.alarm_topic is not None:
-            # CloudWatch alarms publish to the encrypted alarm topic.
-            monitoring.alarm_key.grant(
-                iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*"
+            cloudwatch = iam.ServicePrincipal("cloudwatch.amazonaws.com")
+            # enforce_ssl gives the topic a policy of its own, which replaces SNS's default one: CloudWatch may
+            # publish only because of this statement, and only for this account's alarms of this stage (SNS
+            # developer guide, "Amazon SNS access control case examples": aws:SourceAccount, aws:SourceArn).
+            monitoring.alarm_topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    principals=[cloudwatch],
+                    actions=["sns:Publish"],
+                    resources=[monitoring.alarm_topic.topic_arn],
+                    conditions={
+                        "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                        "ArnEquals": {"aws:SourceArn": monitoring.alarm_arns},
+                    },
+                )
             )
+            # CloudWatch alarms publish to the encrypted alarm topic: the key statement AWS documents for it (SNS
+            # developer guide, "Enable compatibility between event sources from AWS services and encrypted topics").
+            monitoring.alarm_key.grant(cloudwatch, "kms:Decrypt", "kms:GenerateDataKey*")
 
 
 def _allow(grantee: iam.IGrantable, actions: list[str], resource_arn: str) -> None:
@@ -199,6 +298,26 @@ def _allow(grantee: iam.IGrantable, actions: list[str], resource_arn: str) -> No
 
 
 def add_chat_stack(scope: Construct, config: StageConfig, **kwargs: Any) -> ChatStack:
-    """The one stack of a stage, built the same way by the app (``make deploy``) and by each pipeline stage."""
+    """The stack of a stage, built the same way by the app (``make deploy``) and by each pipeline stage; with a domain
+    in a hosted zone, after Chat-<stage>-web-certificate in us-east-1 (cdk/web_certificate.py)."""
     name = stack_name_for(config.stage)
-    return ChatStack(scope, name, stack_name=name, config=config, **kwargs)
+    if not (config.domain and config.domain.in_hosted_zone):
+        return ChatStack(scope, name, stack_name=name, config=config, **kwargs)
+    certificate_name = web_certificate_stack_name_for(config.stage)
+    certificate = WebCertificateStack(
+        scope,
+        certificate_name,
+        stack_name=certificate_name,
+        domain=config.domain,
+        env=Environment(account=config.account, region=CLOUDFRONT_CERTIFICATE_REGION),
+    )
+    stack = ChatStack(
+        scope,
+        name,
+        stack_name=name,
+        config=config,
+        web_certificate=certificate.certificate,
+        cross_region_references=True,
+        **kwargs,
+    )
+    return stack

@@ -84,6 +84,11 @@ class ChatMonitoring(Construct):
         for function in task_functions:
             self._function(function, max_errors=self._settings.task_errors)
 
+    @property
+    def alarm_arns(self) -> list[str]:
+        """Every alarm of this stage: the only sources CloudWatch may publish to the alarm topic for."""
+        return [created.alarm.alarm_arn for created in self.facade.created_alarms()]
+
     def _alarm_topic(self) -> sns.Topic:
         # A key of our own: CloudWatch alarms cannot publish to a topic encrypted with the AWS managed SNS key,
         # whose policy cannot grant cloudwatch.amazonaws.com (ChatStack grants it on this key).
@@ -205,7 +210,7 @@ class ChatMonitoring(Construct):
                             metric("IntegrationError", "Integration errors"),
                             "IntegrationError",
                             self._settings.integration_errors,
-                            "route handlers answered 4XX/5XX or failed",
+                            "route handlers failed, or answered not_sent (invalid frames are answered 200)",
                         ),
                         self._alarmed(
                             metric("ClientError", "Client errors"),

@@ -7,13 +7,16 @@ notation cdk-nag gives them (Ref X -> <X>, Fn::GetAtt X.Arn -> <X.Arn>).
 """
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Acknowledgment, Stack, Validations
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import IConstruct
+
+if TYPE_CHECKING:
+    from cdk.web_hosting import WebClientHosting
 
 RULES = "AwsSolutions::AwsSolutions"
 
@@ -127,3 +130,53 @@ def _role(function: lambda_.Function) -> IConstruct:
     if function.role is None:
         raise ValueError(f"{function.node.path} has no role")
     return function.role
+
+
+WORLDWIDE_PAGE = (
+    "The web client is a public page by product design, like the chat it connects to: no country is excluded."
+)
+STATIC_FILES_ONLY = (
+    "The distribution serves only the web client's static files (no origin logic, no user data, cached, GET/HEAD "
+    "only); the chat's API is API Gateway's, throttled per stage. A WAF web ACL would cost more than an idle stage."
+)
+DEFAULT_CERTIFICATE = (
+    "Without a domain the distribution uses CloudFront's default *.cloudfront.net certificate, whose TLS versions "
+    "cannot be limited; a stage with a domain gets its own certificate with TLSv1.2_2021."
+)
+DEPLOYMENT_ACTIONS = ("s3:GetBucket*", "s3:GetObject*", "s3:List*", "s3:Abort*", "s3:DeleteObject*")
+BUCKET_DEPLOYMENT = (
+    "aws-cdk-lib's BucketDeployment (deploy time only): its function, runtime and role are CDK's own; it reads the web "
+    "client's asset from the bootstrap assets bucket, replaces the files of the web bucket and invalidates the "
+    "distribution, which CloudFront does not scope below '*'."
+)
+
+
+def acknowledge_web_hosting_findings(web: "WebClientHosting", *, custom_certificate: bool) -> None:
+    """The web client's hosting (cdk/web_hosting.py): what a static page behind CloudFront inherently is."""
+    stack = Stack.of(web)
+    distribution = [
+        Acknowledgment(id=f"{RULES}-CFR1", reason=WORLDWIDE_PAGE),
+        Acknowledgment(id=f"{RULES}-CFR2", reason=STATIC_FILES_ONLY),
+    ]
+    if not custom_certificate:
+        distribution.append(Acknowledgment(id=f"{RULES}-CFR4", reason=DEFAULT_CERTIFICATE))
+    Validations.of(web.distribution).acknowledge(*distribution)
+    role = web.deployment.handler_role
+    assets = f"arn:{stack.partition}:s3:::cdk-hnb659fds-assets-{stack.account}-{stack.region}/*"
+    wildcards = [
+        *(
+            f"Action::{action}"
+            for action in ("s3:GetBucket*", "s3:GetObject*", "s3:List*", "s3:Abort*", "s3:DeleteObject*")
+        ),
+        f"Resource::{nag_notation(stack, assets)}",
+        f"Resource::{nag_notation(stack, web.bucket.arn_for_objects('*'))}",
+        "Resource::*",
+    ]
+    Validations.of(role).acknowledge(
+        Acknowledgment(
+            id=f"{RULES}-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            reason=BUCKET_DEPLOYMENT,
+        ),
+        *(_wildcard(finding, BUCKET_DEPLOYMENT) for finding in wildcards),
+    )
+    Validations.of(role.node.scope).acknowledge(Acknowledgment(id=f"{RULES}-L1", reason=BUCKET_DEPLOYMENT))

@@ -7,10 +7,15 @@ from typing import Any
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 
+from cdk.domain_settings import DomainSettings, load_domain
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # The stage names the stack (Chat-<stage>), the API Gateway stage and log groups: characters all three accept,
 # and short enough for a state machine's log group ARN (at most 256 characters).
 STAGE_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
+# Where a stage is deployed (absent: the pipeline's own account and Region, or the credentials' for make deploy).
+ACCOUNT_ID = re.compile(r"\d{12}")
+REGION_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 # Who provides API Gateway's account-level CloudWatch Logs role: this stack creates it, or the account
 # already has one (set up by another stack or by hand; `make preflight` checks it is there).
 LOGS_ROLE_FROM_STACK = "stack"
@@ -161,8 +166,10 @@ class StageConfig:
     monitoring: MonitoringSettings
     auth: str
     cognito: CognitoSettings | None = None
-    callback_url_override: str | None = None
     api_gateway_logs_role: str = LOGS_ROLE_FROM_STACK
+    account: str | None = None
+    region: str | None = None
+    domain: DomainSettings | None = None
 
     @property
     def has_users(self) -> bool:
@@ -194,6 +201,7 @@ def load_stage_config(stages: Any, stage: str) -> StageConfig:
             **{
                 **settings,
                 "monitoring": _monitoring(settings.get("monitoring")),
+                "domain": load_domain(settings.get("domain")),
                 "cognito": _cognito(settings["cognito"]) if settings.get("cognito") is not None else None,
             },
         )
@@ -244,13 +252,17 @@ def _validate(config: StageConfig) -> None:
         problems.append(f"log_retention_days must be one of {sorted(_RETENTION)}")
     if config.throttle_rate_limit <= 0 or config.throttle_burst_limit <= 0:
         problems.append("throttle_rate_limit and throttle_burst_limit must be positive")
-    if config.callback_url_override and not config.callback_url_override.startswith("https://"):
-        problems.append("callback_url_override must be an https:// URL")
     if config.api_gateway_logs_role not in API_GATEWAY_LOGS_ROLES:
         problems.append(
             f"api_gateway_logs_role must be {LOGS_ROLE_FROM_STACK!r} (this stack creates API Gateway's CloudWatch "
             f"Logs role) or {LOGS_ROLE_FROM_ACCOUNT!r} (the account already has one)"
         )
+    if config.account is not None and not (isinstance(config.account, str) and ACCOUNT_ID.fullmatch(config.account)):
+        problems.append("account must be an AWS account id: 12 digits, as a string")
+    if config.region is not None and not REGION_NAME.fullmatch(str(config.region)):
+        problems.append("region must be an AWS Region name, like eu-west-1")
+    if config.domain is not None:
+        problems += config.domain.problems(account=config.account, region=config.region)
     if problems:
         raise StageConfigError(f"stage {config.stage!r}: " + "; ".join(problems))
 

@@ -21,6 +21,7 @@ from typing import Any
 import aws_cdk
 
 from cdk.app import build_requested
+from cdk.environments import LOCAL_CONTEXT
 from cdk.paths import CDK_JSON
 from cdk.pipeline.source import PipelineConfigError
 from cdk.stage_config import StageConfigError
@@ -113,9 +114,12 @@ def synthesize_app(
         return synthesize(app, outdir)
 
 
-def synthesize_stage(stage: str, outdir: Path, **options: Any) -> Synthesis:
-    """Stack Chat-<stage> as ``npx cdk synth -c stage=<stage>`` builds it (options: as synthesize_app's)."""
-    return synthesize_app(outdir, context={"stage": stage}, **options)
+def synthesize_stage(
+    stage: str, outdir: Path, *, context: Mapping[str, Any] | None = None, **options: Any
+) -> Synthesis:
+    """Stack Chat-<stage> as ``npx cdk synth -c stage=<stage>`` builds it (``context``: more ``-c`` values; options:
+    as synthesize_app's)."""
+    return synthesize_app(outdir, context={"stage": stage, **(context or {})}, **options)
 
 
 def synthesize(app: aws_cdk.App, outdir: Path) -> Synthesis:
@@ -154,13 +158,15 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m cdk.synthesis", description="Synthesizes one stage, environment-agnostic, as `cdk synth` does."
+        prog="python -m cdk.synthesis",
+        description="Synthesizes one stage as `cdk synth` does, as the local runtime serves it: environment-agnostic, "
+        "without its domain.",
     )
     parser.add_argument("--stage", required=True)
     parser.add_argument("--outdir", required=True, type=Path)
     args = parser.parse_args(argv)
     try:
-        synthesis = synthesize_stage(args.stage, args.outdir)
+        synthesis = synthesize_stage(args.stage, args.outdir, context={LOCAL_CONTEXT: "true"})
     except (UnreadableCdkJson, StageConfigError, PipelineConfigError) as error:
         print(f"cdk.json: {error}", file=sys.stderr)
         return 1

@@ -70,7 +70,6 @@ class ChatWebSocketApi(Construct):
         bad = [key for key in actions if not ACTION_NAME.fullmatch(key)]
         if bad or not actions:
             raise ValueError(f"actions must be 1 or more names matching {ACTION_NAME.pattern}, got {list(actions)}")
-        self._config = config
         self.actions = tuple(actions)
         self.api = apigwv2.WebSocketApi(
             self,
@@ -144,5 +143,8 @@ class ChatWebSocketApi(Construct):
 
     @property
     def callback_url(self) -> str:
-        """The @connections endpoint: the stage's own, unless a custom domain fronts it."""
-        return self._config.callback_url_override or self.stage.callback_url
+        """The @connections endpoint: the stage's own on the API's execute-api host, also when a custom domain fronts
+        the API for clients. AWS documents @connections there ("Use @connections commands in your backend
+        service"), Step Functions' API Gateway integration (the fan-out) takes no custom domain, and so both posters
+        use one endpoint and one IAM resource; the execute-api endpoint stays enabled for them."""
+        return self.stage.callback_url

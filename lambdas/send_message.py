@@ -57,7 +57,7 @@ def handler(event: MessageEvent) -> dict:
     except InvalidRequest as error:
         logger.info("rejected message", extra={"code": error.code, "reason": str(error)})
         metrics.add_metric(name="RejectedInputs", unit=MetricUnit.Count, value=1)
-        return route_response(error_frame(error.code, str(error), **error.details), status_code=error.status_code)
+        return route_response(error_frame(error.code, str(error), **error.details))
     except NotSent:
         return not_sent(chat_message)
     try:
@@ -81,7 +81,6 @@ def check_sender(sender: SignedIn | None, chat_message: SendMessageRequest) -> N
             "token_expired",
             f"the sign-in of this connection expired at {sender.expired_at_text}; reconnect with a fresh token",
             client_message_id=chat_message.client_message_id,
-            status_code=401,
         )
 
 

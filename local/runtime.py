@@ -19,6 +19,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from cdk.web_config import page_config
 from local.apigateway.limits import TCP_HEADROOM, GatewayLimits
 from local.apigateway.listener import CappedListener
 from local.apigateway.management_api import ManagementApi
@@ -177,7 +178,9 @@ class LocalRuntime:
         self._websocket.add_routes(app)
         ManagementApi(self.model.api.stage, connections).add_routes(app)
         InvokeApi(self._lambdas, find_function=lambda name: self.model.function(name)).add_routes(app)
-        StaticFiles(WEB_DIR if WEB_DIR.is_dir() else None).add_routes(app)  # last: its GET route catches all
+        # Last: its GET route catches all. config.json as the stack deploys it, naming this runtime's endpoint.
+        settings = page_config(websocket_url=self.websocket_url)
+        StaticFiles(WEB_DIR if WEB_DIR.is_dir() else None, settings=settings).add_routes(app)
         self._runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=HANDLER_SHUTDOWN_SECONDS
         )

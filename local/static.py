@@ -1,17 +1,28 @@
-"""The browser client's files (web/), served from the runtime's origin."""
+"""The browser client's files (web/), served from the runtime's origin, with the stage's config.json beside them
+(cdk/web_config.py builds it for the local runtime and for the stack alike)."""
 
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
+from cdk.web_config import CONFIG_FILE
+
 
 class StaticFiles:
-    def __init__(self, web_dir: Path | None):
+    def __init__(self, web_dir: Path | None, *, settings: dict[str, Any] | None = None):
+        """``settings``: config.json's content (None: no config.json, the page then works from its URL)."""
         self._web_dir = web_dir.resolve() if web_dir else None
+        self._settings = settings
 
     def add_routes(self, app: web.Application) -> None:
         """A catch-all GET: add it after every other API's routes."""
+        if self._settings is not None:
+            app.router.add_get(f"/{CONFIG_FILE}", self._config)
         app.router.add_get("/{path:.*}", self._static)
+
+    async def _config(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self._settings, headers={"Cache-Control": "no-cache"})
 
     async def _static(self, request: web.Request) -> web.StreamResponse:
         target = self._file(request.match_info["path"] or "index.html")

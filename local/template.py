@@ -367,7 +367,12 @@ class _TemplateReader:
     # -- the model
 
     def read(self) -> StackModel:
-        functions = {logical_id: self._function(logical_id) for logical_id in self._of_type("AWS::Lambda::Function")}
+        deploy_time = custom_resource_providers(self._resources)
+        functions = {
+            logical_id: self._function(logical_id)
+            for logical_id in self._of_type("AWS::Lambda::Function")
+            if logical_id not in deploy_time
+        }
         state_machines = {
             logical_id: self._state_machine(logical_id)
             for logical_id in self._of_type("AWS::StepFunctions::StateMachine")
@@ -590,6 +595,18 @@ class _TemplateReader:
         if function is None:
             raise UnsupportedTemplate(f"integration {integration}: its URI names no Lambda function of this stack")
         return function
+
+
+def custom_resource_providers(resources: dict[str, dict[str, Any]]) -> set[str]:
+    """The functions CloudFormation invokes for custom resources (their ServiceToken): deploy-time code (a wait, a
+    bucket deployment), which the chat never calls, so the local runtime leaves them out."""
+    providers = set()
+    for resource in resources.values():
+        if resource["Type"].startswith("Custom::") or resource["Type"] == "AWS::CloudFormation::CustomResource":
+            token = resource.get("Properties", {}).get("ServiceToken")
+            if isinstance(token, dict) and "Fn::GetAtt" in token:
+                providers.add(token["Fn::GetAtt"][0])
+    return providers
 
 
 def _keys(key_schema: list[dict[str, str]]) -> tuple[str, str | None]:

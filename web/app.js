@@ -18,6 +18,7 @@ import {
   recipientsOf,
   utf8Length,
 } from "./protocol.js";
+import { loadPageConfig } from "./page-config.js";
 import { defaultSocketUrl, pageLocationFor } from "./urls.js";
 
 const ELEMENT_IDS = {
@@ -90,7 +91,7 @@ class ChatPage {
     input.removeAttribute("aria-invalid");
     input.value = url;
     // The address bar's ?url= follows, so reloading reconnects to the same place.
-    const next = pageLocationFor(window.location.href, url);
+    const next = pageLocationFor(window.location.href, url, this.pageConfig);
     if (next !== `${window.location.pathname}${window.location.search}`) window.history.replaceState(null, "", next);
   }
 
@@ -291,6 +292,12 @@ class ChatPage {
     onSubmit(ui.connectForm, () => this.connect(ui.url.value));
     onSubmit(ui.composeForm, () => this.send());
     ui.disconnect.addEventListener("click", () => this.connection.disconnect());
+    // A deployed page may connect only to its own stage (its Content-Security-Policy, cdk/web_config.py).
+    document.addEventListener("securitypolicyviolation", (event) => {
+      if (event.effectiveDirective === "connect-src") {
+        this.connection.refuse("Refused by this page's security policy: it connects only to its own stage");
+      }
+    });
     ui.reconnect.addEventListener("click", () => this.connect(this.connection.url || ui.url.value));
     ui.copy.addEventListener("click", () => this.copyConnectionId());
     ui.changeUrl.addEventListener("click", () => {
@@ -311,9 +318,11 @@ class ChatPage {
     });
   }
 
-  start() {
+  async start() {
     this.wire();
-    const initial = defaultSocketUrl();
+    // The stage this page was deployed with (config.json); none when served by another web server.
+    this.pageConfig = await loadPageConfig();
+    const initial = defaultSocketUrl(window.location, this.pageConfig);
     this.ui.url.value = initial;
     if (new URLSearchParams(window.location.search).get("connect") === "0") {
       this.showStatus("idle", "Not connected. Check the URL and choose Connect.");

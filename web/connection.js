@@ -65,6 +65,17 @@ export class ChatConnection {
     if (this.#ws) this.#ws.close(1000, "closed by the user");
   }
 
+  /** The browser refused the connection (the page's Content-Security-Policy): Chromium then never fires the
+   * socket's close event, so the connection is ended here, with `reason`. An open connection is left alone. */
+  refuse(reason) {
+    const ws = this.#ws;
+    if (!ws || ws.readyState === OPEN) return;
+    this.#ws = null; // its events are ignored from now on
+    ws.close();
+    this.onStatus("closed", `${reason} (${this.url})`);
+    this.onIdentity(this.connectionId, false);
+  }
+
   /** The server's connection frame named this connection. */
   identify(connectionId) {
     this.connectionId = connectionId;

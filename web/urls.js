@@ -5,11 +5,13 @@ export const DEFAULT_STAGE = "dev";
 const FALLBACK_ORIGIN = "ws://127.0.0.1:3001";
 const EXAMPLE_URL = "wss://abc123.execute-api.eu-west-1.amazonaws.com/dev";
 
-/** The WebSocket URL to use when the page opens: ?url=, else ?stage= on this page's own host. */
-export function defaultSocketUrl(loc = window.location) {
+/** The WebSocket URL to use when the page opens: ?url=, else ?stage= on this page's own host, else the stage the
+ * page was deployed with (config.json, `config` as web/page-config.js reads it), else stage dev on this host. */
+export function defaultSocketUrl(loc = window.location, config = null) {
   const params = new URLSearchParams(loc.search);
   const explicit = (params.get("url") || "").trim();
   if (explicit) return explicit;
+  if (config?.websocketUrl && !params.get("stage")) return config.websocketUrl;
   const stage = (params.get("stage") || DEFAULT_STAGE).trim().replace(/^\/+|\/+$/g, "") || DEFAULT_STAGE;
   const path = stage.split("/").map(encodeURIComponent).join("/");
   if (!loc.host || (loc.protocol !== "http:" && loc.protocol !== "https:")) return `${FALLBACK_ORIGIN}/${path}`;
@@ -36,14 +38,15 @@ export function normalizeSocketUrl(text) {
   return { url: url.href };
 }
 
-/** The page's path and query after connecting to `url` from `pageHref`: ?url= is kept only when the
- * page would not derive that URL by itself, and ?connect= is dropped (a reload should connect again). */
-export function pageLocationFor(pageHref, url) {
+/** The page's path and query after connecting to `url` from `pageHref` (with its config.json's `config`): ?url= is
+ * kept only when the page would not derive that URL by itself, and ?connect= is dropped (a reload should connect
+ * again). */
+export function pageLocationFor(pageHref, url, config = null) {
   const here = new URL(pageHref);
   const params = new URLSearchParams(here.search);
   params.delete("url");
   params.delete("connect");
-  const derived = defaultSocketUrl({ search: `?${params}`, host: here.host, protocol: here.protocol });
+  const derived = defaultSocketUrl({ search: `?${params}`, host: here.host, protocol: here.protocol }, config);
   if (normalizeSocketUrl(derived).url !== url) {
     params.delete("stage");
     params.set("url", url);

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 
 from aws_cdk import Acknowledgment, ArnFormat, Stack, Validations, pipelines
 from aws_cdk import aws_codebuild as codebuild
-from aws_cdk import aws_iam as iam
 
 from cdk.nag_suppressions import RULES, nag_notation
+from cdk.pipeline.source import source_action_role
 
 ARTIFACTS = (
     "CDK Pipelines' grant on the pipeline's own artifacts bucket: artifact object keys are made per execution; "
@@ -28,8 +28,12 @@ SELF_MUTATION = (
     "their aws-cdk:bootstrap-role tag) and read stack status and bucket lists, which have no resource scoping."
 )
 SSE_S3 = (
-    "Build artifacts are encrypted at rest in the artifacts bucket with S3-managed keys; a customer-managed key "
-    "matters for cross-account deployment, which this pipeline does not do."
+    "Build artifacts are encrypted at rest in the artifacts bucket: with S3-managed keys while every stage shares the "
+    "pipeline's account, with the pipeline's own customer-managed key once a stage has an account of its own."
+)
+ARTIFACT_KEY = (
+    "CDK Pipelines' grant on the pipeline's own artifact key (cross-account stages): data keys are generated and "
+    "re-encrypted per artifact; no other key is reachable."
 )
 ARTIFACT_ACCESS_LOGS = (
     "The bucket holds only this pipeline's intermediate artifacts, used by the pipeline's own roles, and CloudTrail "
@@ -37,6 +41,7 @@ ARTIFACT_ACCESS_LOGS = (
 )
 READ_ACTIONS = ("s3:GetBucket*", "s3:GetObject*", "s3:List*")
 WRITE_ACTIONS = ("s3:Abort*", "s3:DeleteObject*")
+KEY_ACTIONS = ("kms:GenerateDataKey*", "kms:ReEncrypt*")
 
 
 def acknowledge_pipeline_findings(
@@ -48,12 +53,12 @@ def acknowledge_pipeline_findings(
     objects = nag_notation(stack, bucket.arn_for_objects("*"))
     read = [_finding(f"Action::{action}", ARTIFACTS) for action in READ_ACTIONS]
     read.append(_finding(f"Resource::{objects}", ARTIFACTS))
+    if bucket.encryption_key is not None:  # cross-account: artifacts encrypted with the pipeline's own key
+        read += [_finding(f"Action::{action}", ARTIFACT_KEY) for action in KEY_ACTIONS]
     write = [_finding(f"Action::{action}", ARTIFACTS) for action in WRITE_ACTIONS]
 
     Validations.of(pipeline.pipeline.role).acknowledge(*read, *write)
-    source_stage = pipeline.pipeline.node.find_child("Source")
-    (source_action_role,) = [role for role in source_stage.node.find_all() if isinstance(role, iam.Role)]
-    Validations.of(source_action_role).acknowledge(*read, *write)
+    Validations.of(source_action_role(pipeline)).acknowledge(*read, *write)
 
     read_write_projects = [pipeline.synth_project]
     read_projects = [pipeline.self_mutation_project, *(step.project for step in smoke_steps)]

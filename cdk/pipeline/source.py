@@ -1,9 +1,13 @@
-"""Where the pipeline takes its source from: ``context.pipeline_source`` in cdk.json, validated before synth."""
+"""Where the pipeline takes its source from: ``context.pipeline_source`` in cdk.json, validated before synth; and
+what the source action's role needs to use that connection."""
 
 import json
 import re
 from dataclasses import dataclass, fields
 from typing import Any
+
+from aws_cdk import aws_iam as iam
+from aws_cdk import pipelines
 
 CONTEXT_KEY = "pipeline_source"
 # CodeStar Connections ARNs, under either of the service's names (codestar-connections, codeconnections).
@@ -23,6 +27,33 @@ class PipelineSource:
     connection_arn: str
     repository: str
     branch: str
+
+    @property
+    def connection_service(self) -> str:
+        """The connection ARN's service prefix: codestar-connections, or codeconnections (since the rename)."""
+        return self.connection_arn.split(":")[2]
+
+    @property
+    def account(self) -> str:
+        """The account the connection, and so the pipeline, lives in."""
+        return self.connection_arn.split(":")[4]
+
+
+def source_action_role(pipeline: pipelines.CodePipeline) -> iam.Role:
+    """The role CodePipeline's Source action runs with (call after ``build_pipeline()``)."""
+    source_stage = pipeline.pipeline.node.find_child("Source")
+    (role,) = [construct for construct in source_stage.node.find_all() if isinstance(construct, iam.Role)]
+    return role
+
+
+def allow_connection_use(pipeline: pipelines.CodePipeline, source: PipelineSource) -> None:
+    """UseConnection under the ARN's own service prefix. IAM matches an action's prefix against the resource's
+    ("Connections rename - Summary of changes", AWS Developer Tools console user guide), and aws-cdk-lib grants only
+    codestar-connections:UseConnection, so a codeconnections ARN (what the console and `aws codeconnections` create
+    since July 2024) would fail the Source action (landing-zone-accelerator-on-aws#828)."""
+    source_action_role(pipeline).add_to_principal_policy(
+        iam.PolicyStatement(actions=[f"{source.connection_service}:UseConnection"], resources=[source.connection_arn])
+    )
 
 
 def load_pipeline_source(settings: Any) -> PipelineSource:

@@ -63,6 +63,10 @@ def encode(frame: dict[str, Any]) -> bytes:
     return json.dumps(frame, separators=(",", ":")).encode("utf-8")
 
 
-def route_response(frame: dict[str, Any], *, status_code: int = 400) -> dict[str, Any]:
-    """A Lambda proxy answer whose body API Gateway's route response sends back to the caller."""
+def route_response(frame: dict[str, Any], *, status_code: int = 200) -> dict[str, Any]:
+    """A Lambda proxy answer whose body API Gateway's route response sends back to the caller, whatever its status.
+
+    200 unless the integration itself failed (``not_sent``: 503): API Gateway counts every 4XX/5XX answer of an
+    integration as the API's IntegrationError ("Monitor WebSocket API execution with CloudWatch metrics"), which
+    alarms; a client's invalid frame is the client's error, counted as RejectedInputs instead."""
     return {"statusCode": status_code, "body": encode(frame).decode("utf-8")}

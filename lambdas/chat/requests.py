@@ -30,15 +30,13 @@ SERVER_SET_FIELDS = ("sender", "sender_id")
 
 class InvalidRequest(ValueError):
     """The client's frame cannot be accepted; ``code``, ``str(self)`` and ``details`` go back in an error frame
-    (answered with ``status_code``), with the frame's ``client_message_id`` when it had a valid one."""
+    (answered with 200: a client's error is no integration error), with the frame's ``client_message_id`` when it had
+    a valid one."""
 
-    def __init__(
-        self, code: str, message: str, *, client_message_id: str | None = None, status_code: int = 400, **details
-    ):
+    def __init__(self, code: str, message: str, *, client_message_id: str | None = None, **details):
         super().__init__(message)
         self.code = code
         self.client_message_id = client_message_id
-        self.status_code = status_code
         self._details = details
 
     @property

@@ -174,6 +174,23 @@ def test_route_response_only_where_the_route_has_one():
     assert len(lambdas.events["quiet"]) == 1
 
 
+@pytest.mark.parametrize("status", [200, 400, 503])
+def test_a_route_response_forwards_the_answer_whatever_its_status(status):
+    """As API Gateway's route response does: the status only decides whether the API counts an IntegrationError
+    (4XX/5XX, "Monitor WebSocket API execution with CloudWatch metrics"); the client gets the body either way."""
+    lambdas = ScriptedLambdas({"talk": Invocation({"statusCode": status, "body": '{"type":"error"}'})})
+
+    async def scenario():
+        async with serving(api_with({"talk": True}), lambdas) as host:
+            client = await websockets.connect(f"ws://{host}/dev")
+            await client.send(json.dumps({"action": "talk"}))
+            reply = await asyncio.wait_for(client.recv(), 5)
+            await client.close()
+            return reply
+
+    assert json.loads(asyncio.run(scenario())) == {"type": "error"}
+
+
 def test_an_answer_without_a_body_reaches_a_route_response_client_as_an_empty_frame():
     # As reported against API Gateway (serverless/serverless#6816): {"statusCode": 200} with no body on a
     # route with a route response arrives as an empty message, so every handler on such a route gives a body.

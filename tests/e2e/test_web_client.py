@@ -8,13 +8,19 @@ downloads are never used.
 
 from __future__ import annotations
 
+import http.server
 import json
 import re
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit
+from urllib.request import urlopen
 
 import pytest
+
+from cdk.web_config import CONFIG_FILE, content_security_policy, page_config
+from cdk.web_hosting import NOT_SERVED, WEB_DIR
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install '.[dev]'")
 expect = sync_api.expect
@@ -503,3 +509,75 @@ def test_served_over_http_the_page_shows_no_file_notice(open_chat):
     chat = open_chat()
     chat.wait_for_id()
     expect(chat.by("file-notice")).to_be_hidden()
+
+
+def test_the_runtime_serves_config_json_as_the_stack_deploys_it(local_runtime):
+    """The same document cdk/web_config.py builds for the stage's bucket, naming this runtime's endpoint."""
+    with urlopen(f"{local_runtime.http_url}/{CONFIG_FILE}", timeout=10) as response:
+        assert response.headers["Cache-Control"] == "no-cache"
+        assert json.load(response) == page_config(websocket_url=local_runtime.ws_url)
+
+
+@pytest.fixture
+def deployed_page(local_runtime) -> Iterator[str]:
+    """web/ served as CloudFront serves a deployed stage's bucket: the files the stack deploys, its config.json
+    and its Content-Security-Policy (cdk/web_hosting.py), here naming the local runtime's stage."""
+    settings = page_config(websocket_url=local_runtime.ws_url)
+    policy = content_security_policy(settings)
+
+    class Distribution(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(WEB_DIR), **kwargs)
+
+        def do_GET(self):
+            name = self.path.split("?")[0].lstrip("/")
+            if name == CONFIG_FILE:
+                body = json.dumps(settings).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            elif name in NOT_SERVED:
+                self.send_error(404)
+            else:
+                super().do_GET()
+
+        def end_headers(self):
+            self.send_header("Content-Security-Policy", policy)
+            super().end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Distribution)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_deployed_page_connects_to_its_stage_from_config_json_under_its_content_security_policy(
+    browser, deployed_page, local_runtime
+):
+    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    try:
+        chat = ChatPage(context.new_page())
+        errors: list[str] = []
+        chat.page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        chat.page.goto(f"{deployed_page}/")
+
+        chat.wait_for_id()
+        expect(chat.by("url-input")).to_have_value(local_runtime.ws_url)
+        assert urlsplit(chat.page.url).query == ""  # its own stage: nothing to keep in the address bar
+        assert errors == [] and chat.page_errors == []
+
+        # Anywhere else is refused by the policy: the page is its stage's client.
+        chat.by("url-input").fill("ws://127.0.0.1:9/dev")
+        chat.by("connect-button").click()
+        expect(chat.by("status")).to_have_attribute("data-state", "closed", timeout=DELIVERY_TIMEOUT_MS)
+        expect(chat.by("status")).to_contain_text("security policy")
+        expect(chat.by("reconnect-button")).to_be_visible()
+        assert any("Content Security Policy" in error for error in errors), errors
+    finally:
+        context.close()

@@ -8,6 +8,7 @@ from typing import Any
 
 from cdk.paths import PROJECT_ROOT  # noqa: F401  (the tests' one name for it)
 from cdk.synthesis import cdk_json_context
+from local.template import custom_resource_providers
 
 CONTEXT = cdk_json_context()  # cdk.json's context
 STAGES = tuple(CONTEXT["stages"])  # every stage cdk.json defines
@@ -78,6 +79,27 @@ def resources(template: dict[str, Any], resource_type: str) -> dict[str, dict[st
     }
 
 
+def chat_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Logical id -> Properties of the chat's own functions: every Lambda function but the deploy-time ones
+    CloudFormation runs for custom resources (as the local runtime tells them apart)."""
+    deploy_time = custom_resource_providers(template["Resources"])
+    return {
+        logical_id: properties
+        for logical_id, properties in resources(template, "AWS::Lambda::Function").items()
+        if logical_id not in deploy_time
+    }
+
+
+def chat_layers(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Logical id -> Properties of the chat's own Lambda layers: not the AWS CLI layer CDK's BucketDeployment brings
+    for the web client's files (deploy-time, like its function)."""
+    return {
+        logical_id: properties
+        for logical_id, properties in resources(template, "AWS::Lambda::LayerVersion").items()
+        if "/WebClient/" not in template["Resources"][logical_id].get("Metadata", {}).get("aws:cdk:path", "")
+    }
+
+
 def render(value: Any) -> Any:
     """Intrinsics as readable text: Ref X -> <X>, GetAtt X.Arn -> <X.Arn>, Fn::Join joined; lists element-wise."""
     if isinstance(value, list):
@@ -102,7 +124,7 @@ def function_id(template: dict[str, Any], module: str) -> str:
     """Logical id of the Lambda function whose handler lives in lambdas/<module>.py."""
     (logical_id,) = [
         logical_id
-        for logical_id, properties in resources(template, "AWS::Lambda::Function").items()
+        for logical_id, properties in chat_functions(template).items()
         if properties["Handler"] == f"{module}.handler"
     ]
     return logical_id

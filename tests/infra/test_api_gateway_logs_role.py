@@ -40,7 +40,7 @@ def test_stack_creates_the_role_and_the_account_setting_before_the_stage(templat
     (stage_id,) = resources(template, "AWS::ApiGatewayV2::Stage")
     assert account_id in template["Resources"][stage_id]["DependsOn"]
     (api_id,) = resources(template, "AWS::ApiGatewayV2::Api")
-    assert account["DependsOn"] == [api_id]
+    assert api_id in account["DependsOn"]  # CloudFormation's reference asks for another API Gateway resource first
 
 
 @pytest.mark.parametrize("stage", CREATING_STAGES)

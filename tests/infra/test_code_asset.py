@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infra_support import PROJECT_ROOT
+from infra_support import PROJECT_ROOT, chat_functions
 
-PARTS = ("cdk", "lambdas", "statemachines", "cdk.json", "pyproject.toml", "local")
+PARTS = ("cdk", "lambdas", "statemachines", "web", "cdk.json", "pyproject.toml", "local")
 SYNTH_SECONDS = 240  # a loaded machine
 
 
@@ -40,11 +40,10 @@ def start_synth(root: Path) -> subprocess.Popen:
 
 def template_and_code_asset(root: Path) -> tuple[str, str]:
     text = (root / "cdk.out" / "Chat-dev.template.json").read_text(encoding="utf-8")
-    resources = json.loads(text)["Resources"].values()
+    template = json.loads(text)
     assets = {
-        resource["Metadata"]["aws:asset:path"].removeprefix("asset.")
-        for resource in resources
-        if resource["Type"] == "AWS::Lambda::Function"
+        template["Resources"][logical_id]["Metadata"]["aws:asset:path"].removeprefix("asset.")
+        for logical_id in chat_functions(template)
     }
     assert len(assets) == 1, assets  # every function shares the one asset of lambdas/
     return text, assets.pop()

@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from infra_support import PROJECT_ROOT, STAGES, as_list, function_id, has_users, render, resources
+from infra_support import PROJECT_ROOT, STAGES, as_list, function_id, has_users, render, resources, stage_settings
 
 from cdk.definitions import deployed_definition
 
@@ -30,6 +30,8 @@ UNSCOPED_ACTIONS = {
     "logs:UpdateLogDelivery",
 }
 FUNCTION_LOGGING = {"logs:CreateLogStream", "logs:PutLogEvents"}
+INVALIDATION = {"cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"}
+CDK_DEPLOY_TIME = ("deploy:Custom::CDKBucketDeployment", "deploy:Custom::S3AutoDeleteObjects")
 # The only actions beyond logging and tracing, per role owner.
 GRANTS = {
     "lambda:on_connect": {"states:StartExecution"},
@@ -40,6 +42,25 @@ GRANTS = {
     "states:connection_handshake": {"lambda:InvokeFunction", "dynamodb:PutItem", "dynamodb:DeleteItem"},
     "states:message_fanout": {"execute-api:ManageConnections", "dynamodb:Query", "dynamodb:DeleteItem"},
     "states:connection_cleanup": {"dynamodb:DeleteItem"},
+    # functions CloudFormation runs at deploy time for a custom resource, by its type: our wait, and CDK's own
+    # BucketDeployment (the web client's files into its bucket, then a CloudFront invalidation) and the provider
+    # that empties the web client's log bucket when the stack is deleted (its S3 access is in that bucket's policy)
+    "deploy:Custom::IamPropagationWait": set(),
+    "deploy:Custom::CDKBucketDeployment": {
+        "s3:Abort*",
+        "s3:DeleteObject*",
+        "s3:GetBucket*",
+        "s3:GetObject*",
+        "s3:List*",
+        "s3:PutObject",
+        "s3:PutObjectLegalHold",
+        "s3:PutObjectRetention",
+        "s3:PutObjectTagging",
+        "s3:PutObjectVersionTagging",
+        "cloudfront:CreateInvalidation",
+        "cloudfront:GetInvalidation",
+    },
+    "deploy:Custom::S3AutoDeleteObjects": set(),
 }
 # On a stage with sign-in: the authorizer, which needs nothing, and sendMessage's recipient checks.
 GRANTS_WITH_USERS = {
@@ -50,7 +71,10 @@ GRANTS_WITH_USERS = {
 
 
 def grants_of(stage: str) -> dict[str, set[str]]:
-    return GRANTS_WITH_USERS if has_users(stage) else GRANTS
+    grants = GRANTS_WITH_USERS if has_users(stage) else GRANTS
+    if stage_settings(stage)["retain_logs"]:  # the web client's log bucket is kept, so nothing empties it
+        grants = {owner: actions for owner, actions in grants.items() if owner != "deploy:Custom::S3AutoDeleteObjects"}
+    return grants
 
 
 def _id(value) -> str:
@@ -72,9 +96,20 @@ class Permissions:
             for logical_id, role in resources(template, "AWS::IAM::Role").items()
             if logical_id not in account_logs_roles
         }
+        deploy_time = {
+            _id(resource["Properties"]["ServiceToken"]): resource["Type"]
+            for resource in template["Resources"].values()
+            if resource["Type"].startswith("Custom::")
+        }
+        self.owner_of_function = {
+            logical_id: f"deploy:{deploy_time[logical_id]}"
+            if logical_id in deploy_time
+            else f"lambda:{function['Handler'].split('.')[0]}"
+            for logical_id, function in self.functions.items()
+        }
         self.owner_of_role: dict[str, str] = {}
-        for function in self.functions.values():
-            self.owner_of_role[_id(function["Role"])] = f"lambda:{function['Handler'].split('.')[0]}"
+        for logical_id, function in self.functions.items():
+            self.owner_of_role[_id(function["Role"])] = self.owner_of_function[logical_id]
         self.machine_ids: dict[str, str] = {}
         for logical_id, machine in self.machines.items():
             (name,) = [name for name, asl in ASL.items() if asl == json.loads(machine["DefinitionString"])]
@@ -109,11 +144,17 @@ def test_every_role_belongs_to_one_function_or_workflow(permissions, stage):
     assert set(permissions.roles) == set(permissions.owner_of_role)
     assert sorted(permissions.owner_of_role.values()) == sorted(grants_of(stage))
     for role_id, role in permissions.roles.items():
-        assert "ManagedPolicyArns" not in role and "Policies" not in role
+        if permissions.owner_of_role[role_id] in CDK_DEPLOY_TIME:
+            # CDK's own deploy-time functions log with AWS's basic execution policy
+            (managed,) = role["ManagedPolicyArns"]
+            assert ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole" in json.dumps(managed)
+            assert "Policies" not in role
+        else:
+            assert "ManagedPolicyArns" not in role and "Policies" not in role
         (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
         service = (
             "lambda.amazonaws.com"
-            if permissions.owner_of_role[role_id].startswith("lambda:")
+            if permissions.owner_of_role[role_id].startswith(("lambda:", "deploy:"))
             else "states.amazonaws.com"
         )
         assert statement["Principal"] == {"Service": service}
@@ -123,7 +164,7 @@ def test_every_role_belongs_to_one_function_or_workflow(permissions, stage):
 def test_no_role_gets_more_than_its_grants(permissions, stage):
     for owner, statements in permissions.statements.items():
         actions = {action for statement in statements for action in as_list(statement["Action"])}
-        baseline = FUNCTION_LOGGING if owner.startswith("lambda:") else set()
+        baseline = FUNCTION_LOGGING if owner.startswith(("lambda:", "deploy:")) else set()
         assert actions - UNSCOPED_ACTIONS - baseline == grants_of(stage)[owner], owner
         for statement in statements:
             assert statement["Effect"] == "Allow"
@@ -134,12 +175,27 @@ def test_wildcard_resources_only_for_actions_that_need_them(permissions):
     for owner, statements in permissions.statements.items():
         for statement in statements:
             if "*" in as_list(statement["Resource"]):
-                assert set(as_list(statement["Action"])) <= UNSCOPED_ACTIONS, owner
+                # CDK's BucketDeployment invalidates the distribution it is given, granted on any (acknowledged
+                # in cdk/nag_suppressions.py)
+                unscoped = UNSCOPED_ACTIONS | (INVALIDATION if owner == "deploy:Custom::CDKBucketDeployment" else set())
+                assert set(as_list(statement["Action"])) <= unscoped, owner
+
+
+def test_the_web_files_deployment_writes_only_to_the_web_clients_bucket(permissions):
+    (deployment,) = resources(permissions.template, "Custom::CDKBucketDeployment").values()
+    bucket = _id(deployment["DestinationBucketName"])
+
+    for action in ("s3:PutObject", "s3:DeleteObject*"):
+        assert permissions.grants(action) == {
+            "deploy:Custom::CDKBucketDeployment": [f"<{bucket}.Arn>", f"<{bucket}.Arn>/*"]
+        }
 
 
 def test_functions_write_only_to_their_own_log_group(permissions):
-    for function in permissions.functions.values():
-        owner = f"lambda:{function['Handler'].split('.')[0]}"
+    for logical_id, function in permissions.functions.items():
+        owner = permissions.owner_of_function[logical_id]
+        if owner in CDK_DEPLOY_TIME:
+            continue  # they log with AWS's basic execution policy (test_every_role_belongs_to_one_function_...)
         own_group = _id(function["LoggingConfig"]["LogGroup"])
         for action in FUNCTION_LOGGING:
             assert permissions.grants(action)[owner] == [f"<{own_group}.Arn>"]

@@ -3,7 +3,7 @@ cdk.json's settings, and a Lambda REQUEST authorizer on $connect only, reading t
 on stages with auth none, none of it. The tables exist on every stage (the workflows are the same)."""
 
 import pytest
-from infra_support import STAGES, function_id, has_users, render, resources, stage_settings
+from infra_support import STAGES, chat_layers, function_id, has_users, render, resources, stage_settings
 
 from cdk.layers import JWT_REQUIREMENTS
 
@@ -37,8 +37,9 @@ def test_only_connect_is_authorized_and_only_on_stages_with_sign_in(template, st
 def test_a_stage_without_sign_in_has_no_pool_client_or_layer(templates, stage):
     template = templates(stage)
 
-    for resource_type in ("AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient", "AWS::Lambda::LayerVersion"):
+    for resource_type in ("AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient"):
         assert resources(template, resource_type) == {}, resource_type
+    assert chat_layers(template) == {}
 
 
 @pytest.mark.parametrize("stage", [stage for stage in STAGES if has_users(stage)])
@@ -90,7 +91,7 @@ def test_the_authorizer_runs_with_pyjwt_from_its_layer_and_knows_its_pool_and_cl
     template = templates(stage)
     functions = resources(template, "AWS::Lambda::Function")
     authorizer = functions[function_id(template, "authorize")]
-    layer_id, layer = only(template, "AWS::Lambda::LayerVersion")
+    ((layer_id, layer),) = chat_layers(template).items()
     pool_id, _ = only(template, "AWS::Cognito::UserPool")
     client_id, _ = only(template, "AWS::Cognito::UserPoolClient")
 

@@ -261,6 +261,25 @@ def test_cloudwatch_may_use_the_alarm_topic_key_and_the_topic_refuses_plain_http
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
+def test_this_stages_alarms_and_nothing_else_may_publish_to_the_alarm_topic(templates):
+    """enforce_ssl gives the topic a policy of its own, which replaces SNS's default policy: without an Allow for
+    CloudWatch no alarm could publish (DataBiosphere/azul#5651, aws-solutions/automated-security-response-on-aws#43).
+    The Allow is scoped to this account and to this stage's own alarms (the confused-deputy conditions of the
+    SNS developer guide, "Amazon SNS access control case examples")."""
+    template = templates("prod")
+    (topic_id,) = resources(template, "AWS::SNS::Topic")
+    (policy,) = resources(template, "AWS::SNS::TopicPolicy").values()
+    (allow,) = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    alarm_arns = {f"<{alarm_id}.Arn>" for alarm_id in resources(template, "AWS::CloudWatch::Alarm")}
+
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert allow["Action"] == "sns:Publish"
+    assert render(allow["Resource"]) == f"<{topic_id}>"
+    assert render(allow["Condition"]["StringEquals"]) == {"aws:SourceAccount": "<AWS::AccountId>"}
+    assert set(render(allow["Condition"]["ArnEquals"]["aws:SourceArn"])) == alarm_arns
+    assert len(alarm_arns) == len(alarms(template, "prod"))
+
+
 def monitored_stack(monitoring: dict) -> dict:
     """ChatMonitoring alone in a small stack (one function, one workflow), with these monitoring settings."""
     stages = {"dev": {**stage_settings("dev"), "monitoring": {**stage_settings("dev")["monitoring"], **monitoring}}}

@@ -93,8 +93,52 @@ def test_the_pipeline_is_of_type_v2(template):
     assert pipeline["PipelineType"] == "V2"
 
 
+def test_the_pipeline_type_is_chosen_in_code_not_by_a_feature_flag(tmp_path):
+    """Without the flag a CodePipeline is V1 (with a warning at synth): the type must not depend on cdk.json."""
+    context = {**pipeline_context(), "@aws-cdk/aws-codepipeline:defaultPipelineTypeToV2": False}
+
+    template = synthesize_app(tmp_path, context=context).template("Chat-pipeline")
+
+    ((pipeline),) = resources(template, "AWS::CodePipeline::Pipeline").values()
+    assert pipeline["PipelineType"] == "V2"
+
+
 def test_stages_promote_dev_then_staging_then_prod_after_the_build(stages):
     assert list(stages) == ["Source", "Build", "UpdatePipeline", "Assets", *PROMOTION_ORDER]
+
+
+CODECONNECTIONS_ARN = CONNECTION_ARN.replace("codestar-connections", "codeconnections")
+
+
+@pytest.mark.parametrize("connection_arn", [CONNECTION_ARN, CODECONNECTIONS_ARN], ids=["codestar", "codeconnections"])
+def test_the_source_action_may_use_the_connection_under_its_own_prefix(shared_synthesis, connection_arn):
+    """The console has created `arn:aws:codeconnections:` connections since July 2024, and IAM needs the action's
+    service prefix to match the resource's ("Connections rename - Summary of changes", AWS Developer Tools console
+    user guide): aws-cdk-lib grants only codestar-connections:UseConnection (landing-zone-accelerator-on-aws#828)."""
+    prefix = connection_arn.split(":")[2]
+    synthesis = shared_synthesis(
+        f"cdk-pipeline-{prefix}",
+        lambda outdir: synthesize_app(outdir, context=pipeline_context(connection_arn=connection_arn)),
+    )
+    template = synthesis.template("Chat-pipeline")
+    ((source,),) = [
+        stage["Actions"]
+        for (pipeline,) in [resources(template, "AWS::CodePipeline::Pipeline").values()]
+        for stage in pipeline["Stages"]
+        if stage["Name"] == "Source"
+    ]
+    role = render(source["RoleArn"]).strip("<>").removesuffix(".Arn")
+    granted = {
+        (action, resource)
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Roles"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        for action in _as_list(statement["Action"])
+        for resource in _as_list(render(statement["Resource"]))
+    }
+
+    assert (f"{prefix}:UseConnection", connection_arn) in granted
+    assert synthesis.findings() == []
 
 
 def test_the_source_is_the_configured_connection(stages):
@@ -146,11 +190,30 @@ def test_each_stage_deploys_the_stack_make_deploy_deploys(synthesis, synth_stage
         assert without_metadata(in_pipeline) == without_metadata(synth_stage(stage).template(f"Chat-{stage}")), stage
 
 
+def test_one_api_gateway_account_setting_among_stages_sharing_an_account(synthesis):
+    """One AWS::ApiGateway::Account per account and Region (CloudFormation reference): cdk.json's stages share the
+    pipeline's, so only the first deployed, dev, declares it; the others rely on it."""
+    declaring = []
+    for stage in PROMOTION_ORDER:
+        directory = synthesis.outdir / f"assembly-Chat-pipeline-{stage}"
+        (path,) = directory.glob("*.template.json")
+        if resources(json.loads(path.read_text(encoding="utf-8")), "AWS::ApiGateway::Account"):
+            declaring.append(stage)
+
+    assert declaring == ["dev"]
+
+
 def without_metadata(template: dict[str, Any]) -> dict[str, Any]:
     """The template without what says where each construct and asset sits in its cloud assembly (the pipeline
     nests a stage's: Chat-pipeline/<stage>/Chat-<stage>/..., ../asset.<hash>)."""
     for resource in template["Resources"].values():
         resource.pop("Metadata", None)
+        # CDK's BucketDeployment tags its bucket with a hash of the construct's path
+        tags = resource.get("Properties", {}).get("Tags")
+        if isinstance(tags, list):
+            resource["Properties"]["Tags"] = [
+                tag for tag in tags if not str(tag.get("Key", "")).startswith("aws-cdk:cr-owned:")
+            ]
     return template
 
 
@@ -191,11 +254,34 @@ def test_smoke_step_installs_only_websockets_pinned_as_in_pyproject(template, st
     assert f'"{smoke_requirement()}"' in pyproject
 
 
+ASSET_NAME = re.compile(r"^Assets/(Chat-pipeline_\w+?_Chat-\w+?_)?|(?<=Files_Asset)\d+$")
+
+
 def test_every_codebuild_project_uses_the_pinned_image_and_runtimes(template):
     projects = resources(template, "AWS::CodeBuild::Project")
 
-    # synth, self-mutation, one per file asset (the functions' code, the authorizer's layer), a smoke test per stage
-    assert len(projects) == 1 + 1 + 2 + len(PROMOTION_ORDER)
+    steps = {
+        project["Description"].removeprefix("Pipeline step Chat-pipeline/Pipeline/") for project in projects.values()
+    }
+    # the web files' assets are numbered, and a provider's asset is named by the first stage that has it
+    assets = {ASSET_NAME.sub("", step) for step in steps if step.startswith("Assets/")}
+
+    # synth, self-mutation, a smoke test per stage, and one per file asset: the functions' code, the authorizer's
+    # layer, and the web client's files and config.json with CDK's deploy-time code to put them in the bucket (its
+    # function, the AWS CLI layer, and the provider that empties the log bucket on a stack's deletion)
+    assert {step for step in steps if not step.startswith("Assets/")} == {
+        "Build/Synth",
+        "UpdatePipeline/SelfMutate",
+        *(f"{stage}/SmokeTest" for stage in PROMOTION_ORDER),
+    }
+    assert assets == {
+        "Functions_OnConnect_Code",
+        "Identity_JwtLayer_Code",
+        "WebClient_Files_Asset",
+        "WebClient_Files_AwsCliLayer_Code",
+        "Custom_CDKBucketDeployment8693BB64968944B69AAFB0CC9EB8756C256MiB_Code",
+        "Custom_S3AutoDeleteObjectsCustomResourceProvider_Code",
+    }
     for project in projects.values():
         assert project["Environment"]["Image"] == BUILD_IMAGE.image_id
         assert project["Environment"]["PrivilegedMode"] is False

@@ -18,6 +18,7 @@ from moto import mock_aws
 
 from cdk import synthesis
 from cdk.app import build
+from cdk.domain_settings import DomainSettings
 from cdk.operations import preflight
 from cdk.operations.preflight import (
     Deployment,
@@ -25,7 +26,9 @@ from cdk.operations.preflight import (
     check_api_gateway_logs_role,
     check_bootstrap,
     check_credentials,
+    check_hosted_zone,
     check_log_groups,
+    check_pipeline_trust,
     check_powertools_layer,
     default_session,
     deployment_of,
@@ -38,8 +41,10 @@ from cdk.operations.preflight import (
 ALL_CHECKS = (
     "credentials and region",
     "CDK bootstrap",
+    "trust of the pipeline's account",
     "Powertools layer",
     "API Gateway CloudWatch Logs role",
+    "hosted zone",
     "log groups",
 )
 ACCOUNT_CHECKS = ALL_CHECKS[1:]  # each needs an account to ask
@@ -68,17 +73,22 @@ def aws(monkeypatch):
         yield boto3.Session(region_name=REGION)
 
 
-def bootstrap(session: boto3.Session, version: str) -> None:
-    """A CDKToolkit stack that, like `cdk bootstrap`'s, writes its version to SSM."""
+def bootstrap(session: boto3.Session, version: str, *, trusted: str = "") -> None:
+    """A CDKToolkit stack that, like `cdk bootstrap`'s, writes its version to SSM and lists the accounts it trusts."""
     template = {
+        "Parameters": {"TrustedAccounts": {"Type": "CommaDelimitedList", "Default": ""}},
         "Resources": {
             "CdkBootstrapVersion": {
                 "Type": "AWS::SSM::Parameter",
                 "Properties": {"Name": "/cdk-bootstrap/hnb659fds/version", "Type": "String", "Value": version},
             }
-        }
+        },
     }
-    session.client("cloudformation").create_stack(StackName="CDKToolkit", TemplateBody=json.dumps(template))
+    session.client("cloudformation").create_stack(
+        StackName="CDKToolkit",
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": "TrustedAccounts", "ParameterValue": trusted}],
+    )
 
 
 def bootstrap_check(session: boto3.Session, deployment: Deployment) -> Result:
@@ -121,6 +131,26 @@ def test_credentials_pass_and_name_the_account(aws):
 
     assert (result.status, account) == ("PASS", ACCOUNT)
     assert ACCOUNT in result.line and REGION in result.line
+
+
+def test_credentials_for_another_account_than_the_stages_fail_naming_both(aws):
+    result, account = check_credentials(aws.client("sts"), REGION, stage_account="111111111111")
+
+    assert (result.status, account) == ("FAIL", None)
+    assert ACCOUNT in result.line and "deploys to 111111111111" in result.line and "AWS_PROFILE" in result.line
+
+
+def test_credentials_for_the_stages_own_account_pass(aws):
+    result, account = check_credentials(aws.client("sts"), REGION, stage_account=ACCOUNT)
+
+    assert (result.status, account) == ("PASS", ACCOUNT)
+
+
+def test_the_stages_own_region_is_where_its_account_is_checked(no_aws_configuration, monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "ap-southeast-2")
+
+    assert default_session("eu-central-1").region_name == "eu-central-1"
+    assert default_session(None).region_name == "ap-southeast-2"
 
 
 def test_no_region_fails_with_the_fix():
@@ -174,7 +204,7 @@ def test_without_credentials_make_preflight_prints_one_line_per_check_and_fails(
         f"SKIP {check}: not run: it needs the account, and the credentials and region check failed"
         for check in ACCOUNT_CHECKS
     ]
-    assert lines[-1] == "preflight for Chat-dev: 1 check(s) failed, 4 skipped"
+    assert lines[-1] == "preflight for Chat-dev: 1 check(s) failed, 6 skipped"
 
 
 # --- CDK bootstrap --------------------------------------------------------------------------------------
@@ -210,6 +240,59 @@ def test_an_old_bootstrap_fails_naming_the_version_needed(aws, deployment):
     assert (
         f"needs {deployment.required_bootstrap_version} or later" in result.line and "npx cdk bootstrap" in result.line
     )
+
+
+# --- the pipeline's account is trusted where the pipeline deploys -------------------------------------------
+
+PIPELINE_ACCOUNT = "444444444444"
+
+
+def deployed_by_pipeline(deployment: Deployment, pipeline_account: str | None = PIPELINE_ACCOUNT) -> Deployment:
+    return dataclasses.replace(deployment, pipeline_account=pipeline_account)
+
+
+def trust_check(session: boto3.Session, deployment: Deployment) -> Result:
+    return check_pipeline_trust(session.client("cloudformation"), deployment, account=ACCOUNT, region=REGION)
+
+
+def test_the_pipeline_account_is_the_one_its_source_connection_lives_in(synth_stage, deployment, monkeypatch):
+    assert synthesis.cdk_json_context()["pipeline_source"]["connection_arn"] is None  # no pipeline set up yet
+    assert deployment.pipeline_account is None
+    source = {
+        "connection_arn": f"arn:aws:codeconnections:{REGION}:{PIPELINE_ACCOUNT}:connection/0f1e2d3c",
+        "repository": "example-org/serverless-chat",
+        "branch": "main",
+    }
+    monkeypatch.setattr(
+        preflight, "cdk_json_context", lambda: {**synthesis.cdk_json_context(), "pipeline_source": source}
+    )
+
+    assert deployment_of("dev", synth_stage("dev")).pipeline_account == PIPELINE_ACCOUNT
+
+
+def test_an_account_that_trusts_the_pipeline_passes(aws, deployment):
+    bootstrap(aws, "21", trusted=f"555555555555,{PIPELINE_ACCOUNT}")
+
+    result = trust_check(aws, deployed_by_pipeline(deployment))
+
+    assert result.status == "PASS" and PIPELINE_ACCOUNT in result.line
+
+
+def test_an_account_that_does_not_trust_the_pipeline_fails_with_the_bootstrap_command(aws, deployment):
+    bootstrap(aws, "21", trusted="555555555555")
+
+    result = trust_check(aws, deployed_by_pipeline(deployment))
+
+    assert result.status == "FAIL"
+    assert f"npx cdk bootstrap aws://{ACCOUNT}/{REGION} --trust {PIPELINE_ACCOUNT}" in result.line
+    assert "--cloudformation-execution-policies" in result.line
+
+
+@pytest.mark.parametrize(("pipeline_account", "why"), [(None, "make deploy only"), (ACCOUNT, "this account")])
+def test_trust_is_not_needed_without_a_pipeline_or_in_its_own_account(aws, deployment, pipeline_account, why):
+    result = trust_check(aws, deployed_by_pipeline(deployment, pipeline_account))
+
+    assert result.status == "PASS" and why in result.line
 
 
 # --- the Powertools layer's SSM parameter ------------------------------------------------------------------
@@ -293,6 +376,83 @@ def test_a_stage_relying_on_the_account_fails_when_the_role_does_not_trust_api_g
     assert result.status == "FAIL" and "does not trust apigateway.amazonaws.com" in result.line
 
 
+# --- the domain's hosted zone ----------------------------------------------------------------------------------
+
+
+def on_domain(deployment: Deployment, **domain: str) -> Deployment:
+    settings = DomainSettings(name="chat.example.com", **domain)
+    return dataclasses.replace(deployment, config=dataclasses.replace(deployment.config, domain=settings))
+
+
+def public_zone(session: boto3.Session, name: str = "example.com") -> str:
+    zone = session.client("route53").create_hosted_zone(Name=name, CallerReference=name)["HostedZone"]
+    return zone["Id"].rsplit("/", 1)[-1]
+
+
+def test_no_domain_needs_no_zone(aws, deployment):
+    result = check_hosted_zone(aws.client("route53"), deployment)
+
+    assert result.status == "PASS" and "no domain" in result.line
+
+
+def test_the_zone_cdk_json_names_passes_when_it_exists_under_that_name(aws, deployment):
+    zone_id = public_zone(aws)
+
+    result = check_hosted_zone(
+        aws.client("route53"), on_domain(deployment, hosted_zone_id=zone_id, hosted_zone_name="example.com")
+    )
+
+    assert result.status == "PASS" and zone_id in result.line
+
+
+@pytest.mark.parametrize(("zone_name", "why"), [(None, "does not exist"), ("example.org", "is example.org.")])
+def test_a_missing_or_other_zone_fails_with_the_fix(aws, deployment, zone_name, why):
+    zone_id = public_zone(aws, zone_name) if zone_name else "Z0123456789ABC"
+
+    result = check_hosted_zone(
+        aws.client("route53"), on_domain(deployment, hosted_zone_id=zone_id, hosted_zone_name="example.com")
+    )
+
+    assert result.status == "FAIL" and why in result.line and "create the public hosted zone example.com" in result.line
+
+
+def test_a_private_zone_fails(aws, deployment):
+    vpc = aws.client("ec2").create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    zone = aws.client("route53").create_hosted_zone(
+        Name="example.com",
+        CallerReference="private",
+        HostedZoneConfig={"PrivateZone": True},
+        VPC={"VPCRegion": REGION, "VPCId": vpc},
+    )["HostedZone"]
+
+    result = check_hosted_zone(
+        aws.client("route53"),
+        on_domain(deployment, hosted_zone_id=zone["Id"].rsplit("/", 1)[-1], hosted_zone_name="example.com"),
+    )
+
+    assert result.status == "FAIL" and "private" in result.line
+
+
+def test_with_the_zone_elsewhere_the_records_to_create_are_named(aws, deployment):
+    certificates = {"certificate_arn": "arn:aws:acm:eu-west-1:1:certificate/a", "web_certificate_arn": "arn:b"}
+
+    result = check_hosted_zone(aws.client("route53"), on_domain(deployment, **certificates))
+
+    assert result.status == "PASS" and "DomainTarget" in result.line and "web.chat.example.com" in result.line
+
+
+def test_a_stage_whose_web_certificate_is_made_in_us_east_1_needs_its_bootstrap_there_too(aws, deployment):
+    bootstrap(aws, "21")  # eu-west-1 only
+    domain = on_domain(deployment, hosted_zone_id=public_zone(aws), hosted_zone_name="example.com")
+
+    results = {result.check: result for result in run_checks(aws, domain)}
+
+    assert results["CDK bootstrap"].status == "PASS"
+    us_east_1 = results["CDK bootstrap (us-east-1, for the web certificate)"]
+    assert us_east_1.status == "FAIL" and f"npx cdk bootstrap aws://{ACCOUNT}/us-east-1" in us_east_1.line
+    assert results["hosted zone"].status == "PASS"
+
+
 # --- log groups left behind -----------------------------------------------------------------------------------
 
 
@@ -337,7 +497,7 @@ def test_every_check_reports_one_line_and_any_failure_exits_non_zero(aws, deploy
 
     lines = capsys.readouterr().out.splitlines()
     assert status == 1  # moto has no Powertools parameter
-    assert [line.split()[0] for line in lines[:-1]] == ["PASS", "PASS", "FAIL", "PASS", "PASS"]
+    assert [line.split()[0] for line in lines[:-1]] == ["PASS", "PASS", "PASS", "FAIL", "PASS", "PASS", "PASS"]
     assert lines[-1] == "preflight for Chat-dev: 1 check(s) failed"
 
 
@@ -359,7 +519,7 @@ def test_an_unknown_stage_is_one_clear_line_and_every_check_is_listed_as_skipped
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"FAIL stage settings: unknown stage 'nope'; cdk.json defines: {defined} Fix: correct cdk.json."
     assert lines[1:-1] == [f"SKIP {check}: not run: there is no stack to check the account for" for check in ALL_CHECKS]
-    assert lines[-1] == "preflight for Chat-nope: 1 check(s) failed, 5 skipped"
+    assert lines[-1] == "preflight for Chat-nope: 1 check(s) failed, 7 skipped"
 
 
 def test_an_open_cdk_nag_finding_fails_in_one_line_and_every_check_is_listed_as_skipped(monkeypatch, capsys):
@@ -380,7 +540,7 @@ def test_an_open_cdk_nag_finding_fails_in_one_line_and_every_check_is_listed_as_
         "lists them; fix each, or acknowledge it in cdk/nag_suppressions.py."
     )
     assert [line.split()[0] for line in lines[1:-1]] == ["SKIP"] * len(ALL_CHECKS)
-    assert lines[-1] == "preflight for Chat-dev: 1 check(s) failed, 5 skipped"
+    assert lines[-1] == "preflight for Chat-dev: 1 check(s) failed, 7 skipped"
 
 
 def test_log_groups_of_the_deployed_stack_itself_are_not_leftovers(aws, deployment):

@@ -13,6 +13,7 @@ from infra_support import (
     PROJECT_ROOT,
     ROUTES,
     TASKS,
+    chat_functions,
     function_id,
     has_users,
     modules,
@@ -107,7 +108,7 @@ def test_stage_is_throttled_and_access_logged_per_cdk_json(template, stage):
 
 
 def test_one_function_per_handler_module(template, stage):
-    handlers = sorted(f["Handler"] for f in resources(template, "AWS::Lambda::Function").values())
+    handlers = sorted(f["Handler"] for f in chat_functions(template).values())
 
     assert handlers == sorted(f"{module}.handler" for module in modules(stage).values())
     for handler in handlers:
@@ -115,7 +116,7 @@ def test_one_function_per_handler_module(template, stage):
 
 
 def test_functions_run_python313_on_arm64_with_active_tracing(template, stage):
-    for properties in resources(template, "AWS::Lambda::Function").values():
+    for properties in chat_functions(template).values():
         assert properties["Runtime"] == "python3.13"
         assert properties["Architectures"] == ["arm64"]
         assert properties["TracingConfig"] == {"Mode": "Active"}
@@ -127,7 +128,7 @@ def test_functions_run_python313_on_arm64_with_active_tracing(template, stage):
 def test_each_function_starts_with_the_environment_the_template_gives_it(templates, monkeypatch):
     """Each handler module is imported (a cold start) with only its function's variables set, each reference
     in them replaced by a name: a variable the handler requires and the stack forgot fails its import."""
-    functions = resources(templates("dev"), "AWS::Lambda::Function").values()
+    functions = chat_functions(templates("dev")).values()
     for name in {name for properties in functions for name in properties["Environment"]["Variables"]}:
         monkeypatch.delenv(name, raising=False)
     for properties in functions:
@@ -140,7 +141,7 @@ def test_each_function_starts_with_the_environment_the_template_gives_it(templat
 
 
 def test_each_function_is_told_its_own_timeout(template):
-    for properties in resources(template, "AWS::Lambda::Function").values():
+    for properties in chat_functions(template).values():
         assert float(properties["Environment"]["Variables"]["FUNCTION_TIMEOUT_SECONDS"]) == properties["Timeout"]
 
 
@@ -270,7 +271,9 @@ def test_every_log_group_keeps_logs_as_configured(template, stage):
     settings = stage_settings(stage)
     log_groups = {k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::Logs::LogGroup"}
 
-    assert len(log_groups) == len(modules(stage)) + len(ASL_FILES) + 1  # functions, workflows, access logs
+    # functions, workflows, access logs, and two deploy-time functions': the IAM wait's (cdk/iam_propagation.py) and
+    # the web client's file deployment's (cdk/web_hosting.py)
+    assert len(log_groups) == len(modules(stage)) + len(ASL_FILES) + 1 + 2
     for resource in log_groups.values():
         assert resource["Properties"]["RetentionInDays"] == settings["log_retention_days"]
         assert resource["DeletionPolicy"] == ("Retain" if settings["retain_logs"] else "Delete")

@@ -14,7 +14,6 @@ GOOD = {
     "throttle_burst_limit": 20,
     "log_retention_days": 7,
     "retain_logs": False,
-    "callback_url_override": None,
     "auth": "none",
     "monitoring": {
         "notify": False,
@@ -74,12 +73,14 @@ def test_missing_stages_context(stages):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
+        ({"account": "1234"}, "account must be an AWS account id: 12 digits, as a string"),
+        ({"account": 111122223333}, "account must be an AWS account id"),
+        ({"region": "Ireland"}, "region must be an AWS Region name, like eu-west-1"),
         ({"log_level": "VERBOSE"}, "log_level must be one of DEBUG, INFO, WARNING, ERROR"),
         ({"log_level": "info"}, "log_level must be one of"),
         ({"log_retention_days": 10}, "log_retention_days must be one of"),
         ({"throttle_rate_limit": 0}, "must be positive"),
         ({"throttle_burst_limit": -1}, "must be positive"),
-        ({"callback_url_override": "http://chat.example.com/dev"}, "callback_url_override must be an https:// URL"),
     ],
 )
 def test_bad_settings_are_named(changes, message):
@@ -102,10 +103,56 @@ def test_unknown_or_missing_keys_are_config_errors(settings):
         load_stage_config({"dev": settings}, "dev")
 
 
-def test_https_callback_override_is_accepted():
-    config = load_stage_config(stages_with(callback_url_override="https://chat.example.com/dev"), "dev")
+def test_the_callback_url_is_no_setting_any_more():
+    """@connections is always the API's execute-api endpoint, also behind a domain (README: A domain of its own)."""
+    with pytest.raises(StageConfigError, match="callback_url_override"):
+        load_stage_config(stages_with(callback_url_override=None), "dev")
 
-    assert config.callback_url_override == "https://chat.example.com/dev"
+
+ZONE = {"name": "chat.example.com", "hosted_zone_id": "Z0123456789ABC", "hosted_zone_name": "example.com"}
+CERTIFICATES = {
+    "name": "chat.example.com",
+    "certificate_arn": "arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-1111-2222-3333-444455556666",
+    "web_certificate_arn": "arn:aws:acm:us-east-1:111122223333:certificate/0a1b2c3d-1111-2222-3333-777788889999",
+}
+PLACE = {"account": "111122223333", "region": "eu-west-1"}
+
+
+@pytest.mark.parametrize("settings", [{**PLACE, "domain": ZONE}, {"domain": CERTIFICATES}, {**PLACE, "domain": None}])
+def test_a_domain_in_a_hosted_zone_or_with_its_certificates_loads(settings):
+    config = load_stage_config(stages_with(**settings), "dev")
+
+    if settings["domain"]:
+        assert config.domain.name == "chat.example.com" and config.domain.web_name == "web.chat.example.com"
+        assert config.domain.in_hosted_zone == ("hosted_zone_id" in settings["domain"])
+    else:
+        assert config.domain is None
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({**PLACE, "domain": {**ZONE, "name": "Chat.Example.com"}}, "domain.name must be a lower-case host name"),
+        ({**PLACE, "domain": {**ZONE, "name": "chat.example.org"}}, "not in the hosted zone example.com"),
+        ({**PLACE, "domain": {**ZONE, "hosted_zone_id": "example"}}, "domain.hosted_zone_id must be a Route 53 zone"),
+        ({"domain": ZONE}, "a domain in a hosted zone needs the stage's account and region"),
+        ({**PLACE, "domain": {"name": "chat.example.com"}}, "domain needs either hosted_zone_id and hosted_zone_name"),
+        ({**PLACE, "domain": {**ZONE, **CERTIFICATES}}, "domain needs either"),
+        ({"domain": {**CERTIFICATES, "certificate_arn": "arn:aws:iam::1:role/x"}}, "certificate_arn must be an ACM"),
+        ({**PLACE, "region": "eu-central-1", "domain": CERTIFICATES}, "must be in the stage's region eu-central-1"),
+        (
+            {"domain": {**CERTIFICATES, "web_certificate_arn": CERTIFICATES["certificate_arn"]}},
+            "web_certificate_arn must be in us-east-1",
+        ),
+        ({"domain": {**ZONE, "zone": "x"}}, "domain: zone is not a known setting"),
+        ({"domain": "chat.example.com"}, "'domain' must be an object"),
+    ],
+)
+def test_bad_domain_settings_are_named(settings, message):
+    with pytest.raises(StageConfigError, match="stage 'dev'") as raised:
+        load_stage_config(stages_with(**settings), "dev")
+
+    assert message in str(raised.value)
 
 
 def test_api_gateway_logs_role_is_the_stack_or_the_account():

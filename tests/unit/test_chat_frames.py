@@ -43,8 +43,11 @@ def test_encode_is_compact_json_bytes():
 
 
 def test_route_response_is_a_proxy_answer_with_the_frame_as_body():
+    """An answer is a 200 unless the integration itself failed: API Gateway counts every 4XX/5XX answer of an
+    integration as IntegrationError ("Monitor WebSocket API execution with CloudWatch metrics"), and a client's
+    bad frame is not one. The route response forwards the body whatever the status."""
     response = route_response(error_frame("bad", "why"))
 
-    assert response["statusCode"] == 400
+    assert response["statusCode"] == 200
     assert json.loads(response["body"]) == {"type": "error", "code": "bad", "message": "why"}
     assert route_response({"type": "x"}, status_code=503)["statusCode"] == 503

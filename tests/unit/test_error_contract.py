@@ -13,10 +13,9 @@ import pytest
 from chat import connections
 
 from cdk.definitions import deployed_definition
+from cdk.paths import STATEMACHINES_DIR
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-STATE_MACHINES = sorted((PROJECT_ROOT / "statemachines").glob("*.asl.json"))
+STATE_MACHINES = sorted(STATEMACHINES_DIR.glob("*.asl.json"))
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 CONNECTIONS_POST = "arn:aws:states:::apigateway:invoke"
 DYNAMODB_ITEM_TASKS = {"arn:aws:states:::dynamodb:putItem", "arn:aws:states:::dynamodb:deleteItem"}
@@ -143,7 +142,7 @@ def test_every_error_name_can_occur(path: Path):
 
 
 def test_the_fanout_tells_gone_from_failed_by_the_documented_410():
-    states = load(PROJECT_ROOT / "statemachines" / "message_fanout.asl.json")["States"]
+    states = load(STATEMACHINES_DIR / "message_fanout.asl.json")["States"]
 
     assert ("DeliverMessage", "ApiGateway.410") in {
         (name, error) for name, rule in rules(states, "Catch") for error in rule["ErrorEquals"]

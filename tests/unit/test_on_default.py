@@ -10,7 +10,8 @@ from tests.protocol import server_frame
 
 
 def error_of(response: dict) -> dict:
-    assert response["statusCode"] == 400
+    # Answered, not failed: a client's unroutable frame must not count as the API's IntegrationError.
+    assert response["statusCode"] == 200
     frame = server_frame(response["body"])
     assert frame["type"] == "error"
     assert isinstance(frame["message"], str) and frame["message"]

@@ -126,3 +126,23 @@ test("disconnecting closes with 1000", () => {
   chat.disconnect();
   assert.deepEqual(socket().closedWith, [1000, "closed by the user"]);
 });
+
+test("a connection the page's security policy refused is over at once, saying why, and Reconnect is offered", () => {
+  // Chromium blocks a WebSocket to a host the Content-Security-Policy does not allow without ever closing it.
+  const { chat, seen, socket } = connection();
+  chat.connect("wss://elsewhere.example.com/dev");
+
+  chat.refuse("This page may connect only to its own stage's endpoint");
+
+  assert.equal(chat.live, false);
+  assert.deepEqual(seen.status.at(-1), [
+    "closed",
+    "This page may connect only to its own stage's endpoint (wss://elsewhere.example.com/dev)",
+  ]);
+  assert.deepEqual(seen.identity.at(-1), [null, false]);
+  assert.deepEqual(socket().closedWith, [undefined, undefined]);
+  socket().emit("close", { code: 1006, reason: "" }); // a late close of the refused socket is ignored
+  assert.equal(seen.status.filter(([state]) => state === "closed").length, 1);
+  chat.refuse("again"); // nothing is connecting any more
+  assert.equal(seen.status.length, 2);
+});

@@ -33,3 +33,18 @@ test("the address bar keeps ?url= only when the page would not derive it", () =>
   );
   assert.equal(pageLocationFor("http://127.0.0.1:3001/?stage=prod", "ws://127.0.0.1:3001/prod"), "/?stage=prod");
 });
+
+const deployed = { websocketUrl: "wss://abc.execute-api.eu-west-1.amazonaws.com/prod", auth: { type: "none" } };
+
+test("a page with config.json connects to its stage; ?url= and ?stage= still win", () => {
+  const cloudfront = (search) => page(search, "https:", "d111111abcdef8.cloudfront.net");
+  assert.equal(defaultSocketUrl(cloudfront(""), deployed), deployed.websocketUrl);
+  assert.equal(defaultSocketUrl(cloudfront("?url=wss%3A%2F%2Fother%2Fdev"), deployed), "wss://other/dev");
+  assert.equal(defaultSocketUrl(page("?stage=prod"), deployed), "ws://127.0.0.1:3001/prod");
+});
+
+test("the address bar of a configured page stays clean while it connects to its own stage", () => {
+  const href = "https://web.chat.example.com/";
+  assert.equal(pageLocationFor(href, deployed.websocketUrl, deployed), "/");
+  assert.equal(pageLocationFor(href, "wss://other/dev", deployed), "/?url=wss%3A%2F%2Fother%2Fdev");
+});

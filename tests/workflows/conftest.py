@@ -41,7 +41,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -49,6 +48,7 @@ from aiohttp import web
 
 from cdk import data_model
 from cdk.definitions import deployed_definition
+from cdk.paths import LAMBDAS_DIR, PROJECT_ROOT
 from local.apigateway.events import ClientInfo
 from local.apigateway.management_api import ManagementApi
 from local.apigateway.open_connections import Connection, Connections
@@ -64,7 +64,6 @@ from local.template import FunctionSpec, StackModel, TableSpec, WebSocketApiSpec
 from tests.conftest import SignedInUser
 from tests.protocol import server_frames
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LOOPBACK = "127.0.0.1"
 STAGE = "dev"
 REGION = os.environ["AWS_DEFAULT_REGION"]
@@ -287,7 +286,7 @@ class LocalGateway:
                 arn=function_arn(name),
                 handler=handler,
                 runtime="python3.13",
-                code_dir=PROJECT_ROOT / "lambdas",
+                code_dir=LAMBDAS_DIR,
                 environment=environment,
                 timeout_seconds=int(environment["FUNCTION_TIMEOUT_SECONDS"]),
                 memory_mb=256,

@@ -2,11 +2,10 @@
 connection is not open yet, and the execution ends as "gone" when the client never shows up."""
 
 import json
-from pathlib import Path
 
 from chat.connections import OPENING_RETRY_DELAYS_SECONDS
 
-STATEMACHINES_DIR = Path(__file__).resolve().parents[2] / "statemachines"
+from cdk.paths import STATEMACHINES_DIR
 
 CLIENT = "CfF0ed8QoAMCKxQ="
 

@@ -7,18 +7,17 @@ import subprocess
 import sys
 import threading
 import weakref
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from cdk.paths import PROJECT_ROOT, STATEMACHINES_DIR
 from local.stepfunctions import moto_patches
 from local.stepfunctions.moto_patches import guard, repairs, speedups
 from local.stepfunctions.moto_patches.guard import MotoPatchError, Patch, Target
 from local.stepfunctions.moto_patches.hooks import without_oldest_ended
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
-DEFINITION = (PROJECT_ROOT / "statemachines" / "connection_handshake.asl.json").read_text(encoding="utf-8")
+DEFINITION = (STATEMACHINES_DIR / "connection_handshake.asl.json").read_text(encoding="utf-8")
 OPTIONS = {"started": lambda execution: None, "ended": lambda execution: None, "keep_executions": 10}
 
 

@@ -178,6 +178,23 @@ def test_code_asset_found_through_the_asset_manifest_without_metadata(tmp_path):
     assert model.function("Chat-test-Deliver").code_dir == (tmp_path / "asset.code").resolve()
 
 
+def test_functions_cloudformation_runs_for_custom_resources_are_left_out(tmp_path):
+    """Deploy-time code (cdk/iam_propagation.py's wait, a bucket deployment) is never called by the chat."""
+    template = base_template()
+    template["Resources"]["Waiter"] = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {"Handler": "index.handler", "Runtime": "nodejs22.x", "Code": {"ZipFile": "exports.handler=1"}},
+    }
+    template["Resources"]["Wait"] = {
+        "Type": "Custom::IamPropagationWait",
+        "Properties": {"ServiceToken": {"Fn::GetAtt": ["Waiter", "Arn"]}, "Seconds": 30},
+    }
+
+    model = load_stack(write_assembly(tmp_path, template), STACK)
+
+    assert set(model.functions) == {"Connect", "Deliver"}
+
+
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
