@@ -30,7 +30,7 @@ def pool_region(user_pool_id: str) -> str:
 
 def cognito_client(user_pool_id: str, *, role_arn: str | None = None) -> Any:
     """A cognito-idp client of the pool's Region; with ``role_arn``, as that role (the stage's smoke-test role).
-    AWS_ENDPOINT_URL_COGNITO_IDP, which boto3 reads itself, points it at a local Cognito."""
+    AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER (boto3's own variable for this service) points it at a local Cognito."""
     region = pool_region(user_pool_id)
     session = boto3.Session(region_name=region)
     if role_arn:

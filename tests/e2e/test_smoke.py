@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 from websockets.asyncio.server import ServerConnection, serve
 
+from local.state import read_state, state_file
 from smoke.check import Identity, SmokeFailure, run_smoke_test
 from tests.conftest import REGION
 from tests.e2e.cognito_server import CognitoServer, cognito_server
@@ -273,3 +274,41 @@ def test_a_user_pool_needs_its_app_client():
 
     assert result.returncode == 2
     assert "--user-pool-id and --client-id go together" in result.stderr
+
+
+def test_passes_against_the_local_sign_in_stage_as_a_throwaway_user_it_deletes(signed_in_runtime):
+    """The pipeline's run against a stage with sign-in, on the local runtime: moto's Cognito in its Step Functions
+    process takes the administrator calls (boto3's AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER), its authorizer
+    verifies the token."""
+    state = read_state(state_file(signed_in_runtime.state_dir, signed_in_runtime.stage))
+    pool_id, client_id = state.cognito["user_pool_id"], state.cognito["client_id"]
+    result = subprocess.run(
+        [sys.executable, "-m", "smoke", signed_in_runtime.ws_url, "--user-pool-id", pool_id, "--client-id", client_id],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env={
+            **runtime_environment(),
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": state.stepfunctions_url,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+        },
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    user = lines[0].removeprefix("smoke: signed in as the throwaway user ")
+    assert user.startswith("smoke-")
+    assert f"smoke: a message to user {user} reached both of their connections" in lines
+    assert lines[-1] == f"smoke: deleted the throwaway user {user}"
+    listed = signed_in_runtime.local_cli("users", "list")
+    assert listed.returncode == 0 and user not in listed.stdout
+
+
+def test_without_a_token_the_sign_in_stage_refuses_the_smoke_test_at_connect(signed_in_runtime):
+    result = run_smoke(signed_in_runtime.ws_url, "--deadline", "10")
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"smoke: FAIL: cannot connect to {signed_in_runtime.ws_url}: ")
+    assert "401" in result.stderr
