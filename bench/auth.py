@@ -50,7 +50,7 @@ def users_with_tokens(runtime: Runtime, names: list[str]) -> dict[str, str]:
 
     def one(name: str) -> tuple[str, str]:
         local_command(runtime, "dev", "users", "add", name, "--password", PASSWORD)
-        return name, local_command(runtime, "dev", "token", name).splitlines()[-1]
+        return name, local_command(runtime, "dev", "token", name, "--password", PASSWORD).splitlines()[-1]
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         return dict(pool.map(one, names))
@@ -115,7 +115,7 @@ def compare_burst(report: Report, dev: Runtime, open_: Runtime, tokens: dict[str
     )
     report.check(
         "burst by username: nothing lost",
-        f"{by_name.lost} lost, {by_name.duplicates} duplicated of {by_name.expected}",
+        f"{by_name.lost}/{by_name.expected} lost, {by_name.duplicates} dup.",
         "0 lost, 0 duplicated",
         by_name.lost == 0 and by_name.duplicates == 0,
     )
