@@ -65,9 +65,10 @@ class Runtime:
 
 
 def start_runtime(
-    work: Path, *options: str, name: str = "runtime", root: Path = PROJECT_ROOT, stage: str = "dev"
+    work: Path, *options: str, name: str = "runtime", root: Path = PROJECT_ROOT, stage: str = "open"
 ) -> Runtime:
-    """`python -m local serve --stage <stage>` of the tree at ``root`` on a port of its choosing, with a state
+    """`python -m local serve --stage <stage>` (by default open: the tutorial's chat, no sign-in, what the figures
+    have always measured) of the tree at ``root`` on a port of its choosing, with a state
     directory of its own under ``work`` (a running `make dev` is untouched) and its output in
     ``work/<name>.log``; ``options`` are added to the command. Returns once it is serving."""
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # the synthesis it may run
