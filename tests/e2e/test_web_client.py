@@ -8,6 +8,7 @@ downloads are never used.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -99,27 +100,40 @@ def stage_of(ws_url: str) -> str:
     return urlsplit(ws_url).path.strip("/")
 
 
-@pytest.fixture
-def open_chat(browser, local_runtime) -> Iterator[Callable[..., ChatPage]]:
-    """Opens the client in a fresh browser context (its own connection); closes them all afterwards."""
+@contextlib.contextmanager
+def browser_tabs(browser: sync_api.Browser) -> Iterator[Callable[..., ChatPage]]:
+    """Opens tabs, each in a fresh browser context (its own connection and sessionStorage); closes them all when
+    the block ends, failing on any uncaught error in their pages."""
     contexts: list[sync_api.BrowserContext] = []
     pages: list[ChatPage] = []
 
-    def open_page(query: str | None = None, *, viewport: dict | None = None, **context_options) -> ChatPage:
+    def open_tab(*, viewport: dict | None = None, **context_options) -> ChatPage:
         context = browser.new_context(viewport=viewport or {"width": 1000, "height": 900}, **context_options)
         contexts.append(context)
         chat = ChatPage(context.new_page())
         pages.append(chat)
-        if query is None:
-            query = f"?url={quote(local_runtime.ws_url, safe='')}"
-        chat.page.goto(f"{local_runtime.http_url}/{query}")
         return chat
 
-    yield open_page
+    yield open_tab
     errors = [error for chat in pages for error in chat.page_errors]
     for context in contexts:
         context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def open_chat(browser, local_runtime) -> Iterator[Callable[..., ChatPage]]:
+    """Opens the client in a fresh browser context (its own connection); closes them all afterwards."""
+    with browser_tabs(browser) as open_tab:
+
+        def open_page(query: str | None = None, **options) -> ChatPage:
+            chat = open_tab(**options)
+            if query is None:
+                query = f"?url={quote(local_runtime.ws_url, safe='')}"
+            chat.page.goto(f"{local_runtime.http_url}/{query}")
+            return chat
+
+        yield open_page
 
 
 def test_page_connects_by_default_to_the_runtime_that_serves_it(open_chat, local_runtime):

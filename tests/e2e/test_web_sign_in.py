@@ -22,7 +22,7 @@ from cdk.web_config import cognito_auth, page_config
 from tests.conftest import REGION
 from tests.e2e.cognito_server import CognitoServer, cognito_server
 from tests.e2e.distribution import serving_like_a_distribution
-from tests.e2e.test_web_client import ChatPage, browser, expect  # noqa: F401 (browser: the module's fixture)
+from tests.e2e.test_web_client import ChatPage, browser, browser_tabs, expect  # noqa: F401 (browser: the module's fixture)
 
 pytestmark = pytest.mark.browser
 PASSWORD = "Correct-Horse-Battery-1"
@@ -71,23 +71,15 @@ class Tab:
 
 @pytest.fixture
 def open_tab(browser, stage) -> Iterator[Callable[[], Tab]]:  # noqa: F811 (browser: the imported fixture)
-    contexts = []
-    tabs: list[Tab] = []
+    with browser_tabs(browser) as new_tab:
 
-    def open_one() -> Tab:
-        context = browser.new_context(viewport={"width": 1000, "height": 900})
-        contexts.append(context)
-        tab = Tab(chat=ChatPage(context.new_page()), sockets=[])
-        tab.chat.page.on("websocket", lambda socket: tab.sockets.append(socket.url))
-        tab.chat.page.goto(f"{stage.page_url}/")
-        tabs.append(tab)
-        return tab
+        def open_one() -> Tab:
+            tab = Tab(chat=new_tab(), sockets=[])
+            tab.chat.page.on("websocket", lambda socket: tab.sockets.append(socket.url))
+            tab.chat.page.goto(f"{stage.page_url}/")
+            return tab
 
-    yield open_one
-    errors = [error for tab in tabs for error in tab.chat.page_errors]
-    for context in contexts:
-        context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+        yield open_one
 
 
 def claims(token: str) -> dict:

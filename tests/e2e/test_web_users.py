@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.e2e.test_web_client import DELIVERY_TIMEOUT_MS, ChatPage, browser, expect  # noqa: F401
+from tests.e2e.test_web_client import DELIVERY_TIMEOUT_MS, ChatPage, browser, browser_tabs, expect  # noqa: F401
 
 pytestmark = pytest.mark.browser
 PASSWORD = "Web-users-password-1"
@@ -26,25 +26,17 @@ def users(signed_in_runtime) -> None:
 @pytest.fixture
 def open_tab(browser, signed_in_runtime, users) -> Iterator[Callable[..., ChatPage]]:  # noqa: F811
     """A tab of its own browser context (its own sessionStorage) on the runtime's page, signed in as ``name``."""
-    contexts = []
-    tabs: list[ChatPage] = []
+    with browser_tabs(browser) as new_tab:
 
-    def open_one(name: str, password: str = PASSWORD) -> ChatPage:
-        context = browser.new_context(viewport={"width": 1000, "height": 900})
-        contexts.append(context)
-        chat = ChatPage(context.new_page())
-        tabs.append(chat)
-        chat.page.goto(f"{signed_in_runtime.http_url}/")
-        chat.by("username-input").fill(name)
-        chat.by("password-input").fill(password)
-        chat.by("password-input").press("Enter")
-        return chat
+        def open_one(name: str, password: str = PASSWORD) -> ChatPage:
+            chat = new_tab()
+            chat.page.goto(f"{signed_in_runtime.http_url}/")
+            chat.by("username-input").fill(name)
+            chat.by("password-input").fill(password)
+            chat.by("password-input").press("Enter")
+            return chat
 
-    yield open_one
-    errors = [error for chat in tabs for error in chat.page_errors]
-    for context in contexts:
-        context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+        yield open_one
 
 
 def test_a_message_to_a_user_by_name_reaches_them_and_the_senders_other_tab_sees_both_sides(open_tab):
