@@ -275,7 +275,7 @@ def test_corrupt_template_is_named_once_and_synthesized_again(project_copy, tmp_
         log = runtime.log()
         assert asyncio.run(chat_works(runtime))
     errors = [line for line in log.splitlines() if "error:" in line]
-    assert len(errors) == 1 and "Chat-dev.template.json" in errors[0], log[-3000:]
+    assert len(errors) == 1 and TEMPLATE.name in errors[0], log[-3000:]
     assert "synthesizing" in log
     assert "Traceback" not in log
 
