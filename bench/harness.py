@@ -64,13 +64,16 @@ class Runtime:
         self.stop()
 
 
-def start_runtime(work: Path, *options: str, name: str = "runtime", root: Path = PROJECT_ROOT) -> Runtime:
-    """`python -m local serve --stage dev` of the tree at ``root`` on a port of its choosing, with a state
+def start_runtime(
+    work: Path, *options: str, name: str = "runtime", root: Path = PROJECT_ROOT, stage: str = "open"
+) -> Runtime:
+    """`python -m local serve --stage <stage>` (by default open: the tutorial's chat, no sign-in, what the figures
+    have always measured) of the tree at ``root`` on a port of its choosing, with a state
     directory of its own under ``work`` (a running `make dev` is untouched) and its output in
     ``work/<name>.log``; ``options`` are added to the command. Returns once it is serving."""
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # the synthesis it may run
     state_dir = work / f"{name}-state"
-    command = [sys.executable, "-m", "local", "serve", "--stage", "dev", "--port", "0", "--state-dir", str(state_dir)]
+    command = [sys.executable, "-m", "local", "serve", "--stage", stage, "--port", "0", "--state-dir", str(state_dir)]
     log_path = work / f"{name}.log"
     started = time.monotonic()
     with log_path.open("w") as log:
@@ -82,7 +85,7 @@ def start_runtime(work: Path, *options: str, name: str = "runtime", root: Path =
             raise SystemExit(f"the runtime in {root} did not start (exit code {process.returncode}); see {log_path}")
         time.sleep(0.02)
     elapsed = time.monotonic() - started
-    state_path = state_file(state_dir, "dev")
+    state_path = state_file(state_dir, stage)
     return Runtime(process, log_path, state_path, read_state(state_path).websocket_url, elapsed)
 
 

@@ -38,6 +38,7 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,9 +166,13 @@ class Delivery:
 
 
 async def deliver_all(
-    clients: list[tuple[websockets.ClientConnection, str]], messages: int, timeout: float
+    clients: list[tuple[websockets.ClientConnection, str]],
+    messages: int,
+    timeout: float,
+    addressed: Callable[[int, int], str] | None = None,
 ) -> tuple[Delivery, float]:
-    """Each client sends ``messages`` messages to the next one, all clients at once."""
+    """Each client sends ``messages`` messages to the next one, all clients at once: ``addressed(index, number)`` is
+    the frame client ``index`` sends as its message ``number`` (default: to the next client's connection id)."""
     delivery = Delivery(expected=len(clients) * messages * 2)  # to the sender and to the partner
 
     async def read(client) -> None:
@@ -187,15 +192,16 @@ async def deliver_all(
                 if delivery.unique == delivery.expected:
                     delivery.all_in.set()
 
-    async def send(client, partner_id: str) -> None:
+    def to_next_connection(index: int, number: int) -> str:
+        return send_frame(f"b{number}", clients[(index + 1) % len(clients)][1])
+
+    async def send(client, index: int) -> None:
         for number in range(messages):
-            await client.send(send_frame(f"b{number}", partner_id))
+            await client.send((addressed or to_next_connection)(index, number))
 
     readers = [asyncio.create_task(read(client)) for client, _ in clients]
     started = time.perf_counter()
-    senders = asyncio.gather(
-        *(send(client, clients[(index + 1) % len(clients)][1]) for index, (client, _) in enumerate(clients))
-    )
+    senders = asyncio.gather(*(send(client, index) for index, (client, _) in enumerate(clients)))
     with contextlib.suppress(TimeoutError):  # a timeout shows as lost frames
         await asyncio.wait_for(asyncio.gather(senders, delivery.all_in.wait()), timeout)
     if delivery.unique < delivery.expected:

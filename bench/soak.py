@@ -140,7 +140,7 @@ class Flooder:
                     self.delivered += 1
 
 
-def a_function_name(stage: str = "dev") -> str:
+def a_function_name(stage: str = "open") -> str:
     """A function of the stack, named as the local runtime serving cdk.out names it (for the Invoke API)."""
     functions = load_stack(ASSEMBLY_DIR, stack_name_for(stage)).functions
     if not functions:
@@ -155,7 +155,7 @@ async def abuse_mix(host: str, port: int, half_open: int) -> dict[str, str]:
         raw = socket.create_connection((host, port), timeout=5)
         key = base64.b64encode(os.urandom(16)).decode()
         raw.sendall(
-            f"GET /dev HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"GET /open HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
         )
         raw.recv(4096)

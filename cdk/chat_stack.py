@@ -18,6 +18,7 @@ from cdk.log_queries import ChatLogQueries
 from cdk.monitoring import ChatMonitoring
 from cdk.nag_suppressions import acknowledge_accepted_findings, acknowledge_web_hosting_findings
 from cdk.names import stack_name_for, web_certificate_stack_name_for
+from cdk.smoke_access import SmokeTestAccess
 from cdk.stage_config import StageConfig
 from cdk.tables import ChatTables
 from cdk.web_certificate import WebCertificateStack
@@ -38,10 +39,12 @@ class ChatStack(Stack):
         *,
         config: StageConfig,
         web_certificate: acm.ICertificate | None = None,
+        smoke_test_account: str | None = None,
         **kwargs,
     ) -> None:
         """``web_certificate``: web.<domain>'s (us-east-1), made by Chat-<stage>-web-certificate when the stage's
-        domain is in a hosted zone the stack manages."""
+        domain is in a hosted zone the stack manages. ``smoke_test_account``: the account whose smoke test may make
+        throwaway users of the stage's pool (the pipeline's, when it is not the stage's own; None: the stage's)."""
         super().__init__(scope, construct_id, description=f"Serverless real-time chat ({config.stage})", **kwargs)
         functions = ChatFunctions(self, "Functions", config=config)
         identity = Identity(self, "Identity", config=config, functions=functions) if config.has_users else None
@@ -141,10 +144,22 @@ class ChatStack(Stack):
         CfnOutput(self, "MessageFanoutArn", value=workflows.message_fanout.state_machine_arn)
         CfnOutput(self, "ConnectionCleanupArn", value=workflows.connection_cleanup.state_machine_arn)
         CfnOutput(self, "HistoryPageArn", value=workflows.history_page.state_machine_arn)
+        # Kept too (None on a stage without sign-in): the smoke test signs in a throwaway user of the pool.
+        self.identity = identity
+        self.user_pool_id_output = self.user_pool_client_id_output = self.smoke_access = None
         if identity is not None:
+            self.smoke_access = SmokeTestAccess(
+                self,
+                "SmokeTest",
+                stage=config.stage,
+                user_pool=identity.user_pool,
+                trusted_account=smoke_test_account or Aws.ACCOUNT_ID,
+            )
             # What clients sign in with (`make token`, the web client): InitiateAuth on this pool's app client.
-            CfnOutput(self, "UserPoolId", value=identity.user_pool.user_pool_id)
-            CfnOutput(self, "UserPoolClientId", value=identity.client.user_pool_client_id)
+            self.user_pool_id_output = CfnOutput(self, "UserPoolId", value=identity.user_pool.user_pool_id)
+            self.user_pool_client_id_output = CfnOutput(
+                self, "UserPoolClientId", value=identity.client.user_pool_client_id
+            )
 
     def _front_door(
         self,

@@ -1,4 +1,4 @@
-"""python -m local serve | executions — the chat's synthesized stack, on this machine."""
+"""python -m local serve | executions | users | token — the chat's synthesized stack, on this machine."""
 
 import argparse
 import os
@@ -77,8 +77,26 @@ def main(argv: list[str] | None = None) -> int:
     executions.add_argument("--stage", default="dev")
     executions.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help=argparse.SUPPRESS)
 
+    users = commands.add_parser("users", help="add, list or remove users of a running stage's local user pool")
+    actions = users.add_subparsers(dest="action", required=True)
+    for action, about in (("add", "add a user (asks for the password)"), ("remove", "remove a user and their entries")):
+        named = actions.add_parser(action, help=about)
+        named.add_argument("username")
+        if action == "add":
+            named.add_argument("--password", help="instead of asking for it")
+        _stage_options(named)
+    _stage_options(actions.add_parser("list", help="every user: name, id (sub), status"))
+    token = commands.add_parser("token", help='print a user\'s ID token, for wscat -c "ws://…/dev?token=$TOKEN"')
+    token.add_argument("username")
+    token.add_argument("--password", help="instead of asking for it")
+    _stage_options(token)
+
     args = parser.parse_args(argv)
     try:
+        if args.command in ("users", "token"):
+            from local.users import run as run_users
+
+            return run_users(args)
         if args.command == "serve":
             from local.runtime import Refused
             from local.runtime import serve as run_serve
@@ -98,6 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C before the runtime's own handler is installed (e.g. synthesizing)
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _stage_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--stage", default="dev")
+    command.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help=argparse.SUPPRESS)
 
 
 def _positive(text: str) -> int:

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from cdk.web_config import page_config
+from cdk.data_model import CONNECTIONS, USERS
+from cdk.web_config import cognito_auth, page_config
 from local.apigateway.limits import TCP_HEADROOM, GatewayLimits
 from local.apigateway.listener import CappedListener
 from local.apigateway.management_api import ManagementApi
@@ -28,6 +29,8 @@ from local.apigateway.websocket import WebSocketApi
 from local.awslambda.environment import worker_environment
 from local.awslambda.invoke_api import MAX_INVOKE_PAYLOAD_BYTES, InvokeApi
 from local.awslambda.service import LambdaService
+from local.cognito_proxy import PATH as COGNITO_PATH
+from local.cognito_proxy import CognitoProxy, self_sign_up
 from local.console import Console
 from local.refusals import Hints
 from local.reload import reload_on_changes
@@ -92,6 +95,7 @@ class LocalRuntime:
         self._stepfunctions_starting: asyncio.Future | None = None
         self._lambdas: LambdaService | None = None
         self._websocket: WebSocketApi | None = None
+        self._cognito: CognitoProxy | None = None
         self._runner: web.AppRunner | None = None
         self._listening: CappedListener | None = None
 
@@ -109,6 +113,7 @@ class LocalRuntime:
         return self._stepfunctions.endpoint_url if self._stepfunctions else ""
 
     def state(self) -> RuntimeState:
+        auth = self.cognito_settings() if self._stepfunctions else None
         return RuntimeState(
             stack=self.model.stack_name,
             region=self.model.region,
@@ -116,6 +121,13 @@ class LocalRuntime:
             gateway_url=self.local_origin,
             stepfunctions_url=self.stepfunctions_url,
             interpreter_urls=self._stepfunctions.endpoint_urls if self._stepfunctions else [],
+            cognito={key: auth[key] for key in ("user_pool_id", "client_id")} if auth else {},
+            tables={
+                role: table.name
+                for table in self.model.tables.values()
+                for role, design in (("connections", CONNECTIONS), ("users", USERS))
+                if table.design == design
+            },
             state_machines={spec.arn: spec.display_name for spec in self.model.state_machines.values()},
             pid=os.getpid(),
         )
@@ -151,6 +163,7 @@ class LocalRuntime:
         rewrite = {
             aws_origin: self.local_origin,
             aws_origin.replace("https://", "wss://"): self.local_origin.replace("http://", "ws://"),
+            **self._stepfunctions.cognito_ids,  # the template's pool and client ids: moto's
         }
         functions = []
         for spec in model.functions.values():
@@ -163,14 +176,27 @@ class LocalRuntime:
 
     async def _serve_http(self) -> None:
         connections = Connections()
-        self._websocket = WebSocketApi(self.model.api, self._lambdas, self._console, connections, limits=self._limits)
+        self._websocket = WebSocketApi(
+            self.model.api,
+            self._lambdas,
+            self._console,
+            connections,
+            limits=self._limits,
+            region=self.model.region,
+            account=self.model.account,
+        )
         # The Invoke API takes Lambda's payload limit; the other APIs check their own, smaller ones.
         app = web.Application(client_max_size=MAX_INVOKE_PAYLOAD_BYTES)
         self._websocket.add_routes(app)
         ManagementApi(self.model.api.stage, connections).add_routes(app)
         InvokeApi(self._lambdas, find_function=lambda name: self.model.function(name)).add_routes(app)
-        # Last: its GET route catches all. config.json as the stack deploys it, naming this runtime's endpoint.
-        settings = page_config(websocket_url=self.websocket_url)
+        auth = None
+        if self.model.user_pool_clients:  # sign-in: Cognito's JSON API at this origin, and config.json says where
+            self._cognito = CognitoProxy(self.stepfunctions_url, self_sign_up=self_sign_up(self.model))
+            self._cognito.add_routes(app)
+            auth = self.cognito_settings()
+        # Last: its GET route catches all. config.json as the stack deploys it, naming this runtime's endpoints.
+        settings = page_config(websocket_url=self.websocket_url, auth=auth)
         StaticFiles(WEB_DIR if WEB_DIR.is_dir() else None, settings=settings).add_routes(app)
         self._runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=HANDLER_SHUTDOWN_SECONDS
@@ -190,12 +216,18 @@ class LocalRuntime:
         WebSocket connections stay unless the API itself (stage, routes, route selection) changed.
         Returns what it did, for the reload line."""
         api_changed = _api_shape(model) != _api_shape(self.model)
-        functions = self._function_environments(model)
+        self._function_environments(model)  # refuses an environment naming AWS before anything changes
         if api_changed:
             await self._stop_http()
         # Not when only the functions' code changed.
-        if model.state_machines != self.model.state_machines or model.tables != self.model.tables:
+        if (model.state_machines, model.tables, model.user_pools, model.user_pool_clients) != (
+            self.model.state_machines,
+            self.model.tables,
+            self.model.user_pools,
+            self.model.user_pool_clients,
+        ):
             await asyncio.to_thread(self._stepfunctions.update_state_machines, model)
+        functions = self._function_environments(model)  # again: with the ids of new pools in moto
         self.model = model
         await self._lambdas.replace(functions)
         if api_changed:
@@ -203,7 +235,25 @@ class LocalRuntime:
             return "the WebSocket API changed, so open connections were closed (1001)"
         return "open connections kept"
 
+    def cognito_settings(self) -> dict | None:
+        """config.json's ``auth`` for the stack's (first) app client and its pool, as moto names them; None
+        when the stack has no user pool."""
+        client = next(iter(self.model.user_pool_clients.values()), None)
+        if client is None:
+            return None
+        ids = self._stepfunctions.cognito_ids
+        return cognito_auth(
+            region=self.model.region,
+            user_pool_id=ids[self.model.user_pools[client.pool].local_id],
+            client_id=ids[client.local_id],
+            self_sign_up=self_sign_up(self.model),
+            cognito_endpoint=f"{self.local_origin}{COGNITO_PATH}",
+        )
+
     async def _stop_http(self) -> None:
+        if self._cognito is not None:
+            await self._cognito.close()
+            self._cognito = None
         if self._websocket is not None:
             await self._websocket.close()  # within the gateway's shutdown grace
         if self._listening is not None:
@@ -313,13 +363,16 @@ async def _serve(
         console.info(
             f"  Step Functions  {runtime.stepfunctions_url}  (python -m local executions [an id], while it runs)"
         )
+        if runtime.cognito_settings() is not None:
+            stage = "" if args.stage == "dev" else f" --stage {args.stage}"
+            console.info(
+                f"  sign-in         clients connect with ?token=<ID token>; Cognito's API for the page at "
+                f"{runtime.local_origin}{COGNITO_PATH}"
+            )
+            console.info(f"    add a user    .venv/bin/python -m local users add alice{stage}   (list, remove)")
+            console.info(f"    get a token   TOKEN=$(.venv/bin/python -m local token alice{stage})")
+            console.info(f'    connect       wscat -c "{runtime.websocket_url}?token=$TOKEN"')
         console.info("Edits to cdk/, lambdas/, statemachines/ and cdk.json are served as you save. Ctrl-C stops it.")
-        for route in model.api.routes.values():
-            if route.authorizer is not None:
-                console.info(
-                    f"warning: {route.route_key}'s authorizer ({route.authorizer.logical_id}) is not enforced here "
-                    "yet: clients connect without signing in (a stage with auth none, e.g. open, behaves as on AWS)"
-                )
         reloading = asyncio.create_task(
             reload_on_changes(
                 runtime,

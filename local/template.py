@@ -34,6 +34,23 @@ _REF_IS_LOGICAL_ID = {
     "AWS::Logs::LogGroup",
     "AWS::ApiGatewayV2::Authorizer",
 }
+# The identity sources the gateway models (local.apigateway.authorizer): a query-string parameter, a header.
+AUTHORIZER_IDENTITY_SOURCES = ("route.request.querystring.", "route.request.header.")
+# What the runtime reads of an authorizer; any other property (caching, credentials, validation, JWT) is refused.
+_AUTHORIZER_PROPERTIES = {"ApiId", "AuthorizerType", "AuthorizerUri", "IdentitySource", "Name"}
+# What the runtime passes to moto's CreateUserPool and CreateUserPoolClient; the other properties (messages,
+# verification, tiers, deletion protection) have no local meaning: no mail or SMS is sent here.
+_USER_POOL_SETTINGS = ("Policies", "UsernameConfiguration", "AdminCreateUserConfig", "AccountRecoverySetting")
+_USER_POOL_CLIENT_SETTINGS = (
+    "ExplicitAuthFlows",
+    "GenerateSecret",
+    "PreventUserExistenceErrors",
+    "EnableTokenRevocation",
+    "IdTokenValidity",
+    "AccessTokenValidity",
+    "RefreshTokenValidity",
+    "TokenValidityUnits",
+)
 # What the runtime reads of a table; any other property would change its behaviour, so it is refused.
 _TABLE_PROPERTIES = {"KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "TimeToLiveSpecification"}
 # Properties with no local meaning (billing, backups, encryption at rest, tags).
@@ -102,6 +119,29 @@ class TableSpec:
 
 
 @dataclass(frozen=True)
+class UserPoolSpec:
+    """An AWS::Cognito::UserPool: created in the Step Functions process's moto (local.stepfunctions.user_pools).
+    ``local_id`` is the id the template's Ref resolves to here; moto gives the pool an id of its own, which the
+    runtime puts in its place wherever a function's environment names it."""
+
+    logical_id: str
+    display_name: str
+    local_id: str
+    settings: dict[str, Any]  # CreateUserPool's parameters the template sets that moto models
+
+
+@dataclass(frozen=True)
+class UserPoolClientSpec:
+    """An AWS::Cognito::UserPoolClient of one of the stack's pools (``pool`` is its logical id)."""
+
+    logical_id: str
+    display_name: str
+    local_id: str
+    pool: str
+    settings: dict[str, Any]  # CreateUserPoolClient's parameters the template sets
+
+
+@dataclass(frozen=True)
 class ThrottleSpec:
     rate_limit: float
     burst_limit: int
@@ -129,6 +169,8 @@ class StackModel:
     state_machines: dict[str, StateMachineSpec]
     api: WebSocketApiSpec
     tables: dict[str, TableSpec] = field(default_factory=dict)
+    user_pools: dict[str, UserPoolSpec] = field(default_factory=dict)
+    user_pool_clients: dict[str, UserPoolClientSpec] = field(default_factory=dict)
 
     def function(self, name_or_arn: str) -> FunctionSpec | None:
         """Find a function as Lambda's Invoke API does: by name, ARN or partial ARN (qualifier ignored)."""
@@ -343,6 +385,34 @@ class _TemplateReader:
             state_machines=state_machines,
             api=self._websocket_api(functions),
             tables={logical_id: self._table(logical_id) for logical_id in self._of_type("AWS::DynamoDB::Table")},
+            user_pools={
+                logical_id: UserPoolSpec(
+                    logical_id=logical_id,
+                    display_name=self._display_name(logical_id),
+                    local_id=self._ref(logical_id),
+                    settings=self._settings(logical_id, _USER_POOL_SETTINGS),
+                )
+                for logical_id in self._of_type("AWS::Cognito::UserPool")
+            },
+            user_pool_clients={
+                logical_id: self._user_pool_client(logical_id)
+                for logical_id in self._of_type("AWS::Cognito::UserPoolClient")
+            },
+        )
+
+    def _settings(self, logical_id: str, names: tuple[str, ...]) -> dict[str, Any]:
+        return {name: self._resolve(logical_id, name) for name in names if name in self._properties(logical_id)}
+
+    def _user_pool_client(self, logical_id: str) -> UserPoolClientSpec:
+        pool = (self._properties(logical_id).get("UserPoolId") or {}).get("Ref")
+        if pool not in self._resources or self._type(pool) != "AWS::Cognito::UserPool":
+            raise UnsupportedTemplate(f"user pool client {logical_id}: its UserPoolId names no user pool of this stack")
+        return UserPoolClientSpec(
+            logical_id=logical_id,
+            display_name=self._display_name(logical_id),
+            local_id=self._ref(logical_id),
+            pool=pool,
+            settings=self._settings(logical_id, _USER_POOL_CLIENT_SETTINGS),
         )
 
     def _function(self, logical_id: str) -> FunctionSpec:
@@ -461,6 +531,18 @@ class _TemplateReader:
             raise UnsupportedTemplate(f"route {route}: its AuthorizerId names no authorizer of this template")
         if self._resolve(authorizer, "AuthorizerType") != "REQUEST":
             raise UnsupportedTemplate(f"authorizer {authorizer}: only REQUEST (Lambda) authorizers are supported")
+        unmodelled = sorted(set(self._properties(authorizer)) - _AUTHORIZER_PROPERTIES)
+        if unmodelled:
+            raise UnsupportedTemplate(
+                f"authorizer {authorizer}: {', '.join(unmodelled)} not supported by the local runtime"
+            )
+        sources = tuple(self._resolve(authorizer, "IdentitySource") or ())
+        for source in sources:
+            if not source.startswith(AUTHORIZER_IDENTITY_SOURCES) or source in AUTHORIZER_IDENTITY_SOURCES:
+                raise UnsupportedTemplate(
+                    f"authorizer {authorizer}: identity source {source!r} is not supported by the local runtime "
+                    "(route.request.querystring.<name> and route.request.header.<name> are)"
+                )
         match = _LAMBDA_IN_INTEGRATION.search(self._resolve(authorizer, "AuthorizerUri") or "")
         function = next((spec for spec in functions.values() if match and spec.arn == match["arn"]), None)
         if function is None:
@@ -468,7 +550,7 @@ class _TemplateReader:
         return AuthorizerSpec(
             logical_id=authorizer,
             function=function,
-            identity_sources=tuple(self._resolve(authorizer, "IdentitySource") or ()),
+            identity_sources=sources,
         )
 
     def _table(self, logical_id: str) -> TableSpec:

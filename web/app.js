@@ -14,12 +14,16 @@ import {
   deliveryFailures,
   describeError,
   frameType,
+  messageOrigin,
   parseFrame,
   recipientsOf,
+  senderOf,
+  userDeliveryFailures,
   utf8Length,
 } from "./protocol.js";
 import { loadPageConfig } from "./page-config.js";
-import { defaultSocketUrl, pageLocationFor } from "./urls.js";
+import { SignInPanel } from "./sign-in.js";
+import { defaultSocketUrl, pageLocationFor, withToken } from "./urls.js";
 
 const ELEMENT_IDS = {
   status: "status",
@@ -50,7 +54,11 @@ class ChatPage {
       onIdentity: (id, live) => this.showConnectionId(id, live),
       onFrame: (data) => this.handleFrame(data),
       onEnded: (why) => this.connectionEnded(why),
+      // On a stage with sign-in, every connect opens with the ID token as it is then.
+      socketUrl: (url) => withToken(url, this.signIn?.idToken),
     });
+    /** The sign-in panel on a stage with sign-in (config.json), else null: the page then chats as it always has. */
+    this.signIn = null;
     this.pending = new PendingMessages({
       onOverdue: (entry) => this.conversation.setStatus(entry.item, "unconfirmed", "no confirmation yet"),
     });
@@ -79,7 +87,16 @@ class ChatPage {
     copyFeedback.textContent = "";
   }
 
-  connect(rawUrl) {
+  /** People are addressed by username on a stage with sign-in, by connection id elsewhere. */
+  get people() {
+    return this.signIn !== null;
+  }
+
+  async connect(rawUrl) {
+    if (this.signIn && !(await this.signIn.currentToken())) {
+      this.showStatus("idle", "Not connected: sign in to chat.");
+      return;
+    }
     const { url, error } = this.connection.connect(rawUrl);
     const input = this.ui.url;
     this.ui.urlFeedback.textContent = error || "";
@@ -118,6 +135,8 @@ class ChatPage {
 
   onConnection(frame) {
     if (typeof frame.connection_id === "string" && frame.connection_id) this.connection.identify(frame.connection_id);
+    // The user the server verified for this connection (its token), as the server names them.
+    if (frame.user && typeof frame.user.name === "string") document.getElementById("signed-in-name").textContent = frame.user.name;
   }
 
   /** sendMessage's answer: the server's id for a pending message, which its copy and failures carry. */
@@ -137,22 +156,34 @@ class ChatPage {
       this.conversation.confirmSent(entry.item, frame);
       return;
     }
+    // Sent by this user from another tab or device: the same user id, another connection.
+    const { user: sender } = senderOf(frame);
+    const elsewhere = !fromMe && messageOrigin(frame, { userId: this.signIn?.user?.id }) === "elsewhere";
+    const mine = fromMe || elsewhere;
     this.conversation.addMessage({
-      kind: fromMe ? "sent" : "received",
-      status: fromMe ? "sent" : "received",
+      kind: mine ? "sent" : "received",
+      status: mine ? "sent" : "received",
       message: frame.message,
       senderId: frame.sender_id,
+      senderName: sender?.name ?? null,
       recipients: recipientsOf(frame),
       sentAt: frame.sent_at,
       messageId: frame.message_id,
-      ownId: this.connection.connectionId,
-      onReply: (senderId) => this.replyTo(senderId),
+      ownId: Array.isArray(frame.recipient_users) ? this.ownName() : this.connection.connectionId,
+      onReply: (to) => this.replyTo(to),
+      elsewhere,
     });
+  }
+
+  /** The signed-in user's name as the connection frame gave it (the token's, until it arrives). */
+  ownName() {
+    return document.getElementById("signed-in-name").textContent || this.signIn?.user?.name || null;
   }
 
   onDeliveryFailed(frame) {
     const text = this.conversation.textOf(frame.message_id);
-    for (const { id, why } of deliveryFailures(frame)) {
+    const failures = this.people ? userDeliveryFailures(frame) : deliveryFailures(frame);
+    for (const { id, why } of failures) {
       this.conversation.addNotice(
         "failure",
         `Recipient ${id} ${why}: the message was not delivered to them.`,
@@ -160,8 +191,10 @@ class ChatPage {
         { messageId: frame.message_id, recipientId: id },
       );
     }
-    if (frame.message_id) {
-      const note = `Not delivered to ${listIds(recipientsOf(frame))} (not reachable).`;
+    if (frame.message_id && failures.length) {
+      const note = this.people
+        ? `Not delivered to ${listIds(failures.map(({ id }) => id))} (not connected).`
+        : `Not delivered to ${listIds(recipientsOf(frame))} (not reachable).`;
       this.conversation.markPartlyDelivered(frame.message_id, note);
     }
   }
@@ -175,6 +208,8 @@ class ChatPage {
     }
     this.markNotSent(entry, sentence);
     this.conversation.addNotice("error", sentence, `Message: “${excerpt(entry.message)}”`, { code: frame.code });
+    // API Gateway checked the token only when this connection opened: a new one carries the renewed token.
+    if (frame.code === "token_expired" && this.signIn) this.signIn.session.renew().then(() => this.connect(this.connection.url));
   }
 
   // --- messages that were not confirmed ------------------------------------------------------
@@ -230,7 +265,7 @@ class ChatPage {
 
   send() {
     const message = this.ui.message.value;
-    const composed = composeSendMessage(message, this.ui.recipients.value);
+    const composed = composeSendMessage(message, this.ui.recipients.value, undefined, { people: this.people });
     if (composed.problem) {
       this.showFeedback(composed.problem, this.ui[composed.field]);
       return;
@@ -250,7 +285,7 @@ class ChatPage {
       senderId: ownId,
       recipients,
       sentAt: new Date().toISOString(),
-      ownId,
+      ownId: this.people ? this.ownName() : ownId,
     });
     this.pending.add({ message, recipients, clientMessageId, item });
     // Only now, with the frame handed to the socket, is the typed text cleared.
@@ -318,13 +353,32 @@ class ChatPage {
     });
   }
 
+  /** A stage with sign-in: the sign-in panel, and people addressed by username. Connects once signed in. */
+  async startSignIn(auth) {
+    this.signIn = new SignInPanel({
+      auth,
+      onSignedIn: () => this.connect(this.connection.url || this.ui.url.value),
+      onSignedOut: () => {
+        this.connection.disconnect();
+        document.getElementById("signed-in-name").textContent = "";
+      },
+    });
+    document.getElementById("recipients-label").textContent = "To (usernames)";
+    document.getElementById("recipients-hint").textContent =
+      "One username, or up to 20 separated by commas, spaces or new lines. Each gets it on every tab and device they have open.";
+    return this.signIn.start();
+  }
+
   async start() {
     this.wire();
     // The stage this page was deployed with (config.json); none when served by another web server.
     this.pageConfig = await loadPageConfig();
     const initial = defaultSocketUrl(window.location, this.pageConfig);
     this.ui.url.value = initial;
-    if (new URLSearchParams(window.location.search).get("connect") === "0") {
+    if (this.pageConfig?.auth?.type === "cognito") {
+      // Connects when the user signs in (at once, when this tab kept a session).
+      if (!(await this.startSignIn(this.pageConfig.auth))) this.showStatus("idle", "Not connected: sign in to chat.");
+    } else if (new URLSearchParams(window.location.search).get("connect") === "0") {
       this.showStatus("idle", "Not connected. Check the URL and choose Connect.");
     } else {
       this.connect(initial);

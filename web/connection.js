@@ -16,9 +16,12 @@ export class ChatConnection {
    * onIdentity(connectionId, live): the id the page shows (null: not known yet), and whether it is live.
    * onFrame(data): a frame from the current connection.
    * onEnded(why): the connection is over; whatever is still unconfirmed may never be delivered.
+   * socketUrl(url): the address actually opened for the stage's `url`, asked on every connect: on a stage with
+   * sign-in it adds the current ID token (?token=), so a reconnect never reuses an old one. The token stays out of
+   * `url`, of the status texts and of the address bar.
    */
-  constructor({ onStatus, onIdentity, onFrame, onEnded, WebSocketClass = null }) {
-    Object.assign(this, { onStatus, onIdentity, onFrame, onEnded, WebSocketClass });
+  constructor({ onStatus, onIdentity, onFrame, onEnded, WebSocketClass = null, socketUrl = (url) => url }) {
+    Object.assign(this, { onStatus, onIdentity, onFrame, onEnded, WebSocketClass, socketUrl });
     this.url = null;
     this.connectionId = null;
   }
@@ -49,7 +52,7 @@ export class ChatConnection {
     try {
       // The page's WebSocket as it is now: a test harness may have replaced it since the page loaded.
       const Socket = this.WebSocketClass ?? globalThis.WebSocket;
-      this.#watch(new Socket(url), url);
+      this.#watch(new Socket(this.socketUrl(url)), url);
     } catch (problem) {
       this.onStatus("closed", `Could not connect to ${url}: ${problem.message}`);
     }

@@ -35,29 +35,34 @@ export class ConversationView {
     if (this.following) this.log.scrollTop = this.log.scrollHeight;
   }
 
-  addMessage({ kind, status, message, senderId, recipients, sentAt, messageId, ownId, onReply }) {
+  /** `senderName`: the sender's username on a stage with sign-in (else the connection id names them); `ownId`: what
+   * names the reader among the recipients (their connection id, or their username); `elsewhere`: sent by the
+   * reader from another tab or device. */
+  addMessage({ kind, status, message, senderId, senderName = null, recipients, sentAt, messageId, ownId, onReply, elsewhere = false }) {
     const mine = kind === "sent";
     const actions = h("div", { className: "msg-actions" });
-    if (!mine && typeof senderId === "string") {
+    const replyTo = senderName ?? senderId;
+    if (!mine && typeof replyTo === "string") {
       actions.append(
         h(
           "button",
-          { type: "button", className: "small", "data-testid": "reply-button", onclick: () => onReply(senderId) },
+          { type: "button", className: "small", "data-testid": "reply-button", onclick: () => onReply(replyTo) },
           "Reply",
-          h("span", { className: "visually-hidden" }, ` to ${senderId}`),
+          h("span", { className: "visually-hidden" }, ` to ${replyTo}`),
         ),
       );
     }
+    const senderTitle = elsewhere ? `You, from another tab or device (connection ${senderId})` : senderId || "";
     const item = h(
       "li",
-      { className: `msg msg-${kind}`, "data-testid": "message-item", dataset: { kind, status, messageId: messageId || "" } },
+      { className: `msg msg-${kind}`, "data-testid": "message-item", dataset: { kind, status, messageId: messageId || "", origin: elsewhere ? "elsewhere" : "" } },
       h(
         "p",
         { className: "msg-meta" },
         h(
           "span",
-          { className: "msg-sender", "data-testid": "message-sender", title: senderId || "" },
-          mine ? "You" : `From ${senderId ?? "(unknown sender)"}`,
+          { className: "msg-sender", "data-testid": "message-sender", title: senderTitle },
+          mine ? "You" : `From ${replyTo ?? "(unknown sender)"}`,
         ),
         " ",
         h("span", { className: "msg-recipients", "data-testid": "message-recipients" }, recipientsLine(recipients, ownId, mine)),

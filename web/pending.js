@@ -6,7 +6,15 @@ import { recipientsOf, sameList } from "./protocol.js";
 
 export const CONFIRMATION_TIMEOUT_MS = 20_000;
 // Error codes that answer a sendMessage frame (so they concern a pending message).
-export const SEND_ERRORS = ["invalid_request", "not_sent", "invalid_json", "gateway_error"];
+export const SEND_ERRORS = [
+  "invalid_request",
+  "not_sent",
+  "invalid_json",
+  "gateway_error",
+  "unknown_user",
+  "no_users",
+  "token_expired",
+];
 
 export class PendingMessages {
   #entries = [];

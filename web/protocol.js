@@ -9,6 +9,9 @@ export const MAX_MESSAGE_BYTES = 16 * 1024;
 export const MAX_FRAME_BYTES = 32 * 1024;
 export const CLIENT_MESSAGE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export const MAX_CLIENT_MESSAGE_ID_LENGTH = 64;
+// A Cognito username as docs/asyncapi.yaml's Username: no white space or control characters.
+export const MAX_USERNAME_LENGTH = 128;
+export const USERNAME = /^[^\s\x00-\x1f\x7f]{1,128}$/u;
 // The longest client_message_id newClientMessageId makes: the size check counts the frame as sent.
 const LONGEST_CLIENT_MESSAGE_ID = "x".repeat(MAX_CLIENT_MESSAGE_ID_LENGTH);
 
@@ -28,9 +31,14 @@ const CLOSE_REASONS = {
   1015: "TLS handshake failed",
 };
 
-/** Distinct recipient ids from text separated by commas, semicolons, spaces or new lines. */
-export function parseRecipients(text) {
-  return [...new Set(String(text ?? "").split(/[\s,;]+/u).filter(Boolean))];
+/** Distinct recipient ids from text separated by commas, semicolons, spaces or new lines. Usernames (`people`)
+ * are distinct case-insensitively, as Cognito compares them; the first spelling is kept. */
+export function parseRecipients(text, { people = false } = {}) {
+  const named = String(text ?? "").split(/[\s,;]+/u).filter(Boolean);
+  if (!people) return [...new Set(named)];
+  const byKey = new Map();
+  for (const name of named) if (!byKey.has(name.toLowerCase())) byKey.set(name.toLowerCase(), name);
+  return [...byKey.values()];
 }
 
 export function utf8Length(text) {
@@ -38,17 +46,23 @@ export function utf8Length(text) {
 }
 
 /** Why this message cannot be sent (a sentence), or null when it can. */
-export function outgoingProblem(message, recipients) {
-  if (recipients.length === 0) return "Add at least one recipient: paste the connection id of the person to write to.";
+export function outgoingProblem(message, recipients, { people = false } = {}) {
+  if (recipients.length === 0) {
+    return people
+      ? "Add at least one recipient: type the username of the person to write to."
+      : "Add at least one recipient: paste the connection id of the person to write to.";
+  }
   if (recipients.length > MAX_RECIPIENTS) {
     return `That is ${recipients.length} recipients; one message can go to at most ${MAX_RECIPIENTS}.`;
   }
+  const unusable = people ? recipients.find((name) => !USERNAME.test(name)) : undefined;
+  if (unusable !== undefined) return `“${unusable.slice(0, 32)}” is not a username: at most ${MAX_USERNAME_LENGTH} characters, no control characters.`;
   if (!message.trim()) return "Type a message first.";
   const size = utf8Length(message);
   if (size > MAX_MESSAGE_BYTES) {
     return `The message is ${size} bytes; the limit is ${MAX_MESSAGE_BYTES} bytes (UTF-8). Shorten it and send again.`;
   }
-  const frameSize = utf8Length(JSON.stringify(sendMessageFrame(message, recipients, LONGEST_CLIENT_MESSAGE_ID)));
+  const frameSize = utf8Length(JSON.stringify(sendMessageFrame(message, recipients, LONGEST_CLIENT_MESSAGE_ID, { people })));
   if (frameSize > MAX_FRAME_BYTES) {
     return (
       `With its quotes and control characters escaped, the message takes ${frameSize} bytes on the wire; ` +
@@ -58,11 +72,13 @@ export function outgoingProblem(message, recipients) {
   return null;
 }
 
-/** The sendMessage frame: recipient_id for one recipient, recipient_ids for several. The server
- * echoes client_message_id in the accepted, message or error frame about it, so answers pair exactly. */
-export function sendMessageFrame(message, recipients, clientMessageId) {
+/** The sendMessage frame: recipient_id for one recipient, recipient_ids for several, recipient_users for people
+ * (usernames, on a stage with sign-in). The server echoes client_message_id in the accepted, message or error
+ * frame about it, so answers pair exactly. */
+export function sendMessageFrame(message, recipients, clientMessageId, { people = false } = {}) {
   const frame = { action: "sendMessage", message };
-  if (recipients.length === 1) frame.recipient_id = recipients[0];
+  if (people) frame.recipient_users = [...recipients];
+  else if (recipients.length === 1) frame.recipient_id = recipients[0];
   else frame.recipient_ids = [...recipients];
   if (clientMessageId) frame.client_message_id = clientMessageId;
   return frame;
@@ -70,13 +86,15 @@ export function sendMessageFrame(message, recipients, clientMessageId) {
 
 /** What the compose box would send: {frame, recipients, clientMessageId}, or {problem, field} when it
  * cannot be sent, field naming the input to fix ("recipients" or "message"). */
-export function composeSendMessage(message, recipientsText, clientMessageId = newClientMessageId()) {
-  const recipients = parseRecipients(recipientsText);
-  const problem = outgoingProblem(message, recipients);
+export function composeSendMessage(message, recipientsText, clientMessageId = newClientMessageId(), { people = false } = {}) {
+  const recipients = parseRecipients(recipientsText, { people });
+  const problem = outgoingProblem(message, recipients, { people });
   if (problem) {
-    return { problem, field: recipients.length === 0 || recipients.length > MAX_RECIPIENTS ? "recipients" : "message" };
+    const aboutRecipients =
+      recipients.length === 0 || recipients.length > MAX_RECIPIENTS || (people && !recipients.every((name) => USERNAME.test(name)));
+    return { problem, field: aboutRecipients ? "recipients" : "message" };
   }
-  return { frame: sendMessageFrame(message, recipients, clientMessageId), recipients, clientMessageId };
+  return { frame: sendMessageFrame(message, recipients, clientMessageId, { people }), recipients, clientMessageId };
 }
 
 /** A fresh id for one sent message: [A-Za-z0-9_-], at most 64 characters, as the server requires. */
@@ -103,6 +121,12 @@ export function describeError(frame) {
       return `The server did not recognise the request: ${detail}.`;
     case "not_sent":
       return "The server could not start delivering the message; please try again.";
+    case "unknown_user":
+      return `Not sent: ${detail}. Check the spelling of the username.`;
+    case "no_users":
+      return "This stage has no sign-in, so it has no users: send to connection ids instead.";
+    case "token_expired":
+      return "Your sign-in for this connection expired; the page reconnects with a renewed one.";
     default:
       return frame.code ? `The server reported an error (${frame.code}): ${detail}.` : `The server reported an error: ${detail}.`;
   }
@@ -130,14 +154,42 @@ export function frameType(frame) {
   return String(frame.type);
 }
 
-/** The recipients a message or delivery_failed frame names (recipient_ids, else recipient_id). */
+/** The recipients a message or delivery_failed frame names (recipient_users, else recipient_ids, else recipient_id). */
 export function recipientsOf(frame) {
+  if (Array.isArray(frame.recipient_users)) return frame.recipient_users.filter((name) => typeof name === "string");
   if (Array.isArray(frame.recipient_ids)) return frame.recipient_ids.filter((id) => typeof id === "string");
   return typeof frame.recipient_id === "string" ? [frame.recipient_id] : [];
 }
 
 export function sameList(a, b) {
   return a.length === b.length && a.every((value, index) => value === b[index]);
+}
+
+/** The sender a message frame names: its connection id and, on a stage with sign-in, the user {id, name}. */
+export function senderOf(frame) {
+  const user = frame.sender && typeof frame.sender === "object" ? frame.sender : null;
+  const named = user && typeof user.id === "string" && typeof user.name === "string";
+  return { connectionId: typeof frame.sender_id === "string" ? frame.sender_id : null, user: named ? { id: user.id, name: user.name } : null };
+}
+
+/** Who sent a message, seen from this page: "this-connection" (this very connection), "elsewhere" (the signed-in
+ * user, from another tab or device: same user id, another connection) or "other". */
+export function messageOrigin(frame, { connectionId = null, userId = null } = {}) {
+  if (connectionId && frame.sender_id === connectionId) return "this-connection";
+  const { user } = senderOf(frame);
+  return userId && user && user.id === userId ? "elsewhere" : "other";
+}
+
+const USER_FAILURES = { offline: "is not connected anywhere", failed: "could not be reached (their connections could not be looked up)" };
+
+/** Per user of a delivery_failed frame about a message to people: the username and why they did not get it. The
+ * connections it lists are left out: a user with another connection reached got the message, and one with none is
+ * listed as a user. */
+export function userDeliveryFailures(frame) {
+  const failures = Array.isArray(frame.failures) ? frame.failures : [];
+  return failures
+    .filter((failure) => failure && typeof failure.username === "string")
+    .map((failure) => ({ id: failure.username, why: USER_FAILURES[failure.status] || "was not reached" }));
 }
 
 /** Per recipient of a delivery_failed frame: its id and why it was not reached, in plain words. */

@@ -54,3 +54,12 @@ export function pageLocationFor(pageHref, url, config = null) {
   const query = params.toString();
   return `${here.pathname}${query ? `?${query}` : ""}`;
 }
+
+/** `url` with the ID token a stage with sign-in expects in its `token` query-string parameter (browsers cannot set
+ * headers on a WebSocket); `url` itself when there is no token. */
+export function withToken(url, token) {
+  if (!token) return url;
+  const address = new URL(url);
+  address.searchParams.set("token", token);
+  return address.href;
+}

@@ -12,6 +12,7 @@ from cdk.pipeline.nag_suppressions import acknowledge_pipeline_findings
 from cdk.pipeline.source import PipelineConfigError, PipelineSource, allow_connection_use
 from cdk.pipeline.stage import ChatStage
 from cdk.pipeline.steps import CDK_ASSETS_VERSION, build_defaults, cdk_cli_version, smoke_step, synth_step
+from cdk.smoke_access import smoke_role_arn
 from cdk.stage_config import StageConfig
 
 PROMOTION_ORDER = ("dev", "staging", "prod")
@@ -59,13 +60,16 @@ class PipelineStack(Stack):
         )
         smoke_steps = []
         for config in stages:
-            stage = ChatStage(self, config.stage, config=config, env=stage_environment(config, default=env))
+            stage_env = stage_environment(config, default=env)
+            other_account = env.account if config.stage in cross_account else None
+            stage = ChatStage(self, config.stage, config=config, env=stage_env, pipeline_account=other_account)
             approval = (
                 [pipelines.ManualApprovalStep(f"PromoteTo{config.stage.title()}", comment=_approval_comment(config))]
                 if config.stage == APPROVED_STAGE
                 else []
             )
-            smoke_steps.append(smoke_step(code, stage.websocket_url_output))
+            role_arn = smoke_role_arn(self, stage=config.stage, account=stage_env.account or self.account)
+            smoke_steps.append(smoke_step(code, stage, role_arn=role_arn if stage.has_users else None))
             self.pipeline.add_stage(stage, pre=approval, post=[smoke_steps[-1]])
         self.pipeline.build_pipeline()  # now, so that the generated roles and projects exist to be acknowledged
         allow_connection_use(self.pipeline, source)

@@ -2,11 +2,13 @@
 
 import json
 
-from aws_cdk import CfnOutput, Duration, pipelines
+from aws_cdk import Duration, pipelines
 from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_iam as iam
 
 from cdk.paths import PROJECT_ROOT
 from cdk.pins import pinned_requirement
+from cdk.pipeline.stage import ChatStage
 
 PIPELINE_CONTEXT = "pipeline"  # npx cdk synth -c pipeline=true builds the pipeline stack instead of one stage
 # Amazon Linux 2023 standard:5.0 offers Python 3.13 (the functions' runtime) and Node.js 22 (supported by the
@@ -51,19 +53,35 @@ def synth_step(source: pipelines.IFileSetProducer) -> pipelines.CodeBuildStep:
     )
 
 
-def smoke_step(source: pipelines.IFileSetProducer, websocket_url: CfnOutput) -> pipelines.CodeBuildStep:
-    """``python -m smoke`` against the stage just deployed; it only opens WebSockets, so its role gets no
-    permission beyond what CodeBuild itself needs (its logs, the source artifact)."""
+def smoke_step(
+    source: pipelines.IFileSetProducer, stage: ChatStage, *, role_arn: str | None
+) -> pipelines.CodeBuildStep:
+    """``python -m smoke`` against the stage just deployed. On a stage without sign-in it only opens WebSockets, so
+    its role gets no permission beyond what CodeBuild itself needs (its logs, the source artifact); on a stage with
+    sign-in it may also assume ``role_arn``, the stage's smoke-test role (cdk/smoke_access.py), and nothing else."""
+    outputs = {SMOKE_URL_VARIABLE: stage.websocket_url_output}
+    command = f'python -m smoke "${SMOKE_URL_VARIABLE}"'
+    statements = []
+    if role_arn is not None:
+        outputs |= {
+            "USER_POOL_ID": stage.stack.user_pool_id_output,
+            "USER_POOL_CLIENT_ID": stage.stack.user_pool_client_id_output,
+            "SMOKE_ROLE_ARN": stage.smoke_access.role_arn_output,
+        }
+        command += ' --user-pool-id "$USER_POOL_ID" --client-id "$USER_POOL_CLIENT_ID" --role-arn "$SMOKE_ROLE_ARN"'
+        statements.append(iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[role_arn]))
     return pipelines.CodeBuildStep(
         "SmokeTest",
         input=source,
-        install_commands=[f"python -m pip install --quiet '{smoke_requirement()}'"],
-        commands=[f'python -m smoke "${SMOKE_URL_VARIABLE}"'],
-        env_from_cfn_outputs={SMOKE_URL_VARIABLE: websocket_url},
+        install_commands=[f"python -m pip install --quiet {' '.join(repr(r) for r in smoke_requirements())}"],
+        commands=[command],
+        env_from_cfn_outputs=outputs,
+        role_policy_statements=statements,
         timeout=Duration.minutes(5),
     )
 
 
-def smoke_requirement() -> str:
-    """The smoke test's one dependency, pinned as in pyproject.toml (one pin for make test and the pipeline)."""
-    return pinned_requirement("websockets")
+def smoke_requirements() -> list[str]:
+    """The smoke test's dependencies (websockets; boto3 for its throwaway user), pinned as in pyproject.toml (one
+    pin for make test and the pipeline)."""
+    return [pinned_requirement("websockets"), pinned_requirement("boto3")]

@@ -28,6 +28,8 @@ class ClientInfo:
     host: str
     connected_at: int = field(default_factory=now_ms)
     last_active_at: int = field(default_factory=now_ms)
+    # What $connect's authorizer allowed it with (principalId and context): every route's requestContext.authorizer.
+    authorizer: dict[str, Any] | None = None
 
 
 class EventFactory:
@@ -66,7 +68,9 @@ class EventFactory:
     def _context(self, client: ClientInfo, *, route_key: str, event_type: str) -> dict[str, Any]:
         request_id = aws_style_id()
         epoch_ms = now_ms()
+        authorizer = {"authorizer": dict(client.authorizer)} if client.authorizer is not None else {}
         return {
+            **authorizer,
             "routeKey": route_key,
             "eventType": event_type,
             "extendedRequestId": request_id,

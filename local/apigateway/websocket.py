@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 from aiohttp.http_websocket import WebSocketError
 
+from local.apigateway.authorizer import RequestAuthorizer, method_arn
 from local.apigateway.events import ClientInfo, EventFactory, aws_style_id, now_ms
 from local.apigateway.frame_headers import check_client_frames
 from local.apigateway.limits import INTEGRATION_TIMEOUT_SECONDS, MAX_MESSAGE_BYTES, GatewayLimits
@@ -39,6 +40,8 @@ class WebSocketApi:
         connections: Connections,
         *,
         limits: GatewayLimits,
+        region: str,
+        account: str,
     ):
         self._api = api
         self._lambdas = lambdas
@@ -46,6 +49,17 @@ class WebSocketApi:
         self._connections = connections
         self._limits = limits
         self._events = EventFactory(api_id=api.api_id, stage=api.stage)
+        connect = api.routes.get("$connect")
+        self._authorizer = (
+            RequestAuthorizer(
+                connect.authorizer,
+                lambdas,
+                console,
+                method_arn=method_arn(region=region, account=account, api_id=api.api_id, stage=api.stage),
+            )
+            if connect is not None and connect.authorizer is not None
+            else None
+        )
         # $connect and $disconnect run only on connect and close; a frame naming them goes to $default.
         selectable = {key for key in api.routes if key not in ("$connect", "$disconnect")}
         self._selector = RouteSelector(api.route_selection_expression, selectable)
@@ -155,7 +169,15 @@ class WebSocketApi:
         query = {name: request.query.getall(name) for name in request.query}
         if not self._allowed("$connect", client):
             return web.json_response({"message": "Too Many Requests"}, status=429)
-        outcome = await self._invoke_route(route, self._events.connect(client, headers, query))
+        event = self._events.connect(client, headers, query)
+        if self._authorizer is not None:
+            decision = await self._authorizer.decide(event, headers, query)
+            if not decision.allowed:
+                self._console.info(f"$connect refused {decision.status}: {decision.reason}")
+                return web.json_response({"message": decision.message}, status=decision.status)
+            client.authorizer = decision.authorizer
+            event["requestContext"]["authorizer"] = dict(decision.authorizer)
+        outcome = await self._invoke_route(route, event)
         if outcome is None or outcome.function_error:
             return web.json_response({"message": "Internal server error"}, status=500)
         status = _status_code(outcome.payload)

@@ -24,6 +24,8 @@ def worker_environment(
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             "AWS_ENDPOINT_URL": aws_endpoint_url,
+            # Where chat.identity fetches a pool's keys (moto serves them at /<pool id>/.well-known/jwks.json).
+            "AWS_ENDPOINT_URL_COGNITO_IDP": aws_endpoint_url,
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),

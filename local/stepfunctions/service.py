@@ -30,6 +30,7 @@ from local.stepfunctions.client import local_stepfunctions_client
 from local.stepfunctions.history import HistoryPrinter
 from local.stepfunctions.interpreters import INTERPRETERS_PATH
 from local.stepfunctions.tables import create_tables
+from local.stepfunctions.user_pools import ID_STRATEGY_ENVIRONMENT, create_user_pools
 from local.synth import PROJECT_ROOT
 from local.template import StackModel
 from local.template_errors import UnsupportedTemplate
@@ -82,6 +83,8 @@ class StepFunctionsService:
         self._history: HistoryPrinter | None = None
         self._stopping = threading.Event()
         self.endpoint_url = ""
+        # The template model's user pool and client ids -> moto's (local.stepfunctions.user_pools).
+        self.cognito_ids: dict[str, str] = {}
 
     @property
     def process_id(self) -> int | None:
@@ -121,7 +124,7 @@ class StepFunctionsService:
                 *(("--primary", primary.url) if interpreter is not primary else ()),
             ],
             cwd=PROJECT_ROOT,
-            env={**os.environ, "MOTO_PORT": str(self._lambda_port)},
+            env={**os.environ, **ID_STRATEGY_ENVIRONMENT, "MOTO_PORT": str(self._lambda_port)},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -153,8 +156,9 @@ class StepFunctionsService:
             )
             if created["stateMachineArn"] != spec.arn:
                 raise RuntimeError(f"state machine {spec.logical_id}: moto gave {created['stateMachineArn']}")
-        if interpreter is primary:  # the one backend of every service but Step Functions: the tables are there
+        if interpreter is primary:  # the one backend of every service but Step Functions: tables and pools are there
             create_tables(primary.url, self._model.region, self._model.tables.values())
+            self.cognito_ids = create_user_pools(primary.url, self._model)
 
     def _introduce_secondaries(self) -> None:
         """Tell the primary where its secondaries are (again after the primary restarts)."""
@@ -223,6 +227,7 @@ class StepFunctionsService:
             for arn in existing - {spec.arn for spec in model.state_machines.values()}:
                 client.delete_state_machine(stateMachineArn=arn)
         create_tables(self.endpoint_url, model.region, model.tables.values())  # new ones; the others keep their items
+        self.cognito_ids = create_user_pools(self.endpoint_url, model)  # new ones; the others keep their users
         self._model = model  # what a restart re-creates
         self._names.update({spec.arn: spec.display_name for spec in model.state_machines.values()})
 

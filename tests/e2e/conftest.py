@@ -21,6 +21,11 @@ from local.state import read_state, state_file
 from local.synth import UnreadableManifest, is_fresh, synthesize, template_path
 
 START_DEADLINE_SECONDS = 240  # includes a cold synthesis of the stage
+# The stage most tests run: no sign-in, the tutorial's wire format byte for byte (cdk.json's "open").
+OPEN_STAGE = "open"
+# A stage with sign-in (auth cognito): its tests run a project copy of their own (signed_in_project), since
+# cdk.out holds one fresh stage at a time.
+SIGN_IN_STAGE = "dev"
 # The runtime gets the environment of a developer's shell, not the unit tests' fake AWS settings.
 _NOT_INHERITED = ("AWS_", "POWERTOOLS_", "HANDSHAKE_", "FANOUT_", "CALLBACK_", "MOTO_")
 
@@ -82,13 +87,17 @@ def runtime_environment() -> dict[str, str]:
 
 
 def start_local_runtime(
-    work: Path, *options: str, project_root: Path = PROJECT_ROOT, new_session: bool = False
+    work: Path,
+    *options: str,
+    project_root: Path = PROJECT_ROOT,
+    new_session: bool = False,
+    stage: str = OPEN_STAGE,
 ) -> tuple[RunningRuntime, subprocess.Popen]:
     """`python -m local serve --port 0` of ``project_root`` (a copy, for tests that edit or break
     sources); its port is known once it serves (wait_until_serving). ``new_session`` gives it a
     process group of its own, for tests that press Ctrl-C."""
     runtime = RunningRuntime(
-        port=0, stage="dev", state_dir=work / "state", log_path=work / "serve.log", project_root=project_root
+        port=0, stage=stage, state_dir=work / "state", log_path=work / "serve.log", project_root=project_root
     )
     with runtime.log_path.open("w") as log:
         process = subprocess.Popen(
@@ -142,9 +151,11 @@ def stop_local_runtime(runtime: RunningRuntime, process: subprocess.Popen) -> No
 
 
 @contextlib.contextmanager
-def running_local_runtime(work: Path, *options: str, project_root: Path = PROJECT_ROOT) -> Iterator[RunningRuntime]:
+def running_local_runtime(
+    work: Path, *options: str, project_root: Path = PROJECT_ROOT, stage: str = OPEN_STAGE
+) -> Iterator[RunningRuntime]:
     """`python -m local serve` on a port of its choosing until the block ends; then SIGINT, and it must exit 0."""
-    runtime, process = start_local_runtime(work, *options, project_root=project_root)
+    runtime, process = start_local_runtime(work, *options, project_root=project_root, stage=stage)
     try:
         runtime = wait_until_serving(runtime, process)
         yield runtime
@@ -164,23 +175,22 @@ def fresh_assembly(once_per_run) -> None:
 
     def synthesize_when_stale(_: Path) -> None:
         try:
-            fresh = is_fresh(template_path("dev"))
+            fresh = is_fresh(template_path(OPEN_STAGE))
         except UnreadableManifest:
             fresh = False
         if not fresh:
-            synthesize("dev", log=lambda _: None)
+            synthesize(OPEN_STAGE, log=lambda _: None)
 
     once_per_run("project-cdk.out", synthesize_when_stale)
 
 
-@pytest.fixture(scope="session")
-def synthesized_project(once_per_run) -> Path:
-    """A copy of the project with a fresh cdk.out of its own, synthesized once per test run."""
+def _synthesized_copy(once_per_run, stage: str) -> Path:
+    """A copy of the project with a fresh cdk.out of ``stage``, synthesized once per test run."""
 
     def build(directory: Path) -> None:
         copy_project(PROJECT_ROOT, directory / "chat", parts=_PROJECT_PARTS)
         subprocess.run(
-            [sys.executable, "-c", "from local.synth import synthesize; synthesize('dev')"],
+            [sys.executable, "-c", f"from local.synth import synthesize; synthesize({stage!r})"],
             cwd=directory / "chat",
             env=runtime_environment(),
             check=True,
@@ -188,7 +198,27 @@ def synthesized_project(once_per_run) -> Path:
             timeout=START_DEADLINE_SECONDS,
         )
 
-    return once_per_run("synthesized-project", build) / "chat"
+    return once_per_run(f"synthesized-project-{stage}", build) / "chat"
+
+
+@pytest.fixture(scope="session")
+def synthesized_project(once_per_run) -> Path:
+    """A copy of the project with a fresh cdk.out of the open stage of its own."""
+    return _synthesized_copy(once_per_run, OPEN_STAGE)
+
+
+@pytest.fixture(scope="session")
+def signed_in_project(once_per_run) -> Path:
+    """A copy of the project with a fresh cdk.out of the sign-in stage (dev) of its own."""
+    return _synthesized_copy(once_per_run, SIGN_IN_STAGE)
+
+
+@pytest.fixture(scope="session")
+def signed_in_runtime(signed_in_project, tmp_path_factory) -> Iterator[RunningRuntime]:
+    """The sign-in stage (auth cognito) served from its own project copy: users, tokens, the authorizer."""
+    work = tmp_path_factory.mktemp("signed-in-runtime")
+    with running_local_runtime(work, project_root=signed_in_project, stage=SIGN_IN_STAGE) as runtime:
+        yield runtime
 
 
 @pytest.fixture

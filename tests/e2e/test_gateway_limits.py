@@ -104,6 +104,8 @@ def test_client_that_stops_reading_is_dropped_and_others_are_served(short_lived_
 
 def test_plain_http_to_the_websocket_endpoint_is_told_to_upgrade(short_lived_runtime):
     with socket.create_connection(("127.0.0.1", short_lived_runtime.port), timeout=10) as raw:
-        raw.sendall(b"GET /dev HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        raw.sendall(
+            f"GET /{short_lived_runtime.stage} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode()
+        )
         status_line = raw.recv(200).split(b"\r\n", 1)[0]
     assert status_line.endswith(b"426 Upgrade Required")

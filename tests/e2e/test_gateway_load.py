@@ -9,14 +9,14 @@ import pytest
 import websockets
 
 from local.synth import template_path
-from tests.e2e.conftest import running_local_runtime
+from tests.e2e.conftest import OPEN_STAGE, running_local_runtime
 from tests.protocol import server_frame
 
 MAX_CONNECTIONS = 6
 TCP_HEADROOM = 256  # local.apigateway.limits: connections beyond the cap kept for the runtime's own HTTP
 
 
-def stage_throttle(stage: str = "dev") -> tuple[float, int]:
+def stage_throttle(stage: str = OPEN_STAGE) -> tuple[float, int]:
     """The stage's DefaultRouteSettings throttle, read from the synthesized template the runtime serves."""
     template = json.loads(template_path(stage).read_text())
     (stage_resource,) = [

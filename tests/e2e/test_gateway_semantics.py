@@ -81,7 +81,8 @@ async def serving(
 ):
     """The WebSocket and @connections APIs; the Invoke API with `find_function`, the files of `web_dir`."""
     connections = Connections()
-    websocket = WebSocketApi(api, lambdas, Console(), connections, limits=limits or GatewayLimits())
+    limits = limits or GatewayLimits()
+    websocket = WebSocketApi(api, lambdas, Console(), connections, limits=limits, region="us-east-1", account=ACCOUNT)
     app = web.Application()
     websocket.add_routes(app)
     ManagementApi(api.stage, connections).add_routes(app)
@@ -101,6 +102,7 @@ async def serving(
 
 
 OK = Invocation({"statusCode": 200})
+ACCOUNT = "123456789012"
 
 
 @pytest.mark.parametrize(

@@ -102,14 +102,14 @@ def suggested_port(hint: str, pattern: str) -> int:
 
 def test_make_dev_passes_args_to_serve(make_project, tmp_path):
     state_dir = tmp_path / "state"
-    process = make(make_project, "dev", "PORT=0", f"ARGS=--state-dir {state_dir} --quiet-history")
+    process = make(make_project, "dev", "STAGE=open", "PORT=0", f"ARGS=--state-dir {state_dir} --quiet-history")
     output = []
     try:
         deadline = time.monotonic() + START_SECONDS
         while not any("WebSocket URL" in line for line in output):  # printed after "is serving"
             assert process.poll() is None and time.monotonic() < deadline, "".join(output)
             output.append(process.stdout.readline())
-        assert (state_dir / "dev.json").is_file()  # --state-dir reached serve
+        assert (state_dir / "open.json").is_file()  # --state-dir reached serve
         url = next(line.split()[-1] for line in output if "WebSocket URL" in line)
 
         asyncio.run(connect_once(url))
@@ -129,25 +129,25 @@ def test_port_taken_by_another_program_names_the_port_to_type_for_make_and_for_p
         squatter.listen()
         port = squatter.getsockname()[1]
 
-        by_make = refusal(make(make_project, "dev", f"PORT={port}", f"ARGS=--state-dir {tmp_path}"))
-        by_python = refusal(serve(make_project, "--port", str(port), "--state-dir", str(tmp_path)))
+        by_make = refusal(make(make_project, "dev", "STAGE=open", f"PORT={port}", f"ARGS=--state-dir {tmp_path}"))
+        by_python = refusal(serve(make_project, "--stage", "open", "--port", str(port), "--state-dir", str(tmp_path)))
 
-    assert f"port {port}" in by_make and "stage dev" in by_make
+    assert f"port {port}" in by_make and "stage open" in by_make
     assert "--port" not in by_make
-    assert free(suggested_port(by_make, r"`make dev PORT=(\d+)`"))
-    assert f"port {port}" in by_python and "stage dev" in by_python
-    assert free(suggested_port(by_python, r"`python -m local serve --stage dev --port (\d+)`"))
+    assert free(suggested_port(by_make, r"`make dev STAGE=open PORT=(\d+)`"))
+    assert f"port {port}" in by_python and "stage open" in by_python
+    assert free(suggested_port(by_python, r"`python -m local serve --stage open --port (\d+)`"))
 
 
 def test_make_dev_for_a_stage_already_served_names_the_stage_on_its_port_and_on_another(make_project, tmp_path):
     with running_local_runtime(tmp_path, "--quiet-history", project_root=make_project) as first:
         state = f"ARGS=--state-dir {first.state_dir}"
-        same_port = refusal(make(make_project, "dev", f"PORT={first.port}", state))
-        other_port = refusal(make(make_project, "dev", "PORT=0", state))
-        assert (first.state_dir / "dev.json").is_file()  # the first's state file is untouched
+        same_port = refusal(make(make_project, "dev", "STAGE=open", f"PORT={first.port}", state))
+        other_port = refusal(make(make_project, "dev", "STAGE=open", "PORT=0", state))
+        assert (first.state_dir / "open.json").is_file()  # the first's state file is untouched
         asyncio.run(connect_once(first.ws_url))  # and it still serves
 
     for hint in (same_port, other_port):
-        assert f"stage dev is already served by process {first.pid} at {first.ws_url}" in hint, hint
+        assert f"stage open is already served by process {first.pid} at {first.ws_url}" in hint, hint
         assert "--port" not in hint
-        assert "make dev STAGE=staging PORT=" in hint  # another stage of cdk.json can run beside it
+        assert "`make dev PORT=" in hint  # another stage of cdk.json (dev, make's default) can run beside it

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import websockets
 
+from cdk.names import stack_name_for
 from tests.e2e.conftest import RunningRuntime, running_local_runtime
 
 RELOAD_DEADLINE_SECONDS = 180  # a synthesis on a loaded machine
@@ -45,7 +46,7 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def template_written_at(runtime: RunningRuntime) -> int:
-    return (runtime.project_root / "cdk.out" / "Chat-dev.template.json").stat().st_mtime_ns
+    return (runtime.project_root / "cdk.out" / f"{stack_name_for(runtime.stage)}.template.json").stat().st_mtime_ns
 
 
 async def unknown_action_reply(client, action: str = "nope") -> dict:

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from cdk.names import stack_name_for
 from local.template import load_stack
 from tests.e2e.conftest import (
+    OPEN_STAGE,
     RunningRuntime,
     running_local_runtime,
     runtime_environment,
@@ -27,7 +28,7 @@ from tests.e2e.conftest import (
     wait_until_serving,
 )
 
-TEMPLATE = Path("cdk.out") / f"{stack_name_for('dev')}.template.json"
+TEMPLATE = Path("cdk.out") / f"{stack_name_for(OPEN_STAGE)}.template.json"
 
 
 async def receive(client, seconds: float = 30) -> dict:
@@ -60,7 +61,7 @@ def lambda_client(runtime: RunningRuntime):
 
 def function_name(project: Path, handler: str) -> str:
     """The local name of the function whose handler is ``handler``, as the runtime serving ``project`` names it."""
-    model = load_stack(project / TEMPLATE.parent, stack_name_for("dev"))
+    model = load_stack(project / TEMPLATE.parent, stack_name_for(OPEN_STAGE))
     return next(function.name for function in model.functions.values() if function.handler == handler)
 
 
@@ -274,7 +275,7 @@ def test_corrupt_template_is_named_once_and_synthesized_again(project_copy, tmp_
         log = runtime.log()
         assert asyncio.run(chat_works(runtime))
     errors = [line for line in log.splitlines() if "error:" in line]
-    assert len(errors) == 1 and "Chat-dev.template.json" in errors[0], log[-3000:]
+    assert len(errors) == 1 and TEMPLATE.name in errors[0], log[-3000:]
     assert "synthesizing" in log
     assert "Traceback" not in log
 

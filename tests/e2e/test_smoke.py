@@ -7,14 +7,18 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from botocore.exceptions import ClientError
 from websockets.asyncio.server import ServerConnection, serve
 
-from smoke.check import SmokeFailure, run_smoke_test
+from local.state import read_state, state_file
+from smoke.check import Identity, SmokeFailure, run_smoke_test
+from tests.conftest import REGION
+from tests.e2e.cognito_server import CognitoServer, cognito_server
 from tests.e2e.conftest import PROJECT_ROOT, runtime_environment
 
 CONNECTION_IDS = ("alice-id", "bob-id")
@@ -88,20 +92,27 @@ class ScriptedChat:
     """A minimal chat on loopback that sends frames in an order of its choosing, plus frames of types
     the smoke test does not know, and can be told not to deliver."""
 
-    def __init__(self, *, deliver: bool = True, give_ids: bool = True) -> None:
+    def __init__(self, *, deliver: bool = True, give_ids: bool = True, users: dict[str, str] | None = None) -> None:
+        """``users``: ID token -> username, as a stage with sign-in knows them (None: a stage without sign-in)."""
         self.deliver = deliver
         self.give_ids = give_ids
+        self.users = users
         self.open: dict[str, ServerConnection] = {}
         self.ever_connected = 0
+        self.tokens_seen: list[str | None] = []
 
     async def handle(self, connection: ServerConnection) -> None:
         connection_id = CONNECTION_IDS[self.ever_connected % 2]
         self.ever_connected += 1
         self.open[connection_id] = connection
+        token = parse_qs(urlsplit(connection.request.path).query).get("token", [None])[0]
+        self.tokens_seen.append(token)
+        user = {"id": f"sub-{self.users[token]}", "name": self.users[token]} if self.users else None
         try:
             await connection.send(json.dumps({"type": "welcome", "note": "a frame type the test ignores"}))
             if self.give_ids:
-                await connection.send(json.dumps({"type": "connection", "connection_id": connection_id}))
+                connected = {"type": "connection", "connection_id": connection_id}
+                await connection.send(json.dumps({**connected, "user": user} if user else connected))
             async for raw in connection:
                 await self.route(connection_id, json.loads(raw))
         finally:
@@ -109,6 +120,12 @@ class ScriptedChat:
 
     async def route(self, sender_id: str, request: dict) -> None:
         sender = self.open[sender_id]
+        if "recipient_users" in request:  # one user, both connections theirs: every connection gets it
+            user = next(iter(self.users.values()))
+            frame = {"type": "message", "message": request["message"], "sender": {"id": f"sub-{user}", "name": user}}
+            for connection in self.open.values():
+                await connection.send(json.dumps({**frame, "sender_id": sender_id, "recipient_users": [user]}))
+            return
         recipient_id = request["recipient_id"]
         message_id = f"m-{request['client_message_id']}"
         await sender.send(json.dumps({"type": "accepted", "message_id": message_id}))
@@ -181,3 +198,117 @@ def test_a_stage_that_does_not_answer_fails_at_the_deadline_naming_the_step_and_
     assert message.startswith(missing) and message.endswith("nothing within 2 s")
     assert 1.5 < elapsed < 3
     assert chat.ever_connected == 2 and left_open == set()
+
+
+# --- a stage with sign-in: the throwaway user's token on every connection ------------------------
+
+
+def test_with_a_user_both_connections_carry_its_token_name_it_and_a_message_to_it_by_name_reaches_both():
+    chat = ScriptedChat(users={"id-token-of-smoke-1": "smoke-1"})
+
+    async def scenario() -> list[str]:
+        lines: list[str] = []
+        async with scripted_chat(chat) as url:
+            await run_smoke_test(
+                url, deadline=10, report=lines.append, identity=Identity("smoke-1", "id-token-of-smoke-1")
+            )
+        return lines
+
+    lines = asyncio.run(scenario())
+    assert lines[-1].startswith("smoke: PASS")
+    assert "smoke: a message to user smoke-1 reached both of their connections" in lines
+    assert chat.tokens_seen == ["id-token-of-smoke-1", "id-token-of-smoke-1"]
+    assert not any("id-token-of-smoke-1" in line for line in lines)  # the token is never printed
+
+
+def test_a_connection_frame_that_names_another_user_fails():
+    chat = ScriptedChat(users={"token": "someone-else"})
+
+    async def scenario() -> str:
+        async with scripted_chat(chat) as url:
+            with pytest.raises(SmokeFailure) as failure:
+                await run_smoke_test(url, deadline=10, identity=Identity("smoke-1", "token"))
+        return str(failure.value)
+
+    assert asyncio.run(scenario()).startswith("alice's connection frame names no user smoke-1")
+
+
+@pytest.fixture
+def cognito() -> Iterator[tuple[CognitoServer, str]]:
+    """moto's Cognito, and a role of its IAM for the smoke test to assume (through its STS)."""
+    with cognito_server() as server:
+        role = server.client("iam").create_role(RoleName="chat-dev-smoke-test", AssumeRolePolicyDocument="{}")
+        yield server, role["Role"]["Arn"]
+
+
+def test_the_program_makes_a_throwaway_user_through_the_role_and_deletes_it_after_a_failure_too(cognito):
+    server, role_arn = cognito
+    endpoint, pool_id, client_id = server.endpoint, server.user_pool_id, server.client_id
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        url = f"ws://127.0.0.1:{unused.getsockname()[1]}/dev"  # nothing listens: the test fails after signing in
+        options = ("--user-pool-id", pool_id, "--client-id", client_id, "--role-arn", role_arn)
+        result = subprocess.run(
+            [sys.executable, "-m", "smoke", url, *options],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={
+                **runtime_environment(),
+                "AWS_ENDPOINT_URL": endpoint,
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+            },
+        )
+
+    assert result.returncode == 1, result.stderr
+    (signed_in,) = [line for line in result.stdout.splitlines() if "signed in as the throwaway user" in line]
+    assert signed_in.startswith("smoke: signed in as the throwaway user smoke-")
+    assert result.stderr.startswith(f"smoke: FAIL: cannot connect to {url}")
+    assert server.client().list_users(UserPoolId=pool_id)["Users"] == []
+
+
+def test_a_user_pool_needs_its_app_client():
+    result = run_smoke("ws://127.0.0.1:1/dev", "--user-pool-id", f"{REGION}_Pool")
+
+    assert result.returncode == 2
+    assert "--user-pool-id and --client-id go together" in result.stderr
+
+
+def test_passes_against_the_local_sign_in_stage_as_a_throwaway_user_it_deletes(signed_in_runtime):
+    """The pipeline's run against a stage with sign-in, on the local runtime: moto's Cognito in its Step Functions
+    process takes the administrator calls (boto3's AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER), its authorizer
+    verifies the token."""
+    state = read_state(state_file(signed_in_runtime.state_dir, signed_in_runtime.stage))
+    pool_id, client_id = state.cognito["user_pool_id"], state.cognito["client_id"]
+    result = subprocess.run(
+        [sys.executable, "-m", "smoke", signed_in_runtime.ws_url, "--user-pool-id", pool_id, "--client-id", client_id],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env={
+            **runtime_environment(),
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": state.stepfunctions_url,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+        },
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    user = lines[0].removeprefix("smoke: signed in as the throwaway user ")
+    assert user.startswith("smoke-")
+    assert f"smoke: a message to user {user} reached both of their connections" in lines
+    assert lines[-1] == f"smoke: deleted the throwaway user {user}"
+    listed = signed_in_runtime.local_cli("users", "list")
+    assert listed.returncode == 0 and user not in listed.stdout
+
+
+def test_without_a_token_the_sign_in_stage_refuses_the_smoke_test_at_connect(signed_in_runtime):
+    result = run_smoke(signed_in_runtime.ws_url, "--deadline", "10")
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"smoke: FAIL: cannot connect to {signed_in_runtime.ws_url}: ")
+    assert "401" in result.stderr

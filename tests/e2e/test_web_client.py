@@ -8,10 +8,9 @@ downloads are never used.
 
 from __future__ import annotations
 
-import http.server
+import contextlib
 import json
 import re
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -19,8 +18,8 @@ from urllib.request import urlopen
 
 import pytest
 
-from cdk.web_config import CONFIG_FILE, content_security_policy, page_config
-from cdk.web_hosting import NOT_SERVED, WEB_DIR
+from cdk.web_config import CONFIG_FILE, page_config
+from tests.e2e.distribution import serving_like_a_distribution
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install '.[dev]'")
 expect = sync_api.expect
@@ -101,27 +100,40 @@ def stage_of(ws_url: str) -> str:
     return urlsplit(ws_url).path.strip("/")
 
 
-@pytest.fixture
-def open_chat(browser, local_runtime) -> Iterator[Callable[..., ChatPage]]:
-    """Opens the client in a fresh browser context (its own connection); closes them all afterwards."""
+@contextlib.contextmanager
+def browser_tabs(browser: sync_api.Browser) -> Iterator[Callable[..., ChatPage]]:
+    """Opens tabs, each in a fresh browser context (its own connection and sessionStorage); closes them all when
+    the block ends, failing on any uncaught error in their pages."""
     contexts: list[sync_api.BrowserContext] = []
     pages: list[ChatPage] = []
 
-    def open_page(query: str | None = None, *, viewport: dict | None = None, **context_options) -> ChatPage:
+    def open_tab(*, viewport: dict | None = None, **context_options) -> ChatPage:
         context = browser.new_context(viewport=viewport or {"width": 1000, "height": 900}, **context_options)
         contexts.append(context)
         chat = ChatPage(context.new_page())
         pages.append(chat)
-        if query is None:
-            query = f"?url={quote(local_runtime.ws_url, safe='')}"
-        chat.page.goto(f"{local_runtime.http_url}/{query}")
         return chat
 
-    yield open_page
+    yield open_tab
     errors = [error for chat in pages for error in chat.page_errors]
     for context in contexts:
         context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def open_chat(browser, local_runtime) -> Iterator[Callable[..., ChatPage]]:
+    """Opens the client in a fresh browser context (its own connection); closes them all afterwards."""
+    with browser_tabs(browser) as open_tab:
+
+        def open_page(query: str | None = None, **options) -> ChatPage:
+            chat = open_tab(**options)
+            if query is None:
+                query = f"?url={quote(local_runtime.ws_url, safe='')}"
+            chat.page.goto(f"{local_runtime.http_url}/{query}")
+            return chat
+
+        yield open_page
 
 
 def test_page_connects_by_default_to_the_runtime_that_serves_it(open_chat, local_runtime):
@@ -520,41 +532,10 @@ def test_the_runtime_serves_config_json_as_the_stack_deploys_it(local_runtime):
 
 @pytest.fixture
 def deployed_page(local_runtime) -> Iterator[str]:
-    """web/ served as CloudFront serves a deployed stage's bucket: the files the stack deploys, its config.json
-    and its Content-Security-Policy (cdk/web_hosting.py), here naming the local runtime's stage."""
-    settings = page_config(websocket_url=local_runtime.ws_url)
-    policy = content_security_policy(settings)
-
-    class Distribution(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(WEB_DIR), **kwargs)
-
-        def do_GET(self):
-            name = self.path.split("?")[0].lstrip("/")
-            if name == CONFIG_FILE:
-                body = json.dumps(settings).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            elif name in NOT_SERVED:
-                self.send_error(404)
-            else:
-                super().do_GET()
-
-        def end_headers(self):
-            self.send_header("Content-Security-Policy", policy)
-            super().end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Distribution)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    """web/ served as CloudFront serves a deployed stage's bucket (tests/e2e/distribution.py), its config.json
+    naming the local runtime's stage."""
+    with serving_like_a_distribution(page_config(websocket_url=local_runtime.ws_url)) as url:
+        yield url
 
 
 def test_the_deployed_page_connects_to_its_stage_from_config_json_under_its_content_security_policy(
@@ -581,3 +562,20 @@ def test_the_deployed_page_connects_to_its_stage_from_config_json_under_its_cont
         assert any("Content Security Policy" in error for error in errors), errors
     finally:
         context.close()
+
+
+def test_on_a_stage_without_sign_in_the_page_asks_for_nothing_and_connects_without_a_token(open_chat, local_runtime):
+    """config.json's auth is none here: no sign-in panel, connection ids in To, no ?token= on the socket."""
+    sockets: list[str] = []
+    chat = open_chat("?connect=0")
+    chat.page.on("websocket", lambda socket: sockets.append(socket.url))
+    chat.by("connect-button").click()
+    chat.wait_for_id()
+    chat.disconnect()
+    chat.by("reconnect-button").click()
+    chat.wait_for_id()
+
+    expect(chat.by("sign-in-panel")).to_be_hidden()
+    expect(chat.by("signed-in-user")).to_be_hidden()
+    expect(chat.page.locator("#recipients-label")).to_have_text("To (connection ids)")
+    assert sockets == [local_runtime.ws_url] * 2  # the first connect and the reconnect: no token

@@ -62,7 +62,7 @@ def test_a_stage_whose_account_has_the_role_leaves_account_settings_alone(tmp_pa
     assert synthesis.findings() == []
     assert resources(template, "AWS::ApiGateway::Account") == {}
     trusted = [
-        role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
+        role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"].get("Service")
         for role in resources(template, "AWS::IAM::Role").values()
     ]
     assert "apigateway.amazonaws.com" not in trusted

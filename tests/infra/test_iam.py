@@ -9,6 +9,7 @@ import pytest
 from infra_support import PROJECT_ROOT, STAGES, as_list, function_id, has_users, render, resources, stage_settings
 
 from cdk.definitions import deployed_definition
+from cdk.smoke_access import SMOKE_USER_ACTIONS
 
 ASL = {
     name: json.loads(deployed_definition(name))
@@ -31,6 +32,7 @@ UNSCOPED_ACTIONS = {
 }
 FUNCTION_LOGGING = {"logs:CreateLogStream", "logs:PutLogEvents"}
 INVALIDATION = {"cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"}
+SMOKE_TEST = "smoke-test"
 CDK_DEPLOY_TIME = ("deploy:Custom::CDKBucketDeployment", "deploy:Custom::S3AutoDeleteObjects")
 # The only actions beyond logging and tracing, per role owner.
 GRANTS = {
@@ -75,7 +77,13 @@ GRANTS_WITH_USERS = {
     **GRANTS,
     "lambda:authorize": set(),
     "lambda:send_message": {"states:StartExecution", "dynamodb:BatchGetItem", "cognito-idp:AdminGetUser"},
+    # The pipeline's smoke test, for its throwaway user (cdk/smoke_access.py; trust and scope in test_pipeline.py).
+    SMOKE_TEST: set(SMOKE_USER_ACTIONS),
 }
+
+
+def smoke_test_role(role: dict) -> bool:
+    return role.get("RoleName", "").endswith("-smoke-test")
 
 
 def grants_of(stage: str) -> dict[str, set[str]]:
@@ -115,7 +123,9 @@ class Permissions:
             else f"lambda:{function['Handler'].split('.')[0]}"
             for logical_id, function in self.functions.items()
         }
-        self.owner_of_role: dict[str, str] = {}
+        self.owner_of_role: dict[str, str] = {
+            logical_id: SMOKE_TEST for logical_id, role in self.roles.items() if smoke_test_role(role)
+        }
         for logical_id, function in self.functions.items():
             self.owner_of_role[_id(function["Role"])] = self.owner_of_function[logical_id]
         self.machine_ids: dict[str, str] = {}
@@ -160,6 +170,9 @@ def test_every_role_belongs_to_one_function_or_workflow(permissions, stage):
         else:
             assert "ManagedPolicyArns" not in role and "Policies" not in role
         (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+        if permissions.owner_of_role[role_id] == SMOKE_TEST:
+            assert render(statement["Principal"]["AWS"]) == "arn:<AWS::Partition>:iam::<AWS::AccountId>:root"
+            continue
         service = (
             "lambda.amazonaws.com"
             if permissions.owner_of_role[role_id].startswith(("lambda:", "deploy:"))
@@ -313,8 +326,15 @@ def test_send_message_asks_cognito_about_users_of_this_stages_pool_only(permissi
     assert permissions.grants("dynamodb:BatchGetItem") == {"lambda:send_message": [users]}
     every_action = {
         action
-        for statements in permissions.statements.values()
+        for owner, statements in permissions.statements.items()
+        if owner != SMOKE_TEST
         for st in statements
         for action in as_list(st["Action"])
     }
     assert {action for action in every_action if action.startswith("cognito-idp:")} == {"cognito-idp:AdminGetUser"}
+
+
+def test_the_smoke_test_may_make_and_delete_users_of_this_stages_pool_only(permissions, stage):
+    (pool_id,) = resources(permissions.template, "AWS::Cognito::UserPool") or [None]
+    for action in SMOKE_USER_ACTIONS:
+        assert permissions.grants(action) == ({SMOKE_TEST: [f"<{pool_id}.Arn>"]} if pool_id else {})

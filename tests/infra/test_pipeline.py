@@ -21,7 +21,8 @@ from infra_support import CONTEXT, PROJECT_ROOT, render, resources
 from cdk.app import build, pipeline_requested
 from cdk.pipeline.source import PipelineConfigError, load_pipeline_source
 from cdk.pipeline.stack import PROMOTION_ORDER
-from cdk.pipeline.steps import BUILD_IMAGE, RUNTIME_VERSIONS, smoke_requirement
+from cdk.pipeline.steps import BUILD_IMAGE, RUNTIME_VERSIONS, smoke_requirements
+from cdk.smoke_access import SMOKE_USER_ACTIONS, smoke_role_name
 from cdk.synthesis import Synthesis, synthesize_app
 
 CONNECTION_ARN = "arn:aws:codestar-connections:eu-west-1:111122223333:connection/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
@@ -160,10 +161,24 @@ def test_each_stage_deploys_chat_stack_then_smoke_tests_its_websocket_url(templa
     (execute,) = [action for action in deploys if action["Configuration"]["ActionMode"] == "CHANGE_SET_EXECUTE"]
     assert smoke["RunOrder"] > max(action["RunOrder"] for action in deploys)
     variables = json.loads(smoke["Configuration"]["EnvironmentVariables"])
-    assert variables == [
-        {"name": "WEBSOCKET_URL", "type": "PLAINTEXT", "value": f"#{{{execute['Namespace']}.WebSocketUrl}}"}
+    # Every stage of the pipeline signs in (auth cognito): the smoke test makes a throwaway user of its pool.
+    outputs = {
+        "WEBSOCKET_URL": "WebSocketUrl",
+        "USER_POOL_ID": "UserPoolId",
+        "USER_POOL_CLIENT_ID": "UserPoolClientId",
+        "SMOKE_ROLE_ARN": "SmokeTestRoleArn",
+    }
+    assert sorted(variables, key=lambda v: v["name"]) == sorted(
+        (
+            {"name": name, "type": "PLAINTEXT", "value": f"#{{{execute['Namespace']}.{output}}}"}
+            for name, output in outputs.items()
+        ),
+        key=lambda v: v["name"],
+    )
+    assert build_spec(template, smoke)["phases"]["build"]["commands"] == [
+        'python -m smoke "$WEBSOCKET_URL" --user-pool-id "$USER_POOL_ID" --client-id "$USER_POOL_CLIENT_ID"'
+        ' --role-arn "$SMOKE_ROLE_ARN"'
     ]
-    assert build_spec(template, smoke)["phases"]["build"]["commands"] == ['python -m smoke "$WEBSOCKET_URL"']
 
 
 def test_prod_waits_for_a_manual_approval_and_no_other_stage_does(stages):
@@ -244,14 +259,15 @@ def test_synth_runs_make_test_without_the_browser_then_synthesizes_the_pipeline(
     assert commands[-1].startswith("npx cdk synth -c pipeline=true")
 
 
-def test_smoke_step_installs_only_websockets_pinned_as_in_pyproject(template, stages):
+def test_smoke_step_installs_only_websockets_and_boto3_pinned_as_in_pyproject(template, stages):
+    websockets, boto3 = smoke_requirements()
     for stage in PROMOTION_ORDER:
         (smoke,) = [action for action in stages[stage] if category(action) == "Build/CodeBuild"]
         install = build_spec(template, smoke)["phases"]["install"]["commands"]
 
-        assert install == [f"python -m pip install --quiet '{smoke_requirement()}'"]
+        assert install == [f"python -m pip install --quiet '{websockets}' '{boto3}'"]
     pyproject = (PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    assert f'"{smoke_requirement()}"' in pyproject
+    assert f'"{websockets}"' in pyproject and f'"{boto3}"' in pyproject
 
 
 ASSET_NAME = re.compile(r"^Assets/(Chat-pipeline_\w+?_Chat-\w+?_)?|(?<=Files_Asset)\d+$")
@@ -354,11 +370,14 @@ def test_smoke_step_role_may_do_nothing_beyond_codebuild_logs_reports_and_readin
             for statement in policy["PolicyDocument"]["Statement"]
         ]
         actions = {action for statement in statements for action in _as_list(statement["Action"])}
-        assert actions <= SMOKE_ALLOWED_ACTIONS, actions - SMOKE_ALLOWED_ACTIONS
+        assert actions <= SMOKE_ALLOWED_ACTIONS | {"sts:AssumeRole"}, actions - SMOKE_ALLOWED_ACTIONS
+        stage = next(stage for stage in PROMOTION_ORDER if f"Pipeline{stage}SmokeTest" in role)
         for statement in statements:
             assert statement["Effect"] == "Allow"
             for resource in _as_list(render(statement["Resource"])):
-                if any(action.startswith("s3:") for action in _as_list(statement["Action"])):
+                if statement["Action"] == "sts:AssumeRole":  # its stage's smoke-test role, and no other
+                    assert resource.endswith(f":iam::<AWS::AccountId>:role/{smoke_role_name(stage)}"), resource
+                elif any(action.startswith("s3:") for action in _as_list(statement["Action"])):
                     assert resource in (f"<{bucket}.Arn>", f"<{bucket}.Arn>/*")
                 else:
                     assert "SmokeTest" in resource, resource  # its own log group or report group
@@ -461,3 +480,36 @@ def test_requesting_the_pipeline_without_a_source_fails_the_synth_with_one_line(
     assert result.returncode == 1
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("cdk.json: pipeline_source.connection_arn must be the ARN of a CodeStar connection")
+
+
+# --- the smoke test's throwaway users -----------------------------------------------------------------
+
+
+def stage_template(synthesis: Synthesis, stage: str) -> dict[str, Any]:
+    """Chat-<stage>'s template as the pipeline's stage deploys it (a nested assembly of the pipeline's)."""
+    assembly = synthesis.manifest["artifacts"][f"assembly-Chat-pipeline-{stage}"]["properties"]["directoryName"]
+    (path,) = (synthesis.outdir / assembly).glob("*.template.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("stage", PROMOTION_ORDER)
+def test_each_stages_smoke_test_role_may_only_make_and_delete_users_of_that_stages_pool(synthesis, stage):
+    template = stage_template(synthesis, stage)
+    roles = resources(template, "AWS::IAM::Role")
+    (role_id,) = [logical_id for logical_id, role in roles.items() if role.get("RoleName") == smoke_role_name(stage)]
+    (pool_id,) = resources(template, "AWS::Cognito::UserPool")
+
+    (trust,) = roles[role_id]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Action"] == "sts:AssumeRole"
+    assert render(trust["Principal"]["AWS"]).endswith(":iam::<AWS::AccountId>:root")  # the pipeline's account
+    assert "ManagedPolicyArns" not in roles[role_id] and "Policies" not in roles[role_id]
+    statements = [
+        statement
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Roles"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+    assert statements == [
+        {"Action": sorted(SMOKE_USER_ACTIONS), "Effect": "Allow", "Resource": {"Fn::GetAtt": [pool_id, "Arn"]}}
+    ]
+    assert template["Outputs"]["SmokeTestRoleArn"]["Value"] == {"Fn::GetAtt": [role_id, "Arn"]}

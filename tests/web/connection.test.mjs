@@ -127,6 +127,27 @@ test("disconnecting closes with 1000", () => {
   assert.deepEqual(socket().closedWith, [1000, "closed by the user"]);
 });
 
+test("every connect opens the address socketUrl gives at that moment; the token stays out of what is shown", () => {
+  let token = "first";
+  const seen = { status: [] };
+  const chat = new ChatConnection({
+    WebSocketClass: FakeSocket,
+    socketUrl: (url) => `${url}?token=${token}`,
+    onStatus: (state, text) => seen.status.push([state, text]),
+    onIdentity: () => {},
+    onFrame: () => {},
+    onEnded: () => {},
+  });
+  chat.connect("ws://127.0.0.1:3001/dev");
+  assert.equal(FakeSocket.opened.at(-1).url, "ws://127.0.0.1:3001/dev?token=first");
+
+  token = "renewed";
+  chat.reconnect();
+  assert.equal(FakeSocket.opened.at(-1).url, "ws://127.0.0.1:3001/dev?token=renewed");
+  assert.equal(chat.url, "ws://127.0.0.1:3001/dev");
+  assert.ok(seen.status.every(([, text]) => !text.includes("token")), JSON.stringify(seen.status));
+});
+
 test("a connection the page's security policy refused is over at once, saying why, and Reconnect is offered", () => {
   // Chromium blocks a WebSocket to a host the Content-Security-Policy does not allow without ever closing it.
   const { chat, seen, socket } = connection();

@@ -3,16 +3,20 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
+  composeSendMessage,
   deliveryFailures,
   describeClose,
   describeError,
   frameType,
+  messageOrigin,
   newClientMessageId,
   outgoingProblem,
   parseFrame,
   parseRecipients,
   recipientsOf,
   sendMessageFrame,
+  senderOf,
+  userDeliveryFailures,
 } from "../../web/protocol.js";
 
 test("recipients are split on commas, semicolons and white space, without repeats", () => {
@@ -90,4 +94,60 @@ test("close codes and error frames are put in plain words", () => {
   assert.match(describeError({ code: "invalid_request", message: "message is empty" }), /did not accept.*message is empty/);
   assert.match(describeError({ code: "not_sent" }), /try again/);
   assert.match(describeError({}), /no details given/);
+});
+
+test("to people, usernames go in recipient_users, distinct as Cognito compares them", () => {
+  assert.deepEqual(parseRecipients("Bob, carol bob\nCAROL", { people: true }), ["Bob", "carol"]);
+  assert.deepEqual(sendMessageFrame("hi", ["bob"], "tab-1", { people: true }), {
+    action: "sendMessage",
+    message: "hi",
+    recipient_users: ["bob"],
+    client_message_id: "tab-1",
+  });
+  assert.match(outgoingProblem("hi", [], { people: true }), /type the username/);
+  assert.match(outgoingProblem("hi", ["x".repeat(129)], { people: true }), /is not a username/);
+  assert.equal(composeSendMessage("hi", "x".repeat(129), "t", { people: true }).field, "recipients");
+  assert.equal(composeSendMessage(" ", "bob", "t", { people: true }).field, "message");
+});
+
+test("a message names its sender's user when the stage has sign-in, and only its connection when not", () => {
+  const user = { id: "7d3c6a0e", name: "alice" };
+  assert.deepEqual(senderOf({ sender_id: "abc=", sender: user }), { connectionId: "abc=", user });
+  assert.deepEqual(senderOf({ sender_id: "abc=" }), { connectionId: "abc=", user: null });
+  assert.deepEqual(senderOf({ sender_id: "abc=", sender: { id: 7 } }), { connectionId: "abc=", user: null });
+  assert.deepEqual(recipientsOf({ recipient_users: ["bob", 3, "carol"] }), ["bob", "carol"]);
+});
+
+test("a message to people reports the users who did not get it, not their stale connections", () => {
+  const frame = {
+    type: "delivery_failed",
+    reason: "failed",
+    failures: [
+      { connection_id: "gone=", status: "gone" },
+      { username: "carol", status: "offline" },
+      { username: "dave", status: "failed", error: "DynamoDB.ServiceException" },
+    ],
+  };
+  assert.deepEqual(userDeliveryFailures(frame), [
+    { id: "carol", why: "is not connected anywhere" },
+    { id: "dave", why: "could not be reached (their connections could not be looked up)" },
+  ]);
+  assert.deepEqual(userDeliveryFailures({ failures: [{ connection_id: "gone=", status: "gone" }] }), []);
+});
+
+test("the identity errors are explained", () => {
+  assert.match(describeError({ code: "unknown_user", message: "no user is called 'bobb'" }), /no user is called 'bobb'.*spelling/);
+  assert.match(describeError({ code: "no_users", message: "x" }), /no sign-in/);
+  assert.match(describeError({ code: "token_expired", message: "x" }), /reconnects/);
+});
+
+test("a message from the signed-in user's other tab or device is theirs; one from this connection is this tab's", () => {
+  const alice = { id: "sub-alice", name: "alice" };
+  const own = { connectionId: "tab1=", userId: "sub-alice" };
+  assert.equal(messageOrigin({ sender_id: "tab1=", sender: alice }, own), "this-connection");
+  assert.equal(messageOrigin({ sender_id: "tab2=", sender: alice }, own), "elsewhere");
+  assert.equal(messageOrigin({ sender_id: "tab3=", sender: { id: "sub-bob", name: "bob" } }, own), "other");
+  // Without sign-in there are no users: only this connection's own messages are ours.
+  assert.equal(messageOrigin({ sender_id: "tab2=" }, { connectionId: "tab1=" }), "other");
+  assert.equal(messageOrigin({ sender_id: "tab2=", sender: alice }, { connectionId: "tab1=" }), "other");
 });

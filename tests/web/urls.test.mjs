@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { defaultSocketUrl, normalizeSocketUrl, pageLocationFor } from "../../web/urls.js";
+import { defaultSocketUrl, normalizeSocketUrl, pageLocationFor, withToken } from "../../web/urls.js";
 
 const page = (search, protocol = "http:", host = "127.0.0.1:3001") => ({ search, protocol, host });
 
@@ -32,6 +32,12 @@ test("the address bar keeps ?url= only when the page would not derive it", () =>
     "/?url=ws%3A%2F%2F127.0.0.1%3A9%2Fdev",
   );
   assert.equal(pageLocationFor("http://127.0.0.1:3001/?stage=prod", "ws://127.0.0.1:3001/prod"), "/?stage=prod");
+});
+
+test("the ID token goes in the token query-string parameter, replacing any there", () => {
+  assert.equal(withToken("wss://abc.execute-api.eu-west-1.amazonaws.com/dev", "a.b-c_d.e"), "wss://abc.execute-api.eu-west-1.amazonaws.com/dev?token=a.b-c_d.e");
+  assert.equal(withToken("ws://127.0.0.1:3001/dev?token=old&x=1", "new"), "ws://127.0.0.1:3001/dev?token=new&x=1");
+  assert.equal(withToken("ws://127.0.0.1:3001/dev", null), "ws://127.0.0.1:3001/dev");
 });
 
 const deployed = { websocketUrl: "wss://abc.execute-api.eu-west-1.amazonaws.com/prod", auth: { type: "none" } };

@@ -9,6 +9,8 @@ import {
   MAX_FRAME_BYTES,
   MAX_MESSAGE_BYTES,
   MAX_RECIPIENTS,
+  MAX_USERNAME_LENGTH,
+  USERNAME,
   composeSendMessage,
   frameType,
   newClientMessageId,
@@ -104,4 +106,30 @@ test("the compose box sends only documented frames, or says which input to fix",
   assert.equal(assertClientFrame(composeSendMessage("Hi", ALICE, "tab-1").frame), "sendMessage");
   assert.equal(composeSendMessage("Hello", " ").field, "recipients");
   assert.equal(composeSendMessage(" ", ALICE).field, "message");
+});
+
+test("every frame the client sends to people is one the document describes, and what it refuses the document does", () => {
+  const people = { people: true };
+  const sendable = [["hi", ["bob"]], ["hi all", ["bob", "Carol", "dåve"]], ["x", Array.from({ length: MAX_RECIPIENTS }, (_, n) => `user${n}`)]];
+  for (const [message, names] of sendable) {
+    assert.equal(outgoingProblem(message, names, people), null);
+    assert.equal(assertClientFrame(sendMessageFrame(message, names, newClientMessageId(), people)), "sendMessage");
+  }
+  const composed = composeSendMessage("hi", "bob, BOB carol", "tab-2", people);
+  assert.equal(assertClientFrame(composed.frame), "sendMessage");
+  assert.deepEqual(composed.frame.recipient_users, ["bob", "carol"]);
+  const refused = [["hi", []], ["hi", ["x".repeat(129)]], ["hi", ["tab\u0001name"]], ["hi", Array.from({ length: 21 }, (_, n) => `u${n}`)]];
+  for (const [message, names] of refused) {
+    assert.notEqual(outgoingProblem(message, names, people), null, JSON.stringify(names).slice(0, 40));
+    assert.throws(() => assertClientFrame(sendMessageFrame(message, names, undefined, people)), /not exactly one message/);
+  }
+});
+
+test("the client's username rule is the document's", () => {
+  assert.equal(USERNAME.source, schema("Username").pattern);
+  assert.equal(MAX_USERNAME_LENGTH, schema("Username").maxLength);
+  for (const name of ["bob", "a".repeat(128), "dåve", "o'neil"]) assert.match(name, new RegExp(schema("Username").pattern, "u"));
+  for (const name of ["", "a b", "a".repeat(129), "a\u0001"]) {
+    assert.equal(USERNAME.test(name), new RegExp(schema("Username").pattern, "u").test(name), JSON.stringify(name));
+  }
 });

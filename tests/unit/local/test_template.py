@@ -310,6 +310,21 @@ def test_tables_are_read_with_their_keys_index_and_time_to_live(tmp_path):
     assert table.arn.endswith(f":table/{table.name}")
 
 
+def test_user_pools_and_clients_are_read_with_the_settings_moto_models(tmp_path):
+    template = with_identity(base_template())
+    template["Resources"]["Pool"]["Properties"].update(
+        Policies={"PasswordPolicy": {"MinimumLength": 12}}, EmailVerificationSubject="no mail is sent locally"
+    )
+    template["Resources"]["Client"]["Properties"].update(ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"])
+    model = load_stack(write_assembly(tmp_path, template), STACK)
+
+    pool, client = model.user_pools["Pool"], model.user_pool_clients["Client"]
+    assert pool.settings == {"Policies": {"PasswordPolicy": {"MinimumLength": 12}}}
+    assert (client.pool, client.settings) == ("Pool", {"ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH"]})
+    variables = model.function("Chat-test-Authorize").environment
+    assert (variables["USER_POOL_ID"], variables["USER_POOL_CLIENT_ID"]) == (pool.local_id, client.local_id)
+
+
 def test_pool_and_client_ids_are_made_up_the_same_way_on_every_read(tmp_path):
     first = load_stack(write_assembly(tmp_path, with_identity(base_template())), STACK)
     second = load_stack(write_assembly(tmp_path, with_identity(base_template())), STACK)
@@ -340,6 +355,22 @@ def test_pool_and_client_ids_are_made_up_the_same_way_on_every_read(tmp_path):
         (
             lambda t: t["Resources"]["Authorizer"]["Properties"].update(AuthorizerType="JWT"),
             "authorizer Authorizer: only REQUEST",
+        ),
+        (
+            lambda t: t["Resources"]["Authorizer"]["Properties"].update(AuthorizerResultTtlInSeconds=300),
+            "authorizer Authorizer: AuthorizerResultTtlInSeconds not supported",
+        ),
+        (
+            lambda t: t["Resources"]["Authorizer"]["Properties"].update(IdentityValidationExpression=".+"),
+            "authorizer Authorizer: IdentityValidationExpression not supported",
+        ),
+        (
+            lambda t: t["Resources"]["Authorizer"]["Properties"].update(IdentitySource=["route.request.stage.x"]),
+            r"authorizer Authorizer: identity source 'route.request.stage.x' is not supported",
+        ),
+        (
+            lambda t: t["Resources"]["Authorizer"]["Properties"].update(IdentitySource=["context.connectionId"]),
+            r"authorizer Authorizer: identity source 'context.connectionId' is not supported",
         ),
     ],
 )
