@@ -174,11 +174,8 @@ def test_route_response_only_where_the_route_has_one():
     assert len(lambdas.events["quiet"]) == 1
 
 
-@pytest.mark.parametrize("status", [200, 400, 503])
-def test_a_route_response_forwards_the_answer_whatever_its_status(status):
-    """As API Gateway's route response does: the status only decides whether the API counts an IntegrationError
-    (4XX/5XX, "Monitor WebSocket API execution with CloudWatch metrics"); the client gets the body either way."""
-    lambdas = ScriptedLambdas({"talk": Invocation({"statusCode": status, "body": '{"type":"error"}'})})
+def route_response_reply(lambdas: ScriptedLambdas) -> str | bytes:
+    """What a client gets back for an action routed to ``talk``, a route with a route response."""
 
     async def scenario():
         async with serving(api_with({"talk": True}), lambdas) as host:
@@ -188,7 +185,16 @@ def test_a_route_response_forwards_the_answer_whatever_its_status(status):
             await client.close()
             return reply
 
-    assert json.loads(asyncio.run(scenario())) == {"type": "error"}
+    return asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("status", [200, 400, 503])
+def test_a_route_response_forwards_the_answer_whatever_its_status(status):
+    """As API Gateway's route response does: the status only decides whether the API counts an IntegrationError
+    (4XX/5XX, "Monitor WebSocket API execution with CloudWatch metrics"); the client gets the body either way."""
+    lambdas = ScriptedLambdas({"talk": Invocation({"statusCode": status, "body": '{"type":"error"}'})})
+
+    assert json.loads(route_response_reply(lambdas)) == {"type": "error"}
 
 
 def test_an_answer_without_a_body_reaches_a_route_response_client_as_an_empty_frame():
@@ -196,15 +202,7 @@ def test_an_answer_without_a_body_reaches_a_route_response_client_as_an_empty_fr
     # route with a route response arrives as an empty message, so every handler on such a route gives a body.
     lambdas = ScriptedLambdas({"talk": Invocation({"statusCode": 200})})
 
-    async def scenario():
-        async with serving(api_with({"talk": True}), lambdas) as host:
-            client = await websockets.connect(f"ws://{host}/dev")
-            await client.send(json.dumps({"action": "talk"}))
-            reply = await asyncio.wait_for(client.recv(), 5)
-            await client.close()
-            return reply
-
-    assert asyncio.run(scenario()) == ""
+    assert route_response_reply(lambdas) == ""
 
 
 def test_without_a_default_route_unmatched_frames_are_dropped_and_the_connection_stays():

@@ -306,3 +306,36 @@ def test_a_missing_token_or_one_in_a_header_is_refused_401_without_the_authorize
     assert handshake_status(signed_in_runtime, "?token=") == 401
     assert handshake_status(signed_in_runtime, headers={"Authorization": f"Bearer {token}", "token": token}) == 401
     assert "identity source route.request.querystring.token is missing" in signed_in_runtime.log()
+
+
+def test_a_message_to_someone_offline_is_stored_and_read_from_history_when_they_come(signed_in_runtime):
+    alice, bob = new_user(signed_in_runtime, "alice"), new_user(signed_in_runtime, "bob")
+    alice_token, bob_token = token_of(signed_in_runtime, alice), token_of(signed_in_runtime, bob)
+
+    async def scenario():
+        sender, _ = await signed_in(signed_in_runtime, alice_token)
+        await sender.send(
+            json.dumps(client_frame({"action": "sendMessage", "message": "while away", "recipient_users": [bob]}))
+        )
+        failed = await receive_type(sender, "delivery_failed")
+        await sender.close()
+        reader, _ = await signed_in(signed_in_runtime, bob_token)
+        await reader.send(json.dumps(client_frame({"action": "history", "with": alice})))
+        page = await receive_type(reader, "history")
+        end = await receive_type(reader, "history_end")
+        await reader.close()
+        return failed, page, end
+
+    failed, page, end = asyncio.run(scenario())
+    assert (failed["reason"], failed["stored"], failed["failures"]) == (
+        "offline",
+        True,
+        [{"username": bob, "status": "offline"}],
+    )
+    (stored,) = page["messages"]
+    assert (stored["message"], stored["sender"]["name"], stored["message_id"]) == (
+        "while away",
+        alice,
+        failed["message_id"],
+    )
+    assert (end["count"], end["before"]) == (1, None)
