@@ -9,7 +9,7 @@ them on the local engine. README, "Data model", says why each is so.
   sign-in) are in no index entry (a sparse index).
 - users: the directory of users who ever connected: ``username`` (key, lower-case), ``user_id``, ``name`` (as
   Cognito has it).
-- messages: the history, one item per message and conversation. ``conversation`` (partition): ``dm#<a>#<b>``, the
+- messages: the history, one item per message and conversation. ``conversation`` (partition): ``dm#<a> <b>``, the
   two usernames' keys sorted, so both users' messages to each other share one partition; ``sent_key`` (sort):
   ``<sent_at>#<message_id>``, both fixed by sendMessage before the fan-out starts, so that a second execution of
   the same message writes the same item (putItem is then idempotent) and a query reads a conversation in the

@@ -14,7 +14,7 @@ from chat.events import MessageEvent
 from chat.frames import error_frame, route_response
 from chat.history import InvalidCursor, direct_conversation, key_of
 from chat.observability import execution_trace_header, handles, logger, metrics
-from chat.requests import InvalidRequest, parse_history
+from chat.requests import InvalidRequest, parse_history, refuse_an_expired_sign_in
 from chat.settings import require_env, require_positive_number
 from chat.users import signed_in, username_key
 
@@ -30,6 +30,7 @@ def handler(event: MessageEvent) -> dict:
     try:
         if caller is None:
             raise InvalidRequest("no_users", "this stage has no sign-in, so it has no users and keeps no conversations")
+        refuse_an_expired_sign_in(caller)
         request = parse_history(event.body, max_page=HISTORY_MAX_PAGE)
         before = key_of(request.before) if request.before is not None else None
     except InvalidCursor as error:

@@ -19,7 +19,7 @@ from chat.events import MessageEvent
 from chat.frames import accepted_frame, error_frame, message_frame, route_response
 from chat.history import direct_conversation, expires_at, sent_key
 from chat.observability import execution_trace_header, handles, logger, metrics, tracer
-from chat.requests import InvalidRequest, SendMessageRequest, parse_send_message, quoted
+from chat.requests import InvalidRequest, SendMessageRequest, parse_send_message, quoted, refuse_an_expired_sign_in
 from chat.settings import require_env, require_positive_number
 from chat.users import SignedIn, User, signed_in, username_key
 
@@ -54,7 +54,7 @@ def handler(event: MessageEvent) -> dict:
     sender = signed_in(event.request_context.authorizer)
     try:
         chat_message = parse_send_message(event.body)
-        check_sender(sender, chat_message)
+        refuse_an_expired_sign_in(sender, client_message_id=chat_message.client_message_id)
         recipient_users = resolve_recipient_users(chat_message)
     except InvalidRequest as error:
         logger.info("rejected message", extra={"code": error.code, "reason": str(error)})
@@ -72,18 +72,7 @@ def handler(event: MessageEvent) -> dict:
     metrics.add_metric(name="AcceptedMessages", unit=MetricUnit.Count, value=1)
     # The route has a route response: an answer without a body would reach the client as an empty frame.
     accepted = accepted_frame(message_id=message_id, client_message_id=chat_message.client_message_id)
-    return route_response(accepted, status_code=200)
-
-
-def check_sender(sender: SignedIn | None, chat_message: SendMessageRequest) -> None:
-    """API Gateway checks the token only when the connection opens: a connection outliving its token may still
-    receive, but not send (the client reconnects with a fresh token)."""
-    if sender is not None and sender.expired():
-        raise InvalidRequest(
-            "token_expired",
-            f"the sign-in of this connection expired at {sender.expired_at_text}; reconnect with a fresh token",
-            client_message_id=chat_message.client_message_id,
-        )
+    return route_response(accepted)
 
 
 def resolve_recipient_users(chat_message: SendMessageRequest) -> list[User]:

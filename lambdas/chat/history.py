@@ -12,11 +12,11 @@ SECONDS_PER_DAY = 24 * 60 * 60
 
 
 def direct_conversation(username_a: str, username_b: str) -> str:
-    """``dm#<a>#<b>``: the two usernames' keys, sorted, so both users' messages to each other share it. A
-    username key has no white space, but may hold ``#``: the two are told apart by the sort and nothing parses
-    the value back (a history request names the other user, and its conversation is computed again)."""
+    """``dm#<a> <b>``: the two usernames' keys, sorted, so both users' messages to each other share it. A username
+    may hold ``#`` but never white space (Cognito's usernames, and chat.requests.USERNAME), so the space keeps any
+    two pairs of users apart: with ``#`` between them, x#y and z would share x and y#z's conversation."""
     first, second = sorted((username_a, username_b))
-    return f"dm#{first}#{second}"
+    return f"dm#{first} {second}"
 
 
 def sent_key(*, sent_at: str, message_id: str) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from chat.users import username_key
+from chat.users import SignedIn, username_key
 
 # json.dumps escapes a byte into at most 6 characters (\u00XX), so a 16 KiB message stays under
 # 100 KB inside any frame, well within API Gateway's 128 KB message limit and Step Functions' 256 KB.
@@ -44,6 +44,17 @@ class InvalidRequest(ValueError):
         """The error frame's fields beside code and message."""
         echo = {"client_message_id": self.client_message_id} if self.client_message_id else {}
         return {**self._details, **echo}
+
+
+def refuse_an_expired_sign_in(user: SignedIn | None, *, client_message_id: str | None = None) -> None:
+    """API Gateway checks the token only when the connection opens: a connection outliving its token may still
+    receive, but not act (send, read history); the client reconnects with a fresh token."""
+    if user is not None and user.expired():
+        raise InvalidRequest(
+            "token_expired",
+            f"the sign-in of this connection expired at {user.expired_at_text}; reconnect with a fresh token",
+            client_message_id=client_message_id,
+        )
 
 
 class SendMessageRequest(BaseModel):

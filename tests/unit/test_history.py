@@ -41,7 +41,7 @@ def test_a_request_starts_a_page_of_the_callers_own_conversation(events, lambda_
     assert json.loads(call["input"]) == {
         "connection_id": CALLER,
         "with": "Bob",
-        "conversation": "dm#alice#bob",
+        "conversation": "dm#alice bob",
         "limit": 20,
         "has_before": True,
         "before": KEY,
@@ -125,3 +125,14 @@ def test_a_page_is_packed_in_frames_under_32_kb_and_ends_with_the_next_cursor():
     assert len(pages) > 1
     assert end == {"type": "history_end", "with": "bob", "count": 10, "before": cursor_of(items[-1]["sent_key"])}
     assert history_frames(with_user="bob", items=items[:3], limit=10)[-1]["before"] is None
+
+
+def test_a_connection_whose_token_expired_may_not_read_history(events, lambda_context, stepfunctions):
+    """API Gateway checks the token only on $connect: as sendMessage does, history refuses a connection that
+    outlived its sign-in (a deleted user's too, within the token's lifetime at most)."""
+    expired = SignedInUser("sub-alice", "Alice", token_expires_at=1_700_000_000)
+
+    answer = ask(events, lambda_context, {"with": "Bob"}, user=expired)
+
+    assert (answer["status"], answer["frame"]["type"], answer["frame"]["code"]) == (200, "error", "token_expired")
+    assert stepfunctions.operations() == []

@@ -504,8 +504,8 @@ def test_a_message_to_users_names_them_as_cognito_does_and_the_fanout_looks_up_t
     assert execution_input["history"] == {
         "store": True,
         "items": [
-            {"conversation": "dm#alice#bob", "sent_key": place, "expires_at": expiry},
-            {"conversation": "dm#alice#carol", "sent_key": place, "expires_at": expiry},
+            {"conversation": "dm#alice bob", "sent_key": place, "expires_at": expiry},
+            {"conversation": "dm#alice carol", "sent_key": place, "expires_at": expiry},
         ],
     }
 
@@ -518,13 +518,21 @@ def test_a_message_to_oneself_by_name_is_looked_up_once(events, lambda_context, 
 
     _, execution_input = started_execution(stepfunctions)
     assert execution_input["targets"][1:] == [{"username": "alice", "name": "Alice", "recipient": True}]
-    assert [item["conversation"] for item in execution_input["history"]["items"]] == ["dm#alice#alice"]
+    assert [item["conversation"] for item in execution_input["history"]["items"]] == ["dm#alice alice"]
 
 
 def test_a_conversation_is_named_the_same_whoever_sends():
     from chat.history import direct_conversation
 
-    assert direct_conversation("zoe", "adam") == direct_conversation("adam", "zoe") == "dm#adam#zoe"
+    assert direct_conversation("zoe", "adam") == direct_conversation("adam", "zoe") == "dm#adam zoe"
+
+
+def test_two_different_pairs_of_users_never_share_a_conversation():
+    """A username may hold '#' (Cognito's and this chat's usernames exclude only white space): x#y with z and x with
+    y#z are two conversations, or x could read, and write into, the conversation of x#y and z."""
+    from chat.history import direct_conversation
+
+    assert direct_conversation("x#y", "z") != direct_conversation("x", "y#z")
 
 
 def test_an_unknown_user_is_an_error_naming_them_and_nothing_is_sent(events, lambda_context, stepfunctions, directory):

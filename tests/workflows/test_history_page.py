@@ -86,7 +86,7 @@ def test_a_caller_reads_only_their_own_conversation(signed_in, handshake_input, 
     execution_input = history_input(CAROL_LAPTOP, {"with": "bob"}, CAROL)
     workflows.run("history_page", execution_input)
 
-    assert execution_input["conversation"] == "dm#bob#carol"
+    assert execution_input["conversation"] == "dm#bob carol"
     assert history_frames(workflows, CAROL_LAPTOP) == [
         {"type": "history_end", "with": "bob", "count": 0, "before": None}
     ]

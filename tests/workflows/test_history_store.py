@@ -45,7 +45,7 @@ def test_a_message_to_a_user_is_stored_before_it_is_delivered(signed_in, handsha
     execution = workflows.run("message_fanout", execution_input)
 
     assert execution.status == "SUCCEEDED" and execution.output["stored"] is True
-    assert stored(workflows) == [stored_item_of(frame, "dm#alice#bob")]
+    assert stored(workflows) == [stored_item_of(frame, "dm#alice bob")]
     assert messages(workflows, BOB_LAPTOP) == [frame]
     resources = scheduled_resources(execution)
     assert resources.index("putItem") < resources.index("invoke"), resources  # stored, then delivered
@@ -61,7 +61,7 @@ def test_each_recipient_users_conversation_with_the_sender_keeps_it(signed_in, h
     workflows.run("message_fanout", execution_input)
 
     frame = execution_input["frame"]
-    assert stored(workflows) == [stored_item_of(frame, "dm#alice#carol"), stored_item_of(frame, "dm#alice#zed")]
+    assert stored(workflows) == [stored_item_of(frame, "dm#alice carol"), stored_item_of(frame, "dm#alice zed")]
 
 
 def test_a_second_execution_of_the_same_message_stores_one_item(signed_in, handshake_input, fanout_input):
@@ -89,7 +89,7 @@ def test_the_sender_is_told_an_offline_recipient_will_see_it_when_they_return(si
     (notice,) = notices(workflows, ALICE_LAPTOP)
     assert (notice["reason"], notice["stored"]) == ("offline", True)
     assert "will see it when they return" in notice["note"]
-    assert stored(workflows) == [stored_item_of(execution_input["frame"], "dm#alice#carol")]
+    assert stored(workflows) == [stored_item_of(execution_input["frame"], "dm#alice carol")]
 
 
 def test_a_message_to_connection_ids_is_not_kept(signed_in, handshake_input, fanout_input):
