@@ -142,3 +142,27 @@ def test_a_caller_gone_ends_the_page_without_failing(signed_in, handshake_input,
     assert execution.status == "SUCCEEDED"
     assert [post["status"] for post in execution.output["posts"]] == ["not_posted", "not_posted"]
     assert json.dumps(execution.output).count("ApiGateway.410") == 2
+
+
+def test_a_page_that_cannot_be_packed_is_answered_history_unavailable(
+    signed_in, handshake_input, fanout_input, history_input
+):
+    """PackHistory failing after its retries (here: a stored item that is no JSON) must still answer the caller,
+    as a query that fails does, rather than end the execution with the caller waiting for history_end."""
+    workflows = signed_in
+    conversation(workflows, handshake_input, fanout_input, 1)
+    (item,) = workflows.stored_messages()
+    workflows.dynamodb.update_item(
+        TableName="chat-test-messages",
+        Key={"conversation": {"S": item["conversation"]}, "sent_key": {"S": item["sent_key"]}},
+        UpdateExpression="SET #frame = :broken",
+        ExpressionAttributeNames={"#frame": "frame"},
+        ExpressionAttributeValues={":broken": {"S": "{not json"}},
+    )
+
+    execution = workflows.run("history_page", history_input(ALICE_LAPTOP, {"with": "bob"}, ALICE))
+
+    assert execution.status == "SUCCEEDED"
+    assert [(frame["type"], frame.get("code")) for frame in history_frames(workflows, ALICE_LAPTOP)] == [
+        ("error", "history_unavailable")
+    ]

@@ -51,6 +51,23 @@ def test_a_message_to_a_user_is_stored_before_it_is_delivered(signed_in, handsha
     assert resources.index("putItem") < resources.index("invoke"), resources  # stored, then delivered
 
 
+def test_an_input_without_history_settings_delivers_and_stores_nothing(signed_in, handshake_input, fanout_input):
+    """As an execution started by the sendMessage deployed before history gives it: delivered, not failed. (On AWS a
+    Choice rule on a missing path fails the execution with States.Runtime, hence IsPresent first; moto's engine
+    takes the default instead, so this shows the behaviour, not the guard.)"""
+    workflows = signed_in
+    sign_in(workflows, handshake_input, ALICE, ALICE_LAPTOP)
+    sign_in(workflows, handshake_input, BOB, BOB_LAPTOP)
+    execution_input = fanout_input(ALICE_LAPTOP, {"message": "hi bob", "recipient_users": ["Bob"]}, ALICE)
+    del execution_input["history"]
+
+    execution = workflows.run("message_fanout", execution_input)
+
+    assert execution.status == "SUCCEEDED" and execution.output["stored"] is False
+    assert stored(workflows) == []
+    assert messages(workflows, BOB_LAPTOP) == [execution_input["frame"]]
+
+
 def test_each_recipient_users_conversation_with_the_sender_keeps_it(signed_in, handshake_input, fanout_input):
     workflows = signed_in
     sign_in(workflows, handshake_input, ALICE, ALICE_LAPTOP)
