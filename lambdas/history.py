@@ -7,13 +7,13 @@ user the frame names: a request can only ever read a conversation its caller is 
 import json
 import uuid
 
-from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 from chat.clients import stepfunctions_client
 from chat.events import MessageEvent
 from chat.frames import error_frame, route_response
 from chat.history import InvalidCursor, direct_conversation, key_of
-from chat.observability import execution_trace_header, handles, logger, metrics
+from chat.observability import execution_trace_header, handles, logger
+from chat.rejections import rejected
 from chat.requests import InvalidRequest, parse_history, refuse_an_expired_sign_in
 from chat.settings import require_env, require_positive_number
 from chat.users import signed_in, username_key
@@ -34,9 +34,9 @@ def handler(event: MessageEvent) -> dict:
         request = parse_history(event.body, max_page=HISTORY_MAX_PAGE)
         before = key_of(request.before) if request.before is not None else None
     except InvalidCursor as error:
-        return rejected(InvalidRequest("invalid_cursor", str(error)))
+        return rejected(InvalidRequest("invalid_cursor", str(error)), what="history request")
     except InvalidRequest as error:
-        return rejected(error)
+        return rejected(error, what="history request")
     execution_input = {
         "connection_id": connection_id,
         "with": request.with_user,
@@ -57,9 +57,3 @@ def handler(event: MessageEvent) -> dict:
         unsent = InvalidRequest("not_sent", "the history could not be read; please try again")
         return route_response(error_frame(unsent.code, str(unsent)), status_code=503)
     return route_response({"type": "history_requested", "with": request.with_user, "limit": execution_input["limit"]})
-
-
-def rejected(error: InvalidRequest) -> dict:
-    logger.info("rejected history request", extra={"code": error.code, "reason": str(error)})
-    metrics.add_metric(name="RejectedInputs", unit=MetricUnit.Count, value=1)
-    return route_response(error_frame(error.code, str(error), **error.details))

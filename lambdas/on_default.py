@@ -1,9 +1,8 @@
 """$default: frames that name no known action get an error frame listing the valid ones."""
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketMessageEventModel
-from chat.frames import error_frame, route_response
-from chat.observability import handles, logger, metrics
+from chat.observability import handles
+from chat.rejections import rejected
 from chat.requests import InvalidRequest, parse_body, quoted
 from chat.settings import require_names
 
@@ -13,10 +12,7 @@ VALID_ACTIONS = require_names("VALID_ACTIONS")
 
 @handles(APIGatewayWebSocketMessageEventModel)
 def handler(event: APIGatewayWebSocketMessageEventModel) -> dict:
-    problem = describe_unroutable(event.body)
-    logger.info("rejected frame", extra={"code": problem.code})
-    metrics.add_metric(name="RejectedInputs", unit=MetricUnit.Count, value=1)
-    return route_response(error_frame(problem.code, str(problem), valid_actions=list(VALID_ACTIONS)))
+    return rejected(describe_unroutable(event.body), what="frame", valid_actions=list(VALID_ACTIONS))
 
 
 def describe_unroutable(body: str | None) -> InvalidRequest:

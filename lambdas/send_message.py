@@ -19,6 +19,7 @@ from chat.events import MessageEvent
 from chat.frames import accepted_frame, error_frame, message_frame, route_response
 from chat.history import direct_conversation, expires_at, sent_key
 from chat.observability import execution_trace_header, handles, logger, metrics, tracer
+from chat.rejections import rejected
 from chat.requests import InvalidRequest, SendMessageRequest, parse_send_message, quoted, refuse_an_expired_sign_in
 from chat.settings import require_env, require_positive_number
 from chat.users import SignedIn, User, signed_in, username_key
@@ -57,9 +58,7 @@ def handler(event: MessageEvent) -> dict:
         refuse_an_expired_sign_in(sender, client_message_id=chat_message.client_message_id)
         recipient_users = resolve_recipient_users(chat_message)
     except InvalidRequest as error:
-        logger.info("rejected message", extra={"code": error.code, "reason": str(error)})
-        metrics.add_metric(name="RejectedInputs", unit=MetricUnit.Count, value=1)
-        return route_response(error_frame(error.code, str(error), **error.details))
+        return rejected(error, what="message")
     except NotSent:
         return not_sent(chat_message)
     try:

@@ -103,11 +103,7 @@ class SendMessageRequest(BaseModel):
     def _recipient_users_are_distinct_usernames(cls, names: list[str] | None) -> list[str] | None:
         seen: dict[str, str] = {}
         for name in names or []:
-            if USERNAME.fullmatch(name) is None:
-                raise ValueError(
-                    f"{quoted(name)} is not a username: usernames are 1 to {MAX_USERNAME_LENGTH} characters "
-                    "with no white space or control characters"
-                )
+            _check_username(name)
             if username_key(name) in seen:
                 raise ValueError(f"{quoted(name)} is named twice (usernames are not case-sensitive)")
             seen[username_key(name)] = name
@@ -140,6 +136,14 @@ class SendMessageRequest(BaseModel):
     def recipients(self) -> list[str]:
         """The connection ids named (none when the message is addressed to users)."""
         return [self.recipient_id] if self.recipient_id is not None else list(self.recipient_ids or [])
+
+
+def _check_username(name: str) -> None:
+    if USERNAME.fullmatch(name) is None:
+        raise ValueError(
+            f"{quoted(name)} is not a username: usernames are 1 to {MAX_USERNAME_LENGTH} characters "
+            "with no white space or control characters"
+        )
 
 
 def _check_connection_id(connection_id: str) -> None:
@@ -206,11 +210,7 @@ class HistoryRequest(BaseModel):
     @field_validator("with_user")
     @classmethod
     def _with_is_a_username(cls, name: str) -> str:
-        if USERNAME.fullmatch(name) is None:
-            raise ValueError(
-                f"{quoted(name)} is not a username: usernames are 1 to {MAX_USERNAME_LENGTH} characters "
-                "with no white space or control characters"
-            )
+        _check_username(name)
         return name
 
 
