@@ -6,7 +6,17 @@ import json
 import re
 
 import pytest
-from infra_support import PROJECT_ROOT, STAGES, as_list, function_id, has_users, render, resources, stage_settings
+from infra_support import (
+    PROJECT_ROOT,
+    STAGES,
+    as_list,
+    function_id,
+    has_users,
+    render,
+    resources,
+    stage_settings,
+    table_ids,
+)
 
 from cdk.definitions import deployed_definition
 from cdk.smoke_access import SMOKE_USER_ACTIONS
@@ -270,15 +280,6 @@ def test_only_the_handshake_and_the_history_page_invoke_a_function_each_its_own_
     assert {owner: sorted(arns) for owner, arns in grants.items()} == {
         "states:connection_handshake": sorted([f"<{handshake_task}.Arn>", f"<{handshake_task}.Arn>:*"]),
         "states:history_page": sorted([f"<{packing_task}.Arn>", f"<{packing_task}.Arn>:*"]),
-    }
-
-
-def table_ids(template: dict) -> dict[str, str]:
-    """ "connections"/"users"/"messages" -> the logical id of that table (by its key)."""
-    keys = {"connection_id": "connections", "username": "users", "conversation": "messages"}
-    return {
-        keys[properties["KeySchema"][0]["AttributeName"]]: logical_id
-        for logical_id, properties in resources(template, "AWS::DynamoDB::Table").items()
     }
 
 

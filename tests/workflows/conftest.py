@@ -75,6 +75,9 @@ TABLES = {
     "ConnectionsTable": ("chat-test-connections", data_model.CONNECTIONS),
     "UsersTable": ("chat-test-users", data_model.USERS),
     "MessagesTable": ("chat-test-messages", data_model.MESSAGES),
+    "RoomsTable": ("chat-test-rooms", data_model.ROOMS),
+    "MembershipsTable": ("chat-test-memberships", data_model.MEMBERSHIPS),
+    "ConversationsTable": ("chat-test-conversations", data_model.CONVERSATIONS),
 }
 # The Lambda functions the state machines invoke: ASL placeholder -> function.
 TASK_FUNCTIONS = {
@@ -474,6 +477,7 @@ class WorkflowHarness:
         substitutions |= {"ConnectionsApiEndpoint": self.gateway.origin, "ConnectionsStage": STAGE}
         substitutions |= {placeholder: name for placeholder, (name, _) in TABLES.items()}
         substitutions["UsernameIndex"] = data_model.USERNAME_INDEX.name
+        substitutions["MemberIndex"] = data_model.MEMBER_INDEX.name
         return substitute_definition(deployed_definition(workflow), substitutions, f"{workflow} (as deployed)")
 
 
