@@ -28,6 +28,10 @@ CONNECTIONS_POST = "arn:aws:states:::apigateway:invoke"
 DYNAMODB_PUT_ITEM = "arn:aws:states:::dynamodb:putItem"
 DYNAMODB_DELETE_ITEM = "arn:aws:states:::dynamodb:deleteItem"
 DYNAMODB_QUERY = "arn:aws:states:::aws-sdk:dynamodb:query"
+DYNAMODB_GET_ITEM = "arn:aws:states:::dynamodb:getItem"
+DYNAMODB_BATCH_GET = "arn:aws:states:::aws-sdk:dynamodb:batchGetItem"
+# A cancelled transaction (DynamoDb.TransactionCanceledException) is an answer: room_change reads its reasons.
+DYNAMODB_TRANSACTION = "arn:aws:states:::aws-sdk:dynamodb:transactWriteItems"
 
 LAMBDA_SERVICE_ERRORS = [
     "Lambda.ClientExecutionTimeoutException",
@@ -53,6 +57,9 @@ RETRY_POLICIES: dict[str, list[dict[str, Any]]] = {
     DYNAMODB_PUT_ITEM: [{"ErrorEquals": DYNAMODB_ITEM_ERRORS, **BACKOFF}],
     DYNAMODB_DELETE_ITEM: [{"ErrorEquals": DYNAMODB_ITEM_ERRORS, **BACKOFF}],
     DYNAMODB_QUERY: [{"ErrorEquals": DYNAMODB_SDK_ERRORS, **BACKOFF}],
+    DYNAMODB_GET_ITEM: [{"ErrorEquals": DYNAMODB_ITEM_ERRORS, **BACKOFF}],
+    DYNAMODB_BATCH_GET: [{"ErrorEquals": DYNAMODB_SDK_ERRORS, **BACKOFF}],
+    DYNAMODB_TRANSACTION: [{"ErrorEquals": DYNAMODB_SDK_ERRORS, **BACKOFF}],
 }
 
 

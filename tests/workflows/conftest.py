@@ -69,7 +69,14 @@ STAGE = "dev"
 REGION = os.environ["AWS_DEFAULT_REGION"]
 ACCOUNT = "123456789012"
 EXECUTION_DEADLINE_SECONDS = 60
-WORKFLOWS = ("connection_handshake", "message_fanout", "connection_cleanup", "history_page")
+WORKFLOWS = (
+    "connection_handshake",
+    "message_fanout",
+    "connection_cleanup",
+    "history_page",
+    "room_change",
+    "room_listing",
+)
 # The tables as the stack names them in the state machines' substitutions: ASL placeholder -> (name, design).
 TABLES = {
     "ConnectionsTable": ("chat-test-connections", data_model.CONNECTIONS),
@@ -79,6 +86,10 @@ TABLES = {
     "MembershipsTable": ("chat-test-memberships", data_model.MEMBERSHIPS),
     "ConversationsTable": ("chat-test-conversations", data_model.CONVERSATIONS),
 }
+# The stage's room limits (rooms.max_members, rooms.max_rooms_per_user) as the workflows are deployed with them here:
+# small, so that the tests reach them.
+MAX_MEMBERS = 3
+MAX_ROOMS_PER_USER = 2
 # The Lambda functions the state machines invoke: ASL placeholder -> function.
 TASK_FUNCTIONS = {
     "SendConnectionIdFunctionArn": ("chat-test-SendConnectionId", "send_connection_id.handler"),
@@ -478,6 +489,7 @@ class WorkflowHarness:
         substitutions |= {placeholder: name for placeholder, (name, _) in TABLES.items()}
         substitutions["UsernameIndex"] = data_model.USERNAME_INDEX.name
         substitutions["MemberIndex"] = data_model.MEMBER_INDEX.name
+        substitutions |= {"MaxMembers": MAX_MEMBERS, "MaxRoomsPerUser": MAX_ROOMS_PER_USER}
         return substitute_definition(deployed_definition(workflow), substitutions, f"{workflow} (as deployed)")
 
 
@@ -555,6 +567,19 @@ def history_input(events, lambda_context, stub_client) -> Callable[..., dict]:
     def build(connection_id: str, body: dict, user: SignedInUser) -> dict:
         event = events.send_message({"action": "history", **body}, connection_id=connection_id, user=user)
         return _started_input(stub_client, history, lambda: history.handler(event, lambda_context))
+
+    return build
+
+
+@pytest.fixture
+def room_input(events, lambda_context, stub_client) -> Callable[..., dict]:
+    """The input lambdas/rooms.py starts room_change or room_listing with, for ``body`` (its action included) sent
+    on ``connection_id`` by ``user``."""
+    import rooms
+
+    def build(connection_id: str, body: dict, user: SignedInUser) -> dict:
+        event = events.send_message(body, connection_id=connection_id, user=user)
+        return _started_input(stub_client, rooms, lambda: rooms.handler(event, lambda_context))
 
     return build
 
