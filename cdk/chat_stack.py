@@ -82,7 +82,7 @@ class ChatStack(Stack):
                 functions.on_connect,
                 functions.on_disconnect,
                 functions.on_default,
-                *functions.actions.values(),
+                *dict.fromkeys(functions.actions.values()),  # a function routed several actions, once
             ],
             task_functions=[functions.send_connection_id, functions.pack_history],
             workflows={
@@ -90,6 +90,8 @@ class ChatStack(Stack):
                 "MessageFanout": workflows.message_fanout,
                 "ConnectionCleanup": workflows.connection_cleanup,
                 "HistoryPage": workflows.history_page,
+                "RoomChange": workflows.room_change,
+                "RoomListing": workflows.room_listing,
             },
             fanout_log_group=workflows.log_groups["MessageFanout"],
         )
@@ -125,6 +127,8 @@ class ChatStack(Stack):
                 functions.send_connection_id.role,
                 workflows.message_fanout.role,
                 workflows.history_page.role,
+                workflows.room_change.role,
+                workflows.room_listing.role,
             ],
             workflow_tasks={
                 workflows.connection_handshake: functions.send_connection_id,
@@ -144,6 +148,8 @@ class ChatStack(Stack):
         CfnOutput(self, "MessageFanoutArn", value=workflows.message_fanout.state_machine_arn)
         CfnOutput(self, "ConnectionCleanupArn", value=workflows.connection_cleanup.state_machine_arn)
         CfnOutput(self, "HistoryPageArn", value=workflows.history_page.state_machine_arn)
+        CfnOutput(self, "RoomChangeArn", value=workflows.room_change.state_machine_arn)
+        CfnOutput(self, "RoomListingArn", value=workflows.room_listing.state_machine_arn)
         # Kept too (None on a stage without sign-in): the smoke test signs in a throwaway user of the pool.
         self.identity = identity
         self.user_pool_id_output = self.user_pool_client_id_output = self.smoke_access = None
@@ -250,6 +256,8 @@ class ChatStack(Stack):
         )
         functions.send_message.add_environment("FANOUT_STATE_MACHINE_ARN", workflows.message_fanout.state_machine_arn)
         functions.history.add_environment("HISTORY_STATE_MACHINE_ARN", workflows.history_page.state_machine_arn)
+        functions.rooms.add_environment("ROOM_CHANGE_STATE_MACHINE_ARN", workflows.room_change.state_machine_arn)
+        functions.rooms.add_environment("ROOM_LISTING_STATE_MACHINE_ARN", workflows.room_listing.state_machine_arn)
         functions.send_connection_id.add_environment("CALLBACK_URL", websocket.callback_url)
         functions.on_default.add_environment("VALID_ACTIONS", ",".join(websocket.actions))
         if identity is not None:
@@ -275,6 +283,8 @@ class ChatStack(Stack):
         workflows.message_fanout.grant_start_execution(functions.send_message)
         workflows.connection_cleanup.grant_start_execution(functions.on_disconnect)
         workflows.history_page.grant_start_execution(functions.history)
+        workflows.room_change.grant_start_execution(functions.rooms)
+        workflows.room_listing.grant_start_execution(functions.rooms)
         functions.send_connection_id.grant_invoke(workflows.connection_handshake)
         functions.pack_history.grant_invoke(workflows.history_page)
         # Each workflow touches only the items (and the index) its steps name; the actions are exact, on the
@@ -289,6 +299,22 @@ class ChatStack(Stack):
         # at run time only).
         _allow(workflows.history_page, ["dynamodb:Query"], tables.messages.table_arn)
         _allow(workflows.connection_cleanup, ["dynamodb:DeleteItem"], registry)
+        # room_change: one transaction per change (TransactWriteItems is authorized per item action: Put and
+        # ConditionCheck of a membership, Delete of one, Update of the room's and the user's counts), the room's
+        # policy and the invitee read, and the members' live connections (a query, then BatchGetItem).
+        rooms, memberships = tables.rooms.table_arn, tables.memberships.table_arn
+        _allow(workflows.room_change, ["dynamodb:UpdateItem", "dynamodb:GetItem"], rooms)
+        _allow(
+            workflows.room_change,
+            ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"],
+            memberships,
+        )
+        _allow(workflows.room_change, ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"], users)
+        # room_listing only reads: the caller's rooms (the by_member index), a room's members, and their items.
+        _allow(workflows.room_listing, ["dynamodb:Query"], tables.member_index_arn)
+        _allow(workflows.room_listing, ["dynamodb:Query", "dynamodb:GetItem"], memberships)
+        _allow(workflows.room_listing, ["dynamodb:BatchGetItem"], rooms)
+        _allow(workflows.room_listing, ["dynamodb:BatchGetItem"], users)
         if identity is not None:
             # sendMessage checks the names in recipient_users: the directory, then Cognito, in this pool only.
             _allow(functions.send_message, ["dynamodb:BatchGetItem"], users)
@@ -298,7 +324,13 @@ class ChatStack(Stack):
         # message_fanout posts with apigateway:invoke signed by its own role; API Gateway authorizes
         # @connections calls with execute-api:ManageConnections, not Invoke (API Gateway developer guide,
         # "Control access to WebSocket APIs with IAM authorization").
-        for poster in (functions.send_connection_id, workflows.message_fanout, workflows.history_page):
+        for poster in (
+            functions.send_connection_id,
+            workflows.message_fanout,
+            workflows.history_page,
+            workflows.room_change,
+            workflows.room_listing,
+        ):
             iam.Grant.add_to_principal(
                 grantee=poster,
                 actions=["execute-api:ManageConnections"],

@@ -24,6 +24,8 @@ SERVICE_NAME = "chat"  # POWERTOOLS_SERVICE_NAME: the metrics' "service" dimensi
 # Every function's timeout, also handed to the function (FUNCTION_TIMEOUT_SECONDS): its AWS clients check
 # at cold start that they give up before it (lambdas/chat/clients.py).
 FUNCTION_TIMEOUT = Duration.seconds(15)
+# The room frames, all routed to lambdas/rooms.py (its chat.rooms.ACTIONS; a unit test keeps the two the same).
+ROOM_ACTIONS = ("joinRoom", "leaveRoom", "inviteToRoom", "listRooms", "roomMembers")
 
 
 class ChatFunctions(Construct):
@@ -48,7 +50,13 @@ class ChatFunctions(Construct):
         self.send_message.add_environment("HISTORY_RETENTION_DAYS", str(config.history.retention_days))
         self.history = self.add("History", "history", "Validates a history request, starts its page's workflow")
         self.history.add_environment("HISTORY_MAX_PAGE", str(config.history.max_page))
-        self.actions: dict[str, lambda_.Function] = {"sendMessage": self.send_message, "history": self.history}
+        # The room frames share one function; it starts room_change or room_listing (lambdas/rooms.py).
+        self.rooms = self.add("Rooms", "rooms", "Validates a room request, starts its workflow")
+        self.actions: dict[str, lambda_.Function] = {
+            "sendMessage": self.send_message,
+            "history": self.history,
+            **dict.fromkeys(ROOM_ACTIONS, self.rooms),
+        }
         self.send_connection_id = self.add(
             "SendConnectionId", "send_connection_id", "Tells a new client its connection id"
         )

@@ -64,7 +64,34 @@ class ChatWorkflows(Construct):
                 "PackHistoryFunctionArn": pack_history.function_arn,
             },
         )
-        self.all = [self.connection_handshake, self.message_fanout, self.connection_cleanup, self.history_page]
+        # Rooms: room_change changes memberships within the stage's limits and announces it; room_listing reads.
+        posting = {"ConnectionsApiEndpoint": connections_api_endpoint, "ConnectionsStage": connections_stage}
+        rooms = {
+            "RoomsTable": tables.rooms.table_name,
+            "MembershipsTable": tables.memberships.table_name,
+            "UsersTable": tables.users.table_name,
+        }
+        self.room_change = self._express_workflow(
+            "RoomChange",
+            "room_change",
+            {
+                **posting,
+                **rooms,
+                "MaxMembers": str(config.rooms.max_members),
+                "MaxRoomsPerUser": str(config.rooms.max_rooms_per_user),
+            },
+        )
+        self.room_listing = self._express_workflow(
+            "RoomListing", "room_listing", {**posting, **rooms, "MemberIndex": tables.member_index}
+        )
+        self.all = [
+            self.connection_handshake,
+            self.message_fanout,
+            self.connection_cleanup,
+            self.history_page,
+            self.room_change,
+            self.room_listing,
+        ]
 
     def _express_workflow(self, construct_id: str, asl_name: str, substitutions: dict[str, str]) -> sfn.StateMachine:
         # Express executions reach the console's execution history only through CloudWatch Logs.

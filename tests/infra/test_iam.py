@@ -62,6 +62,23 @@ GRANTS = {
     "lambda:history": {"states:StartExecution"},
     "lambda:pack_history": set(),  # pure computation
     "states:history_page": {"dynamodb:Query", "lambda:InvokeFunction", "execute-api:ManageConnections"},
+    "lambda:rooms": {"states:StartExecution"},
+    "states:room_change": {
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:BatchGetItem",
+        "execute-api:ManageConnections",
+    },
+    "states:room_listing": {
+        "dynamodb:Query",
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "execute-api:ManageConnections",
+    },
     # functions CloudFormation runs at deploy time for a custom resource, by its type: our wait, and CDK's own
     # BucketDeployment (the web client's files into its bucket, then a CloudFront invalidation) and the provider
     # that empties the web client's log bucket when the stack is deleted (its S3 access is in that bucket's policy)
@@ -247,6 +264,8 @@ def test_only_the_handshake_task_and_the_fanout_post_to_connections_of_this_stag
         "lambda:send_connection_id": expected,
         "states:message_fanout": expected,
         "states:history_page": expected,
+        "states:room_change": expected,
+        "states:room_listing": expected,
     }
     assert permissions.grants("execute-api:Invoke") == {}
 
@@ -261,13 +280,16 @@ def test_no_role_may_get_or_delete_connections(permissions):
 
 
 def test_connect_disconnect_and_send_message_start_workflows_each_its_own(permissions):
-    grants = permissions.grants("states:StartExecution")
+    grants = {owner: sorted(arns) for owner, arns in permissions.grants("states:StartExecution").items()}
 
     assert grants == {
         "lambda:on_connect": [f"<{permissions.machine_ids['connection_handshake']}>"],
         "lambda:on_disconnect": [f"<{permissions.machine_ids['connection_cleanup']}>"],
         "lambda:send_message": [f"<{permissions.machine_ids['message_fanout']}>"],
         "lambda:history": [f"<{permissions.machine_ids['history_page']}>"],
+        "lambda:rooms": sorted(
+            [f"<{permissions.machine_ids['room_change']}>", f"<{permissions.machine_ids['room_listing']}>"]
+        ),
     }
 
 
@@ -287,21 +309,40 @@ def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_ste
     tables = table_ids(permissions.template)
     registry, users = f"<{tables['connections']}.Arn>", f"<{tables['users']}.Arn>"
     messages = f"<{tables['messages']}.Arn>"
+    rooms, memberships = f"<{tables['rooms']}.Arn>", f"<{tables['memberships']}.Arn>"
 
-    assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:PutItem").items()} == {
+    def grants(action: str) -> dict[str, list[str]]:
+        return {owner: sorted(arns) for owner, arns in permissions.grants(action).items()}
+
+    assert grants("dynamodb:PutItem") == {
         "states:connection_handshake": sorted([registry, users]),  # the registry item, then the user's
         "states:message_fanout": [messages],  # the message, in the history, before it is delivered
+        "states:room_change": [memberships],  # a membership, in the join or invite transaction
     }
-    assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:DeleteItem").items()} == {
+    assert grants("dynamodb:DeleteItem") == {
         "states:connection_handshake": [registry],  # a client that left before its connection opened
         "states:message_fanout": [registry],  # a connection that answered 410
         "states:connection_cleanup": [registry],
+        "states:room_change": [memberships],  # a membership, in the leave transaction
     }
-    assert permissions.grants("dynamodb:Query") == {
+    assert grants("dynamodb:Query") == {
         "states:message_fanout": [f"{registry}/index/by_username"],
         "states:history_page": [messages],  # the table itself, no index: one conversation's partition
+        "states:room_change": [memberships],  # a room's members, to announce to
+        "states:room_listing": sorted([memberships, f"{memberships}/index/by_member"]),  # members; my rooms
     }
-    for action in ("dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:*"):
+    # The transactions' counts (room's member_count, user's room_count) and the inviter's membership check.
+    assert grants("dynamodb:UpdateItem") == {"states:room_change": sorted([rooms, users])}
+    assert grants("dynamodb:ConditionCheckItem") == {"states:room_change": [memberships]}
+    assert grants("dynamodb:GetItem") == {
+        "states:room_change": sorted([rooms, users]),  # why a join was refused; the invitee
+        "states:room_listing": [memberships],  # the caller's own membership, before a room's members
+    }
+    batch_reads = grants("dynamodb:BatchGetItem")
+    assert batch_reads.pop("states:room_change") == [users]  # members' live connections
+    assert batch_reads.pop("states:room_listing") == sorted([rooms, users])
+    assert set(batch_reads) <= {"lambda:send_message"}  # its recipient users (test below)
+    for action in ("dynamodb:Scan", "dynamodb:*"):
         assert permissions.grants(action) == {}, action
 
 
@@ -324,7 +365,7 @@ def test_send_message_asks_cognito_about_users_of_this_stages_pool_only(permissi
         return
     assert permissions.grants("cognito-idp:AdminGetUser") == {"lambda:send_message": [f"<{pool_id}.Arn>"]}
     users = f"<{table_ids(permissions.template)['users']}.Arn>"
-    assert permissions.grants("dynamodb:BatchGetItem") == {"lambda:send_message": [users]}
+    assert permissions.grants("dynamodb:BatchGetItem")["lambda:send_message"] == [users]
     every_action = {
         action
         for owner, statements in permissions.statements.items()
