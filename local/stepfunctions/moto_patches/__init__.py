@@ -1,6 +1,5 @@
 """moto's Step Functions interpreter as the local runtime runs it: ``repairs`` of moto bugs, the runtime's
-``hooks``, the routing of the state machines' own AWS calls (``own_services``) and isolated DynamoDB
-transactions (``atomic_writes``) always, ``speedups`` unless
+``hooks`` and the routing of the state machines' own AWS calls (``own_services``) always, ``speedups`` unless
 LOCAL_MOTO_TUNING=off, all behind one guard (``guard``):
 on any other moto release, or when something a patch relies on changed, nothing is patched and the
 Step Functions process stops with an error naming each difference."""
@@ -8,7 +7,7 @@ Step Functions process stops with an error naming each difference."""
 from collections.abc import Callable
 from typing import Any
 
-from local.stepfunctions.moto_patches import atomic_writes, guard, hooks, own_services, repairs, speedups
+from local.stepfunctions.moto_patches import guard, hooks, own_services, repairs, speedups
 from local.stepfunctions.moto_patches.guard import MotoPatchError
 
 __all__ = ["MotoPatchError", "apply", "every_patch"]
@@ -26,7 +25,6 @@ def every_patch(
         *repairs.patches(api_gateway_transport=transport),
         *hooks.patches(started=started, ended=ended, keep_executions=keep_executions),
         *own_services.PATCHES,
-        *atomic_writes.PATCHES,
         *(speedups.PATCHES if tuned else ()),
     ]
 
