@@ -34,7 +34,7 @@ def start_cleanup(*, connection_id: str, request_id: str) -> str:
     execution = stepfunctions.start_execution(
         stateMachineArn=CLEANUP_STATE_MACHINE_ARN,
         name=execution_name(connection_id, request_id),
-        input=json.dumps({"connection_id": connection_id}),
+        input=json.dumps({"connection_id": connection_id, "registered_before": None}),  # closed: gone whenever registered
         **execution_trace_header(),
     )
     logger.info("cleanup started", extra={"execution_arn": execution["executionArn"]})
