@@ -91,6 +91,7 @@ class ChatStack(Stack):
                 "ConnectionCleanup": workflows.connection_cleanup,
                 "HistoryPage": workflows.history_page,
                 "RoomFanout": workflows.room_fanout,
+                "UserRemoval": workflows.user_removal,
             },
             fanout_log_group=workflows.log_groups["MessageFanout"],
         )
@@ -147,6 +148,8 @@ class ChatStack(Stack):
         CfnOutput(self, "ConnectionCleanupArn", value=workflows.connection_cleanup.state_machine_arn)
         CfnOutput(self, "HistoryPageArn", value=workflows.history_page.state_machine_arn)
         CfnOutput(self, "RoomFanoutArn", value=workflows.room_fanout.state_machine_arn)
+        # Kept: `python -m cdk.operations.delete_user` starts it after deleting a user from the pool.
+        CfnOutput(self, "UserRemovalArn", value=workflows.user_removal.state_machine_arn)
         # Kept too (None on a stage without sign-in): the smoke test signs in a throwaway user of the pool.
         self.identity = identity
         self.user_pool_id_output = self.user_pool_client_id_output = self.smoke_access = None
@@ -294,6 +297,14 @@ class ChatStack(Stack):
         _allow(workflows.room_fanout, ["dynamodb:Query"], tables.member_index_arn)
         _allow(workflows.room_fanout, ["dynamodb:Query"], tables.memberships.table_arn)
         _allow(workflows.room_fanout, ["dynamodb:BatchGetItem"], users)
+        # Deleting a user: each membership with its room's count (one transaction per room), then their items.
+        workflows.room_fanout.grant_start_execution(workflows.user_removal)
+        _allow(workflows.user_removal, ["dynamodb:Query"], tables.member_index_arn)
+        _allow(workflows.user_removal, ["dynamodb:DeleteItem"], tables.memberships.table_arn)
+        _allow(workflows.user_removal, ["dynamodb:UpdateItem"], tables.rooms.table_arn)
+        _allow(workflows.user_removal, ["dynamodb:Query"], tables.username_index_arn)
+        _allow(workflows.user_removal, ["dynamodb:DeleteItem"], registry)
+        _allow(workflows.user_removal, ["dynamodb:DeleteItem"], users)
         # history_page reads one conversation per request (the key condition names it; IAM cannot: it is known
         # at run time only).
         _allow(workflows.history_page, ["dynamodb:Query"], tables.messages.table_arn)

@@ -7,7 +7,8 @@ each kind of Task state stated once, here, and appended to that state's own retr
 - @connections posts (apigateway:invoke): ApiGateway.429, the integration's name for that 429 (Step
   Functions developer guide, "Call API Gateway with Step Functions", Error handling).
 - DynamoDB items (the optimized integration, dynamodb:getItem/putItem/updateItem/deleteItem) and queries, batch
-  reads and transactions (the AWS SDK integration, aws-sdk:dynamodb:query/batchGetItem/transactWriteItems): DynamoDB's throttling and internal errors, the ones it says to retry
+  reads and transactions (the AWS SDK integration, aws-sdk:dynamodb:query/batchGetItem/transactWriteItems):
+  DynamoDB's throttling and internal errors, the ones it says to retry
   (DynamoDB developer guide, "Error handling with DynamoDB"). Step Functions names them "DynamoDB." plus
   DynamoDB's error code for the optimized integration, and "DynamoDb." plus the exception name, always ending
   in "Exception", for the AWS SDK integration (Step Functions developer guide, "AWS SDK service integrations":

@@ -81,12 +81,27 @@ class ChatWorkflows(Construct):
                 "PackHistoryFunctionArn": pack_history.function_arn,
             },
         )
+        # Started after Cognito's AdminDeleteUser (local: python -m local users remove; AWS: make delete-user).
+        self.user_removal = self._express_workflow(
+            "UserRemoval",
+            "user_removal",
+            {
+                **registry,
+                **directory,
+                **presence,
+                "UsernameIndex": tables.username_index,
+                "MembershipsTable": tables.memberships.table_name,
+                "MemberIndex": tables.member_index,
+                "RoomsTable": tables.rooms.table_name,
+            },
+        )
         self.all = [
             self.connection_handshake,
             self.message_fanout,
             self.connection_cleanup,
             self.history_page,
             self.room_fanout,
+            self.user_removal,
         ]
 
     def _express_workflow(self, construct_id: str, asl_name: str, substitutions: dict[str, str]) -> sfn.StateMachine:

@@ -71,6 +71,7 @@ GRANTS = {
         "states:StartExecution",
     },
     "states:room_fanout": {"dynamodb:Query", "dynamodb:BatchGetItem", "execute-api:ManageConnections"},
+    "states:user_removal": {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "states:StartExecution"},
     "lambda:history": {"states:StartExecution"},
     "lambda:pack_history": set(),  # pure computation
     "states:history_page": {"dynamodb:Query", "lambda:InvokeFunction", "execute-api:ManageConnections"},
@@ -285,6 +286,7 @@ def test_connect_disconnect_and_send_message_start_workflows_each_its_own(permis
         "states:connection_handshake": [f"<{permissions.machine_ids['room_fanout']}>"],
         "states:connection_cleanup": [f"<{permissions.machine_ids['room_fanout']}>"],
         "states:message_fanout": [f"<{permissions.machine_ids['connection_cleanup']}>"],  # a post that answered 410
+        "states:user_removal": [f"<{permissions.machine_ids['room_fanout']}>"],  # member_left to each room
     }
 
 
@@ -304,6 +306,7 @@ def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_ste
     tables = table_ids(permissions.template)
     registry, users = f"<{tables['connections']}.Arn>", f"<{tables['users']}.Arn>"
     messages, memberships = f"<{tables['messages']}.Arn>", f"<{tables['memberships']}.Arn>"
+    rooms = f"<{tables['rooms']}.Arn>"
 
     assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:PutItem").items()} == {
         "states:connection_handshake": [registry],  # the registry item
@@ -312,11 +315,13 @@ def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_ste
     assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:DeleteItem").items()} == {
         "states:connection_handshake": [registry],  # a client that left before its connection opened
         "states:connection_cleanup": [registry],  # closed, or found gone by the fan-out
+        "states:user_removal": sorted([registry, users, memberships]),  # a deleted user's items
     }
     # The user's item: directory entry and live_connections (presence), updated in place, never replaced.
     assert permissions.grants("dynamodb:UpdateItem") == {
         "states:connection_handshake": [users],
         "states:connection_cleanup": [users],
+        "states:user_removal": [rooms],  # member_count, in the transaction that deletes the membership
     }
     assert permissions.grants("dynamodb:GetItem") == {"states:connection_cleanup": [registry]}
     assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:Query").items()} == {
@@ -324,6 +329,7 @@ def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_ste
         "states:history_page": [messages],  # the table itself, no index: one conversation's partition
         # the rooms a user is in (by_member), then each room's members (the table: one room's partition)
         "states:room_fanout": sorted([memberships, f"{memberships}/index/by_member"]),
+        "states:user_removal": sorted([f"{memberships}/index/by_member", f"{registry}/index/by_username"]),
     }
     for action in ("dynamodb:Scan", "dynamodb:*"):
         assert permissions.grants(action) == {}, action

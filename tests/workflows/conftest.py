@@ -69,7 +69,14 @@ STAGE = "dev"
 REGION = os.environ["AWS_DEFAULT_REGION"]
 ACCOUNT = "123456789012"
 EXECUTION_DEADLINE_SECONDS = 60
-WORKFLOWS = ("connection_handshake", "message_fanout", "connection_cleanup", "history_page", "room_fanout")
+WORKFLOWS = (
+    "connection_handshake",
+    "message_fanout",
+    "connection_cleanup",
+    "history_page",
+    "room_fanout",
+    "user_removal",
+)
 # The tables as the stack names them in the state machines' substitutions: ASL placeholder -> (name, design).
 TABLES = {
     "ConnectionsTable": ("chat-test-connections", data_model.CONNECTIONS),

@@ -162,9 +162,7 @@ def test_concurrent_connects_and_disconnects_of_one_user_announce_once_per_chang
     assert presence(workflows, ALICE_LAPTOP) == [online(BOB, True), online(BOB, False)]
 
 
-def test_interleaved_connects_and_disconnects_leave_the_set_right_and_announcements_paired(
-    workflows, handshake_input
-):
+def test_interleaved_connects_and_disconnects_leave_the_set_right_and_announcements_paired(workflows, handshake_input):
     """Two devices stay, two come and go, all at once: whatever the order, the set ends with the two that stay,
     and the announcements, in the order of their versions (they may arrive in another), alternate (each is one change)
     and end online."""

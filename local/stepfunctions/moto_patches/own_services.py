@@ -6,8 +6,8 @@ the runtime's Lambda service at MOTO_PORT.
 
 moto builds every task's boto3 client with one function, ``boto_client_for``, for
 ``http://localhost:$MOTO_PORT``: one port for every service, and the runtime's MOTO_PORT is its gateway (the
-Lambda Invoke API). The DynamoDB, AWS SDK and Step Functions task modules get a ``boto_client_for`` of their own, which gives
-the same client for this process's server once ``serve_at`` has named its port (before that, moto's own).
+Lambda Invoke API). The DynamoDB, AWS SDK and Step Functions task modules get a ``boto_client_for`` of their own,
+which gives the same client for this process's server once ``serve_at`` has named its port (before that, moto's own).
 Each client is built once per service and region and then shared (boto3's clients are thread-safe): moto
 builds one per task, and building one (loading the service's model) took about 10 ms of every connect's
 handshake, measured with bench/local_runtime.py.
