@@ -51,6 +51,7 @@ class ChatWorkflows(Construct):
                 **registry,
                 "UsernameIndex": tables.username_index,
                 "MessagesTable": tables.messages.table_name,
+                "ConversationsTable": tables.conversations.table_name,
             },
         )
         self.connection_cleanup = self._express_workflow("ConnectionCleanup", "connection_cleanup", registry)
@@ -64,7 +65,22 @@ class ChatWorkflows(Construct):
                 "PackHistoryFunctionArn": pack_history.function_arn,
             },
         )
-        self.all = [self.connection_handshake, self.message_fanout, self.connection_cleanup, self.history_page]
+        self.list_conversations = self._express_workflow(
+            "ListConversations",
+            "list_conversations",
+            {
+                "ConnectionsApiEndpoint": connections_api_endpoint,
+                "ConnectionsStage": connections_stage,
+                "ConversationsTable": tables.conversations.table_name,
+            },
+        )
+        self.all = [
+            self.connection_handshake,
+            self.message_fanout,
+            self.connection_cleanup,
+            self.history_page,
+            self.list_conversations,
+        ]
 
     def _express_workflow(self, construct_id: str, asl_name: str, substitutions: dict[str, str]) -> sfn.StateMachine:
         # Express executions reach the console's execution history only through CloudWatch Logs.

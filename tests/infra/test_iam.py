@@ -57,11 +57,14 @@ GRANTS = {
         "dynamodb:Query",
         "dynamodb:DeleteItem",
         "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
     },
     "states:connection_cleanup": {"dynamodb:DeleteItem"},
     "lambda:history": {"states:StartExecution"},
     "lambda:pack_history": set(),  # pure computation
     "states:history_page": {"dynamodb:Query", "lambda:InvokeFunction", "execute-api:ManageConnections"},
+    "lambda:list_conversations": {"states:StartExecution"},
+    "states:list_conversations": {"dynamodb:Query", "execute-api:ManageConnections"},
     # functions CloudFormation runs at deploy time for a custom resource, by its type: our wait, and CDK's own
     # BucketDeployment (the web client's files into its bucket, then a CloudFront invalidation) and the provider
     # that empties the web client's log bucket when the stack is deleted (its S3 access is in that bucket's policy)
@@ -247,6 +250,7 @@ def test_only_the_handshake_task_and_the_fanout_post_to_connections_of_this_stag
         "lambda:send_connection_id": expected,
         "states:message_fanout": expected,
         "states:history_page": expected,
+        "states:list_conversations": expected,
     }
     assert permissions.grants("execute-api:Invoke") == {}
 
@@ -268,6 +272,7 @@ def test_connect_disconnect_and_send_message_start_workflows_each_its_own(permis
         "lambda:on_disconnect": [f"<{permissions.machine_ids['connection_cleanup']}>"],
         "lambda:send_message": [f"<{permissions.machine_ids['message_fanout']}>"],
         "lambda:history": [f"<{permissions.machine_ids['history_page']}>"],
+        "lambda:list_conversations": [f"<{permissions.machine_ids['list_conversations']}>"],
     }
 
 
@@ -286,7 +291,7 @@ def test_only_the_handshake_and_the_history_page_invoke_a_function_each_its_own_
 def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_steps_take(permissions):
     tables = table_ids(permissions.template)
     registry, users = f"<{tables['connections']}.Arn>", f"<{tables['users']}.Arn>"
-    messages = f"<{tables['messages']}.Arn>"
+    messages, conversations = f"<{tables['messages']}.Arn>", f"<{tables['conversations']}.Arn>"
 
     assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:PutItem").items()} == {
         "states:connection_handshake": sorted([registry, users]),  # the registry item, then the user's
@@ -300,8 +305,11 @@ def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_ste
     assert permissions.grants("dynamodb:Query") == {
         "states:message_fanout": [f"{registry}/index/by_username"],
         "states:history_page": [messages],  # the table itself, no index: one conversation's partition
+        "states:list_conversations": [conversations],  # one user's partition
     }
-    for action in ("dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:*"):
+    # Only the fan-out moves a user's conversations forward, and it may neither put nor delete one.
+    assert permissions.grants("dynamodb:UpdateItem") == {"states:message_fanout": [conversations]}
+    for action in ("dynamodb:Scan", "dynamodb:GetItem", "dynamodb:*"):
         assert permissions.grants(action) == {}, action
 
 

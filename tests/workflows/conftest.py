@@ -69,7 +69,7 @@ STAGE = "dev"
 REGION = os.environ["AWS_DEFAULT_REGION"]
 ACCOUNT = "123456789012"
 EXECUTION_DEADLINE_SECONDS = 60
-WORKFLOWS = ("connection_handshake", "message_fanout", "connection_cleanup", "history_page")
+WORKFLOWS = ("connection_handshake", "message_fanout", "connection_cleanup", "history_page", "list_conversations")
 # The tables as the stack names them in the state machines' substitutions: ASL placeholder -> (name, design).
 TABLES = {
     "ConnectionsTable": ("chat-test-connections", data_model.CONNECTIONS),
@@ -555,6 +555,19 @@ def history_input(events, lambda_context, stub_client) -> Callable[..., dict]:
     def build(connection_id: str, body: dict, user: SignedInUser) -> dict:
         event = events.send_message({"action": "history", **body}, connection_id=connection_id, user=user)
         return _started_input(stub_client, history, lambda: history.handler(event, lambda_context))
+
+    return build
+
+
+@pytest.fixture
+def list_conversations_input(events, lambda_context, stub_client) -> Callable[..., dict]:
+    """The input the listConversations handler starts list_conversations with, for ``user`` on ``connection_id``."""
+    import list_conversations
+
+    def build(connection_id: str, user: SignedInUser) -> dict:
+        event = events.send_message({"action": "listConversations"}, connection_id=connection_id, user=user)
+        handler = list_conversations.handler
+        return _started_input(stub_client, list_conversations, lambda: handler(event, lambda_context))
 
     return build
 
