@@ -90,7 +90,7 @@ class ChatStack(Stack):
                 "MessageFanout": workflows.message_fanout,
                 "ConnectionCleanup": workflows.connection_cleanup,
                 "HistoryPage": workflows.history_page,
-                "ListConversations": workflows.list_conversations,
+                "ConversationList": workflows.list_conversations,
             },
             fanout_log_group=workflows.log_groups["MessageFanout"],
         )

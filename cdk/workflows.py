@@ -66,7 +66,7 @@ class ChatWorkflows(Construct):
             },
         )
         self.list_conversations = self._express_workflow(
-            "ListConversations",
+            "ConversationList",
             "list_conversations",
             {
                 "ConnectionsApiEndpoint": connections_api_endpoint,

@@ -31,7 +31,7 @@ WORKFLOWS = (
     "MessageFanout",
     "ConnectionCleanup",
     "HistoryPage",
-    "ListConversations",
+    "ConversationList",
 )  # construct ids (Workflows/<id>)
 FIVE_MINUTES = 300
 
