@@ -650,7 +650,7 @@ class ChatPage {
         document.getElementById("signed-in-name").textContent = "";
       },
     });
-    document.getElementById("recipients-label").textContent = "To (usernames, or #room)";
+    document.getElementById("recipients-label").textContent = "To (usernames)";
     document.getElementById("recipients-hint").textContent =
       "One username, or up to 20 separated by commas, spaces or new lines, or one #room. Each gets it on every tab and device they have open.";
     const $ = (id) => document.getElementById(id);

@@ -131,3 +131,21 @@ test("rooms: the list, members with their online dots, and presence", () => {
   conversations.listRooms({ type: "rooms", rooms: [] }); // left it elsewhere
   assert.equal(general.member, false);
 });
+
+test("every history request the page makes, and the frames it reads, are ones the document describes", async () => {
+  const { assertClientFrame, assertServerFrame } = await import("./wire-format.mjs");
+  const conversations = new Conversations();
+  const withBob = conversations.ensure({ key: "dm:bob", kind: "dm", name: "Bob" });
+  assert.equal(assertClientFrame(conversations.startReading(withBob, "open")), "history");
+  conversations.pageEnded(withBob, { type: "history_end", with: "Bob", before: "MjAyNi0xMi0wNlQxNTozNjoyMS4wODla" }, null);
+  assert.equal(assertClientFrame(conversations.startReading(withBob, "older")), "history");
+  assert.equal(assertClientFrame({ action: "listConversations" }), "listConversations");
+  const listed = {
+    type: "conversations",
+    conversations: [{ with: "Bob", last_sent_key: "2026-12-06T10:00:01.000Z#00000000-0000-4000-8000-000000000001" }],
+    more: false,
+  };
+  assert.equal(assertServerFrame(listed), "conversations");
+  conversations.listConversations(listed);
+  assert.equal(withBob.listedKey, listed.conversations[0].last_sent_key);
+});
