@@ -6,6 +6,7 @@ from typing import Any
 from aws_cdk import Aws, CfnOutput, Environment, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from cdk.api_gateway_account import ApiGatewayLogsRole
@@ -297,14 +298,14 @@ class ChatStack(Stack):
         _allow(workflows.message_fanout, ["dynamodb:Query"], tables.username_index_arn)
         _allow(workflows.message_fanout, ["dynamodb:PutItem"], tables.messages.table_arn)
         # Presence: a user's first connection opening and last closing (or found gone by the fan-out) are announced.
-        workflows.room_fanout.grant_start_execution(workflows.connection_handshake)
-        workflows.room_fanout.grant_start_execution(workflows.connection_cleanup)
-        workflows.connection_cleanup.grant_start_execution(workflows.message_fanout)
+        _allow_starting(workflows.room_fanout, by=workflows.connection_handshake)
+        _allow_starting(workflows.room_fanout, by=workflows.connection_cleanup)
+        _allow_starting(workflows.connection_cleanup, by=workflows.message_fanout)
         _allow(workflows.room_fanout, ["dynamodb:Query"], tables.member_index_arn)
         _allow(workflows.room_fanout, ["dynamodb:Query"], tables.memberships.table_arn)
         _allow(workflows.room_fanout, ["dynamodb:BatchGetItem"], users)
         # Deleting a user: each membership with its room's count (one transaction per room), then their items.
-        workflows.room_fanout.grant_start_execution(workflows.user_removal)
+        _allow_starting(workflows.room_fanout, by=workflows.user_removal)
         _allow(workflows.user_removal, ["dynamodb:Query"], tables.member_index_arn)
         _allow(workflows.user_removal, ["dynamodb:DeleteItem"], tables.memberships.table_arn)
         _allow(workflows.user_removal, ["dynamodb:UpdateItem"], tables.rooms.table_arn)
@@ -365,6 +366,18 @@ class ChatStack(Stack):
 
 def _allow(grantee: iam.IGrantable, actions: list[str], resource_arn: str) -> None:
     iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=[resource_arn])
+
+
+def _allow_starting(started: sfn.StateMachine, *, by: sfn.StateMachine) -> None:
+    """A workflow that starts another, in a policy of its own: in the role's default policy, the started state
+    machine's ARN would make it wait for the IAM propagation wait, which waits for that policy (a cycle), and starting
+    is needed only when executions run, not when the state machines are created."""
+    iam.Policy(
+        by,
+        f"Starts{started.node.id}",
+        statements=[iam.PolicyStatement(actions=["states:StartExecution"], resources=[started.state_machine_arn])],
+        roles=[by.role],
+    )
 
 
 def add_chat_stack(scope: Construct, config: StageConfig, **kwargs: Any) -> ChatStack:
