@@ -50,11 +50,15 @@ class ChatFunctions(Construct):
         self.send_message.add_environment("HISTORY_RETENTION_DAYS", str(config.history.retention_days))
         self.history = self.add("History", "history", "Validates a history request, starts its page's workflow")
         self.history.add_environment("HISTORY_MAX_PAGE", str(config.history.max_page))
+        self.list_conversations = self.add(
+            "ListConversations", "list_conversations", "Starts the workflow listing a user's direct conversations"
+        )
         # The room frames share one function; it starts room_change or room_listing (lambdas/rooms.py).
         self.rooms = self.add("Rooms", "rooms", "Validates a room request, starts its workflow")
         self.actions: dict[str, lambda_.Function] = {
             "sendMessage": self.send_message,
             "history": self.history,
+            "listConversations": self.list_conversations,
             **dict.fromkeys(ROOM_ACTIONS, self.rooms),
         }
         self.send_connection_id = self.add(

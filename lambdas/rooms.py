@@ -5,19 +5,17 @@ Who asks is the connection's own user (from the $connect authorizer), never what
 name in lower case) is fixed here, so a workflow only ever reads and writes the room the frame named.
 """
 
-import json
-import uuid
 from datetime import UTC, datetime
 
-from botocore.exceptions import BotoCoreError, ClientError
 from chat.clients import stepfunctions_client
 from chat.events import MessageEvent
-from chat.frames import error_frame, route_response
-from chat.observability import execution_trace_header, handles, logger
+from chat.frames import route_response
+from chat.observability import handles
 from chat.rejections import rejected
 from chat.requests import InvalidRequest, refuse_an_expired_sign_in
 from chat.rooms import CHANGES, parse_room_request
 from chat.settings import require_env
+from chat.starts import start_or_refuse
 from chat.users import signed_in
 
 ROOM_CHANGE_STATE_MACHINE_ARN = require_env("ROOM_CHANGE_STATE_MACHINE_ARN")
@@ -47,17 +45,9 @@ def handler(event: MessageEvent) -> dict:
         "requested_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
     workflow = ROOM_CHANGE_STATE_MACHINE_ARN if action in CHANGES else ROOM_LISTING_STATE_MACHINE_ARN
-    try:
-        stepfunctions.start_execution(
-            stateMachineArn=workflow,
-            name=str(uuid.uuid4()),
-            input=json.dumps(execution_input),
-            **execution_trace_header(),
-        )
-    except (ClientError, BotoCoreError):
-        logger.exception("could not start the room workflow", extra={"action": action})
-        unsent = InvalidRequest("not_sent", f"{action} could not be started; please try again")
-        return route_response(error_frame(unsent.code, str(unsent)), status_code=503)
+    refusal = start_or_refuse(stepfunctions, state_machine_arn=workflow, execution_input=execution_input, what=action)
+    if refusal is not None:
+        return refusal
     asked = {"room": request["room"]} if "room" in request else {}
     if "invitee" in request:
         asked["user"] = request["invitee"]

@@ -51,6 +51,7 @@ test("the client reads every documented server frame as its type", () => {
     historyRequested: "history_requested",
     historyPage: "history",
     historyEnd: "history_end",
+    listConversationsRequested: "listConversations_requested",
     joinRoomRequested: "joinRoom_requested",
     leaveRoomRequested: "leaveRoom_requested",
     inviteToRoomRequested: "inviteToRoom_requested",
