@@ -32,6 +32,8 @@ WORKFLOWS = (
     "ConnectionCleanup",
     "HistoryPage",
     "ConversationList",
+    "RoomFanout",
+    "UserRemoval",
     "RoomChange",
     "RoomListing",
 )  # construct ids (Workflows/<id>)
