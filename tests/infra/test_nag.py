@@ -56,6 +56,7 @@ def test_no_unacknowledged_findings_with_a_concrete_account_and_region(synth_sta
         "Chat-prod/Workflows/MessageFanout/Role/DefaultPolicy/Resource",
         "Chat-prod/Workflows/HistoryPage/Role/DefaultPolicy/Resource",
         "Chat-prod/Workflows/ConversationList/Role/DefaultPolicy/Resource",
+        "Chat-prod/Workflows/RoomFanout/Role/DefaultPolicy/Resource",
     }
 
 
