@@ -72,6 +72,8 @@ class ChatPage {
     this.views = new Map();
     this.conversations = new Conversations({ onChange: () => this.sidebar?.render(this.conversations) });
     this.sidebar = null;
+    /** The signed-in user {id, name} as the connection frame names them. */
+    this.me = null;
     /** Connections this page opened that got their id: a later one fetches what was missed meanwhile. */
     this.connectionsIdentified = 0;
     this.roomsAvailable = true;
@@ -182,7 +184,7 @@ class ChatPage {
     if (frame.user && typeof frame.user.id === "string") this.me = { id: frame.user.id, name: frame.user.name };
     this.connectionsIdentified += 1;
     if (this.people) {
-      // What this user has, and after a reconnect (once both lists are in) what was missed meanwhile.
+      // What this user has; after a reconnect, each list's answer starts reading back what was missed meanwhile.
       this.sendQuietly({ action: "listConversations" });
       if (this.roomsAvailable) this.sendQuietly({ action: "listRooms" });
     }
@@ -634,6 +636,21 @@ class ChatPage {
     this.conversations.onChange();
   }
 
+  /** Signed out: nothing of this user's conversations stays on the page for the next one. */
+  forgetConversations() {
+    for (const view of this.views.values()) view.list.remove();
+    this.views.clear();
+    this.conversations = new Conversations({ onChange: () => this.sidebar?.render(this.conversations) });
+    this.conversation = this.defaultView;
+    this.defaultView.show();
+    this.me = null;
+    this.connectionsIdentified = 0;
+    this.ui.heading.textContent = "Conversation";
+    this.ui.leaveRoom.hidden = true;
+    this.sidebar?.render(this.conversations);
+    this.updateHistoryControls();
+  }
+
   /** The stage has no rooms (an older deployment): the page offers none. */
   noRooms() {
     this.roomsAvailable = false;
@@ -648,6 +665,7 @@ class ChatPage {
       onSignedOut: () => {
         this.connection.disconnect();
         document.getElementById("signed-in-name").textContent = "";
+        this.forgetConversations();
       },
     });
     document.getElementById("recipients-label").textContent = "To (usernames)";
