@@ -119,9 +119,13 @@ export class Conversations {
     this.onChange();
   }
 
-  /** A `rooms` frame: the rooms I am a member of (those missing from it I am no longer in). */
+  /** A `rooms` frame (part `part` of `parts`): the rooms I am a member of. True once the last part is in: the rooms
+   * none of the parts named I am no longer in. */
   listRooms(frame) {
-    const listed = new Set();
+    const part = Number.isInteger(frame.part) ? frame.part : 1;
+    const parts = Number.isInteger(frame.parts) ? frame.parts : 1;
+    if (part === 1 || !this.listedRooms) this.listedRooms = new Set();
+    const listed = this.listedRooms;
     for (const room of Array.isArray(frame.rooms) ? frame.rooms : []) {
       if (typeof room?.room !== "string") continue;
       const entry = this.ensure({ key: roomKey(room.room), kind: "room", name: room.room });
@@ -130,8 +134,10 @@ export class Conversations {
       entry.memberCount = room.member_count ?? entry.memberCount;
       listed.add(entry.key);
     }
-    for (const entry of this.all) if (entry.kind === "room" && !listed.has(entry.key)) entry.member = false;
+    const complete = part >= parts;
+    if (complete) for (const entry of this.all) if (entry.kind === "room" && !listed.has(entry.key)) entry.member = false;
     this.onChange();
+    return complete;
   }
 
   /** The conversations to read back after a reconnect, each marked with how far: a direct conversation the server
@@ -185,13 +191,13 @@ export class Conversations {
     }
   }
 
-  /** Member list of a room (room_members), and single changes (presence, member_joined, member_left). */
-  setMembers(entry, members) {
-    entry.members = new Map();
+  /** Member list of a room (room_members, part `part`: the first part starts the list afresh), and single changes
+   * (presence, member_joined, member_left). */
+  setMembers(entry, members, part = 1) {
+    if (part === 1) entry.members = new Map();
     for (const member of members) {
       if (member?.user && typeof member.user.id === "string") entry.members.set(member.user.id, { user: member.user, online: Boolean(member.online) });
     }
-    entry.memberCount = entry.members.size;
     this.onChange();
   }
 
