@@ -169,7 +169,7 @@ class ChatPage {
       room_members: () => this.onRoomMembers(frame),
       member_joined: () => this.onMemberJoined(frame),
       member_left: () => this.onMemberLeft(frame),
-      presence: () => this.conversations.presence(frame.user, frame.online),
+      presence: () => this.conversations.presence(frame.user, frame.online, frame.version),
     };
     if (Object.hasOwn(handlers, kind)) handlers[kind]();
     else if (kind.endsWith("_requested")) return; // a request's route response: its answer follows

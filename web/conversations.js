@@ -46,6 +46,8 @@ export class Conversations {
     this.openKey = null;
     /** Sort key below which a message from someone else is not new: when the page last was connected. */
     this.offlineSince = null;
+    /** user id -> the newest presence version seen. */
+    this.presenceVersions = new Map();
   }
 
   get all() {
@@ -214,9 +216,15 @@ export class Conversations {
     this.onChange();
   }
 
-  /** A presence frame: the user's dot, in every room they are listed in. */
-  presence(user, online) {
+  /** A presence frame: the user's dot, in every room they are listed in. Announcements of one user may arrive out
+   * of order: one older than the newest seen (its `version`) changes nothing. */
+  presence(user, online, version = null) {
     if (!user || typeof user.id !== "string") return;
+    if (Number.isInteger(version)) {
+      const newest = this.presenceVersions.get(user.id);
+      if (newest !== undefined && version <= newest) return;
+      this.presenceVersions.set(user.id, version);
+    }
     for (const entry of this.all) {
       const member = entry.members.get(user.id);
       if (member) member.online = Boolean(online);

@@ -126,7 +126,9 @@ test("rooms: the list (in parts), members with their online dots, and presence",
     { user: BOB, online: false },
   ]);
 
-  conversations.presence(BOB, true);
+  conversations.presence(BOB, true, 8);
+  assert.equal(general.members.get("sub-bob").online, true);
+  conversations.presence(BOB, false, 7); // an older announcement, arriving late
   assert.equal(general.members.get("sub-bob").online, true);
   conversations.memberLeft(general, BOB);
   assert.deepEqual([...general.members.keys()], ["sub-alice"]);
