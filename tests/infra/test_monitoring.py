@@ -31,6 +31,8 @@ WORKFLOWS = (
     "MessageFanout",
     "ConnectionCleanup",
     "HistoryPage",
+    "RoomFanout",
+    "UserRemoval",
 )  # construct ids (Workflows/<id>)
 FIVE_MINUTES = 300
 

@@ -170,13 +170,13 @@ def asl(name: str) -> dict:
     return json.loads(deployed_definition(name.removesuffix(".asl.json")))
 
 
-def test_the_fanout_and_the_history_page_post_to_this_stage_of_this_api(template, stage):
+def test_the_fanouts_and_the_history_page_post_to_this_stage_of_this_api(template, stage):
     """apigateway:invoke's ApiEndpoint is the API's own host name: Step Functions supports no custom domains."""
     posting = [
         m for m in resources(template, "AWS::StepFunctions::StateMachine").values() if "ConnectionsStage" in str(m)
     ]
 
-    assert len(posting) == 2
+    assert len(posting) == 3  # message_fanout, history_page, room_fanout
     for machine in posting:
         substitutions = {name: render(value) for name, value in machine["DefinitionSubstitutions"].items()}
         assert substitutions["ConnectionsStage"] == stage
