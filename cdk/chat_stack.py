@@ -285,9 +285,13 @@ class ChatStack(Stack):
         _allow(workflows.message_fanout, ["dynamodb:Query"], tables.username_index_arn)
         _allow(workflows.message_fanout, ["dynamodb:DeleteItem"], registry)
         _allow(workflows.message_fanout, ["dynamodb:PutItem"], tables.messages.table_arn)
+        # A message to a room: the sender's membership, the room's members, their live connections.
+        _allow(workflows.message_fanout, ["dynamodb:GetItem", "dynamodb:Query"], tables.memberships.table_arn)
+        _allow(workflows.message_fanout, ["dynamodb:BatchGetItem"], users)
         # history_page reads one conversation per request (the key condition names it; IAM cannot: it is known
         # at run time only).
         _allow(workflows.history_page, ["dynamodb:Query"], tables.messages.table_arn)
+        _allow(workflows.history_page, ["dynamodb:GetItem"], tables.memberships.table_arn)  # a room's: members only
         _allow(workflows.connection_cleanup, ["dynamodb:DeleteItem"], registry)
         if identity is not None:
             # sendMessage checks the names in recipient_users: the directory, then Cognito, in this pool only.

@@ -6,8 +6,9 @@ each kind of Task state stated once, here, and appended to that state's own retr
   the task functions' name for a 429 from @connections.
 - @connections posts (apigateway:invoke): ApiGateway.429, the integration's name for that 429 (Step
   Functions developer guide, "Call API Gateway with Step Functions", Error handling).
-- DynamoDB items (the optimized integration, dynamodb:putItem/deleteItem) and queries (the AWS SDK
-  integration, aws-sdk:dynamodb:query): DynamoDB's throttling and internal errors, the ones it says to retry
+- DynamoDB items (the optimized integration, dynamodb:getItem/putItem/deleteItem) and reads (the AWS
+  SDK integration, aws-sdk:dynamodb:query/batchGetItem): DynamoDB's throttling and internal errors, the ones it
+  says to retry
   (DynamoDB developer guide, "Error handling with DynamoDB"). Step Functions names them "DynamoDB." plus
   DynamoDB's error code for the optimized integration, and "DynamoDb." plus the exception name, always ending
   in "Exception", for the AWS SDK integration (Step Functions developer guide, "AWS SDK service integrations":
@@ -27,7 +28,9 @@ LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 CONNECTIONS_POST = "arn:aws:states:::apigateway:invoke"
 DYNAMODB_PUT_ITEM = "arn:aws:states:::dynamodb:putItem"
 DYNAMODB_DELETE_ITEM = "arn:aws:states:::dynamodb:deleteItem"
+DYNAMODB_GET_ITEM = "arn:aws:states:::dynamodb:getItem"
 DYNAMODB_QUERY = "arn:aws:states:::aws-sdk:dynamodb:query"
+DYNAMODB_BATCH_GET_ITEM = "arn:aws:states:::aws-sdk:dynamodb:batchGetItem"
 
 LAMBDA_SERVICE_ERRORS = [
     "Lambda.ClientExecutionTimeoutException",
@@ -52,7 +55,9 @@ RETRY_POLICIES: dict[str, list[dict[str, Any]]] = {
     CONNECTIONS_POST: [{"ErrorEquals": ["ApiGateway.429"], **BACKOFF}],
     DYNAMODB_PUT_ITEM: [{"ErrorEquals": DYNAMODB_ITEM_ERRORS, **BACKOFF}],
     DYNAMODB_DELETE_ITEM: [{"ErrorEquals": DYNAMODB_ITEM_ERRORS, **BACKOFF}],
+    DYNAMODB_GET_ITEM: [{"ErrorEquals": DYNAMODB_ITEM_ERRORS, **BACKOFF}],
     DYNAMODB_QUERY: [{"ErrorEquals": DYNAMODB_SDK_ERRORS, **BACKOFF}],
+    DYNAMODB_BATCH_GET_ITEM: [{"ErrorEquals": DYNAMODB_SDK_ERRORS, **BACKOFF}],
 }
 
 

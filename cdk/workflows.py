@@ -51,6 +51,9 @@ class ChatWorkflows(Construct):
                 **registry,
                 "UsernameIndex": tables.username_index,
                 "MessagesTable": tables.messages.table_name,
+                # a message to a room: its memberships, and its members' live connections in the user directory
+                "MembershipsTable": tables.memberships.table_name,
+                "UsersTable": tables.users.table_name,
             },
         )
         self.connection_cleanup = self._express_workflow("ConnectionCleanup", "connection_cleanup", registry)
@@ -61,6 +64,7 @@ class ChatWorkflows(Construct):
                 "ConnectionsApiEndpoint": connections_api_endpoint,
                 "ConnectionsStage": connections_stage,
                 "MessagesTable": tables.messages.table_name,
+                "MembershipsTable": tables.memberships.table_name,  # a room's history: members only
                 "PackHistoryFunctionArn": pack_history.function_arn,
             },
         )

@@ -18,8 +18,12 @@ from cdk.paths import STATEMACHINES_DIR
 STATE_MACHINES = sorted(STATEMACHINES_DIR.glob("*.asl.json"))
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 CONNECTIONS_POST = "arn:aws:states:::apigateway:invoke"
-DYNAMODB_ITEM_TASKS = {"arn:aws:states:::dynamodb:putItem", "arn:aws:states:::dynamodb:deleteItem"}
-DYNAMODB_SDK_TASKS = {"arn:aws:states:::aws-sdk:dynamodb:query"}
+DYNAMODB_ITEM_TASKS = {
+    "arn:aws:states:::dynamodb:getItem",
+    "arn:aws:states:::dynamodb:putItem",
+    "arn:aws:states:::dynamodb:deleteItem",
+}
+DYNAMODB_SDK_TASKS = {"arn:aws:states:::aws-sdk:dynamodb:query", "arn:aws:states:::aws-sdk:dynamodb:batchGetItem"}
 # DynamoDB's error codes ("Error handling with DynamoDB": Error messages and codes). The optimized integration
 # names an error "DynamoDB." + its code; the AWS SDK integration "DynamoDb." + the code with an "Exception"
 # suffix ("AWS SDK service integrations": ServiceName.ErrorName, Exception always appended).
@@ -95,12 +99,24 @@ def task_exception(name: str) -> bool:
     )
 
 
+def raised_by_fail_states(states: dict) -> set[str]:
+    """The errors the machine's own Fail states raise (e.g. message_fanout's UnprocessedKeys, retried by its Map)."""
+    found = {state["Error"] for state in states.values() if state["Type"] == "Fail" and "Error" in state}
+    for state in states.values():
+        if "ItemProcessor" in state:
+            found |= raised_by_fail_states(state["ItemProcessor"]["States"])
+        for branch in state.get("Branches", []):
+            found |= raised_by_fail_states(branch["States"])
+    return found
+
+
 def unknown_error_names(states: dict) -> set[str]:
     return {
         name
         for name in error_names(states)
         if not (
             task_exception(name)
+            or name in raised_by_fail_states(states)
             or name in LAMBDA_ERRORS | DYNAMODB_ITEM_ERRORS | DYNAMODB_SDK_ERRORS
             or API_GATEWAY_ERROR.fullmatch(name)
             or name in STATES_ERRORS

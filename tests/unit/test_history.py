@@ -40,7 +40,9 @@ def test_a_request_starts_a_page_of_the_callers_own_conversation(events, lambda_
     assert call["stateMachineArn"] == os.environ["HISTORY_STATE_MACHINE_ARN"]
     assert json.loads(call["input"]) == {
         "connection_id": CALLER,
+        "username": "alice",
         "with": "Bob",
+        "room": None,
         "conversation": "dm#alice bob",
         "limit": 20,
         "has_before": True,
