@@ -57,11 +57,18 @@ GRANTS = {
         "dynamodb:Query",
         "dynamodb:DeleteItem",
         "dynamodb:PutItem",
+        "dynamodb:GetItem",  # a message to a room: the sender's membership
+        "dynamodb:BatchGetItem",  # the room's members' live connections
     },
     "states:connection_cleanup": {"dynamodb:DeleteItem"},
     "lambda:history": {"states:StartExecution"},
     "lambda:pack_history": set(),  # pure computation
-    "states:history_page": {"dynamodb:Query", "lambda:InvokeFunction", "execute-api:ManageConnections"},
+    "states:history_page": {
+        "dynamodb:Query",
+        "dynamodb:GetItem",  # a room's history: the reader's membership
+        "lambda:InvokeFunction",
+        "execute-api:ManageConnections",
+    },
     # functions CloudFormation runs at deploy time for a custom resource, by its type: our wait, and CDK's own
     # BucketDeployment (the web client's files into its bucket, then a CloudFront invalidation) and the provider
     # that empties the web client's log bucket when the stack is deleted (its S3 access is in that bucket's policy)
@@ -286,7 +293,7 @@ def test_only_the_handshake_and_the_history_page_invoke_a_function_each_its_own_
 def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_steps_take(permissions):
     tables = table_ids(permissions.template)
     registry, users = f"<{tables['connections']}.Arn>", f"<{tables['users']}.Arn>"
-    messages = f"<{tables['messages']}.Arn>"
+    messages, memberships = f"<{tables['messages']}.Arn>", f"<{tables['memberships']}.Arn>"
 
     assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:PutItem").items()} == {
         "states:connection_handshake": sorted([registry, users]),  # the registry item, then the user's
@@ -297,11 +304,19 @@ def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_ste
         "states:message_fanout": [registry],  # a connection that answered 410
         "states:connection_cleanup": [registry],
     }
-    assert permissions.grants("dynamodb:Query") == {
-        "states:message_fanout": [f"{registry}/index/by_username"],
+    assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:Query").items()} == {
+        # a user's connections; a room's members (the table itself: one room's partition)
+        "states:message_fanout": sorted([f"{registry}/index/by_username", memberships]),
         "states:history_page": [messages],  # the table itself, no index: one conversation's partition
     }
-    for action in ("dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:*"):
+    assert permissions.grants("dynamodb:GetItem") == {
+        "states:message_fanout": [memberships],  # is the sender of a room message a member
+        "states:history_page": [memberships],  # is the reader of a room's history a member
+    }
+    batch_reads = permissions.grants("dynamodb:BatchGetItem")
+    assert batch_reads.pop("states:message_fanout") == [users]  # a room's members' live connections
+    assert set(batch_reads) <= {"lambda:send_message"}  # its recipient checks (test_send_message_asks_cognito_...)
+    for action in ("dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:*"):
         assert permissions.grants(action) == {}, action
 
 
@@ -324,7 +339,7 @@ def test_send_message_asks_cognito_about_users_of_this_stages_pool_only(permissi
         return
     assert permissions.grants("cognito-idp:AdminGetUser") == {"lambda:send_message": [f"<{pool_id}.Arn>"]}
     users = f"<{table_ids(permissions.template)['users']}.Arn>"
-    assert permissions.grants("dynamodb:BatchGetItem") == {"lambda:send_message": [users]}
+    assert permissions.grants("dynamodb:BatchGetItem")["lambda:send_message"] == [users]
     every_action = {
         action
         for owner, statements in permissions.statements.items()
