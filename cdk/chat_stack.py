@@ -90,6 +90,8 @@ class ChatStack(Stack):
                 "MessageFanout": workflows.message_fanout,
                 "ConnectionCleanup": workflows.connection_cleanup,
                 "HistoryPage": workflows.history_page,
+                "RoomFanout": workflows.room_fanout,
+                "UserRemoval": workflows.user_removal,
             },
             fanout_log_group=workflows.log_groups["MessageFanout"],
         )
@@ -125,6 +127,7 @@ class ChatStack(Stack):
                 functions.send_connection_id.role,
                 workflows.message_fanout.role,
                 workflows.history_page.role,
+                workflows.room_fanout.role,
             ],
             workflow_tasks={
                 workflows.connection_handshake: functions.send_connection_id,
@@ -144,6 +147,9 @@ class ChatStack(Stack):
         CfnOutput(self, "MessageFanoutArn", value=workflows.message_fanout.state_machine_arn)
         CfnOutput(self, "ConnectionCleanupArn", value=workflows.connection_cleanup.state_machine_arn)
         CfnOutput(self, "HistoryPageArn", value=workflows.history_page.state_machine_arn)
+        CfnOutput(self, "RoomFanoutArn", value=workflows.room_fanout.state_machine_arn)
+        # Kept: `python -m cdk.operations.delete_user` starts it after deleting a user from the pool.
+        CfnOutput(self, "UserRemovalArn", value=workflows.user_removal.state_machine_arn)
         # Kept too (None on a stage without sign-in): the smoke test signs in a throwaway user of the pool.
         self.identity = identity
         self.user_pool_id_output = self.user_pool_client_id_output = self.smoke_access = None
@@ -281,18 +287,33 @@ class ChatStack(Stack):
         # table's own ARN (Table.grant would add its indexes too).
         registry, users = tables.connections.table_arn, tables.users.table_arn
         _allow(workflows.connection_handshake, ["dynamodb:PutItem", "dynamodb:DeleteItem"], registry)
-        _allow(workflows.connection_handshake, ["dynamodb:PutItem"], users)
+        _allow(workflows.connection_handshake, ["dynamodb:UpdateItem"], users)
         _allow(workflows.message_fanout, ["dynamodb:Query"], tables.username_index_arn)
-        _allow(workflows.message_fanout, ["dynamodb:DeleteItem"], registry)
         _allow(workflows.message_fanout, ["dynamodb:PutItem"], tables.messages.table_arn)
         # A message to a room: the sender's membership, the room's members, their live connections.
         _allow(workflows.message_fanout, ["dynamodb:GetItem", "dynamodb:Query"], tables.memberships.table_arn)
         _allow(workflows.message_fanout, ["dynamodb:BatchGetItem"], users)
+        # Presence: a user's first connection opening and last closing (or found gone by the fan-out) are announced.
+        workflows.room_fanout.grant_start_execution(workflows.connection_handshake)
+        workflows.room_fanout.grant_start_execution(workflows.connection_cleanup)
+        workflows.connection_cleanup.grant_start_execution(workflows.message_fanout)
+        _allow(workflows.room_fanout, ["dynamodb:Query"], tables.member_index_arn)
+        _allow(workflows.room_fanout, ["dynamodb:Query"], tables.memberships.table_arn)
+        _allow(workflows.room_fanout, ["dynamodb:BatchGetItem"], users)
+        # Deleting a user: each membership with its room's count (one transaction per room), then their items.
+        workflows.room_fanout.grant_start_execution(workflows.user_removal)
+        _allow(workflows.user_removal, ["dynamodb:Query"], tables.member_index_arn)
+        _allow(workflows.user_removal, ["dynamodb:DeleteItem"], tables.memberships.table_arn)
+        _allow(workflows.user_removal, ["dynamodb:UpdateItem"], tables.rooms.table_arn)
+        _allow(workflows.user_removal, ["dynamodb:Query"], tables.username_index_arn)
+        _allow(workflows.user_removal, ["dynamodb:DeleteItem"], registry)
+        _allow(workflows.user_removal, ["dynamodb:DeleteItem"], users)
         # history_page reads one conversation per request (the key condition names it; IAM cannot: it is known
         # at run time only).
         _allow(workflows.history_page, ["dynamodb:Query"], tables.messages.table_arn)
         _allow(workflows.history_page, ["dynamodb:GetItem"], tables.memberships.table_arn)  # a room's: members only
-        _allow(workflows.connection_cleanup, ["dynamodb:DeleteItem"], registry)
+        _allow(workflows.connection_cleanup, ["dynamodb:GetItem", "dynamodb:DeleteItem"], registry)
+        _allow(workflows.connection_cleanup, ["dynamodb:UpdateItem"], users)
         if identity is not None:
             # sendMessage checks the names in recipient_users: the directory, then Cognito, in this pool only.
             _allow(functions.send_message, ["dynamodb:BatchGetItem"], users)
@@ -302,7 +323,12 @@ class ChatStack(Stack):
         # message_fanout posts with apigateway:invoke signed by its own role; API Gateway authorizes
         # @connections calls with execute-api:ManageConnections, not Invoke (API Gateway developer guide,
         # "Control access to WebSocket APIs with IAM authorization").
-        for poster in (functions.send_connection_id, workflows.message_fanout, workflows.history_page):
+        for poster in (
+            functions.send_connection_id,
+            workflows.message_fanout,
+            workflows.history_page,
+            workflows.room_fanout,
+        ):
             iam.Grant.add_to_principal(
                 grantee=poster,
                 actions=["execute-api:ManageConnections"],

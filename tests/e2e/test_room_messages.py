@@ -1,10 +1,11 @@
 """Messages to a room end to end on the sign-in stage, served by the real local runtime: every live connection of
 every member gets the message (the sender's other tab too), a non-member is refused, and a member who was offline
 reads it from the room's history. Memberships are seeded in the runtime's memberships table as joinRoom writes
-them, and users' live connections as presence keeps them (neither is this branch's)."""
+them (joinRoom is not this branch's); the users' live connections are presence's own."""
 
 import asyncio
 import json
+import time
 import uuid
 
 from tests.e2e.test_sign_in import new_user, receive_type, signed_in, state_of, token_of
@@ -37,14 +38,17 @@ def join(runtime, room: str, *usernames: str) -> None:
         )
 
 
-def live(runtime, username: str, *connection_ids: str) -> None:
+async def until_live(runtime, username: str, *connection_ids: str) -> None:
+    """Until presence lists the connections in the user's live connections: connection_handshake adds each just
+    after the client hears its id."""
     dynamodb = dynamodb_of(runtime)
-    dynamodb.update_item(
-        TableName=state_of(runtime).tables["users"],
-        Key={"username": {"S": username.lower()}},
-        UpdateExpression="ADD live_connections :ids",
-        ExpressionAttributeValues={":ids": {"SS": list(connection_ids)}},
-    )
+    deadline = time.monotonic() + 30
+    while True:
+        item = dynamodb.get_item(TableName=state_of(runtime).tables["users"], Key={"username": {"S": username.lower()}})
+        if set(connection_ids) <= set(item.get("Item", {}).get("live_connections", {}).get("SS", [])):
+            return
+        assert time.monotonic() < deadline, f"presence did not list {connection_ids} for {username}"
+        await asyncio.sleep(0.05)
 
 
 def test_every_members_connections_get_a_room_message_and_an_offline_member_reads_it_later(signed_in_runtime):
@@ -62,8 +66,8 @@ def test_every_members_connections_get_a_room_message_and_an_offline_member_read
             signed_in(runtime, tokens[bob]),
             signed_in(runtime, tokens[dave]),
         )
-        live(runtime, alice, first["connection_id"], second["connection_id"])
-        live(runtime, bob, bob_connection["connection_id"])
+        await until_live(runtime, alice, first["connection_id"], second["connection_id"])
+        await until_live(runtime, bob, bob_connection["connection_id"])
         await tab1.send(json.dumps(client_frame({"action": "sendMessage", "message": "hi room", "room": room})))
         accepted = await receive_type(tab1, "accepted")
         delivered = await asyncio.gather(*(receive_type(client, "message") for client in (tab1, tab2, bobs)))

@@ -51,16 +51,29 @@ GRANTS = {
     "lambda:on_default": set(),
     "lambda:send_message": {"states:StartExecution"},
     "lambda:send_connection_id": {"execute-api:ManageConnections"},
-    "states:connection_handshake": {"lambda:InvokeFunction", "dynamodb:PutItem", "dynamodb:DeleteItem"},
+    "states:connection_handshake": {
+        "lambda:InvokeFunction",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:UpdateItem",
+        "states:StartExecution",
+    },
     "states:message_fanout": {
         "execute-api:ManageConnections",
         "dynamodb:Query",
-        "dynamodb:DeleteItem",
         "dynamodb:PutItem",
         "dynamodb:GetItem",  # a message to a room: the sender's membership
         "dynamodb:BatchGetItem",  # the room's members' live connections
+        "states:StartExecution",
     },
-    "states:connection_cleanup": {"dynamodb:DeleteItem"},
+    "states:connection_cleanup": {
+        "dynamodb:GetItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:UpdateItem",
+        "states:StartExecution",
+    },
+    "states:room_fanout": {"dynamodb:Query", "dynamodb:BatchGetItem", "execute-api:ManageConnections"},
+    "states:user_removal": {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "states:StartExecution"},
     "lambda:history": {"states:StartExecution"},
     "lambda:pack_history": set(),  # pure computation
     "states:history_page": {
@@ -254,6 +267,7 @@ def test_only_the_handshake_task_and_the_fanout_post_to_connections_of_this_stag
         "lambda:send_connection_id": expected,
         "states:message_fanout": expected,
         "states:history_page": expected,
+        "states:room_fanout": expected,
     }
     assert permissions.grants("execute-api:Invoke") == {}
 
@@ -275,6 +289,11 @@ def test_connect_disconnect_and_send_message_start_workflows_each_its_own(permis
         "lambda:on_disconnect": [f"<{permissions.machine_ids['connection_cleanup']}>"],
         "lambda:send_message": [f"<{permissions.machine_ids['message_fanout']}>"],
         "lambda:history": [f"<{permissions.machine_ids['history_page']}>"],
+        # a user's first connection opening, their last closing or found gone
+        "states:connection_handshake": [f"<{permissions.machine_ids['room_fanout']}>"],
+        "states:connection_cleanup": [f"<{permissions.machine_ids['room_fanout']}>"],
+        "states:message_fanout": [f"<{permissions.machine_ids['connection_cleanup']}>"],  # a post that answered 410
+        "states:user_removal": [f"<{permissions.machine_ids['room_fanout']}>"],  # member_left to each room
     }
 
 
@@ -294,29 +313,37 @@ def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_ste
     tables = table_ids(permissions.template)
     registry, users = f"<{tables['connections']}.Arn>", f"<{tables['users']}.Arn>"
     messages, memberships = f"<{tables['messages']}.Arn>", f"<{tables['memberships']}.Arn>"
+    rooms = f"<{tables['rooms']}.Arn>"
 
     assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:PutItem").items()} == {
-        "states:connection_handshake": sorted([registry, users]),  # the registry item, then the user's
+        "states:connection_handshake": [registry],  # the registry item
         "states:message_fanout": [messages],  # the message, in the history, before it is delivered
     }
     assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:DeleteItem").items()} == {
         "states:connection_handshake": [registry],  # a client that left before its connection opened
-        "states:message_fanout": [registry],  # a connection that answered 410
+        "states:connection_cleanup": [registry],  # closed, or found gone by the fan-out
+        "states:user_removal": sorted([registry, users, memberships]),  # a deleted user's items
+    }
+    # The user's item: directory entry and live_connections (presence), updated in place, never replaced.
+    assert permissions.grants("dynamodb:UpdateItem") == {
+        "states:connection_handshake": [users],
+        "states:connection_cleanup": [users],
+        "states:user_removal": [rooms],  # member_count, in the transaction that deletes the membership
+    }
+    assert permissions.grants("dynamodb:GetItem") == {
         "states:connection_cleanup": [registry],
+        "states:message_fanout": [memberships],  # is the sender of a room message a member
+        "states:history_page": [memberships],  # is the reader of a room's history a member
     }
     assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:Query").items()} == {
         # a user's connections; a room's members (the table itself: one room's partition)
         "states:message_fanout": sorted([f"{registry}/index/by_username", memberships]),
         "states:history_page": [messages],  # the table itself, no index: one conversation's partition
+        # the rooms a user is in (by_member), then each room's members (the table: one room's partition)
+        "states:room_fanout": sorted([memberships, f"{memberships}/index/by_member"]),
+        "states:user_removal": sorted([f"{memberships}/index/by_member", f"{registry}/index/by_username"]),
     }
-    assert permissions.grants("dynamodb:GetItem") == {
-        "states:message_fanout": [memberships],  # is the sender of a room message a member
-        "states:history_page": [memberships],  # is the reader of a room's history a member
-    }
-    batch_reads = permissions.grants("dynamodb:BatchGetItem")
-    assert batch_reads.pop("states:message_fanout") == [users]  # a room's members' live connections
-    assert set(batch_reads) <= {"lambda:send_message"}  # its recipient checks (test_send_message_asks_cognito_...)
-    for action in ("dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:*"):
+    for action in ("dynamodb:Scan", "dynamodb:*"):
         assert permissions.grants(action) == {}, action
 
 
@@ -339,7 +366,11 @@ def test_send_message_asks_cognito_about_users_of_this_stages_pool_only(permissi
         return
     assert permissions.grants("cognito-idp:AdminGetUser") == {"lambda:send_message": [f"<{pool_id}.Arn>"]}
     users = f"<{table_ids(permissions.template)['users']}.Arn>"
-    assert permissions.grants("dynamodb:BatchGetItem")["lambda:send_message"] == [users]
+    assert permissions.grants("dynamodb:BatchGetItem") == {
+        "lambda:send_message": [users],
+        "states:room_fanout": [users],  # the live connections of the members of the user's rooms
+        "states:message_fanout": [users],  # the live connections of the members of a message's room
+    }
     every_action = {
         action
         for owner, statements in permissions.statements.items()

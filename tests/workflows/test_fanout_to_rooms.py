@@ -21,15 +21,10 @@ ROOM = "general"
 
 
 def online(workflows, handshake_input, user: SignedInUser, *connection_ids: str) -> None:
-    """The user signs in on each connection, and presence lists each in their live connections (what
-    connection_handshake's presence step does; seeded here, as this branch does not own it)."""
+    """The user signs in on each connection: connection_handshake lists each in their live connections
+    (presence), which the room's fan-out reads."""
     sign_in(workflows, handshake_input, user, *connection_ids)
-    workflows.dynamodb.update_item(
-        TableName=TABLES["UsersTable"][0],
-        Key={"username": {"S": user.name.lower()}},
-        UpdateExpression="ADD live_connections :ids",
-        ExpressionAttributeValues={":ids": {"SS": list(connection_ids)}},
-    )
+    assert set(workflows.users()[user.name.lower()]["live_connections"]) == set(connection_ids)
 
 
 def join(workflows, room: str, *usernames: str) -> None:
@@ -158,7 +153,9 @@ def test_a_members_connection_that_answers_410_leaves_the_registry_and_fails_not
 
     assert execution.status == "SUCCEEDED"
     assert deliveries(execution) == {ALICE_LAPTOP: "delivered", BOB_LAPTOP: "gone"}
+    workflows.started_by_workflows("connection_cleanup")  # the fan-out hands the gone connection over
     assert BOB_LAPTOP not in workflows.registry() and ALICE_LAPTOP in workflows.registry()
+    assert "live_connections" not in workflows.users()["bob"]  # presence: Bob is offline now
     assert execution.output["connections_reached"] == 1
     assert notices(workflows, ALICE_LAPTOP) == []  # Bob reads it in the room's history
 
@@ -167,7 +164,13 @@ def test_the_senders_own_connection_gets_its_copy_even_before_presence_lists_it(
     signed_in, handshake_input, fanout_input
 ):
     workflows = signed_in
-    sign_in(workflows, handshake_input, ALICE, ALICE_LAPTOP)  # not (yet) in live_connections
+    sign_in(workflows, handshake_input, ALICE, ALICE_LAPTOP)
+    workflows.dynamodb.update_item(  # as if presence had not listed it (yet)
+        TableName=TABLES["UsersTable"][0],
+        Key={"username": {"S": "alice"}},
+        UpdateExpression="DELETE live_connections :ids",
+        ExpressionAttributeValues={":ids": {"SS": [ALICE_LAPTOP]}},
+    )
     join(workflows, ROOM, "alice")
     execution_input = fanout_input(ALICE_LAPTOP, {"message": "hi", "room": ROOM}, ALICE)
 
