@@ -18,12 +18,21 @@ from cdk.paths import STATEMACHINES_DIR
 STATE_MACHINES = sorted(STATEMACHINES_DIR.glob("*.asl.json"))
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 CONNECTIONS_POST = "arn:aws:states:::apigateway:invoke"
+START_EXECUTION = "arn:aws:states:::states:startExecution"
 DYNAMODB_ITEM_TASKS = {
     "arn:aws:states:::dynamodb:getItem",
     "arn:aws:states:::dynamodb:putItem",
+    "arn:aws:states:::dynamodb:updateItem",
     "arn:aws:states:::dynamodb:deleteItem",
 }
-DYNAMODB_SDK_TASKS = {"arn:aws:states:::aws-sdk:dynamodb:query", "arn:aws:states:::aws-sdk:dynamodb:batchGetItem"}
+DYNAMODB_SDK_TASKS = {
+    "arn:aws:states:::aws-sdk:dynamodb:query",
+    "arn:aws:states:::aws-sdk:dynamodb:batchGetItem",
+    "arn:aws:states:::aws-sdk:dynamodb:transactWriteItems",
+}
+# A workflow starting another: the optimized integration names StartExecution's errors "StepFunctions." + the
+# exception ("Start workflow executions from a task state").
+STEP_FUNCTIONS_ERRORS = frozenset({"StepFunctions.ThrottlingException"})
 # DynamoDB's error codes ("Error handling with DynamoDB": Error messages and codes). The optimized integration
 # names an error "DynamoDB." + its code; the AWS SDK integration "DynamoDb." + the code with an "Exception"
 # suffix ("AWS SDK service integrations": ServiceName.ErrorName, Exception always appended).
@@ -38,6 +47,7 @@ DYNAMODB_ERROR_CODES = frozenset(
         "RequestLimitExceeded",
         "ResourceNotFoundException",
         "ThrottlingException",
+        "TransactionCanceledException",  # TransactWriteItems: a condition failed (user_removal)
         "ValidationException",
     }
 )
@@ -117,7 +127,7 @@ def unknown_error_names(states: dict) -> set[str]:
         if not (
             task_exception(name)
             or name in raised_by_fail_states(states)
-            or name in LAMBDA_ERRORS | DYNAMODB_ITEM_ERRORS | DYNAMODB_SDK_ERRORS
+            or name in LAMBDA_ERRORS | DYNAMODB_ITEM_ERRORS | DYNAMODB_SDK_ERRORS | STEP_FUNCTIONS_ERRORS
             or API_GATEWAY_ERROR.fullmatch(name)
             or name in STATES_ERRORS
         )
@@ -152,6 +162,8 @@ def test_every_state_machine_is_checked():
         "message_fanout.asl.json",
         "connection_cleanup.asl.json",
         "history_page.asl.json",
+        "room_fanout.asl.json",
+        "user_removal.asl.json",
     }
 
 
@@ -183,6 +195,8 @@ def test_every_task_carries_its_retry_policy(path: Path):
         elif task["Resource"] in DYNAMODB_SDK_TASKS:
             missing = {f"DynamoDb.{code.removesuffix('Exception')}Exception" for code in DYNAMODB_TO_RETRY}
             missing -= retried(task)
+        elif task["Resource"] == START_EXECUTION:
+            missing = STEP_FUNCTIONS_ERRORS - retried(task)
         else:
             assert task["Resource"] == CONNECTIONS_POST, name
             missing = {"ApiGateway.429"} - retried(task)

@@ -41,6 +41,13 @@ def join(workflows, room: str, *usernames: str) -> None:
         )
 
 
+def alice_and_bob_in_the_room(workflows, handshake_input):
+    online(workflows, handshake_input, ALICE, ALICE_LAPTOP)
+    online(workflows, handshake_input, BOB, BOB_LAPTOP)
+    join(workflows, ROOM, "alice", "bob")
+    return workflows
+
+
 def deliveries(execution) -> dict[str, str]:
     return {delivery["connection_id"]: delivery["status"] for delivery in execution.output["deliveries"]}
 
@@ -78,10 +85,7 @@ def test_every_live_connection_of_every_member_gets_it_once_and_offline_members_
 
 
 def test_the_message_is_stored_under_the_room_before_it_is_delivered(signed_in, handshake_input, fanout_input):
-    workflows = signed_in
-    online(workflows, handshake_input, ALICE, ALICE_LAPTOP)
-    online(workflows, handshake_input, BOB, BOB_LAPTOP)
-    join(workflows, ROOM, "alice", "bob")
+    workflows = alice_and_bob_in_the_room(signed_in, handshake_input)
     execution_input = fanout_input(ALICE_LAPTOP, {"message": "hi all", "room": ROOM}, ALICE)
 
     execution = workflows.run("message_fanout", execution_input)
@@ -93,10 +97,7 @@ def test_the_message_is_stored_under_the_room_before_it_is_delivered(signed_in, 
 
 def test_a_second_execution_of_the_same_message_stores_one_item(signed_in, handshake_input, fanout_input):
     """Asynchronous Express executions run at least once: the same input again rewrites the same item."""
-    workflows = signed_in
-    online(workflows, handshake_input, ALICE, ALICE_LAPTOP)
-    online(workflows, handshake_input, BOB, BOB_LAPTOP)
-    join(workflows, ROOM, "alice", "bob")
+    workflows = alice_and_bob_in_the_room(signed_in, handshake_input)
     execution_input = fanout_input(ALICE_LAPTOP, {"message": "once", "room": ROOM}, ALICE)
 
     first = workflows.run("message_fanout", execution_input)
@@ -143,10 +144,7 @@ def test_a_members_connection_that_answers_410_leaves_the_registry_and_fails_not
     signed_in, handshake_input, fanout_input
 ):
     """Bob's laptop closed without its $disconnect: the registry (and his live connections) still list it."""
-    workflows = signed_in
-    online(workflows, handshake_input, ALICE, ALICE_LAPTOP)
-    online(workflows, handshake_input, BOB, BOB_LAPTOP)
-    join(workflows, ROOM, "alice", "bob")
+    workflows = alice_and_bob_in_the_room(signed_in, handshake_input)
     workflows.connections.disconnect(BOB_LAPTOP)
 
     execution = workflows.run("message_fanout", fanout_input(ALICE_LAPTOP, {"message": "hi", "room": ROOM}, ALICE))

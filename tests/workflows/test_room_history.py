@@ -10,7 +10,7 @@ from tests.workflows.test_fanout_to_rooms import (
     DAVE,
     DAVE_LAPTOP,
     ROOM,
-    join,
+    alice_and_bob_in_the_room,
     online,
 )
 from tests.workflows.test_history_page import history_frames
@@ -18,9 +18,7 @@ from tests.workflows.test_history_page import history_frames
 
 def room_with_messages(workflows, handshake_input, fanout_input, count: int) -> list[dict]:
     """Alice and Bob, members, online; ``count`` messages from Alice to the room, oldest first."""
-    online(workflows, handshake_input, ALICE, ALICE_LAPTOP)
-    online(workflows, handshake_input, BOB, BOB_LAPTOP)
-    join(workflows, ROOM, "alice", "bob")
+    alice_and_bob_in_the_room(workflows, handshake_input)
     sent = []
     for number in range(count):
         execution_input = fanout_input(ALICE_LAPTOP, {"message": f"message {number}", "room": ROOM}, ALICE)
@@ -31,25 +29,27 @@ def room_with_messages(workflows, handshake_input, fanout_input, count: int) -> 
     return sent
 
 
+def bobs_page(workflows, history_input, body: dict) -> list[dict]:
+    """What Bob's connection is sent for one history request (and nothing from before it)."""
+    workflows.connections.reset()
+    workflows.connections.connect(BOB_LAPTOP)
+    assert workflows.run("history_page", history_input(BOB_LAPTOP, body, BOB)).status == "SUCCEEDED"
+    return history_frames(workflows, BOB_LAPTOP)
+
+
 def test_a_member_reads_the_rooms_messages_newest_first_in_frames_naming_the_room(
     signed_in, handshake_input, fanout_input, history_input
 ):
     workflows = signed_in
     sent = room_with_messages(workflows, handshake_input, fanout_input, 3)
 
-    execution = workflows.run("history_page", history_input(BOB_LAPTOP, {"room": "General", "limit": 2}, BOB))
-    page, end = history_frames(workflows, BOB_LAPTOP)
+    page, end = bobs_page(workflows, history_input, {"room": "General", "limit": 2})
+    older = bobs_page(workflows, history_input, {"room": ROOM, "before": end["before"]})
 
-    assert execution.status == "SUCCEEDED"
     assert page == {"type": "history", "room": ROOM, "messages": [sent[2], sent[1]]}
     assert (end["type"], end["room"], end["count"]) == ("history_end", ROOM, 2) and end["before"]
     assert "with" not in page and "with" not in end
-
-    workflows.connections.reset()
-    workflows.connections.connect(BOB_LAPTOP)
-    workflows.run("history_page", history_input(BOB_LAPTOP, {"room": ROOM, "before": end["before"]}, BOB))
-
-    assert history_frames(workflows, BOB_LAPTOP) == [
+    assert older == [
         {"type": "history", "room": ROOM, "messages": [sent[0]]},
         {"type": "history_end", "room": ROOM, "count": 1, "before": None},
     ]

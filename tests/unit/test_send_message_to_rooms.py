@@ -1,23 +1,15 @@
-"""Rooms on the message routes: sendMessage with ``room`` starts the fan-out's room branch (which checks
-membership, stores, then delivers), and history with ``room`` starts a page of the room's messages (members only,
-checked by history_page); bad room frames are refused before anything starts."""
+"""sendMessage with ``room`` starts the fan-out's room branch (which checks membership, stores, then delivers); bad
+room frames are refused before anything starts."""
 
 import json
 import os
 from datetime import datetime
 
-import history
-import pack_history
 import pytest
 import send_message
-from chat.history import history_frames
 
-from tests.conftest import SignedInUser
 from tests.protocol import server_frame
-from tests.unit.test_send_message import accept_start, started_execution
-
-ALICE = SignedInUser("sub-alice", "Alice")
-SENDER = "CfF0ed8QoAMCKxQ="
+from tests.unit.test_send_message import ALICE_USER, SENDER, accept_start, send_as, started_execution
 
 
 @pytest.fixture
@@ -25,20 +17,9 @@ def fanout(stub_client):
     return stub_client(send_message, "stepfunctions", "stepfunctions")
 
 
-@pytest.fixture
-def history_page(stub_client):
-    return stub_client(history, "stepfunctions", "stepfunctions")
-
-
-def send(events, lambda_context, body, user: SignedInUser | None = ALICE) -> dict:
-    event = events.send_message({"action": "sendMessage", **body}, connection_id=SENDER, user=user)
-    response = send_message.handler(event, lambda_context)
-    return {"status": response["statusCode"], "frame": server_frame(response["body"])}
-
-
-def ask(events, lambda_context, body, user: SignedInUser | None = ALICE) -> dict:
-    event = events.send_message({"action": "history", **body}, connection_id=SENDER, user=user)
-    response = history.handler(event, lambda_context)
+def send(events, lambda_context, body, user=ALICE_USER) -> dict:
+    """The route response to ``body`` from Alice's connection (``user`` None: a stage without sign-in)."""
+    response = send_as(events, lambda_context, body, user=user)
     return {"status": response["statusCode"], "frame": server_frame(response["body"])}
 
 
@@ -127,66 +108,3 @@ def test_a_room_on_a_stage_without_sign_in_is_no_users(events, lambda_context, f
 
     assert answer["frame"]["code"] == "no_users"
     assert fanout.operations() == []
-
-
-# --- history with room -------------------------------------------------------------------------------
-
-
-def test_a_rooms_history_starts_a_page_of_the_rooms_conversation_for_its_caller(events, lambda_context, history_page):
-    history_page.stubber.add_response(
-        "start_execution", {"executionArn": "arn:aws:states:us-east-1:1:execution:x:y", "startDate": "2026-12-06"}
-    )
-
-    answer = ask(events, lambda_context, {"room": "General", "limit": 5})
-
-    assert answer == {"status": 200, "frame": {"type": "history_requested", "room": "general", "limit": 5}}
-    (call,) = history_page.params("StartExecution")
-    assert json.loads(call["input"]) == {
-        "connection_id": SENDER,
-        "username": "alice",  # whose membership history_page checks: the connection's user, never the frame's
-        "with": None,
-        "room": "general",
-        "conversation": "room#general",
-        "limit": 5,
-        "has_before": False,
-        "before": None,
-    }
-
-
-@pytest.mark.parametrize(
-    ("body", "code"),
-    [
-        ({"room": "general", "with": "bob"}, "invalid_request"),
-        ({"room": "no such room!"}, "invalid_room"),
-        ({"room": None}, "invalid_request"),
-        ({"room": 3}, "invalid_room"),
-    ],
-    ids=["both", "invalid", "null", "number"],
-)
-def test_a_bad_room_history_request_is_refused_and_nothing_starts(events, lambda_context, history_page, body, code):
-    answer = ask(events, lambda_context, body)
-
-    assert answer["frame"]["code"] == code
-    assert history_page.operations() == []
-
-
-def test_a_rooms_history_on_a_stage_without_sign_in_is_no_users(events, lambda_context, history_page):
-    answer = ask(events, lambda_context, {"room": "general"}, user=None)
-
-    assert answer["frame"]["code"] == "no_users"
-
-
-def test_a_rooms_history_frames_carry_room_instead_of_with(lambda_context):
-    message = {"type": "message", "message": "hi all", "room": "general"}
-    item = {"sent_key": "2026-12-06T15:36:21.089Z#d8b304d4-1a7e-40f2-b984-be02eb28ec84", "frame": json.dumps(message)}
-
-    answer = pack_history.handler(
-        {"connection_id": SENDER, "with": None, "room": "general", "limit": 1, "items": [item]}, lambda_context
-    )
-
-    page, end = answer["frames"]
-    assert page == {"type": "history", "room": "general", "messages": [message]}
-    assert end["type"] == "history_end" and end["room"] == "general" and "with" not in end
-    assert history_frames(with_user="bob", items=[], limit=1) == [
-        {"type": "history_end", "with": "bob", "count": 0, "before": None}
-    ]
