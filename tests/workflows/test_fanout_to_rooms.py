@@ -5,14 +5,16 @@ own included; offline members are no failure; a connection that answers 410 leav
 
 import json
 
+import pytest
+
+from local.stepfunctions.tables import create_tables
 from tests.conftest import SignedInUser
-from tests.workflows.conftest import TABLES
+from tests.workflows.conftest import REGION, TABLES, table_spec
 from tests.workflows.test_fanout_to_users import messages, notices, sign_in
 from tests.workflows.test_history_store import scheduled_resources, stored, stored_item_of
 
 ALICE = SignedInUser("sub-alice", "Alice")
 BOB = SignedInUser("sub-bob", "Bob")
-CAROL = SignedInUser("sub-carol", "Carol")
 DAVE = SignedInUser("sub-dave", "Dave")
 ALICE_LAPTOP, ALICE_PHONE = "CfF0ed8QoAMCKxQ=", "CfF0eLaptop0AMC="
 BOB_LAPTOP = "CfF2b3hQoAMCJ-g="
@@ -202,3 +204,27 @@ def test_members_are_read_in_batches_of_100(signed_in, handshake_input, fanout_i
     assert set(deliveries(execution)) == {ALICE_LAPTOP, BOB_LAPTOP, "CfF9LastMember0="}
     assert [r for r in scheduled_resources(execution) if r == "batchGetItem"] == ["batchGetItem"] * 2
     assert json.loads(json.dumps(execution.output["connections_reached"])) == 3
+
+
+@pytest.fixture
+def no_history(signed_in):
+    """The history table cannot be written (it is gone, for this test only): every putItem fails."""
+    name, design = TABLES["MessagesTable"]
+    signed_in.dynamodb.delete_table(TableName=name)
+    yield signed_in
+    create_tables(signed_in.moto_url, REGION, [table_spec(name, design)])
+
+
+def test_a_message_that_cannot_be_stored_is_still_delivered_and_the_sender_told(
+    no_history, handshake_input, fanout_input
+):
+    workflows = alice_and_bob_in_the_room(no_history, handshake_input)
+    execution_input = fanout_input(ALICE_LAPTOP, {"message": "hi", "room": ROOM, "client_message_id": "a-1"}, ALICE)
+
+    execution = workflows.run("message_fanout", execution_input)
+
+    assert execution.status == "SUCCEEDED" and execution.output["stored"] is False
+    assert messages(workflows, BOB_LAPTOP) == [execution_input["frame"]]
+    (notice,) = notices(workflows, ALICE_LAPTOP)
+    assert (notice["reason"], notice["room"], notice["stored"], notice["failures"]) == ("not_stored", ROOM, False, [])
+    assert notice["message_id"] == execution_input["frame"]["message_id"] and notice["client_message_id"] == "a-1"
