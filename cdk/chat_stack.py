@@ -6,6 +6,7 @@ from typing import Any
 from aws_cdk import Aws, CfnOutput, Environment, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from cdk.api_gateway_account import ApiGatewayLogsRole
@@ -92,6 +93,7 @@ class ChatStack(Stack):
                 "HistoryPage": workflows.history_page,
                 "RoomFanout": workflows.room_fanout,
                 "UserRemoval": workflows.user_removal,
+                "ConversationList": workflows.list_conversations,
             },
             fanout_log_group=workflows.log_groups["MessageFanout"],
         )
@@ -128,6 +130,7 @@ class ChatStack(Stack):
                 workflows.message_fanout.role,
                 workflows.history_page.role,
                 workflows.room_fanout.role,
+                workflows.list_conversations.role,
             ],
             workflow_tasks={
                 workflows.connection_handshake: functions.send_connection_id,
@@ -256,6 +259,9 @@ class ChatStack(Stack):
         )
         functions.send_message.add_environment("FANOUT_STATE_MACHINE_ARN", workflows.message_fanout.state_machine_arn)
         functions.history.add_environment("HISTORY_STATE_MACHINE_ARN", workflows.history_page.state_machine_arn)
+        functions.list_conversations.add_environment(
+            "CONVERSATIONS_STATE_MACHINE_ARN", workflows.list_conversations.state_machine_arn
+        )
         functions.send_connection_id.add_environment("CALLBACK_URL", websocket.callback_url)
         functions.on_default.add_environment("VALID_ACTIONS", ",".join(websocket.actions))
         if identity is not None:
@@ -281,6 +287,7 @@ class ChatStack(Stack):
         workflows.message_fanout.grant_start_execution(functions.send_message)
         workflows.connection_cleanup.grant_start_execution(functions.on_disconnect)
         workflows.history_page.grant_start_execution(functions.history)
+        workflows.list_conversations.grant_start_execution(functions.list_conversations)
         functions.send_connection_id.grant_invoke(workflows.connection_handshake)
         functions.pack_history.grant_invoke(workflows.history_page)
         # Each workflow touches only the items (and the index) its steps name; the actions are exact, on the
@@ -294,14 +301,14 @@ class ChatStack(Stack):
         _allow(workflows.message_fanout, ["dynamodb:GetItem", "dynamodb:Query"], tables.memberships.table_arn)
         _allow(workflows.message_fanout, ["dynamodb:BatchGetItem"], users)
         # Presence: a user's first connection opening and last closing (or found gone by the fan-out) are announced.
-        workflows.room_fanout.grant_start_execution(workflows.connection_handshake)
-        workflows.room_fanout.grant_start_execution(workflows.connection_cleanup)
-        workflows.connection_cleanup.grant_start_execution(workflows.message_fanout)
+        _allow_starting(workflows.room_fanout, by=workflows.connection_handshake)
+        _allow_starting(workflows.room_fanout, by=workflows.connection_cleanup)
+        _allow_starting(workflows.connection_cleanup, by=workflows.message_fanout)
         _allow(workflows.room_fanout, ["dynamodb:Query"], tables.member_index_arn)
         _allow(workflows.room_fanout, ["dynamodb:Query"], tables.memberships.table_arn)
         _allow(workflows.room_fanout, ["dynamodb:BatchGetItem"], users)
         # Deleting a user: each membership with its room's count (one transaction per room), then their items.
-        workflows.room_fanout.grant_start_execution(workflows.user_removal)
+        _allow_starting(workflows.room_fanout, by=workflows.user_removal)
         _allow(workflows.user_removal, ["dynamodb:Query"], tables.member_index_arn)
         _allow(workflows.user_removal, ["dynamodb:DeleteItem"], tables.memberships.table_arn)
         _allow(workflows.user_removal, ["dynamodb:UpdateItem"], tables.rooms.table_arn)
@@ -314,6 +321,10 @@ class ChatStack(Stack):
         _allow(workflows.history_page, ["dynamodb:GetItem"], tables.memberships.table_arn)  # a room's: members only
         _allow(workflows.connection_cleanup, ["dynamodb:GetItem", "dynamodb:DeleteItem"], registry)
         _allow(workflows.connection_cleanup, ["dynamodb:UpdateItem"], users)
+        # A user's list of direct conversations: only the fan-out moves it forward (UpdateItem, never Put or Delete),
+        # only list_conversations reads it (one user's partition per request, named by the key condition).
+        _allow(workflows.message_fanout, ["dynamodb:UpdateItem"], tables.conversations.table_arn)
+        _allow(workflows.list_conversations, ["dynamodb:Query"], tables.conversations.table_arn)
         if identity is not None:
             # sendMessage checks the names in recipient_users: the directory, then Cognito, in this pool only.
             _allow(functions.send_message, ["dynamodb:BatchGetItem"], users)
@@ -323,12 +334,14 @@ class ChatStack(Stack):
         # message_fanout posts with apigateway:invoke signed by its own role; API Gateway authorizes
         # @connections calls with execute-api:ManageConnections, not Invoke (API Gateway developer guide,
         # "Control access to WebSocket APIs with IAM authorization").
-        for poster in (
+        posters = (
             functions.send_connection_id,
             workflows.message_fanout,
             workflows.history_page,
             workflows.room_fanout,
-        ):
+            workflows.list_conversations,
+        )
+        for poster in posters:
             iam.Grant.add_to_principal(
                 grantee=poster,
                 actions=["execute-api:ManageConnections"],
@@ -357,6 +370,18 @@ class ChatStack(Stack):
 
 def _allow(grantee: iam.IGrantable, actions: list[str], resource_arn: str) -> None:
     iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=[resource_arn])
+
+
+def _allow_starting(started: sfn.StateMachine, *, by: sfn.StateMachine) -> None:
+    """A workflow that starts another, in a policy of its own: in the role's default policy, the started state
+    machine's ARN would make it wait for the IAM propagation wait, which waits for that policy (a cycle), and starting
+    is needed only when executions run, not when the state machines are created."""
+    iam.Policy(
+        by,
+        f"Starts{started.node.id}",
+        statements=[iam.PolicyStatement(actions=["states:StartExecution"], resources=[started.state_machine_arn])],
+        roles=[by.role],
+    )
 
 
 def add_chat_stack(scope: Construct, config: StageConfig, **kwargs: Any) -> ChatStack:

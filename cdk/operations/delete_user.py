@@ -78,12 +78,13 @@ def summary(output: dict) -> str:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, session=None, stepfunctions=None) -> int:
+    """``session``, ``stepfunctions``: the stage's (tests give their own)."""
     parser = argparse.ArgumentParser(prog="python -m cdk.operations.delete_user", description=__doc__.splitlines()[0])
     parser.add_argument("--stage", required=True)
     parser.add_argument("--username", required=True)
     args = parser.parse_args(argv)
-    session = default_session()
+    session = session or default_session()
     try:
         stack_name = stack_name_for(args.stage)
         (stack,) = session.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
@@ -94,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             session.client("cognito-idp"), user_pool_id=outputs[USER_POOL_OUTPUT], username=args.username
         )
         output = run_removal(
-            session.client("stepfunctions"),
+            stepfunctions or session.client("stepfunctions"),
             state_machine_arn=outputs[REMOVAL_OUTPUT],
             removal=removal,
             synchronous=True,

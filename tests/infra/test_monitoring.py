@@ -31,6 +31,7 @@ WORKFLOWS = (
     "MessageFanout",
     "ConnectionCleanup",
     "HistoryPage",
+    "ConversationList",
 )  # construct ids (Workflows/<id>)
 FIVE_MINUTES = 300
 
