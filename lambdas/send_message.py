@@ -221,8 +221,8 @@ def room_fanout_input(*, sender_id: str, sender: User, room: str, frame: dict, r
     """message_fanout's input for a message to a room: the fields its shared delivery reads (connection_ids: the
     sender's own connection, always delivered to, first; registered_before; frame), nothing for the direct path to
     look up or store, and ``room``: what the room's branch checks (the sender's membership), stores (once, under
-    the room's conversation, keyed as a direct message is) and answers (the frames refusing a non-member and
-    telling the sender their message was not kept, worded here)."""
+    the room's conversation, keyed as a direct message is) and answers (the frames refusing a non-member, saying
+    the message was not sent when the membership could not be read, or not kept, worded here)."""
     client_message_id = frame.get("client_message_id")
     echo = {"client_message_id": client_message_id} if client_message_id else {}
     return {
@@ -246,9 +246,16 @@ def room_fanout_input(*, sender_id: str, sender: User, room: str, frame: dict, r
             # JSONPath with two wildcards needs on moto's interpreter, and the sender's connection comes first.
             "own_sets": [[{"SS": [sender_id]}]],
             "lookup_error": None,
-            "not_a_member": error_frame(
+            "refusal": error_frame(
                 "not_a_member",
                 f"you are not a member of room {room!r}: join it first (joinRoom); the message was not sent",
+                room=room,
+                message_id=frame["message_id"],
+                **echo,
+            ),
+            "not_sent": error_frame(
+                "not_sent",
+                "the message was not sent; please try again",
                 room=room,
                 message_id=frame["message_id"],
                 **echo,

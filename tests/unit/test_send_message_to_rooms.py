@@ -58,9 +58,11 @@ def test_a_message_to_a_room_starts_the_fanouts_room_branch_keyed_by_the_rooms_l
         "expires_at": int(sent.timestamp()) + int(os.environ["HISTORY_RETENTION_DAYS"]) * 86400,
     }
     assert room["own_sets"] == [[{"SS": [SENDER]}]]
-    refusal = server_frame(json.dumps(room["not_a_member"]))
+    refusal = server_frame(json.dumps(room["refusal"]))
     assert (refusal["code"], refusal["room"], refusal["message_id"]) == ("not_a_member", "general", frame["message_id"])
     assert refusal["client_message_id"] == "t1-1"
+    not_sent = server_frame(json.dumps(room["not_sent"]))
+    assert (not_sent["code"], not_sent["room"], not_sent["client_message_id"]) == ("not_sent", "general", "t1-1")
     notice = server_frame(json.dumps(room["not_stored"]))
     assert (notice["reason"], notice["stored"], notice["room"]) == ("not_stored", False, "general")
 

@@ -207,18 +207,25 @@ def test_members_are_read_in_batches_of_100(signed_in, handshake_input, fanout_i
 
 
 @pytest.fixture
-def no_history(signed_in):
-    """The history table cannot be written (it is gone, for this test only): every putItem fails."""
-    name, design = TABLES["MessagesTable"]
-    signed_in.dynamodb.delete_table(TableName=name)
-    yield signed_in
-    create_tables(signed_in.moto_url, REGION, [table_spec(name, design)])
+def without_table(signed_in):
+    """``without_table(placeholder)``: that table is gone, for this test only (every request to it fails)."""
+    gone = []
+
+    def remove(placeholder: str):
+        name, design = TABLES[placeholder]
+        signed_in.dynamodb.delete_table(TableName=name)
+        gone.append(table_spec(name, design))
+        return signed_in
+
+    yield remove
+    create_tables(signed_in.moto_url, REGION, gone)
 
 
 def test_a_message_that_cannot_be_stored_is_still_delivered_and_the_sender_told(
-    no_history, handshake_input, fanout_input
+    signed_in, without_table, handshake_input, fanout_input
 ):
-    workflows = alice_and_bob_in_the_room(no_history, handshake_input)
+    workflows = alice_and_bob_in_the_room(signed_in, handshake_input)
+    without_table("MessagesTable")
     execution_input = fanout_input(ALICE_LAPTOP, {"message": "hi", "room": ROOM, "client_message_id": "a-1"}, ALICE)
 
     execution = workflows.run("message_fanout", execution_input)
@@ -228,3 +235,37 @@ def test_a_message_that_cannot_be_stored_is_still_delivered_and_the_sender_told(
     (notice,) = notices(workflows, ALICE_LAPTOP)
     assert (notice["reason"], notice["room"], notice["stored"], notice["failures"]) == ("not_stored", ROOM, False, [])
     assert notice["message_id"] == execution_input["frame"]["message_id"] and notice["client_message_id"] == "a-1"
+
+
+def test_a_membership_that_cannot_be_read_is_not_sent_and_the_sender_told(
+    signed_in, without_table, handshake_input, fanout_input
+):
+    workflows = alice_and_bob_in_the_room(signed_in, handshake_input)
+    without_table("MembershipsTable")
+    execution_input = fanout_input(ALICE_LAPTOP, {"message": "hi", "room": ROOM}, ALICE)
+
+    execution = workflows.run("message_fanout", execution_input)
+
+    assert execution.status == "SUCCEEDED"
+    (error,) = errors(workflows, ALICE_LAPTOP)
+    assert (error["code"], error["room"], error["message_id"]) == (
+        "not_sent",
+        ROOM,
+        execution_input["frame"]["message_id"],
+    )
+    assert messages(workflows, BOB_LAPTOP) == [] and stored(workflows) == []
+    assert execution.output["refused"] == "not_sent"
+
+
+def test_members_whose_connections_cannot_be_read_miss_it_live_and_the_sender_still_gets_their_copy(
+    signed_in, without_table, handshake_input, fanout_input
+):
+    workflows = alice_and_bob_in_the_room(signed_in, handshake_input)
+    without_table("UsersTable")
+    execution_input = fanout_input(ALICE_LAPTOP, {"message": "hi", "room": ROOM}, ALICE)
+
+    execution = workflows.run("message_fanout", execution_input)
+
+    assert execution.status == "SUCCEEDED" and execution.output["stored"] is True  # Bob reads it in the history
+    assert messages(workflows, ALICE_LAPTOP) == [execution_input["frame"]] and messages(workflows, BOB_LAPTOP) == []
+    assert execution.output["lookup_error"]["Error"].startswith("DynamoDb.")
