@@ -17,10 +17,11 @@ from chat.connections import STILL_OPENING_SECONDS
 from chat.directory import Directory
 from chat.events import MessageEvent
 from chat.frames import accepted_frame, error_frame, message_frame, route_response
-from chat.history import direct_conversation, expires_at, sent_key
+from chat.history import direct_conversation, expires_at, room_conversation, sent_key
 from chat.observability import execution_trace_header, handles, logger, metrics, tracer
 from chat.rejections import rejected
 from chat.requests import InvalidRequest, SendMessageRequest, parse_send_message, quoted, refuse_an_expired_sign_in
+from chat.rooms import room_key
 from chat.settings import require_env, require_positive_number
 from chat.users import SignedIn, User, signed_in, username_key
 
@@ -56,6 +57,7 @@ def handler(event: MessageEvent) -> dict:
     try:
         chat_message = parse_send_message(event.body)
         refuse_an_expired_sign_in(sender, client_message_id=chat_message.client_message_id)
+        room = addressed_room(chat_message, sender)
         recipient_users = resolve_recipient_users(chat_message)
     except InvalidRequest as error:
         return rejected(error, what="message")
@@ -63,15 +65,34 @@ def handler(event: MessageEvent) -> dict:
         return not_sent(chat_message)
     try:
         message_id = start_fanout(
-            sender_id=sender_id, sender=sender, chat_message=chat_message, recipient_users=recipient_users
+            sender_id=sender_id, sender=sender, chat_message=chat_message, recipient_users=recipient_users, room=room
         )
     except (ClientError, BotoCoreError):  # an error answer, or none in time (connection, timeout)
         logger.exception("could not start the fan-out")
         return not_sent(chat_message)
     metrics.add_metric(name="AcceptedMessages", unit=MetricUnit.Count, value=1)
     # The route has a route response: an answer without a body would reach the client as an empty frame.
-    accepted = accepted_frame(message_id=message_id, client_message_id=chat_message.client_message_id)
+    accepted = accepted_frame(message_id=message_id, client_message_id=chat_message.client_message_id, room=room)
     return route_response(accepted)
+
+
+def addressed_room(chat_message: SendMessageRequest, sender: SignedIn | None) -> str | None:
+    """The key of the room the message goes to (None for a message to connections or users). Whether the sender is
+    a member is the fan-out's first step (a state, in the execution history, as every room check is), not asked
+    here: route handlers check the frame, the workflows the tables."""
+    if chat_message.room is None:
+        return None
+    client_message_id = chat_message.client_message_id
+    if sender is None:
+        raise InvalidRequest(
+            "no_users",
+            "this stage has no sign-in, so it has no users and no rooms",
+            client_message_id=client_message_id,
+        )
+    try:
+        return room_key(chat_message.room)
+    except InvalidRequest as error:
+        raise InvalidRequest(error.code, str(error), client_message_id=client_message_id) from None
 
 
 def resolve_recipient_users(chat_message: SendMessageRequest) -> list[User]:
@@ -111,7 +132,12 @@ def not_sent(chat_message: SendMessageRequest) -> dict:
 
 @tracer.capture_method
 def start_fanout(
-    *, sender_id: str, sender: SignedIn | None, chat_message: SendMessageRequest, recipient_users: list[User]
+    *,
+    sender_id: str,
+    sender: SignedIn | None,
+    chat_message: SendMessageRequest,
+    recipient_users: list[User],
+    room: str | None = None,
 ) -> str:
     message_id = str(uuid.uuid4())
     # From here on every line is about this message; the fan-out execution is named after it too.
@@ -123,17 +149,23 @@ def start_fanout(
         sender=sender.user if sender else None,
         recipient_ids=chat_message.recipients,
         recipient_users=recipient_users,
+        room=room,
         sent_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         client_message_id=chat_message.client_message_id,
     )
-    execution_input = fanout_input(
-        sender_id=sender_id,
-        sender=sender.user if sender else None,
-        connection_ids=chat_message.recipients,
-        recipient_users=recipient_users,
-        frame=frame,
-        retention_days=HISTORY_RETENTION_DAYS,
-    )
+    if room is not None:
+        execution_input = room_fanout_input(
+            sender_id=sender_id, sender=sender.user, room=room, frame=frame, retention_days=HISTORY_RETENTION_DAYS
+        )
+    else:
+        execution_input = fanout_input(
+            sender_id=sender_id,
+            sender=sender.user if sender else None,
+            connection_ids=chat_message.recipients,
+            recipient_users=recipient_users,
+            frame=frame,
+            retention_days=HISTORY_RETENTION_DAYS,
+        )
     stepfunctions.start_execution(
         stateMachineArn=FANOUT_STATE_MACHINE_ARN,
         name=message_id,
@@ -146,6 +178,7 @@ def start_fanout(
             "message_id": message_id,
             "connections": len(execution_input["targets"][0]["connection_ids"]),
             "users": len(recipient_users),
+            "room": room,
         },
     )
     return message_id
@@ -184,6 +217,64 @@ def fanout_input(
         ),
         # A gone connection registered since then may still be opening: the fan-out does not forget it.
         "registered_before": int(time.time()) - STILL_OPENING_SECONDS,
+        "room": None,  # present, so that the fan-out's room choice reads a value (moto logs every missing path)
+    }
+
+
+def room_fanout_input(*, sender_id: str, sender: User, room: str, frame: dict, retention_days: int) -> dict:
+    """message_fanout's input for a message to a room: the fields its shared delivery reads (connection_ids: the
+    sender's own connection, always delivered to, first; registered_before; frame), nothing for the direct path to
+    look up or store, and ``room``: what the room's branch checks (the sender's membership), stores (once, under
+    the room's conversation, keyed as a direct message is) and answers (the frames refusing a non-member, saying
+    the message was not sent when the membership could not be read, or not kept, worded here)."""
+    client_message_id = frame.get("client_message_id")
+    echo = {"client_message_id": client_message_id} if client_message_id else {}
+    return {
+        "sender_id": sender_id,
+        "connection_ids": [sender_id],
+        "targets": [{"connection_ids": [sender_id], "username": None}],
+        "look_up_users": False,
+        "frame": frame,
+        "history": {"store": False, "items": []},
+        "registered_before": int(time.time()) - STILL_OPENING_SECONDS,
+        "room": {
+            "key": room,
+            "username": sender.key,
+            "store": {
+                "conversation": room_conversation(room),
+                "sent_key": sent_key(sent_at=frame["sent_at"], message_id=frame["message_id"]),
+                "expires_at": expires_at(sent_at=frame["sent_at"], retention_days=retention_days),
+            },
+            # The members' live connection sets, as the fan-out reads them (lists of {"SS": [...]} per batch of
+            # members), start with the sender's own connection: the list it flattens is then never empty, which a
+            # JSONPath with two wildcards needs on moto's interpreter, and the sender's connection comes first.
+            "own_sets": [[{"SS": [sender_id]}]],
+            "lookup_error": None,
+            "refusal": error_frame(
+                "not_a_member",
+                f"you are not a member of room {room!r}: join it first (joinRoom); the message was not sent",
+                room=room,
+                message_id=frame["message_id"],
+                **echo,
+            ),
+            "not_sent": error_frame(
+                "not_sent",
+                "the message was not sent; please try again",
+                room=room,
+                message_id=frame["message_id"],
+                **echo,
+            ),
+            "not_stored": {
+                "type": "delivery_failed",
+                "reason": "not_stored",
+                "room": room,
+                "message_id": frame["message_id"],
+                "failures": [],
+                "stored": False,
+                "note": "It could not be stored: members who are not online now will not see it; please send it again.",
+                **echo,
+            },
+        },
     }
 
 

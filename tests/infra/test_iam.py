@@ -62,6 +62,8 @@ GRANTS = {
         "execute-api:ManageConnections",
         "dynamodb:Query",
         "dynamodb:PutItem",
+        "dynamodb:GetItem",  # a message to a room: the sender's membership
+        "dynamodb:BatchGetItem",  # the room's members' live connections
         "states:StartExecution",
         "dynamodb:UpdateItem",
     },
@@ -75,7 +77,12 @@ GRANTS = {
     "states:user_removal": {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "states:StartExecution"},
     "lambda:history": {"states:StartExecution"},
     "lambda:pack_history": set(),  # pure computation
-    "states:history_page": {"dynamodb:Query", "lambda:InvokeFunction", "execute-api:ManageConnections"},
+    "states:history_page": {
+        "dynamodb:Query",
+        "dynamodb:GetItem",  # a room's history: the reader's membership
+        "lambda:InvokeFunction",
+        "execute-api:ManageConnections",
+    },
     "lambda:list_conversations": {"states:StartExecution"},
     "states:list_conversations": {"dynamodb:Query", "execute-api:ManageConnections"},
     # functions CloudFormation runs at deploy time for a custom resource, by its type: our wait, and CDK's own
@@ -331,9 +338,14 @@ def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_ste
         # Only the fan-out moves a user's conversations forward, and it may neither put nor delete one.
         "states:message_fanout": [conversations],
     }
-    assert permissions.grants("dynamodb:GetItem") == {"states:connection_cleanup": [registry]}
+    assert permissions.grants("dynamodb:GetItem") == {
+        "states:connection_cleanup": [registry],
+        "states:message_fanout": [memberships],  # is the sender of a room message a member
+        "states:history_page": [memberships],  # is the reader of a room's history a member
+    }
     assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:Query").items()} == {
-        "states:message_fanout": [f"{registry}/index/by_username"],
+        # a user's connections; a room's members (the table itself: one room's partition)
+        "states:message_fanout": sorted([f"{registry}/index/by_username", memberships]),
         "states:history_page": [messages],  # the table itself, no index: one conversation's partition
         # the rooms a user is in (by_member), then each room's members (the table: one room's partition)
         "states:room_fanout": sorted([memberships, f"{memberships}/index/by_member"]),
@@ -366,6 +378,7 @@ def test_send_message_asks_cognito_about_users_of_this_stages_pool_only(permissi
     assert permissions.grants("dynamodb:BatchGetItem") == {
         "lambda:send_message": [users],
         "states:room_fanout": [users],  # the live connections of the members of the user's rooms
+        "states:message_fanout": [users],  # the live connections of the members of a message's room
     }
     every_action = {
         action
