@@ -307,6 +307,9 @@ class ChatStack(Stack):
         _allow(workflows.connection_handshake, ["dynamodb:UpdateItem"], users)
         _allow(workflows.message_fanout, ["dynamodb:Query"], tables.username_index_arn)
         _allow(workflows.message_fanout, ["dynamodb:PutItem"], tables.messages.table_arn)
+        # A message to a room: the sender's membership, the room's members, their live connections.
+        _allow(workflows.message_fanout, ["dynamodb:GetItem", "dynamodb:Query"], tables.memberships.table_arn)
+        _allow(workflows.message_fanout, ["dynamodb:BatchGetItem"], users)
         # Presence: a user's first connection opening and last closing (or found gone by the fan-out) are announced.
         _allow_starting(workflows.room_fanout, by=workflows.connection_handshake)
         _allow_starting(workflows.room_fanout, by=workflows.connection_cleanup)
@@ -325,6 +328,7 @@ class ChatStack(Stack):
         # history_page reads one conversation per request (the key condition names it; IAM cannot: it is known
         # at run time only).
         _allow(workflows.history_page, ["dynamodb:Query"], tables.messages.table_arn)
+        _allow(workflows.history_page, ["dynamodb:GetItem"], tables.memberships.table_arn)  # a room's: members only
         _allow(workflows.connection_cleanup, ["dynamodb:GetItem", "dynamodb:DeleteItem"], registry)
         _allow(workflows.connection_cleanup, ["dynamodb:UpdateItem"], users)
         # A user's list of direct conversations: only the fan-out moves it forward (UpdateItem, never Put or Delete),

@@ -71,6 +71,9 @@ class ChatWorkflows(Construct):
                 "MessagesTable": tables.messages.table_name,
                 "ConnectionCleanupArn": self.connection_cleanup.state_machine_arn,
                 "ConversationsTable": tables.conversations.table_name,
+                # a message to a room: its memberships, and its members' live connections in the user directory
+                "MembershipsTable": tables.memberships.table_name,
+                "UsersTable": tables.users.table_name,
             },
         )
         self.history_page = self._express_workflow(
@@ -79,6 +82,7 @@ class ChatWorkflows(Construct):
             {
                 **posting,
                 "MessagesTable": tables.messages.table_name,
+                "MembershipsTable": tables.memberships.table_name,  # a room's history: members only
                 "PackHistoryFunctionArn": pack_history.function_arn,
             },
         )

@@ -62,6 +62,8 @@ GRANTS = {
         "execute-api:ManageConnections",
         "dynamodb:Query",
         "dynamodb:PutItem",
+        "dynamodb:GetItem",  # a message to a room: the sender's membership
+        "dynamodb:BatchGetItem",  # the room's members' live connections
         "states:StartExecution",
         "dynamodb:UpdateItem",
     },
@@ -75,7 +77,12 @@ GRANTS = {
     "states:user_removal": {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "states:StartExecution"},
     "lambda:history": {"states:StartExecution"},
     "lambda:pack_history": set(),  # pure computation
-    "states:history_page": {"dynamodb:Query", "lambda:InvokeFunction", "execute-api:ManageConnections"},
+    "states:history_page": {
+        "dynamodb:Query",
+        "dynamodb:GetItem",  # a room's history: the reader's membership
+        "lambda:InvokeFunction",
+        "execute-api:ManageConnections",
+    },
     "lambda:list_conversations": {"states:StartExecution"},
     "states:list_conversations": {"dynamodb:Query", "execute-api:ManageConnections"},
     "lambda:rooms": {"states:StartExecution"},
@@ -361,11 +368,14 @@ def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_ste
     }
     assert grants("dynamodb:GetItem") == {
         "states:connection_cleanup": [registry],
+        "states:message_fanout": [memberships],  # is the sender of a room message a member
+        "states:history_page": [memberships],  # is the reader of a room's history a member
         "states:room_change": sorted([rooms, users]),  # why a join was refused; the invitee
         "states:room_listing": [memberships],  # the caller's own membership, before a room's members
     }
     assert grants("dynamodb:Query") == {
-        "states:message_fanout": [f"{registry}/index/by_username"],
+        # a user's connections; a room's members (the table itself: one room's partition)
+        "states:message_fanout": sorted([f"{registry}/index/by_username", memberships]),
         "states:history_page": [messages],  # the table itself, no index: one conversation's partition
         # the rooms a user is in (by_member), then each room's members (the table: one room's partition)
         "states:room_fanout": sorted([memberships, f"{memberships}/index/by_member"]),
@@ -378,7 +388,7 @@ def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_ste
     batch_reads = grants("dynamodb:BatchGetItem")
     assert batch_reads.pop("states:room_change") == [users]  # members' live connections
     assert batch_reads.pop("states:room_listing") == sorted([rooms, users])
-    assert set(batch_reads) <= {"lambda:send_message", "states:room_fanout"}  # the tests below
+    assert set(batch_reads) <= {"lambda:send_message", "states:room_fanout", "states:message_fanout"}  # below
     for action in ("dynamodb:Scan", "dynamodb:*"):
         assert permissions.grants(action) == {}, action
 
@@ -403,9 +413,12 @@ def test_send_message_asks_cognito_about_users_of_this_stages_pool_only(permissi
     assert permissions.grants("cognito-idp:AdminGetUser") == {"lambda:send_message": [f"<{pool_id}.Arn>"]}
     users = f"<{table_ids(permissions.template)['users']}.Arn>"
     batch_reads = permissions.grants("dynamodb:BatchGetItem")
-    assert {owner: batch_reads[owner] for owner in ("lambda:send_message", "states:room_fanout")} == {
+    assert {
+        owner: batch_reads[owner] for owner in ("lambda:send_message", "states:room_fanout", "states:message_fanout")
+    } == {
         "lambda:send_message": [users],
         "states:room_fanout": [users],  # the live connections of the members of the user's rooms
+        "states:message_fanout": [users],  # the live connections of the members of a message's room
     }
     every_action = {
         action
