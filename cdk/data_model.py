@@ -11,7 +11,9 @@ them on the local engine. README, "Data model", says why each is so.
   Cognito has it); ``room_count``: how many rooms the user is a member of (kept by the same transaction that adds
   or removes the membership, so the rooms-per-user limit holds); ``live_connections``: a string set of the user's
   open connection ids (presence: a user is online while it is not empty; DynamoDB removes an empty set, so an
-  absent attribute means offline).
+  absent attribute means offline); ``presence_version``: counts every change of that set (orders presence frames);
+  ``closed_connections``: connection ids connection_cleanup removed before the handshake had added them (never added
+  later).
 - rooms: ``room`` (key: the room's name in lower case; names are case-insensitive) -> ``policy`` (``open`` or
   ``invite``), ``created_by`` (username key), ``created_at``, ``member_count`` (kept by the join and leave
   transactions, so the members-per-room limit holds).

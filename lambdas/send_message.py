@@ -203,14 +203,18 @@ def fanout_input(
         users[sender.key] = {"username": sender.key, "name": sender.name, "recipient": False}
     for user in recipient_users:
         users[user.key] = {"username": user.key, "name": user.name, "recipient": True}
+    targets = [named, *users.values()]
+    target_of = {target["username"]: index for index, target in enumerate(targets) if target["username"]}
     return {
         "sender_id": sender_id,
         # Also on its own: a path into a list item ($.targets[0]...) reads wrongly on moto's interpreter.
         "connection_ids": named["connection_ids"],
-        "targets": [named, *users.values()],
+        "targets": targets,
         "look_up_users": bool(users),
         "frame": frame,
-        "history": history_items(sender=sender, recipient_users=recipient_users, frame=frame, days=retention_days),
+        "history": history_items(
+            sender=sender, recipient_users=recipient_users, frame=frame, days=retention_days, target_of=target_of
+        ),
         # A gone connection registered since then may still be opening: the fan-out does not forget it.
         "registered_before": int(time.time()) - STILL_OPENING_SECONDS,
         "room": None,  # present, so that the fan-out's room choice reads a value (moto logs every missing path)
@@ -274,28 +278,28 @@ def room_fanout_input(*, sender_id: str, sender: User, room: str, frame: dict, r
     }
 
 
-def history_items(*, sender: User | None, recipient_users: list[User], frame: dict, days: int) -> dict:
+def history_items(
+    *, sender: User | None, recipient_users: list[User], frame: dict, days: int, target_of: dict[str, int]
+) -> dict:
     """Where message_fanout stores the message before it delivers it: once in the direct conversation of the
     sender with each recipient user. A message to connection ids is not kept: a connection is nobody's to read
     it back later. ``store`` is false when there is nothing to keep (ASL tests a flag, not a list's length).
-    ``conversations``: the conversations table's items that then move forward to this message."""
+
+    Each item's ``with_target`` is the recipient's place in ``targets`` (the sender's is 1): the fan-out then moves
+    both users' conversations forward (their usernames and names are in those targets). An index, not a copy of
+    the names: the largest input (20 recipients, the longest names) is within a few hundred bytes of Step
+    Functions' 256 KiB (tests/unit/test_frame_sizes.py)."""
     if sender is None:
-        return {"store": False, "items": [], "conversations": []}
+        return {"store": False, "items": []}
     place = sent_key(sent_at=frame["sent_at"], message_id=frame["message_id"])
     expiry = expires_at(sent_at=frame["sent_at"], retention_days=days)
-    conversations = dict.fromkeys(direct_conversation(sender.key, user.key) for user in recipient_users)
-    items = [{"conversation": key, "sent_key": place, "expires_at": expiry} for key in conversations]
-    return {"store": bool(items), "items": items, "conversations": conversation_entries(sender, recipient_users, place)}
-
-
-def conversation_entries(sender: User, recipient_users: list[User], place: str) -> list[dict]:
-    """The conversations table's items the fan-out moves forward (after storing the message): the sender's
-    conversation with each recipient user and each recipient's with the sender, one per user and conversation,
-    ``with`` being the other user's name as Cognito has it (listConversations answers it)."""
-    entries: dict[tuple[str, str], dict] = {}
-    for user in recipient_users:
-        conversation = direct_conversation(sender.key, user.key)
-        for owner, other in ((sender, user), (user, sender)):
-            entry = {"username": owner.key, "conversation": conversation, "with": other.name, "sent_key": place}
-            entries.setdefault((owner.key, conversation), entry)
-    return list(entries.values())
+    items = {
+        direct_conversation(sender.key, user.key): {
+            "conversation": direct_conversation(sender.key, user.key),
+            "sent_key": place,
+            "expires_at": expiry,
+            "with_target": target_of[user.key],
+        }
+        for user in recipient_users
+    }
+    return {"store": bool(items), "items": list(items.values())}

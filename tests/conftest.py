@@ -276,6 +276,13 @@ class StubbedClient:
         return [params for name, params in self.calls if name == operation]
 
 
+def answer_start_execution(stepfunctions: StubbedClient, state_machine_arn: str) -> None:
+    """The stubbed Step Functions client answers its next StartExecution as having started ``state_machine_arn``."""
+    stepfunctions.stubber.add_response(
+        "start_execution", {"executionArn": f"{state_machine_arn}:x", "startDate": "2026-12-06T12:00:00Z"}
+    )
+
+
 @pytest.fixture
 def stub_client(monkeypatch) -> Iterator[Callable[..., StubbedClient]]:
     """``stub_client(module, "attribute", "service")`` replaces a handler's module-level client for one test."""

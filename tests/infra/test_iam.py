@@ -329,7 +329,8 @@ def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_ste
         "states:connection_cleanup": [registry],  # closed, or found gone by the fan-out
         "states:user_removal": sorted([registry, users, memberships]),  # a deleted user's items
     }
-    # The user's item: directory entry and live_connections (presence), updated in place, never replaced.
+    # The user's item: directory entry and live_connections (presence), updated in place, never replaced. A user's
+    # conversations: only the fan-out moves them forward, and it may neither put nor delete one.
     assert permissions.grants("dynamodb:UpdateItem") == {
         "states:connection_handshake": [users],
         "states:connection_cleanup": [users],

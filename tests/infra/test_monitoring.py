@@ -32,6 +32,8 @@ WORKFLOWS = (
     "ConnectionCleanup",
     "HistoryPage",
     "ConversationList",
+    "RoomFanout",
+    "UserRemoval",
 )  # construct ids (Workflows/<id>)
 FIVE_MINUTES = 300
 

@@ -225,3 +225,30 @@ def test_a_connection_registered_a_moment_ago_that_answers_410_stays_live(signed
     (cleanup,) = workflows.started_by_workflows("connection_cleanup")
     assert cleanup.output == {"connection_id": BOB_DEVICES[0], "status": "kept"}, STILL_OPENING_SECONDS
     assert live_connections(workflows, "bob") == {BOB_DEVICES[0]}
+
+
+def test_a_connection_closed_before_its_handshake_added_it_never_becomes_live(workflows, handshake_input):
+    """The client got its id and left at once: connection_cleanup ran between the handshake's registration and its
+    update of the user's set."""
+    join(workflows, "lobby", ALICE, BOB)
+    connect(workflows, handshake_input, ALICE, ALICE_LAPTOP)
+    connected = handshake_input(BOB_DEVICES[0], BOB)
+    workflows.dynamodb.put_item(  # what the handshake's first step wrote
+        TableName=TABLES["ConnectionsTable"][0],
+        Item={
+            "connection_id": {"S": BOB_DEVICES[0]},
+            "username": {"S": "bob"},
+            "user_id": {"S": BOB.id},
+            "connected_at": {"N": str(connected["connected_at"])},
+        },
+    )
+    workflows.dynamodb.put_item(TableName=TABLES["UsersTable"][0], Item={"username": {"S": "bob"}})
+    disconnect(workflows, BOB_DEVICES[0])
+
+    workflows.connections.connect(BOB_DEVICES[0])  # still open for the handshake's post, as it was then
+    late = workflows.run("connection_handshake", connected)
+
+    assert late.status == "SUCCEEDED"
+    assert live_connections(workflows, "bob") == set()
+    assert changes(workflows) == [True]  # Alice's only
+    assert presence(workflows, ALICE_LAPTOP) == []
