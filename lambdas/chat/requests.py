@@ -115,7 +115,7 @@ class SendMessageRequest(BaseModel):
     def _recipient_users_are_distinct_usernames(cls, names: list[str] | None) -> list[str] | None:
         seen: dict[str, str] = {}
         for name in names or []:
-            _check_username(name)
+            check_username(name)
             if username_key(name) in seen:
                 raise ValueError(f"{quoted(name)} is named twice (usernames are not case-sensitive)")
             seen[username_key(name)] = name
@@ -150,7 +150,7 @@ class SendMessageRequest(BaseModel):
         return [self.recipient_id] if self.recipient_id is not None else list(self.recipient_ids or [])
 
 
-def _check_username(name: str) -> None:
+def check_username(name: str) -> None:
     if USERNAME.fullmatch(name) is None:
         raise ValueError(
             f"{quoted(name)} is not a username: usernames are 1 to {MAX_USERNAME_LENGTH} characters "
@@ -226,7 +226,7 @@ class HistoryRequest(BaseModel):
     @classmethod
     def _with_is_a_username(cls, name: str | None) -> str | None:
         if name is not None:
-            _check_username(name)
+            check_username(name)
         return name
 
     @model_validator(mode="after")
