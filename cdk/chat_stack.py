@@ -93,6 +93,7 @@ class ChatStack(Stack):
                 "HistoryPage": workflows.history_page,
                 "RoomFanout": workflows.room_fanout,
                 "UserRemoval": workflows.user_removal,
+                "ConversationList": workflows.list_conversations,
             },
             fanout_log_group=workflows.log_groups["MessageFanout"],
         )
@@ -129,6 +130,7 @@ class ChatStack(Stack):
                 workflows.message_fanout.role,
                 workflows.history_page.role,
                 workflows.room_fanout.role,
+                workflows.list_conversations.role,
             ],
             workflow_tasks={
                 workflows.connection_handshake: functions.send_connection_id,
@@ -257,6 +259,9 @@ class ChatStack(Stack):
         )
         functions.send_message.add_environment("FANOUT_STATE_MACHINE_ARN", workflows.message_fanout.state_machine_arn)
         functions.history.add_environment("HISTORY_STATE_MACHINE_ARN", workflows.history_page.state_machine_arn)
+        functions.list_conversations.add_environment(
+            "CONVERSATIONS_STATE_MACHINE_ARN", workflows.list_conversations.state_machine_arn
+        )
         functions.send_connection_id.add_environment("CALLBACK_URL", websocket.callback_url)
         functions.on_default.add_environment("VALID_ACTIONS", ",".join(websocket.actions))
         if identity is not None:
@@ -282,6 +287,7 @@ class ChatStack(Stack):
         workflows.message_fanout.grant_start_execution(functions.send_message)
         workflows.connection_cleanup.grant_start_execution(functions.on_disconnect)
         workflows.history_page.grant_start_execution(functions.history)
+        workflows.list_conversations.grant_start_execution(functions.list_conversations)
         functions.send_connection_id.grant_invoke(workflows.connection_handshake)
         functions.pack_history.grant_invoke(workflows.history_page)
         # Each workflow touches only the items (and the index) its steps name; the actions are exact, on the
@@ -311,6 +317,10 @@ class ChatStack(Stack):
         _allow(workflows.history_page, ["dynamodb:Query"], tables.messages.table_arn)
         _allow(workflows.connection_cleanup, ["dynamodb:GetItem", "dynamodb:DeleteItem"], registry)
         _allow(workflows.connection_cleanup, ["dynamodb:UpdateItem"], users)
+        # A user's list of direct conversations: only the fan-out moves it forward (UpdateItem, never Put or Delete),
+        # only list_conversations reads it (one user's partition per request, named by the key condition).
+        _allow(workflows.message_fanout, ["dynamodb:UpdateItem"], tables.conversations.table_arn)
+        _allow(workflows.list_conversations, ["dynamodb:Query"], tables.conversations.table_arn)
         if identity is not None:
             # sendMessage checks the names in recipient_users: the directory, then Cognito, in this pool only.
             _allow(functions.send_message, ["dynamodb:BatchGetItem"], users)
@@ -320,12 +330,14 @@ class ChatStack(Stack):
         # message_fanout posts with apigateway:invoke signed by its own role; API Gateway authorizes
         # @connections calls with execute-api:ManageConnections, not Invoke (API Gateway developer guide,
         # "Control access to WebSocket APIs with IAM authorization").
-        for poster in (
+        posters = (
             functions.send_connection_id,
             workflows.message_fanout,
             workflows.history_page,
             workflows.room_fanout,
-        ):
+            workflows.list_conversations,
+        )
+        for poster in posters:
             iam.Grant.add_to_principal(
                 grantee=poster,
                 actions=["execute-api:ManageConnections"],

@@ -70,6 +70,7 @@ class ChatWorkflows(Construct):
                 "UsernameIndex": tables.username_index,
                 "MessagesTable": tables.messages.table_name,
                 "ConnectionCleanupArn": self.connection_cleanup.state_machine_arn,
+                "ConversationsTable": tables.conversations.table_name,
             },
         )
         self.history_page = self._express_workflow(
@@ -95,6 +96,11 @@ class ChatWorkflows(Construct):
                 "RoomsTable": tables.rooms.table_name,
             },
         )
+        self.list_conversations = self._express_workflow(
+            "ConversationList",
+            "list_conversations",
+            {**posting, "ConversationsTable": tables.conversations.table_name},
+        )
         self.all = [
             self.connection_handshake,
             self.message_fanout,
@@ -102,6 +108,7 @@ class ChatWorkflows(Construct):
             self.history_page,
             self.room_fanout,
             self.user_removal,
+            self.list_conversations,
         ]
 
     def _express_workflow(self, construct_id: str, asl_name: str, substitutions: dict[str, str]) -> sfn.StateMachine:

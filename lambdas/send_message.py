@@ -186,11 +186,25 @@ def fanout_input(
 def history_items(*, sender: User | None, recipient_users: list[User], frame: dict, days: int) -> dict:
     """Where message_fanout stores the message before it delivers it: once in the direct conversation of the
     sender with each recipient user. A message to connection ids is not kept: a connection is nobody's to read
-    it back later. ``store`` is false when there is nothing to keep (ASL tests a flag, not a list's length)."""
+    it back later. ``store`` is false when there is nothing to keep (ASL tests a flag, not a list's length).
+    ``conversations``: the conversations table's items that then move forward to this message."""
     if sender is None:
-        return {"store": False, "items": []}
+        return {"store": False, "items": [], "conversations": []}
     place = sent_key(sent_at=frame["sent_at"], message_id=frame["message_id"])
     expiry = expires_at(sent_at=frame["sent_at"], retention_days=days)
     conversations = dict.fromkeys(direct_conversation(sender.key, user.key) for user in recipient_users)
     items = [{"conversation": key, "sent_key": place, "expires_at": expiry} for key in conversations]
-    return {"store": bool(items), "items": items}
+    return {"store": bool(items), "items": items, "conversations": conversation_entries(sender, recipient_users, place)}
+
+
+def conversation_entries(sender: User, recipient_users: list[User], place: str) -> list[dict]:
+    """The conversations table's items the fan-out moves forward (after storing the message): the sender's
+    conversation with each recipient user and each recipient's with the sender, one per user and conversation,
+    ``with`` being the other user's name as Cognito has it (listConversations answers it)."""
+    entries: dict[tuple[str, str], dict] = {}
+    for user in recipient_users:
+        conversation = direct_conversation(sender.key, user.key)
+        for owner, other in ((sender, user), (user, sender)):
+            entry = {"username": owner.key, "conversation": conversation, "with": other.name, "sent_key": place}
+            entries.setdefault((owner.key, conversation), entry)
+    return list(entries.values())

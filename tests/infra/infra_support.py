@@ -19,6 +19,7 @@ FUNCTIONS = {
     "OnDefault": ("on_default", "$default"),
     "SendMessage": ("send_message", "sendMessage"),
     "History": ("history", "history"),
+    "ListConversations": ("list_conversations", "listConversations"),
     "SendConnectionId": ("send_connection_id", None),
     "PackHistory": ("pack_history", None),
 }

@@ -63,6 +63,7 @@ GRANTS = {
         "dynamodb:Query",
         "dynamodb:PutItem",
         "states:StartExecution",
+        "dynamodb:UpdateItem",
     },
     "states:connection_cleanup": {
         "dynamodb:GetItem",
@@ -75,6 +76,8 @@ GRANTS = {
     "lambda:history": {"states:StartExecution"},
     "lambda:pack_history": set(),  # pure computation
     "states:history_page": {"dynamodb:Query", "lambda:InvokeFunction", "execute-api:ManageConnections"},
+    "lambda:list_conversations": {"states:StartExecution"},
+    "states:list_conversations": {"dynamodb:Query", "execute-api:ManageConnections"},
     # functions CloudFormation runs at deploy time for a custom resource, by its type: our wait, and CDK's own
     # BucketDeployment (the web client's files into its bucket, then a CloudFront invalidation) and the provider
     # that empties the web client's log bucket when the stack is deleted (its S3 access is in that bucket's policy)
@@ -261,6 +264,7 @@ def test_only_the_handshake_task_and_the_fanout_post_to_connections_of_this_stag
         "states:message_fanout": expected,
         "states:history_page": expected,
         "states:room_fanout": expected,
+        "states:list_conversations": expected,
     }
     assert permissions.grants("execute-api:Invoke") == {}
 
@@ -287,6 +291,7 @@ def test_connect_disconnect_and_send_message_start_workflows_each_its_own(permis
         "states:connection_cleanup": [f"<{permissions.machine_ids['room_fanout']}>"],
         "states:message_fanout": [f"<{permissions.machine_ids['connection_cleanup']}>"],  # a post that answered 410
         "states:user_removal": [f"<{permissions.machine_ids['room_fanout']}>"],  # member_left to each room
+        "lambda:list_conversations": [f"<{permissions.machine_ids['list_conversations']}>"],
     }
 
 
@@ -306,7 +311,7 @@ def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_ste
     tables = table_ids(permissions.template)
     registry, users = f"<{tables['connections']}.Arn>", f"<{tables['users']}.Arn>"
     messages, memberships = f"<{tables['messages']}.Arn>", f"<{tables['memberships']}.Arn>"
-    rooms = f"<{tables['rooms']}.Arn>"
+    rooms, conversations = f"<{tables['rooms']}.Arn>", f"<{tables['conversations']}.Arn>"
 
     assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:PutItem").items()} == {
         "states:connection_handshake": [registry],  # the registry item
@@ -322,6 +327,8 @@ def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_ste
         "states:connection_handshake": [users],
         "states:connection_cleanup": [users],
         "states:user_removal": [rooms],  # member_count, in the transaction that deletes the membership
+        # Only the fan-out moves a user's conversations forward, and it may neither put nor delete one.
+        "states:message_fanout": [conversations],
     }
     assert permissions.grants("dynamodb:GetItem") == {"states:connection_cleanup": [registry]}
     assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:Query").items()} == {
@@ -330,6 +337,7 @@ def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_ste
         # the rooms a user is in (by_member), then each room's members (the table: one room's partition)
         "states:room_fanout": sorted([memberships, f"{memberships}/index/by_member"]),
         "states:user_removal": sorted([f"{memberships}/index/by_member", f"{registry}/index/by_username"]),
+        "states:list_conversations": [conversations],  # one user's partition
     }
     for action in ("dynamodb:Scan", "dynamodb:*"):
         assert permissions.grants(action) == {}, action

@@ -31,6 +31,7 @@ WORKFLOWS = (
     "MessageFanout",
     "ConnectionCleanup",
     "HistoryPage",
+    "ConversationList",
     "RoomFanout",
     "UserRemoval",
 )  # construct ids (Workflows/<id>)

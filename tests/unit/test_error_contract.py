@@ -146,6 +146,7 @@ def test_every_state_machine_is_checked():
         "history_page.asl.json",
         "room_fanout.asl.json",
         "user_removal.asl.json",
+        "list_conversations.asl.json",
     }
 
 

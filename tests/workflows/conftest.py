@@ -76,6 +76,7 @@ WORKFLOWS = (
     "history_page",
     "room_fanout",
     "user_removal",
+    "list_conversations",
 )
 # The tables as the stack names them in the state machines' substitutions: ASL placeholder -> (name, design).
 TABLES = {
@@ -608,6 +609,19 @@ def history_input(events, lambda_context, stub_client) -> Callable[..., dict]:
     def build(connection_id: str, body: dict, user: SignedInUser) -> dict:
         event = events.send_message({"action": "history", **body}, connection_id=connection_id, user=user)
         return _started_input(stub_client, history, lambda: history.handler(event, lambda_context))
+
+    return build
+
+
+@pytest.fixture
+def list_conversations_input(events, lambda_context, stub_client) -> Callable[..., dict]:
+    """The input the listConversations handler starts list_conversations with, for ``user`` on ``connection_id``."""
+    import list_conversations
+
+    def build(connection_id: str, user: SignedInUser) -> dict:
+        event = events.send_message({"action": "listConversations"}, connection_id=connection_id, user=user)
+        handler = list_conversations.handler
+        return _started_input(stub_client, list_conversations, lambda: handler(event, lambda_context))
 
     return build
 
