@@ -17,10 +17,11 @@ from chat.connections import STILL_OPENING_SECONDS
 from chat.directory import Directory
 from chat.events import MessageEvent
 from chat.frames import accepted_frame, error_frame, message_frame, route_response
-from chat.history import direct_conversation, expires_at, sent_key
+from chat.history import direct_conversation, expires_at, room_conversation, sent_key
 from chat.observability import execution_trace_header, handles, logger, metrics, tracer
 from chat.rejections import rejected
 from chat.requests import InvalidRequest, SendMessageRequest, parse_send_message, quoted, refuse_an_expired_sign_in
+from chat.rooms import room_key
 from chat.settings import require_env, require_positive_number
 from chat.users import SignedIn, User, signed_in, username_key
 
@@ -56,6 +57,7 @@ def handler(event: MessageEvent) -> dict:
     try:
         chat_message = parse_send_message(event.body)
         refuse_an_expired_sign_in(sender, client_message_id=chat_message.client_message_id)
+        room = addressed_room(chat_message, sender)
         recipient_users = resolve_recipient_users(chat_message)
     except InvalidRequest as error:
         return rejected(error, what="message")
@@ -63,15 +65,34 @@ def handler(event: MessageEvent) -> dict:
         return not_sent(chat_message)
     try:
         message_id = start_fanout(
-            sender_id=sender_id, sender=sender, chat_message=chat_message, recipient_users=recipient_users
+            sender_id=sender_id, sender=sender, chat_message=chat_message, recipient_users=recipient_users, room=room
         )
     except (ClientError, BotoCoreError):  # an error answer, or none in time (connection, timeout)
         logger.exception("could not start the fan-out")
         return not_sent(chat_message)
     metrics.add_metric(name="AcceptedMessages", unit=MetricUnit.Count, value=1)
     # The route has a route response: an answer without a body would reach the client as an empty frame.
-    accepted = accepted_frame(message_id=message_id, client_message_id=chat_message.client_message_id)
+    accepted = accepted_frame(message_id=message_id, client_message_id=chat_message.client_message_id, room=room)
     return route_response(accepted)
+
+
+def addressed_room(chat_message: SendMessageRequest, sender: SignedIn | None) -> str | None:
+    """The key of the room the message goes to (None for a message to connections or users). Whether the sender is
+    a member is the fan-out's first step (a state, in the execution history, as every room check is), not asked
+    here: route handlers check the frame, the workflows the tables."""
+    if chat_message.room is None:
+        return None
+    client_message_id = chat_message.client_message_id
+    if sender is None:
+        raise InvalidRequest(
+            "no_users",
+            "this stage has no sign-in, so it has no users and no rooms",
+            client_message_id=client_message_id,
+        )
+    try:
+        return room_key(chat_message.room)
+    except InvalidRequest as error:
+        raise InvalidRequest(error.code, str(error), client_message_id=client_message_id) from None
 
 
 def resolve_recipient_users(chat_message: SendMessageRequest) -> list[User]:
@@ -111,7 +132,12 @@ def not_sent(chat_message: SendMessageRequest) -> dict:
 
 @tracer.capture_method
 def start_fanout(
-    *, sender_id: str, sender: SignedIn | None, chat_message: SendMessageRequest, recipient_users: list[User]
+    *,
+    sender_id: str,
+    sender: SignedIn | None,
+    chat_message: SendMessageRequest,
+    recipient_users: list[User],
+    room: str | None = None,
 ) -> str:
     message_id = str(uuid.uuid4())
     # From here on every line is about this message; the fan-out execution is named after it too.
@@ -123,17 +149,23 @@ def start_fanout(
         sender=sender.user if sender else None,
         recipient_ids=chat_message.recipients,
         recipient_users=recipient_users,
+        room=room,
         sent_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         client_message_id=chat_message.client_message_id,
     )
-    execution_input = fanout_input(
-        sender_id=sender_id,
-        sender=sender.user if sender else None,
-        connection_ids=chat_message.recipients,
-        recipient_users=recipient_users,
-        frame=frame,
-        retention_days=HISTORY_RETENTION_DAYS,
-    )
+    if room is not None:
+        execution_input = room_fanout_input(
+            sender_id=sender_id, sender=sender.user, room=room, frame=frame, retention_days=HISTORY_RETENTION_DAYS
+        )
+    else:
+        execution_input = fanout_input(
+            sender_id=sender_id,
+            sender=sender.user if sender else None,
+            connection_ids=chat_message.recipients,
+            recipient_users=recipient_users,
+            frame=frame,
+            retention_days=HISTORY_RETENTION_DAYS,
+        )
     stepfunctions.start_execution(
         stateMachineArn=FANOUT_STATE_MACHINE_ARN,
         name=message_id,
@@ -146,6 +178,7 @@ def start_fanout(
             "message_id": message_id,
             "connections": len(execution_input["targets"][0]["connection_ids"]),
             "users": len(recipient_users),
+            "room": room,
         },
     )
     return message_id
@@ -170,41 +203,103 @@ def fanout_input(
         users[sender.key] = {"username": sender.key, "name": sender.name, "recipient": False}
     for user in recipient_users:
         users[user.key] = {"username": user.key, "name": user.name, "recipient": True}
+    targets = [named, *users.values()]
+    target_of = {target["username"]: index for index, target in enumerate(targets) if target["username"]}
     return {
         "sender_id": sender_id,
         # Also on its own: a path into a list item ($.targets[0]...) reads wrongly on moto's interpreter.
         "connection_ids": named["connection_ids"],
-        "targets": [named, *users.values()],
+        "targets": targets,
         "look_up_users": bool(users),
         "frame": frame,
-        "history": history_items(sender=sender, recipient_users=recipient_users, frame=frame, days=retention_days),
+        "history": history_items(
+            sender=sender, recipient_users=recipient_users, frame=frame, days=retention_days, target_of=target_of
+        ),
         # A gone connection registered since then may still be opening: the fan-out does not forget it.
         "registered_before": int(time.time()) - STILL_OPENING_SECONDS,
+        "room": None,  # present, so that the fan-out's room choice reads a value (moto logs every missing path)
     }
 
 
-def history_items(*, sender: User | None, recipient_users: list[User], frame: dict, days: int) -> dict:
+def room_fanout_input(*, sender_id: str, sender: User, room: str, frame: dict, retention_days: int) -> dict:
+    """message_fanout's input for a message to a room: the fields its shared delivery reads (connection_ids: the
+    sender's own connection, always delivered to, first; registered_before; frame), nothing for the direct path to
+    look up or store, and ``room``: what the room's branch checks (the sender's membership), stores (once, under
+    the room's conversation, keyed as a direct message is) and answers (the frames refusing a non-member, saying
+    the message was not sent when the membership could not be read, or not kept, worded here)."""
+    client_message_id = frame.get("client_message_id")
+    echo = {"client_message_id": client_message_id} if client_message_id else {}
+    return {
+        "sender_id": sender_id,
+        "connection_ids": [sender_id],
+        "targets": [{"connection_ids": [sender_id], "username": None}],
+        "look_up_users": False,
+        "frame": frame,
+        "history": {"store": False, "items": []},
+        "registered_before": int(time.time()) - STILL_OPENING_SECONDS,
+        "room": {
+            "key": room,
+            "username": sender.key,
+            "store": {
+                "conversation": room_conversation(room),
+                "sent_key": sent_key(sent_at=frame["sent_at"], message_id=frame["message_id"]),
+                "expires_at": expires_at(sent_at=frame["sent_at"], retention_days=retention_days),
+            },
+            # The members' live connection sets, as the fan-out reads them (lists of {"SS": [...]} per batch of
+            # members), start with the sender's own connection: the list it flattens is then never empty, which a
+            # JSONPath with two wildcards needs on moto's interpreter, and the sender's connection comes first.
+            "own_sets": [[{"SS": [sender_id]}]],
+            "lookup_error": None,
+            "refusal": error_frame(
+                "not_a_member",
+                f"you are not a member of room {room!r}: join it first (joinRoom); the message was not sent",
+                room=room,
+                message_id=frame["message_id"],
+                **echo,
+            ),
+            "not_sent": error_frame(
+                "not_sent",
+                "the message was not sent; please try again",
+                room=room,
+                message_id=frame["message_id"],
+                **echo,
+            ),
+            "not_stored": {
+                "type": "delivery_failed",
+                "reason": "not_stored",
+                "room": room,
+                "message_id": frame["message_id"],
+                "failures": [],
+                "stored": False,
+                "note": "It could not be stored: members who are not online now will not see it; please send it again.",
+                **echo,
+            },
+        },
+    }
+
+
+def history_items(
+    *, sender: User | None, recipient_users: list[User], frame: dict, days: int, target_of: dict[str, int]
+) -> dict:
     """Where message_fanout stores the message before it delivers it: once in the direct conversation of the
     sender with each recipient user. A message to connection ids is not kept: a connection is nobody's to read
     it back later. ``store`` is false when there is nothing to keep (ASL tests a flag, not a list's length).
-    ``conversations``: the conversations table's items that then move forward to this message."""
+
+    Each item's ``with_target`` is the recipient's place in ``targets`` (the sender's is 1): the fan-out then moves
+    both users' conversations forward (their usernames and names are in those targets). An index, not a copy of
+    the names: the largest input (20 recipients, the longest names) is within a few hundred bytes of Step
+    Functions' 256 KiB (tests/unit/test_frame_sizes.py)."""
     if sender is None:
-        return {"store": False, "items": [], "conversations": []}
+        return {"store": False, "items": []}
     place = sent_key(sent_at=frame["sent_at"], message_id=frame["message_id"])
     expiry = expires_at(sent_at=frame["sent_at"], retention_days=days)
-    conversations = dict.fromkeys(direct_conversation(sender.key, user.key) for user in recipient_users)
-    items = [{"conversation": key, "sent_key": place, "expires_at": expiry} for key in conversations]
-    return {"store": bool(items), "items": items, "conversations": conversation_entries(sender, recipient_users, place)}
-
-
-def conversation_entries(sender: User, recipient_users: list[User], place: str) -> list[dict]:
-    """The conversations table's items the fan-out moves forward (after storing the message): the sender's
-    conversation with each recipient user and each recipient's with the sender, one per user and conversation,
-    ``with`` being the other user's name as Cognito has it (listConversations answers it)."""
-    entries: dict[tuple[str, str], dict] = {}
-    for user in recipient_users:
-        conversation = direct_conversation(sender.key, user.key)
-        for owner, other in ((sender, user), (user, sender)):
-            entry = {"username": owner.key, "conversation": conversation, "with": other.name, "sent_key": place}
-            entries.setdefault((owner.key, conversation), entry)
-    return list(entries.values())
+    items = {
+        direct_conversation(sender.key, user.key): {
+            "conversation": direct_conversation(sender.key, user.key),
+            "sent_key": place,
+            "expires_at": expiry,
+            "with_target": target_of[user.key],
+        }
+        for user in recipient_users
+    }
+    return {"store": bool(items), "items": list(items.values())}

@@ -72,6 +72,8 @@ class ChatPage {
     this.views = new Map();
     this.conversations = new Conversations({ onChange: () => this.sidebar?.render(this.conversations) });
     this.sidebar = null;
+    /** The signed-in user {id, name} as the connection frame names them. */
+    this.me = null;
     /** Connections this page opened that got their id: a later one fetches what was missed meanwhile. */
     this.connectionsIdentified = 0;
     this.roomsAvailable = true;
@@ -160,15 +162,14 @@ class ChatPage {
         if (frame.more === false) this.catchUp("dm");
       },
       rooms: () => {
-        this.conversations.listRooms(frame);
-        this.catchUp("room");
+        if (this.conversations.listRooms(frame)) this.catchUp("room");
       },
       history: () => this.onHistoryPage(frame),
       history_end: () => this.onHistoryEnd(frame),
       room_members: () => this.onRoomMembers(frame),
       member_joined: () => this.onMemberJoined(frame),
       member_left: () => this.onMemberLeft(frame),
-      presence: () => this.conversations.presence(frame.user, frame.online),
+      presence: () => this.conversations.presence(frame.user, frame.online, frame.version),
     };
     if (Object.hasOwn(handlers, kind)) handlers[kind]();
     else if (kind.endsWith("_requested")) return; // a request's route response: its answer follows
@@ -182,7 +183,7 @@ class ChatPage {
     if (frame.user && typeof frame.user.id === "string") this.me = { id: frame.user.id, name: frame.user.name };
     this.connectionsIdentified += 1;
     if (this.people) {
-      // What this user has, and after a reconnect (once both lists are in) what was missed meanwhile.
+      // What this user has; after a reconnect, each list's answer starts reading back what was missed meanwhile.
       this.sendQuietly({ action: "listConversations" });
       if (this.roomsAvailable) this.sendQuietly({ action: "listRooms" });
     }
@@ -237,6 +238,11 @@ class ChatPage {
   onDeliveryFailed(frame) {
     const view = this.viewWithMessage(frame.message_id);
     const text = view.textOf(frame.message_id);
+    if (frame.reason === "not_stored") {
+      // A room message delivered to whoever is online, but not kept: members away now will not see it.
+      view.markPartlyDelivered(frame.message_id, typeof frame.note === "string" ? frame.note : "Not stored.");
+      return;
+    }
     const failures = this.people ? userDeliveryFailures(frame) : deliveryFailures(frame);
     for (const { id, why } of failures) {
       view.addNotice(
@@ -258,6 +264,15 @@ class ChatPage {
     const sentence = describeError(frame);
     if (frame.code === "unknown_action" && Array.isArray(frame.valid_actions) && !frame.valid_actions.includes("listRooms")) {
       this.noRooms(); // a stage without rooms yet answered this page's own listRooms
+      return;
+    }
+    if (ROOM_ERRORS.includes(frame.code) && typeof frame.message_id === "string") {
+      // The fan-out refused a message it had accepted (not a member): that message was not sent.
+      const entry = this.pending.withdraw(frame.message_id);
+      const item = entry?.item ?? this.viewWithMessage(frame.message_id).itemOf(frame.message_id);
+      if (item) this.viewOf(item).setStatus(item, "not-sent", "not sent", sentence);
+      if (entry) this.offerPutBack(entry);
+      this.conversation.addNotice("error", sentence, null, { code: frame.code });
       return;
     }
     if (ROOM_ERRORS.includes(frame.code) && !frame.client_message_id) {
@@ -604,14 +619,18 @@ class ChatPage {
 
   onRoomMembers(frame) {
     if (typeof frame.room !== "string" || !Array.isArray(frame.members)) return;
-    this.conversations.setMembers(this.conversations.ensure({ key: roomKey(frame.room), kind: "room", name: frame.room }), frame.members);
+    const entry = this.conversations.ensure({ key: roomKey(frame.room), kind: "room", name: frame.room });
+    this.conversations.setMembers(entry, frame.members, Number.isInteger(frame.part) ? frame.part : 1);
   }
 
   onMemberJoined(frame) {
     if (typeof frame.room !== "string" || !frame.user) return;
     const entry = this.conversations.ensure({ key: roomKey(frame.room), kind: "room", name: frame.room });
     this.conversations.memberJoined(entry, frame.user);
-    this.viewFor(entry.key).addNotice("info", `${frame.user.name} joined #${entry.name}${frame.invited_by ? `, invited by ${frame.invited_by}` : ""}.`);
+    const invitedBy = frame.invited_by?.name ?? null;
+    if (!frame.already_member) {
+      this.viewFor(entry.key).addNotice("info", `${frame.user.name} joined #${entry.name}${invitedBy ? `, added by ${invitedBy}` : ""}.`);
+    }
     if (!this.isMe(frame.user)) return;
     entry.member = true;
     if (this.joining === entry.key) {
@@ -634,6 +653,21 @@ class ChatPage {
     this.conversations.onChange();
   }
 
+  /** Signed out: nothing of this user's conversations stays on the page for the next one. */
+  forgetConversations() {
+    for (const view of this.views.values()) view.list.remove();
+    this.views.clear();
+    this.conversations = new Conversations({ onChange: () => this.sidebar?.render(this.conversations) });
+    this.conversation = this.defaultView;
+    this.defaultView.show();
+    this.me = null;
+    this.connectionsIdentified = 0;
+    this.ui.heading.textContent = "Conversation";
+    this.ui.leaveRoom.hidden = true;
+    this.sidebar?.render(this.conversations);
+    this.updateHistoryControls();
+  }
+
   /** The stage has no rooms (an older deployment): the page offers none. */
   noRooms() {
     this.roomsAvailable = false;
@@ -648,6 +682,7 @@ class ChatPage {
       onSignedOut: () => {
         this.connection.disconnect();
         document.getElementById("signed-in-name").textContent = "";
+        this.forgetConversations();
       },
     });
     document.getElementById("recipients-label").textContent = "To (usernames)";

@@ -46,6 +46,8 @@ export class Conversations {
     this.openKey = null;
     /** Sort key below which a message from someone else is not new: when the page last was connected. */
     this.offlineSince = null;
+    /** user id -> the newest presence version seen. */
+    this.presenceVersions = new Map();
   }
 
   get all() {
@@ -119,9 +121,13 @@ export class Conversations {
     this.onChange();
   }
 
-  /** A `rooms` frame: the rooms I am a member of (those missing from it I am no longer in). */
+  /** A `rooms` frame (part `part` of `parts`): the rooms I am a member of. True once the last part is in: the rooms
+   * none of the parts named I am no longer in. */
   listRooms(frame) {
-    const listed = new Set();
+    const part = Number.isInteger(frame.part) ? frame.part : 1;
+    const parts = Number.isInteger(frame.parts) ? frame.parts : 1;
+    if (part === 1 || !this.listedRooms) this.listedRooms = new Set();
+    const listed = this.listedRooms;
     for (const room of Array.isArray(frame.rooms) ? frame.rooms : []) {
       if (typeof room?.room !== "string") continue;
       const entry = this.ensure({ key: roomKey(room.room), kind: "room", name: room.room });
@@ -130,8 +136,10 @@ export class Conversations {
       entry.memberCount = room.member_count ?? entry.memberCount;
       listed.add(entry.key);
     }
-    for (const entry of this.all) if (entry.kind === "room" && !listed.has(entry.key)) entry.member = false;
+    const complete = part >= parts;
+    if (complete) for (const entry of this.all) if (entry.kind === "room" && !listed.has(entry.key)) entry.member = false;
     this.onChange();
+    return complete;
   }
 
   /** The conversations to read back after a reconnect, each marked with how far: a direct conversation the server
@@ -185,13 +193,13 @@ export class Conversations {
     }
   }
 
-  /** Member list of a room (room_members), and single changes (presence, member_joined, member_left). */
-  setMembers(entry, members) {
-    entry.members = new Map();
+  /** Member list of a room (room_members, part `part`: the first part starts the list afresh), and single changes
+   * (presence, member_joined, member_left). */
+  setMembers(entry, members, part = 1) {
+    if (part === 1) entry.members = new Map();
     for (const member of members) {
       if (member?.user && typeof member.user.id === "string") entry.members.set(member.user.id, { user: member.user, online: Boolean(member.online) });
     }
-    entry.memberCount = entry.members.size;
     this.onChange();
   }
 
@@ -208,9 +216,15 @@ export class Conversations {
     this.onChange();
   }
 
-  /** A presence frame: the user's dot, in every room they are listed in. */
-  presence(user, online) {
+  /** A presence frame: the user's dot, in every room they are listed in. Announcements of one user may arrive out
+   * of order: one older than the newest seen (its `version`) changes nothing. */
+  presence(user, online, version = null) {
     if (!user || typeof user.id !== "string") return;
+    if (Number.isInteger(version)) {
+      const newest = this.presenceVersions.get(user.id);
+      if (newest !== undefined && version <= newest) return;
+      this.presenceVersions.set(user.id, version);
+    }
     for (const entry of this.all) {
       const member = entry.members.get(user.id);
       if (member) member.online = Boolean(online);

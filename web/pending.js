@@ -80,6 +80,12 @@ export class PendingMessages {
     return index >= 0 && index < this.#entries.length ? this.#remove(index) : null;
   }
 
+  /** The pending message the server accepted as `messageId` (removed), else null: refused after all. */
+  withdraw(messageId) {
+    const index = this.#entries.findIndex((entry) => entry.messageId && entry.messageId === messageId);
+    return index >= 0 ? this.#remove(index) : null;
+  }
+
   /** The connection ended: every message still pending, removed. */
   drain() {
     const entries = this.#entries.splice(0);

@@ -47,6 +47,7 @@ export class Sidebar {
           onclick: () => this.onOpen(entry.key),
         },
         h("span", { className: "conversation-name" }, label),
+        unread ? h("span", { className: "visually-hidden" }, ", ") : null,
         unread,
       ),
     );

@@ -7,7 +7,7 @@ import os
 import list_conversations
 import pytest
 
-from tests.conftest import SignedInUser
+from tests.conftest import SignedInUser, answer_start_execution
 from tests.protocol import server_frame
 
 ALICE = SignedInUser("sub-alice", "Alice")
@@ -28,10 +28,7 @@ def ask(events, lambda_context, body: str | dict, user: SignedInUser | None = AL
 
 
 def test_a_request_starts_the_listing_of_the_callers_own_conversations(events, lambda_context, stepfunctions):
-    stepfunctions.stubber.add_response(
-        "start_execution",
-        {"executionArn": f"{os.environ['CONVERSATIONS_STATE_MACHINE_ARN']}:x", "startDate": "2026-12-06T12:00:00Z"},
-    )
+    answer_start_execution(stepfunctions, os.environ["CONVERSATIONS_STATE_MACHINE_ARN"])
 
     # A username in the frame changes nothing: the list is always the caller's own.
     answer = ask(events, lambda_context, {"action": "listConversations", "username": "bob"})

@@ -115,20 +115,24 @@ test("scrolling up reads the page before the oldest read, until there is none", 
   assert.equal(conversations.startReading(room, "older"), null);
 });
 
-test("rooms: the list, members with their online dots, and presence", () => {
+test("rooms: the list (in parts), members with their online dots, and presence", () => {
   const conversations = new Conversations();
-  conversations.listRooms({ type: "rooms", rooms: [{ room: "general", policy: "open", member_count: 2 }] });
+  assert.equal(conversations.listRooms({ type: "rooms", rooms: [{ room: "general", policy: "open", member_count: 2 }], part: 1, parts: 2 }), false);
+  assert.equal(conversations.listRooms({ type: "rooms", rooms: [{ room: "random", policy: "open", member_count: 5 }], part: 2, parts: 2 }), true);
+  assert.deepEqual(conversations.all.filter((entry) => entry.member).map(({ key }) => key), ["room:general", "room:random"]);
   const general = conversations.get("room:general");
   conversations.setMembers(general, [
     { user: ALICE, online: true },
     { user: BOB, online: false },
   ]);
 
-  conversations.presence(BOB, true);
+  conversations.presence(BOB, true, 8);
+  assert.equal(general.members.get("sub-bob").online, true);
+  conversations.presence(BOB, false, 7); // an older announcement, arriving late
   assert.equal(general.members.get("sub-bob").online, true);
   conversations.memberLeft(general, BOB);
   assert.deepEqual([...general.members.keys()], ["sub-alice"]);
-  conversations.listRooms({ type: "rooms", rooms: [] }); // left it elsewhere
+  conversations.listRooms({ type: "rooms", rooms: [], part: 1, parts: 1 }); // left it elsewhere
   assert.equal(general.member, false);
 });
 
