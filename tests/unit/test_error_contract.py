@@ -160,7 +160,6 @@ def test_every_state_machine_is_checked():
         "list_conversations.asl.json",
         "room_fanout.asl.json",
         "user_removal.asl.json",
-        "list_conversations.asl.json",
     }
 
 
