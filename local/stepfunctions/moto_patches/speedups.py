@@ -16,7 +16,9 @@ CPU time went to work that does not depend on the execution, each now done once 
   the local Invoke API over plain kept-alive HTTP; each delivery (apigateway:invoke) opened and closed
   a TCP connection through a new requests Session, another third: ``api_gateway_transport`` keeps
   one connection per thread (the apigateway:invoke repair sends through it);
-- routing: moto's server listed its package directory on every request; it is listed once.
+- routing: moto's server listed its package directory on every request; it is listed once;
+- dispatching: StartExecution is answered by the backend without moto's request dispatcher
+  (local.stepfunctions.start_execution, which this turns on).
 """
 
 import copy
@@ -32,6 +34,7 @@ from local.stepfunctions.moto_patches.guard import MotoPatchError, Patch, Target
 from local.stepfunctions.moto_patches.kept_alive import KeptAliveTransport, LocalLambdaInvoke
 from local.stepfunctions.moto_patches.repairs import Transport
 from local.stepfunctions.moto_patches.reused_threads import ReusedThreads
+from local.stepfunctions.start_execution import PATCH as START_EXECUTION_WITHOUT_DISPATCHER
 
 # Set to "off" to run moto's interpreter without the speed-ups: `LOCAL_MOTO_TUNING=off make dev` or
 # `LOCAL_MOTO_TUNING=off .venv/bin/python -m pytest tests/workflows`.
@@ -281,4 +284,5 @@ PATCHES = [
         install=_invoke_lambda_over_plain_http,
     ),
     Patch("moto's server lists its modules once", replaces=(_LIST_MOTO_MODULES,), install=_list_moto_modules_once),
+    START_EXECUTION_WITHOUT_DISPATCHER,
 ]
