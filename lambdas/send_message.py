@@ -6,18 +6,16 @@ authorizer verified (``requestContext.authorizer``), never a field of the frame.
 
 import json
 import os
-import time
 import uuid
 from datetime import UTC, datetime
 
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 from chat.clients import directory_clients, stepfunctions_client
-from chat.connections import STILL_OPENING_SECONDS
 from chat.directory import Directory
 from chat.events import MessageEvent
+from chat.fanout import fanout_input
 from chat.frames import accepted_frame, error_frame, message_frame, route_response
-from chat.history import direct_conversation, expires_at, sent_key
 from chat.observability import execution_trace_header, handles, logger, metrics, tracer
 from chat.rejections import rejected
 from chat.requests import InvalidRequest, SendMessageRequest, parse_send_message, quoted, refuse_an_expired_sign_in
@@ -149,48 +147,3 @@ def start_fanout(
         },
     )
     return message_id
-
-
-def fanout_input(
-    *,
-    sender_id: str,
-    sender: User | None,
-    connection_ids: list[str],
-    recipient_users: list[User],
-    frame: dict,
-    retention_days: int,
-) -> dict:
-    """message_fanout's input. ``connection_ids`` (and ``targets[0]``) list the connections named, the sender's
-    own first: it always gets its copy, as in the seed, and a connection named twice is delivered to once. The
-    other targets are the users whose connections the workflow looks up: the sender (their other tabs see what
-    they sent) and each recipient user. ASL tests only fields that are there: targets[0]'s username is null."""
-    named = {"connection_ids": list(dict.fromkeys([sender_id, *connection_ids])), "username": None}
-    users = {}
-    if sender is not None:
-        users[sender.key] = {"username": sender.key, "name": sender.name, "recipient": False}
-    for user in recipient_users:
-        users[user.key] = {"username": user.key, "name": user.name, "recipient": True}
-    return {
-        "sender_id": sender_id,
-        # Also on its own: a path into a list item ($.targets[0]...) reads wrongly on moto's interpreter.
-        "connection_ids": named["connection_ids"],
-        "targets": [named, *users.values()],
-        "look_up_users": bool(users),
-        "frame": frame,
-        "history": history_items(sender=sender, recipient_users=recipient_users, frame=frame, days=retention_days),
-        # A gone connection registered since then may still be opening: the fan-out does not forget it.
-        "registered_before": int(time.time()) - STILL_OPENING_SECONDS,
-    }
-
-
-def history_items(*, sender: User | None, recipient_users: list[User], frame: dict, days: int) -> dict:
-    """Where message_fanout stores the message before it delivers it: once in the direct conversation of the
-    sender with each recipient user. A message to connection ids is not kept: a connection is nobody's to read
-    it back later. ``store`` is false when there is nothing to keep (ASL tests a flag, not a list's length)."""
-    if sender is None:
-        return {"store": False, "items": []}
-    place = sent_key(sent_at=frame["sent_at"], message_id=frame["message_id"])
-    expiry = expires_at(sent_at=frame["sent_at"], retention_days=days)
-    conversations = dict.fromkeys(direct_conversation(sender.key, user.key) for user in recipient_users)
-    items = [{"conversation": key, "sent_key": place, "expires_at": expiry} for key in conversations]
-    return {"store": bool(items), "items": items}
