@@ -7,7 +7,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: install dev test lint synth synth-all preflight deploy destroy executions browser clean smoke pipeline token
+.PHONY: install dev test lint synth synth-all preflight deploy destroy executions browser clean smoke pipeline token delete-user
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -64,6 +64,12 @@ destroy: install
 token: install
 	@test -n "$(USERNAME)" || { echo "usage: make token STAGE=<stage> USERNAME=<name>" >&2; exit 2; }
 	@$(PYTHON) -m cdk.operations.token --stage $(STAGE) --username "$(USERNAME)"
+
+# Deletes a deployed stage's user: out of the pool, then the user_removal workflow (README: Deleting a user).
+# make delete-user STAGE=dev USERNAME=bob
+delete-user: install
+	@test -n "$(USERNAME)" || { echo "usage: make delete-user STAGE=<stage> USERNAME=<name>" >&2; exit 2; }
+	@$(PYTHON) -m cdk.operations.delete_user --stage $(STAGE) --username "$(USERNAME)"
 
 # The dev -> staging -> prod pipeline (README: Pipeline); later changes to it deploy themselves.
 pipeline: install

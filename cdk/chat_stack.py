@@ -6,6 +6,7 @@ from typing import Any
 from aws_cdk import Aws, CfnOutput, Environment, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from cdk.api_gateway_account import ApiGatewayLogsRole
@@ -90,6 +91,9 @@ class ChatStack(Stack):
                 "MessageFanout": workflows.message_fanout,
                 "ConnectionCleanup": workflows.connection_cleanup,
                 "HistoryPage": workflows.history_page,
+                "RoomFanout": workflows.room_fanout,
+                "UserRemoval": workflows.user_removal,
+                "ConversationList": workflows.list_conversations,
             },
             fanout_log_group=workflows.log_groups["MessageFanout"],
         )
@@ -125,6 +129,8 @@ class ChatStack(Stack):
                 functions.send_connection_id.role,
                 workflows.message_fanout.role,
                 workflows.history_page.role,
+                workflows.room_fanout.role,
+                workflows.list_conversations.role,
             ],
             workflow_tasks={
                 workflows.connection_handshake: functions.send_connection_id,
@@ -144,6 +150,9 @@ class ChatStack(Stack):
         CfnOutput(self, "MessageFanoutArn", value=workflows.message_fanout.state_machine_arn)
         CfnOutput(self, "ConnectionCleanupArn", value=workflows.connection_cleanup.state_machine_arn)
         CfnOutput(self, "HistoryPageArn", value=workflows.history_page.state_machine_arn)
+        CfnOutput(self, "RoomFanoutArn", value=workflows.room_fanout.state_machine_arn)
+        # Kept: `python -m cdk.operations.delete_user` starts it after deleting a user from the pool.
+        CfnOutput(self, "UserRemovalArn", value=workflows.user_removal.state_machine_arn)
         # Kept too (None on a stage without sign-in): the smoke test signs in a throwaway user of the pool.
         self.identity = identity
         self.user_pool_id_output = self.user_pool_client_id_output = self.smoke_access = None
@@ -250,6 +259,9 @@ class ChatStack(Stack):
         )
         functions.send_message.add_environment("FANOUT_STATE_MACHINE_ARN", workflows.message_fanout.state_machine_arn)
         functions.history.add_environment("HISTORY_STATE_MACHINE_ARN", workflows.history_page.state_machine_arn)
+        functions.list_conversations.add_environment(
+            "CONVERSATIONS_STATE_MACHINE_ARN", workflows.list_conversations.state_machine_arn
+        )
         functions.send_connection_id.add_environment("CALLBACK_URL", websocket.callback_url)
         functions.on_default.add_environment("VALID_ACTIONS", ",".join(websocket.actions))
         if identity is not None:
@@ -275,20 +287,40 @@ class ChatStack(Stack):
         workflows.message_fanout.grant_start_execution(functions.send_message)
         workflows.connection_cleanup.grant_start_execution(functions.on_disconnect)
         workflows.history_page.grant_start_execution(functions.history)
+        workflows.list_conversations.grant_start_execution(functions.list_conversations)
         functions.send_connection_id.grant_invoke(workflows.connection_handshake)
         functions.pack_history.grant_invoke(workflows.history_page)
         # Each workflow touches only the items (and the index) its steps name; the actions are exact, on the
         # table's own ARN (Table.grant would add its indexes too).
         registry, users = tables.connections.table_arn, tables.users.table_arn
         _allow(workflows.connection_handshake, ["dynamodb:PutItem", "dynamodb:DeleteItem"], registry)
-        _allow(workflows.connection_handshake, ["dynamodb:PutItem"], users)
+        _allow(workflows.connection_handshake, ["dynamodb:UpdateItem"], users)
         _allow(workflows.message_fanout, ["dynamodb:Query"], tables.username_index_arn)
-        _allow(workflows.message_fanout, ["dynamodb:DeleteItem"], registry)
         _allow(workflows.message_fanout, ["dynamodb:PutItem"], tables.messages.table_arn)
+        # Presence: a user's first connection opening and last closing (or found gone by the fan-out) are announced.
+        _allow_starting(workflows.room_fanout, by=workflows.connection_handshake)
+        _allow_starting(workflows.room_fanout, by=workflows.connection_cleanup)
+        _allow_starting(workflows.connection_cleanup, by=workflows.message_fanout)
+        _allow(workflows.room_fanout, ["dynamodb:Query"], tables.member_index_arn)
+        _allow(workflows.room_fanout, ["dynamodb:Query"], tables.memberships.table_arn)
+        _allow(workflows.room_fanout, ["dynamodb:BatchGetItem"], users)
+        # Deleting a user: each membership with its room's count (one transaction per room), then their items.
+        _allow_starting(workflows.room_fanout, by=workflows.user_removal)
+        _allow(workflows.user_removal, ["dynamodb:Query"], tables.member_index_arn)
+        _allow(workflows.user_removal, ["dynamodb:DeleteItem"], tables.memberships.table_arn)
+        _allow(workflows.user_removal, ["dynamodb:UpdateItem"], tables.rooms.table_arn)
+        _allow(workflows.user_removal, ["dynamodb:Query"], tables.username_index_arn)
+        _allow(workflows.user_removal, ["dynamodb:DeleteItem"], registry)
+        _allow(workflows.user_removal, ["dynamodb:DeleteItem"], users)
         # history_page reads one conversation per request (the key condition names it; IAM cannot: it is known
         # at run time only).
         _allow(workflows.history_page, ["dynamodb:Query"], tables.messages.table_arn)
-        _allow(workflows.connection_cleanup, ["dynamodb:DeleteItem"], registry)
+        _allow(workflows.connection_cleanup, ["dynamodb:GetItem", "dynamodb:DeleteItem"], registry)
+        _allow(workflows.connection_cleanup, ["dynamodb:UpdateItem"], users)
+        # A user's list of direct conversations: only the fan-out moves it forward (UpdateItem, never Put or Delete),
+        # only list_conversations reads it (one user's partition per request, named by the key condition).
+        _allow(workflows.message_fanout, ["dynamodb:UpdateItem"], tables.conversations.table_arn)
+        _allow(workflows.list_conversations, ["dynamodb:Query"], tables.conversations.table_arn)
         if identity is not None:
             # sendMessage checks the names in recipient_users: the directory, then Cognito, in this pool only.
             _allow(functions.send_message, ["dynamodb:BatchGetItem"], users)
@@ -298,7 +330,14 @@ class ChatStack(Stack):
         # message_fanout posts with apigateway:invoke signed by its own role; API Gateway authorizes
         # @connections calls with execute-api:ManageConnections, not Invoke (API Gateway developer guide,
         # "Control access to WebSocket APIs with IAM authorization").
-        for poster in (functions.send_connection_id, workflows.message_fanout, workflows.history_page):
+        posters = (
+            functions.send_connection_id,
+            workflows.message_fanout,
+            workflows.history_page,
+            workflows.room_fanout,
+            workflows.list_conversations,
+        )
+        for poster in posters:
             iam.Grant.add_to_principal(
                 grantee=poster,
                 actions=["execute-api:ManageConnections"],
@@ -327,6 +366,18 @@ class ChatStack(Stack):
 
 def _allow(grantee: iam.IGrantable, actions: list[str], resource_arn: str) -> None:
     iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=[resource_arn])
+
+
+def _allow_starting(started: sfn.StateMachine, *, by: sfn.StateMachine) -> None:
+    """A workflow that starts another, in a policy of its own: in the role's default policy, the started state
+    machine's ARN would make it wait for the IAM propagation wait, which waits for that policy (a cycle), and starting
+    is needed only when executions run, not when the state machines are created."""
+    iam.Policy(
+        by,
+        f"Starts{started.node.id}",
+        statements=[iam.PolicyStatement(actions=["states:StartExecution"], resources=[started.state_machine_arn])],
+        roles=[by.role],
+    )
 
 
 def add_chat_stack(scope: Construct, config: StageConfig, **kwargs: Any) -> ChatStack:

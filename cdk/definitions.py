@@ -6,13 +6,15 @@ each kind of Task state stated once, here, and appended to that state's own retr
   the task functions' name for a 429 from @connections.
 - @connections posts (apigateway:invoke): ApiGateway.429, the integration's name for that 429 (Step
   Functions developer guide, "Call API Gateway with Step Functions", Error handling).
-- DynamoDB items (the optimized integration, dynamodb:putItem/deleteItem) and queries (the AWS SDK
-  integration, aws-sdk:dynamodb:query): DynamoDB's throttling and internal errors, the ones it says to retry
+- DynamoDB items (the optimized integration, dynamodb:getItem/putItem/updateItem/deleteItem) and queries, batch
+  reads and transactions (the AWS SDK integration, aws-sdk:dynamodb:query/batchGetItem/transactWriteItems):
+  DynamoDB's throttling and internal errors, the ones it says to retry
   (DynamoDB developer guide, "Error handling with DynamoDB"). Step Functions names them "DynamoDB." plus
   DynamoDB's error code for the optimized integration, and "DynamoDb." plus the exception name, always ending
   in "Exception", for the AWS SDK integration (Step Functions developer guide, "AWS SDK service integrations":
   ServiceName.ErrorName in PascalCase). A condition that fails (DynamoDB.ConditionalCheckFailedException) is
   an answer, not an error to retry.
+- Executions started by a workflow (states:startExecution): Step Functions' throttling.
 
 A throttled post is tried again after 1, 2 and 4 s: a message still throttled after 7 s is reported to the
 sender as failed, so they can resend, rather than delivered late after 15 s or more.
@@ -27,7 +29,12 @@ LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 CONNECTIONS_POST = "arn:aws:states:::apigateway:invoke"
 DYNAMODB_PUT_ITEM = "arn:aws:states:::dynamodb:putItem"
 DYNAMODB_DELETE_ITEM = "arn:aws:states:::dynamodb:deleteItem"
+DYNAMODB_GET_ITEM = "arn:aws:states:::dynamodb:getItem"
+DYNAMODB_UPDATE_ITEM = "arn:aws:states:::dynamodb:updateItem"
 DYNAMODB_QUERY = "arn:aws:states:::aws-sdk:dynamodb:query"
+DYNAMODB_BATCH_GET = "arn:aws:states:::aws-sdk:dynamodb:batchGetItem"
+DYNAMODB_TRANSACT_WRITE = "arn:aws:states:::aws-sdk:dynamodb:transactWriteItems"
+START_EXECUTION = "arn:aws:states:::states:startExecution"
 
 LAMBDA_SERVICE_ERRORS = [
     "Lambda.ClientExecutionTimeoutException",
@@ -44,15 +51,25 @@ DYNAMODB_SDK_ERRORS = [
     "DynamoDb.InternalServerErrorException",
 ]
 
+# A workflow starting another (room_fanout, connection_cleanup): Step Functions' throttling of StartExecution,
+# named "StepFunctions." plus the exception, as the optimized integration names the API's errors.
+STEP_FUNCTIONS_RETRIED = ["StepFunctions.ThrottlingException"]
+
 RETRY_POLICIES: dict[str, list[dict[str, Any]]] = {
     LAMBDA_INVOKE: [
         {"ErrorEquals": ["ConnectionThrottled"], **BACKOFF},
         {"ErrorEquals": LAMBDA_SERVICE_ERRORS, **BACKOFF},
     ],
     CONNECTIONS_POST: [{"ErrorEquals": ["ApiGateway.429"], **BACKOFF}],
-    DYNAMODB_PUT_ITEM: [{"ErrorEquals": DYNAMODB_ITEM_ERRORS, **BACKOFF}],
-    DYNAMODB_DELETE_ITEM: [{"ErrorEquals": DYNAMODB_ITEM_ERRORS, **BACKOFF}],
-    DYNAMODB_QUERY: [{"ErrorEquals": DYNAMODB_SDK_ERRORS, **BACKOFF}],
+    **{
+        resource: [{"ErrorEquals": DYNAMODB_ITEM_ERRORS, **BACKOFF}]
+        for resource in (DYNAMODB_GET_ITEM, DYNAMODB_PUT_ITEM, DYNAMODB_UPDATE_ITEM, DYNAMODB_DELETE_ITEM)
+    },
+    **{
+        resource: [{"ErrorEquals": DYNAMODB_SDK_ERRORS, **BACKOFF}]
+        for resource in (DYNAMODB_QUERY, DYNAMODB_BATCH_GET, DYNAMODB_TRANSACT_WRITE)
+    },
+    START_EXECUTION: [{"ErrorEquals": STEP_FUNCTIONS_RETRIED, **BACKOFF}],
 }
 
 

@@ -48,7 +48,14 @@ class ChatFunctions(Construct):
         self.send_message.add_environment("HISTORY_RETENTION_DAYS", str(config.history.retention_days))
         self.history = self.add("History", "history", "Validates a history request, starts its page's workflow")
         self.history.add_environment("HISTORY_MAX_PAGE", str(config.history.max_page))
-        self.actions: dict[str, lambda_.Function] = {"sendMessage": self.send_message, "history": self.history}
+        self.list_conversations = self.add(
+            "ListConversations", "list_conversations", "Starts the workflow listing a user's direct conversations"
+        )
+        self.actions: dict[str, lambda_.Function] = {
+            "sendMessage": self.send_message,
+            "history": self.history,
+            "listConversations": self.list_conversations,
+        }
         self.send_connection_id = self.add(
             "SendConnectionId", "send_connection_id", "Tells a new client its connection id"
         )

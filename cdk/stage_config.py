@@ -36,6 +36,9 @@ PASSWORD_LENGTH = (8, 99)
 # MAX_MESSAGE_BYTES), so a page is at most ~1.6 MB of frames, answered in frames under 32 KB each.
 HISTORY_RETENTION_DAYS = (1, 3650)
 HISTORY_PAGE = (1, 100)
+# Rooms: members per room and rooms per user (docs/capacity.md says why 100 members by default).
+ROOM_MEMBERS = (2, 1000)
+ROOMS_PER_USER = (1, 1000)
 _RETENTION = {
     1: logs.RetentionDays.ONE_DAY,
     3: logs.RetentionDays.THREE_DAYS,
@@ -174,6 +177,23 @@ class HistorySettings:
         return RemovalPolicy.RETAIN if self.retain_table is True else RemovalPolicy.DESTROY
 
 
+@dataclass(frozen=True, kw_only=True)
+class RoomSettings:
+    """``rooms`` of a stage: the most members a room may have and the most rooms a user may be a member of, each
+    enforced when a member is added (an error frame: ``room_full``, ``too_many_rooms``)."""
+
+    max_members: int = 100
+    max_rooms_per_user: int = 50
+
+    def problems(self) -> list[str]:
+        problems = []
+        if not _whole_number_within(self.max_members, ROOM_MEMBERS):
+            problems.append(f"rooms: max_members must be a whole number from {_range(ROOM_MEMBERS)}")
+        if not _whole_number_within(self.max_rooms_per_user, ROOMS_PER_USER):
+            problems.append(f"rooms: max_rooms_per_user must be a whole number from {_range(ROOMS_PER_USER)}")
+        return problems
+
+
 def _whole_number_within(value: Any, bounds: tuple[int, int]) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and bounds[0] <= value <= bounds[1]
 
@@ -194,6 +214,7 @@ class StageConfig:
     monitoring: MonitoringSettings
     history: HistorySettings
     auth: str
+    rooms: RoomSettings = RoomSettings()
     cognito: CognitoSettings | None = None
     api_gateway_logs_role: str = LOGS_ROLE_FROM_STACK
     account: str | None = None
@@ -231,6 +252,7 @@ def load_stage_config(stages: Any, stage: str) -> StageConfig:
                 **settings,
                 "monitoring": _monitoring(settings.get("monitoring")),
                 "history": _history(settings.get("history")),
+                "rooms": _rooms(settings.get("rooms", {})),
                 "domain": load_domain(settings.get("domain")),
                 "cognito": _cognito(settings["cognito"]) if settings.get("cognito") is not None else None,
             },
@@ -259,6 +281,15 @@ def _history(settings: Any) -> HistorySettings:
         raise TypeError(f"history: {error}") from None
 
 
+def _rooms(settings: Any) -> RoomSettings:
+    if not isinstance(settings, dict):
+        raise TypeError("'rooms' must be an object of room settings (max_members, max_rooms_per_user)")
+    try:
+        return RoomSettings(**settings)
+    except TypeError as error:
+        raise TypeError(f"rooms: {error}") from None
+
+
 def _cognito(settings: Any) -> CognitoSettings:
     if not isinstance(settings, dict):
         raise TypeError("'cognito' must be an object of user pool settings")
@@ -283,6 +314,7 @@ def _object(value: Any, name: str) -> dict[str, Any]:
 def _validate(config: StageConfig) -> None:
     problems = config.monitoring.problems()
     problems += config.history.problems()
+    problems += config.rooms.problems()
     problems += _auth_problems(config)
     if not STAGE_NAME.fullmatch(config.stage):
         problems.append("the stage name must be 1 to 64 characters of A-Z, a-z, 0-9 and '-'")

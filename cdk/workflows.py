@@ -33,38 +33,83 @@ class ChatWorkflows(Construct):
         self._config = config
         self.log_groups: dict[str, logs.LogGroup] = {}  # construct id of each state machine -> its log group
         registry = {"ConnectionsTable": tables.connections.table_name}
+        posting = {"ConnectionsApiEndpoint": connections_api_endpoint, "ConnectionsStage": connections_stage}
+        directory = {"UsersTable": tables.users.table_name}
+        # Started by the handshake and the cleanup when a user's first connection opens or their last one closes.
+        self.room_fanout = self._express_workflow(
+            "RoomFanout",
+            "room_fanout",
+            {
+                **posting,
+                **directory,
+                "MembershipsTable": tables.memberships.table_name,
+                "MemberIndex": tables.member_index,
+            },
+        )
+        presence = {"RoomFanoutArn": self.room_fanout.state_machine_arn}
         self.connection_handshake = self._express_workflow(
             "ConnectionHandshake",
             "connection_handshake",
             {
                 "SendConnectionIdFunctionArn": send_connection_id.function_arn,
                 **registry,
-                "UsersTable": tables.users.table_name,
+                **directory,
+                **presence,
             },
+        )
+        # Started by $disconnect, and by the fan-out for a connection whose post answered 410.
+        self.connection_cleanup = self._express_workflow(
+            "ConnectionCleanup", "connection_cleanup", {**registry, **directory, **presence}
         )
         self.message_fanout = self._express_workflow(
             "MessageFanout",
             "message_fanout",
             {
-                "ConnectionsApiEndpoint": connections_api_endpoint,
-                "ConnectionsStage": connections_stage,
+                **posting,
                 **registry,
                 "UsernameIndex": tables.username_index,
                 "MessagesTable": tables.messages.table_name,
+                "ConnectionCleanupArn": self.connection_cleanup.state_machine_arn,
+                "ConversationsTable": tables.conversations.table_name,
             },
         )
-        self.connection_cleanup = self._express_workflow("ConnectionCleanup", "connection_cleanup", registry)
         self.history_page = self._express_workflow(
             "HistoryPage",
             "history_page",
             {
-                "ConnectionsApiEndpoint": connections_api_endpoint,
-                "ConnectionsStage": connections_stage,
+                **posting,
                 "MessagesTable": tables.messages.table_name,
                 "PackHistoryFunctionArn": pack_history.function_arn,
             },
         )
-        self.all = [self.connection_handshake, self.message_fanout, self.connection_cleanup, self.history_page]
+        # Started after Cognito's AdminDeleteUser (local: python -m local users remove; AWS: make delete-user).
+        self.user_removal = self._express_workflow(
+            "UserRemoval",
+            "user_removal",
+            {
+                **registry,
+                **directory,
+                **presence,
+                "UsernameIndex": tables.username_index,
+                "MembershipsTable": tables.memberships.table_name,
+                "MemberIndex": tables.member_index,
+                "RoomsTable": tables.rooms.table_name,
+            },
+        )
+        self.list_conversations = self._express_workflow(
+            "ConversationList",
+            "list_conversations",
+            {**posting, "ConversationsTable": tables.conversations.table_name},
+        )
+        self.all = [
+            self.connection_handshake,
+            self.message_fanout,
+            self.connection_cleanup,
+            self.history_page,
+            self.room_fanout,
+            self.user_removal,
+            self.list_conversations,
+        ]
 
     def _express_workflow(self, construct_id: str, asl_name: str, substitutions: dict[str, str]) -> sfn.StateMachine:
         # Express executions reach the console's execution history only through CloudWatch Logs.

@@ -4,18 +4,15 @@ The conversation is the caller's own (their username from the $connect authorize
 user the frame names: a request can only ever read a conversation its caller is in, whatever its cursor says.
 """
 
-import json
-import uuid
-
-from botocore.exceptions import BotoCoreError, ClientError
 from chat.clients import stepfunctions_client
 from chat.events import MessageEvent
-from chat.frames import error_frame, route_response
+from chat.frames import route_response
 from chat.history import InvalidCursor, direct_conversation, key_of
-from chat.observability import execution_trace_header, handles, logger
+from chat.observability import handles
 from chat.rejections import rejected
-from chat.requests import InvalidRequest, parse_history, refuse_an_expired_sign_in
+from chat.requests import InvalidRequest, parse_history, require_a_user
 from chat.settings import require_env, require_positive_number
+from chat.starts import start_or_refuse
 from chat.users import signed_in, username_key
 
 HISTORY_STATE_MACHINE_ARN = require_env("HISTORY_STATE_MACHINE_ARN")
@@ -28,9 +25,7 @@ def handler(event: MessageEvent) -> dict:
     connection_id = event.request_context.connection_id
     caller = signed_in(event.request_context.authorizer)
     try:
-        if caller is None:
-            raise InvalidRequest("no_users", "this stage has no sign-in, so it has no users and keeps no conversations")
-        refuse_an_expired_sign_in(caller)
+        caller = require_a_user(caller)
         request = parse_history(event.body, max_page=HISTORY_MAX_PAGE)
         before = key_of(request.before) if request.before is not None else None
     except InvalidCursor as error:
@@ -45,15 +40,9 @@ def handler(event: MessageEvent) -> dict:
         "has_before": before is not None,
         "before": before,
     }
-    try:
-        stepfunctions.start_execution(
-            stateMachineArn=HISTORY_STATE_MACHINE_ARN,
-            name=str(uuid.uuid4()),
-            input=json.dumps(execution_input),
-            **execution_trace_header(),
-        )
-    except (ClientError, BotoCoreError):
-        logger.exception("could not start the history page")
-        unsent = InvalidRequest("not_sent", "the history could not be read; please try again")
-        return route_response(error_frame(unsent.code, str(unsent)), status_code=503)
+    refusal = start_or_refuse(
+        stepfunctions, state_machine_arn=HISTORY_STATE_MACHINE_ARN, execution_input=execution_input, what="the history"
+    )
+    if refusal is not None:
+        return refusal
     return route_response({"type": "history_requested", "with": request.with_user, "limit": execution_input["limit"]})

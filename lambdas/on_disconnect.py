@@ -34,7 +34,8 @@ def start_cleanup(*, connection_id: str, request_id: str) -> str:
     execution = stepfunctions.start_execution(
         stateMachineArn=CLEANUP_STATE_MACHINE_ARN,
         name=execution_name(connection_id, request_id),
-        input=json.dumps({"connection_id": connection_id}),
+        # Closed: gone whenever it was registered (the fan-out's 410 path names a time instead).
+        input=json.dumps({"connection_id": connection_id, "registered_before": None}),
         **execution_trace_header(),
     )
     logger.info("cleanup started", extra={"execution_arn": execution["executionArn"]})

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from cdk.data_model import CONNECTIONS, USERS
+from cdk.data_model import CONNECTIONS, MEMBERSHIPS, USERS
 from cdk.web_config import cognito_auth, page_config
 from local.apigateway.limits import TCP_HEADROOM, GatewayLimits
 from local.apigateway.listener import CappedListener
@@ -125,7 +125,7 @@ class LocalRuntime:
             tables={
                 role: table.name
                 for table in self.model.tables.values()
-                for role, design in (("connections", CONNECTIONS), ("users", USERS))
+                for role, design in (("connections", CONNECTIONS), ("users", USERS), ("memberships", MEMBERSHIPS))
                 if table.design == design
             },
             state_machines={spec.arn: spec.display_name for spec in self.model.state_machines.values()},

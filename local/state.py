@@ -26,7 +26,8 @@ class RuntimeState:
     # Every interpreter process's (the primary's first): each lists and describes its own executions.
     interpreter_urls: list[str] = field(default_factory=list)
     # On a stage with sign-in: the pool's and app client's ids in moto (user_pool_id, client_id), for `users` and
-    # `token`; and the connection registry's and user directory's table names (connections, users).
+    # `token`; and the connection registry's, user directory's and memberships' table names (connections, users,
+    # memberships).
     cognito: dict[str, str] = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)
 

@@ -4,8 +4,10 @@ pool (moto's cognito-idp in the runtime's Step Functions process), with no AWS a
 They find the runtime as `python -m local executions` does (its state file) and call moto with Cognito's own API:
 AdminCreateUser (no message sent) and AdminSetUserPassword (permanent) to add, ListUsers, AdminDeleteUser, and
 InitiateAuth (USER_PASSWORD_AUTH with the stage's app client) for an ID token, as `make token` does on AWS.
-Removing a user also removes their entries of the connection registry and of the user directory, so that
-messages to them are not routed to connections of a user who no longer exists.
+Removing a user runs the stage's user_removal workflow after AdminDeleteUser, as on AWS (cdk/operations/delete_user.py):
+their memberships go (each room's member_count one lower, member_left told to the room), and so do their entries of
+the connection registry and of the user directory, so that messages to them are not routed to connections of a user
+who no longer exists.
 Every failure is one line on stderr and exit code 1.
 """
 
@@ -15,12 +17,13 @@ import sys
 
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from cdk.operations.delete_user import DeleteUserError, delete_from_pool, run_removal, summary
 from local.state import RuntimeState, other_instance, state_file
-from local.stepfunctions.client import local_aws_client
+from local.stepfunctions.client import local_aws_client, local_stepfunctions_client
 
 NOT_RUNNING = "no local runtime is serving stage {stage}: start it first (`make dev STAGE={stage}`)"
 NO_SIGN_IN = "stage {stage} has no sign-in (auth none in cdk.json): it has no users; dev has"
-USERNAME_INDEX = "by_username"
+REMOVAL_WORKFLOW = "UserRemoval"  # the state machine's construct id (cdk/workflows.py)
 
 
 class UsersError(Exception):
@@ -77,9 +80,11 @@ class _LocalPool:
     def __init__(self, state: RuntimeState):
         self._pool_id = state.cognito["user_pool_id"]
         self._client_id = state.cognito["client_id"]
-        self._tables = state.tables
         self._cognito = local_aws_client("cognito-idp", state.stepfunctions_url, state.region)
-        self._dynamodb = local_aws_client("dynamodb", state.stepfunctions_url, state.region)
+        self._stepfunctions = local_stepfunctions_client(state.stepfunctions_url, state.region)
+        self._removal_arn = next(
+            (arn for arn, name in state.state_machines.items() if name == REMOVAL_WORKFLOW), "no user_removal workflow"
+        )
 
     def add(self, username: str, password: str) -> None:
         try:
@@ -105,30 +110,15 @@ class _LocalPool:
         return sorted(users)
 
     def remove(self, username: str) -> str:
+        """As on a deployed stage (cdk/operations/delete_user.py): out of the pool, then the user_removal workflow."""
         try:
-            self._cognito.admin_delete_user(UserPoolId=self._pool_id, Username=username)
-        except ClientError as error:
-            if _code(error) == "UserNotFoundException":
-                raise UsersError(f"no user {username} in the stage's user pool") from None
-            raise UsersError(f"cannot remove {username}: {_message(error)}") from None
-        key = username.lower()  # the tables' username key (cdk/data_model.py)
-        removed = 0
-        if "connections" in self._tables:
-            pages = self._dynamodb.get_paginator("query").paginate(
-                TableName=self._tables["connections"],
-                IndexName=USERNAME_INDEX,
-                KeyConditionExpression="username = :name",
-                ExpressionAttributeValues={":name": {"S": key}},
+            removal = delete_from_pool(self._cognito, user_pool_id=self._pool_id, username=username)
+            output = run_removal(
+                self._stepfunctions, state_machine_arn=self._removal_arn, removal=removal, synchronous=False
             )
-            for page in pages:
-                for item in page["Items"]:
-                    self._dynamodb.delete_item(
-                        TableName=self._tables["connections"], Key={"connection_id": item["connection_id"]}
-                    )
-                    removed += 1
-        if "users" in self._tables:
-            self._dynamodb.delete_item(TableName=self._tables["users"], Key={"username": {"S": key}})
-        return f"removed {username} and {removed} registered connection{'' if removed == 1 else 's'} of theirs"
+        except DeleteUserError as error:
+            raise UsersError(str(error)) from None
+        return summary(output)
 
     def token(self, username: str, password: str) -> str:
         try:

@@ -27,6 +27,7 @@ HANDSHAKE_STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:c
 FANOUT_STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:chat-test-message-fanout"
 CLEANUP_STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:chat-test-connection-cleanup"
 HISTORY_STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:chat-test-history-page"
+CONVERSATIONS_STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:chat-test-list-conversations"
 USER_POOL_ID = f"{REGION}_ChatTest1"
 USER_POOL_CLIENT_ID = "4tchattestclient0000000000"
 CALLBACK_URL = f"https://abcd123456.execute-api.{REGION}.amazonaws.com/dev"
@@ -49,6 +50,7 @@ os.environ.update(
         "HISTORY_RETENTION_DAYS": "30",
         "HISTORY_STATE_MACHINE_ARN": HISTORY_STATE_MACHINE_ARN,
         "HISTORY_MAX_PAGE": "50",
+        "CONVERSATIONS_STATE_MACHINE_ARN": CONVERSATIONS_STATE_MACHINE_ARN,
         # The authorizer's pool and app client; sendMessage has no users (a stage without sign-in) unless a
         # test gives it a directory.
         "USER_POOL_ID": USER_POOL_ID,
@@ -272,6 +274,13 @@ class StubbedClient:
 
     def params(self, operation: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == operation]
+
+
+def answer_start_execution(stepfunctions: StubbedClient, state_machine_arn: str) -> None:
+    """The stubbed Step Functions client answers its next StartExecution as having started ``state_machine_arn``."""
+    stepfunctions.stubber.add_response(
+        "start_execution", {"executionArn": f"{state_machine_arn}:x", "startDate": "2026-12-06T12:00:00Z"}
+    )
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-// The conversation list: sent and received messages, their delivery state, and notices.
+// One conversation's messages: sent and received, their delivery state, and notices. On a stage with sign-in the
+// page has one per direct conversation and room (each its own list, shown one at a time); messages are kept in
+// the order they were sent (by their sort key, `<sent_at>#<message_id>`), so pages of history read later, and
+// messages fetched after a reconnect, take their places among those already shown.
 
 import { h, timeElement } from "./dom.js";
 import { recipientsLine } from "./format.js";
@@ -16,8 +19,29 @@ export class ConversationView {
     // Lines also grow after they are added (a delivery note, a confirmation): keep following them.
     if (typeof ResizeObserver === "function") new ResizeObserver(() => this.follow()).observe(list);
     log.addEventListener("scroll", () => {
-      this.following = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+      if (!this.list.hidden) this.following = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
     });
+  }
+
+  get isEmpty() {
+    return this.list.childElementCount === 0;
+  }
+
+  /** Shows this conversation's list in the log (the page hides the others). */
+  show() {
+    this.list.hidden = false;
+    this.emptyNote.hidden = !this.isEmpty;
+    this.following = true;
+    this.follow();
+  }
+
+  hide() {
+    this.list.hidden = true;
+  }
+
+  /** The list item of a shown message, or null. */
+  itemOf(messageId) {
+    return (messageId && this.byMessageId.get(messageId)) || null;
   }
 
   hasMessage(messageId) {
@@ -32,13 +56,13 @@ export class ConversationView {
 
   /** Keeps the newest line in view unless the reader has scrolled up to read older ones. */
   follow() {
-    if (this.following) this.log.scrollTop = this.log.scrollHeight;
+    if (this.following && !this.list.hidden) this.log.scrollTop = this.log.scrollHeight;
   }
 
   /** `senderName`: the sender's username on a stage with sign-in (else the connection id names them); `ownId`: what
    * names the reader among the recipients (their connection id, or their username); `elsewhere`: sent by the
-   * reader from another tab or device. */
-  addMessage({ kind, status, message, senderId, senderName = null, recipients, sentAt, messageId, ownId, onReply, elsewhere = false }) {
+   * reader from another tab or device; `sentKey`: its place among the others (none: last). */
+  addMessage({ kind, status, message, senderId, senderName = null, recipients, sentAt, messageId, ownId, onReply, elsewhere = false, sentKey = null }) {
     const mine = kind === "sent";
     const actions = h("div", { className: "msg-actions" });
     const replyTo = senderName ?? senderId;
@@ -55,7 +79,11 @@ export class ConversationView {
     const senderTitle = elsewhere ? `You, from another tab or device (connection ${senderId})` : senderId || "";
     const item = h(
       "li",
-      { className: `msg msg-${kind}`, "data-testid": "message-item", dataset: { kind, status, messageId: messageId || "", origin: elsewhere ? "elsewhere" : "" } },
+      {
+        className: `msg msg-${kind}`,
+        "data-testid": "message-item",
+        dataset: { kind, status, messageId: messageId || "", origin: elsewhere ? "elsewhere" : "", sentKey: sentKey || "" },
+      },
       h(
         "p",
         { className: "msg-meta" },
@@ -75,7 +103,7 @@ export class ConversationView {
       actions,
     );
     if (messageId) this.byMessageId.set(messageId, item);
-    this.#append(item);
+    this.#insert(item, sentKey);
     return item;
   }
 
@@ -89,6 +117,7 @@ export class ConversationView {
   /** The sender's own copy arrived: the message is sent, at the server's time. */
   confirmSent(item, frame) {
     item.dataset.status = "sent";
+    if (frame.sent_at && frame.message_id) item.dataset.sentKey = `${frame.sent_at}#${frame.message_id}`;
     this.identify(item, frame.message_id);
     item.querySelector("[data-testid=message-time]").replaceWith(timeElement(frame.sent_at));
     item.querySelector("[data-testid=message-state]").textContent = "";
@@ -153,8 +182,22 @@ export class ConversationView {
   }
 
   #append(item) {
-    this.emptyNote.hidden = true;
+    if (!this.list.hidden) this.emptyNote.hidden = true;
     this.list.append(item);
     this.follow();
+  }
+
+  /** Before the first message sent after it; last when none was (or it has no key). An older message read while
+   * the reader is up the list leaves what they read where it was. */
+  #insert(item, sentKey) {
+    const later = sentKey ? [...this.list.children].find((other) => other.dataset.sentKey && other.dataset.sentKey > sentKey) : undefined;
+    if (!later) {
+      this.#append(item);
+      return;
+    }
+    const fromBottom = this.log.scrollHeight - this.log.scrollTop;
+    if (!this.list.hidden) this.emptyNote.hidden = true;
+    this.list.insertBefore(item, later);
+    if (!this.following && !this.list.hidden) this.log.scrollTop = this.log.scrollHeight - fromBottom;
   }
 }

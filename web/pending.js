@@ -5,6 +5,9 @@
 import { recipientsOf, sameList } from "./protocol.js";
 
 export const CONFIRMATION_TIMEOUT_MS = 20_000;
+// Errors of a message to a room, which concern a pending message only when they name it (client_message_id): the
+// same codes answer joinRoom, leaveRoom and roomMembers, which name none.
+export const ROOM_SEND_ERRORS = ["invalid_room", "unknown_room", "not_a_member"];
 // Error codes that answer a sendMessage frame (so they concern a pending message).
 export const SEND_ERRORS = [
   "invalid_request",
@@ -14,6 +17,7 @@ export const SEND_ERRORS = [
   "unknown_user",
   "no_users",
   "token_expired",
+  ...ROOM_SEND_ERRORS,
 ];
 
 export class PendingMessages {
@@ -69,10 +73,17 @@ export class PendingMessages {
    * client_message_id names it; without one (an older server, or API Gateway's own error), the oldest. */
   refuse(frame) {
     if (!SEND_ERRORS.includes(frame.code)) return null;
+    if (ROOM_SEND_ERRORS.includes(frame.code) && !frame.client_message_id) return null;
     const index = frame.client_message_id
       ? this.#entries.findIndex((entry) => entry.clientMessageId === frame.client_message_id)
       : 0;
     return index >= 0 && index < this.#entries.length ? this.#remove(index) : null;
+  }
+
+  /** The pending message the server accepted as `messageId` (removed), else null: refused after all. */
+  withdraw(messageId) {
+    const index = this.#entries.findIndex((entry) => entry.messageId && entry.messageId === messageId);
+    return index >= 0 ? this.#remove(index) : null;
   }
 
   /** The connection ended: every message still pending, removed. */

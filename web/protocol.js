@@ -12,6 +12,8 @@ export const MAX_CLIENT_MESSAGE_ID_LENGTH = 64;
 // A Cognito username as docs/asyncapi.yaml's Username: no white space or control characters.
 export const MAX_USERNAME_LENGTH = 128;
 export const USERNAME = /^[^\s\x00-\x1f\x7f]{1,128}$/u;
+// A room's name (case-insensitive: the server keys it in lower case). In the recipients box a room is `#<name>`.
+export const ROOM = /^[A-Za-z0-9_-]{1,64}$/;
 // The longest client_message_id newClientMessageId makes: the size check counts the frame as sent.
 const LONGEST_CLIENT_MESSAGE_ID = "x".repeat(MAX_CLIENT_MESSAGE_ID_LENGTH);
 
@@ -84,9 +86,23 @@ export function sendMessageFrame(message, recipients, clientMessageId, { people 
   return frame;
 }
 
+/** The room the recipients box names (`#<name>`, on a stage with sign-in), or null when it names people. */
+export function roomTarget(recipientsText) {
+  const text = String(recipientsText ?? "").trim();
+  return text.startsWith("#") ? text.slice(1) : null;
+}
+
 /** What the compose box would send: {frame, recipients, clientMessageId}, or {problem, field} when it
- * cannot be sent, field naming the input to fix ("recipients" or "message"). */
+ * cannot be sent, field naming the input to fix ("recipients" or "message"). With people, `#<room>` sends to a
+ * room ({frame, room}). */
 export function composeSendMessage(message, recipientsText, clientMessageId = newClientMessageId(), { people = false } = {}) {
+  const room = people ? roomTarget(recipientsText) : null;
+  if (room !== null) {
+    if (!ROOM.test(room)) return { problem: `“#${room.slice(0, 64)}” is not a room: 1 to 64 letters, digits, '_' or '-'.`, field: "recipients" };
+    const problem = outgoingProblem(message, [room], { people: true });
+    if (problem) return { problem, field: "message" };
+    return { frame: { action: "sendMessage", message, room, client_message_id: clientMessageId }, recipients: [], room, clientMessageId };
+  }
   const recipients = parseRecipients(recipientsText, { people });
   const problem = outgoingProblem(message, recipients, { people });
   if (problem) {
@@ -127,6 +143,23 @@ export function describeError(frame) {
       return "This stage has no sign-in, so it has no users: send to connection ids instead.";
     case "token_expired":
       return "Your sign-in for this connection expired; the page reconnects with a renewed one.";
+    case "history_unavailable":
+    case "conversations_unavailable":
+      return "The history could not be read just now; try again in a moment.";
+    case "invalid_room":
+      return `That is not a room name: ${detail}.`;
+    case "unknown_room":
+      return `There is no such room: ${detail}.`;
+    case "not_a_member":
+      return `You are not a member of that room: ${detail}.`;
+    case "invite_only":
+      return `That room is invite-only: a member must invite you. ${detail}.`;
+    case "room_full":
+      return `That room is full: ${detail}.`;
+    case "too_many_rooms":
+      return `You are in as many rooms as you may be: leave one first. ${detail}.`;
+    case "already_a_member":
+      return `Already a member: ${detail}.`;
     default:
       return frame.code ? `The server reported an error (${frame.code}): ${detail}.` : `The server reported an error: ${detail}.`;
   }

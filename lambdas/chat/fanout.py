@@ -27,27 +27,45 @@ def fanout_input(
         users[sender.key] = {"username": sender.key, "name": sender.name, "recipient": False}
     for user in recipient_users:
         users[user.key] = {"username": user.key, "name": user.name, "recipient": True}
+    targets = [named, *users.values()]
+    target_of = {target["username"]: index for index, target in enumerate(targets) if target["username"]}
     return {
         "sender_id": sender_id,
         # Also on its own: a path into a list item ($.targets[0]...) reads wrongly on moto's interpreter.
         "connection_ids": named["connection_ids"],
-        "targets": [named, *users.values()],
+        "targets": targets,
         "look_up_users": bool(users),
         "frame": frame,
-        "history": history_items(sender=sender, recipient_users=recipient_users, frame=frame, days=retention_days),
+        "history": history_items(
+            sender=sender, recipient_users=recipient_users, frame=frame, days=retention_days, target_of=target_of
+        ),
         # A gone connection registered since then may still be opening: the fan-out does not forget it.
         "registered_before": int(time.time()) - STILL_OPENING_SECONDS,
     }
 
 
-def history_items(*, sender: User | None, recipient_users: list[User], frame: dict, days: int) -> dict:
+def history_items(
+    *, sender: User | None, recipient_users: list[User], frame: dict, days: int, target_of: dict[str, int]
+) -> dict:
     """Where message_fanout stores the message before it delivers it: once in the direct conversation of the
     sender with each recipient user. A message to connection ids is not kept: a connection is nobody's to read
-    it back later. ``store`` is false when there is nothing to keep (ASL tests a flag, not a list's length)."""
+    it back later. ``store`` is false when there is nothing to keep (ASL tests a flag, not a list's length).
+
+    Each item's ``with_target`` is the recipient's place in ``targets`` (the sender's is 1): the fan-out then moves
+    both users' conversations forward (their usernames and names are in those targets). An index, not a copy of
+    the names: the largest input (20 recipients, the longest names) is within a few hundred bytes of Step
+    Functions' 256 KiB (tests/unit/test_frame_sizes.py)."""
     if sender is None:
         return {"store": False, "items": []}
     place = sent_key(sent_at=frame["sent_at"], message_id=frame["message_id"])
     expiry = expires_at(sent_at=frame["sent_at"], retention_days=days)
-    conversations = dict.fromkeys(direct_conversation(sender.key, user.key) for user in recipient_users)
-    items = [{"conversation": key, "sent_key": place, "expires_at": expiry} for key in conversations]
-    return {"store": bool(items), "items": items}
+    items = {
+        direct_conversation(sender.key, user.key): {
+            "conversation": direct_conversation(sender.key, user.key),
+            "sent_key": place,
+            "expires_at": expiry,
+            "with_target": target_of[user.key],
+        }
+        for user in recipient_users
+    }
+    return {"store": bool(items), "items": list(items.values())}

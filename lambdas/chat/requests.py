@@ -57,6 +57,15 @@ def refuse_an_expired_sign_in(user: SignedIn | None, *, client_message_id: str |
         )
 
 
+def require_a_user(user: SignedIn | None) -> SignedIn:
+    """The signed-in caller of an action that needs users (history, conversations); InvalidRequest on a stage
+    without sign-in (``no_users``) or once the sign-in expired (``token_expired``)."""
+    if user is None:
+        raise InvalidRequest("no_users", "this stage has no sign-in, so it has no users and keeps no conversations")
+    refuse_an_expired_sign_in(user)
+    return user
+
+
 class SendMessageRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 

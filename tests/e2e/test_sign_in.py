@@ -202,7 +202,7 @@ def test_removing_a_user_removes_their_registry_entries_and_directory_item(signe
         return removed
 
     removed = asyncio.run(connect_then_remove())
-    assert removed.stdout.strip() == f"removed {name} and 1 registered connection of theirs"
+    assert removed.stdout.strip() == f"removed {name.lower()} and 1 registered connection of theirs; they left 0 rooms"
     assert "Item" not in dynamodb.get_item(TableName=state.tables["users"], Key={"username": {"S": name.lower()}})
 
 

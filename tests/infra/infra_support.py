@@ -19,6 +19,7 @@ FUNCTIONS = {
     "OnDefault": ("on_default", "$default"),
     "SendMessage": ("send_message", "sendMessage"),
     "History": ("history", "history"),
+    "ListConversations": ("list_conversations", "listConversations"),
     "SendConnectionId": ("send_connection_id", None),
     "PackHistory": ("pack_history", None),
 }
@@ -141,3 +142,27 @@ def workflow_id(template: dict[str, Any], name: str) -> str:
         and resource.get("Metadata", {}).get("aws:cdk:path", "").endswith(f"/Workflows/{name}/Resource")
     ]
     return logical_id
+
+
+# The data model's tables by their keys (partition, sort): a table's name in the tests is what it holds.
+TABLE_KEYS = {
+    ("connection_id", None): "connections",
+    ("username", None): "users",
+    ("conversation", "sent_key"): "messages",
+    ("room", None): "rooms",
+    ("room", "username"): "memberships",
+    ("username", "conversation"): "conversations",
+}
+
+
+def table_ids(template: dict[str, Any]) -> dict[str, str]:
+    """ "connections", "users", "messages", "rooms", "memberships", "conversations" -> that table's logical id."""
+
+    def keys(properties: dict[str, Any]) -> tuple[str, str | None]:
+        schema = {key["KeyType"]: key["AttributeName"] for key in properties["KeySchema"]}
+        return schema["HASH"], schema.get("RANGE")
+
+    return {
+        TABLE_KEYS[keys(properties)]: logical_id
+        for logical_id, properties in resources(template, "AWS::DynamoDB::Table").items()
+    }

@@ -46,7 +46,9 @@ def test_asl_validator_rejects_the_not_equal_filter_its_grammar_lacks(synth_stag
     Step Functions (Jayway JsonPath) and moto accept ``!=``, asl-validator's path grammar does not. This
     also shows that the check above can fail."""
     (name, definition), *_ = [
-        (name, definition) for name, definition in deployed_definitions(synth_stage, "dev").items() if "Fanout" in name
+        (name, definition)
+        for name, definition in deployed_definitions(synth_stage, "dev").items()
+        if "MessageFanout" in name
     ]
     machine = json.loads(definition)
     parameters = machine["States"]["ListUnreachedConnections"]["Parameters"]

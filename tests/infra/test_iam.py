@@ -6,7 +6,17 @@ import json
 import re
 
 import pytest
-from infra_support import PROJECT_ROOT, STAGES, as_list, function_id, has_users, render, resources, stage_settings
+from infra_support import (
+    PROJECT_ROOT,
+    STAGES,
+    as_list,
+    function_id,
+    has_users,
+    render,
+    resources,
+    stage_settings,
+    table_ids,
+)
 
 from cdk.definitions import deployed_definition
 from cdk.smoke_access import SMOKE_USER_ACTIONS
@@ -41,17 +51,33 @@ GRANTS = {
     "lambda:on_default": set(),
     "lambda:send_message": {"states:StartExecution"},
     "lambda:send_connection_id": {"execute-api:ManageConnections"},
-    "states:connection_handshake": {"lambda:InvokeFunction", "dynamodb:PutItem", "dynamodb:DeleteItem"},
+    "states:connection_handshake": {
+        "lambda:InvokeFunction",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:UpdateItem",
+        "states:StartExecution",
+    },
     "states:message_fanout": {
         "execute-api:ManageConnections",
         "dynamodb:Query",
-        "dynamodb:DeleteItem",
         "dynamodb:PutItem",
+        "states:StartExecution",
+        "dynamodb:UpdateItem",
     },
-    "states:connection_cleanup": {"dynamodb:DeleteItem"},
+    "states:connection_cleanup": {
+        "dynamodb:GetItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:UpdateItem",
+        "states:StartExecution",
+    },
+    "states:room_fanout": {"dynamodb:Query", "dynamodb:BatchGetItem", "execute-api:ManageConnections"},
+    "states:user_removal": {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "states:StartExecution"},
     "lambda:history": {"states:StartExecution"},
     "lambda:pack_history": set(),  # pure computation
     "states:history_page": {"dynamodb:Query", "lambda:InvokeFunction", "execute-api:ManageConnections"},
+    "lambda:list_conversations": {"states:StartExecution"},
+    "states:list_conversations": {"dynamodb:Query", "execute-api:ManageConnections"},
     # functions CloudFormation runs at deploy time for a custom resource, by its type: our wait, and CDK's own
     # BucketDeployment (the web client's files into its bucket, then a CloudFront invalidation) and the provider
     # that empties the web client's log bucket when the stack is deleted (its S3 access is in that bucket's policy)
@@ -237,6 +263,8 @@ def test_only_the_handshake_task_and_the_fanout_post_to_connections_of_this_stag
         "lambda:send_connection_id": expected,
         "states:message_fanout": expected,
         "states:history_page": expected,
+        "states:room_fanout": expected,
+        "states:list_conversations": expected,
     }
     assert permissions.grants("execute-api:Invoke") == {}
 
@@ -258,6 +286,12 @@ def test_connect_disconnect_and_send_message_start_workflows_each_its_own(permis
         "lambda:on_disconnect": [f"<{permissions.machine_ids['connection_cleanup']}>"],
         "lambda:send_message": [f"<{permissions.machine_ids['message_fanout']}>"],
         "lambda:history": [f"<{permissions.machine_ids['history_page']}>"],
+        # a user's first connection opening, their last closing or found gone
+        "states:connection_handshake": [f"<{permissions.machine_ids['room_fanout']}>"],
+        "states:connection_cleanup": [f"<{permissions.machine_ids['room_fanout']}>"],
+        "states:message_fanout": [f"<{permissions.machine_ids['connection_cleanup']}>"],  # a post that answered 410
+        "states:user_removal": [f"<{permissions.machine_ids['room_fanout']}>"],  # member_left to each room
+        "lambda:list_conversations": [f"<{permissions.machine_ids['list_conversations']}>"],
     }
 
 
@@ -273,34 +307,40 @@ def test_only_the_handshake_and_the_history_page_invoke_a_function_each_its_own_
     }
 
 
-def table_ids(template: dict) -> dict[str, str]:
-    """ "connections"/"users"/"messages" -> the logical id of that table (by its key)."""
-    keys = {"connection_id": "connections", "username": "users", "conversation": "messages"}
-    return {
-        keys[properties["KeySchema"][0]["AttributeName"]]: logical_id
-        for logical_id, properties in resources(template, "AWS::DynamoDB::Table").items()
-    }
-
-
 def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_steps_take(permissions):
     tables = table_ids(permissions.template)
     registry, users = f"<{tables['connections']}.Arn>", f"<{tables['users']}.Arn>"
-    messages = f"<{tables['messages']}.Arn>"
+    messages, memberships = f"<{tables['messages']}.Arn>", f"<{tables['memberships']}.Arn>"
+    rooms, conversations = f"<{tables['rooms']}.Arn>", f"<{tables['conversations']}.Arn>"
 
     assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:PutItem").items()} == {
-        "states:connection_handshake": sorted([registry, users]),  # the registry item, then the user's
+        "states:connection_handshake": [registry],  # the registry item
         "states:message_fanout": [messages],  # the message, in the history, before it is delivered
     }
     assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:DeleteItem").items()} == {
         "states:connection_handshake": [registry],  # a client that left before its connection opened
-        "states:message_fanout": [registry],  # a connection that answered 410
-        "states:connection_cleanup": [registry],
+        "states:connection_cleanup": [registry],  # closed, or found gone by the fan-out
+        "states:user_removal": sorted([registry, users, memberships]),  # a deleted user's items
     }
-    assert permissions.grants("dynamodb:Query") == {
+    # The user's item: directory entry and live_connections (presence), updated in place, never replaced. A user's
+    # conversations: only the fan-out moves them forward, and it may neither put nor delete one.
+    assert permissions.grants("dynamodb:UpdateItem") == {
+        "states:connection_handshake": [users],
+        "states:connection_cleanup": [users],
+        "states:user_removal": [rooms],  # member_count, in the transaction that deletes the membership
+        # Only the fan-out moves a user's conversations forward, and it may neither put nor delete one.
+        "states:message_fanout": [conversations],
+    }
+    assert permissions.grants("dynamodb:GetItem") == {"states:connection_cleanup": [registry]}
+    assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:Query").items()} == {
         "states:message_fanout": [f"{registry}/index/by_username"],
         "states:history_page": [messages],  # the table itself, no index: one conversation's partition
+        # the rooms a user is in (by_member), then each room's members (the table: one room's partition)
+        "states:room_fanout": sorted([memberships, f"{memberships}/index/by_member"]),
+        "states:user_removal": sorted([f"{memberships}/index/by_member", f"{registry}/index/by_username"]),
+        "states:list_conversations": [conversations],  # one user's partition
     }
-    for action in ("dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:*"):
+    for action in ("dynamodb:Scan", "dynamodb:*"):
         assert permissions.grants(action) == {}, action
 
 
@@ -323,7 +363,10 @@ def test_send_message_asks_cognito_about_users_of_this_stages_pool_only(permissi
         return
     assert permissions.grants("cognito-idp:AdminGetUser") == {"lambda:send_message": [f"<{pool_id}.Arn>"]}
     users = f"<{table_ids(permissions.template)['users']}.Arn>"
-    assert permissions.grants("dynamodb:BatchGetItem") == {"lambda:send_message": [users]}
+    assert permissions.grants("dynamodb:BatchGetItem") == {
+        "lambda:send_message": [users],
+        "states:room_fanout": [users],  # the live connections of the members of the user's rooms
+    }
     every_action = {
         action
         for owner, statements in permissions.statements.items()

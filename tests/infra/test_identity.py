@@ -3,7 +3,16 @@ cdk.json's settings, and a Lambda REQUEST authorizer on $connect only, reading t
 on stages with auth none, none of it. The tables exist on every stage (the workflows are the same)."""
 
 import pytest
-from infra_support import STAGES, chat_layers, function_id, has_users, render, resources, stage_settings
+from infra_support import (
+    STAGES,
+    chat_layers,
+    function_id,
+    has_users,
+    render,
+    resources,
+    stage_settings,
+    table_ids,
+)
 
 from cdk.layers import JWT_REQUIREMENTS
 
@@ -109,14 +118,11 @@ def test_the_authorizer_runs_with_pyjwt_from_its_layer_and_knows_its_pool_and_cl
 
 
 def test_the_registry_and_the_directory_are_on_demand_tables_with_recovery(template):
-    tables = {
-        properties["KeySchema"][0]["AttributeName"]: properties
-        for properties in resources(template, "AWS::DynamoDB::Table").values()
-    }
+    tables = {name: template["Resources"][logical_id]["Properties"] for name, logical_id in table_ids(template).items()}
 
-    assert set(tables) == {"connection_id", "username", "conversation"}
-    registry, users = tables["connection_id"], tables["username"]
-    for table in (registry, users):
+    assert set(tables) == {"connections", "users", "messages", "rooms", "memberships", "conversations"}
+    registry, users = tables["connections"], tables["users"]
+    for table in tables.values():
         assert table["BillingMode"] == "PAY_PER_REQUEST"
         assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     (index,) = registry["GlobalSecondaryIndexes"]
@@ -130,29 +136,43 @@ def test_the_registry_and_the_directory_are_on_demand_tables_with_recovery(templ
     assert "TimeToLiveSpecification" not in users
 
 
+@pytest.mark.parametrize("stage", STAGES)
+def test_rooms_memberships_and_conversations_are_kept_as_the_history_is(templates, stage):
+    """What users chose (their rooms) and where they talked cannot be rebuilt: retained with the history."""
+    template = templates(stage)
+    tables = table_ids(template)
+    retained = stage_settings(stage)["history"]["retain_table"]
+    for name in ("rooms", "memberships", "conversations"):
+        resource = template["Resources"][tables[name]]
+        assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (
+            ("Retain",) * 2 if retained else ("Delete",) * 2
+        ), name
+    (index,) = template["Resources"][tables["memberships"]]["Properties"]["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "by_member"
+    assert index["KeySchema"] == [
+        {"AttributeName": "username", "KeyType": "HASH"},
+        {"AttributeName": "room", "KeyType": "RANGE"},
+    ]
+    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+
+
 def test_the_workflows_name_the_tables_and_index_of_this_stack(template):
-    tables = {
-        properties["KeySchema"][0]["AttributeName"]: logical_id
-        for logical_id, properties in resources(template, "AWS::DynamoDB::Table").items()
-    }
+    tables = table_ids(template)
     substitutions = {}
     for machine in resources(template, "AWS::StepFunctions::StateMachine").values():
         substitutions |= {name: render(value) for name, value in machine["DefinitionSubstitutions"].items()}
 
-    assert substitutions["ConnectionsTable"] == f"<{tables['connection_id']}>"
-    assert substitutions["UsersTable"] == f"<{tables['username']}>"
+    assert substitutions["ConnectionsTable"] == f"<{tables['connections']}>"
+    assert substitutions["UsersTable"] == f"<{tables['users']}>"
     assert substitutions["UsernameIndex"] == "by_username"
 
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_the_history_is_kept_sorted_by_time_expires_and_is_retained_where_cdk_json_says_so(templates, stage):
     template = templates(stage)
-    ((logical_id, messages),) = [
-        (logical_id, properties)
-        for logical_id, properties in resources(template, "AWS::DynamoDB::Table").items()
-        if properties["KeySchema"][0]["AttributeName"] == "conversation"
-    ]
+    logical_id = table_ids(template)["messages"]
     resource = template["Resources"][logical_id]
+    messages = resource["Properties"]
     retained = stage_settings(stage)["history"]["retain_table"]
 
     assert messages["KeySchema"] == [

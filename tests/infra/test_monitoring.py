@@ -31,6 +31,9 @@ WORKFLOWS = (
     "MessageFanout",
     "ConnectionCleanup",
     "HistoryPage",
+    "ConversationList",
+    "RoomFanout",
+    "UserRemoval",
 )  # construct ids (Workflows/<id>)
 FIVE_MINUTES = 300
 

@@ -19,7 +19,15 @@ from infra_support import ROUTES, STAGES, function_id, has_users, modules, resou
 from cdk.app import build
 from cdk.synthesis import Synthesis, synthesize, synthesize_stage
 
-WORKFLOWS = ("ConnectionHandshake", "MessageFanout", "ConnectionCleanup", "HistoryPage")
+WORKFLOWS = (
+    "ConnectionHandshake",
+    "MessageFanout",
+    "ConnectionCleanup",
+    "HistoryPage",
+    "ConversationList",
+    "RoomFanout",
+    "UserRemoval",
+)
 WILDCARD = "AwsSolutions-IAM5[Resource::*]"
 API_GATEWAY_LOGS_POLICY = "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 
@@ -55,6 +63,8 @@ def test_no_unacknowledged_findings_with_a_concrete_account_and_region(synth_sta
         "Chat-prod/Functions/SendConnectionIdRole/DefaultPolicy/Resource",
         "Chat-prod/Workflows/MessageFanout/Role/DefaultPolicy/Resource",
         "Chat-prod/Workflows/HistoryPage/Role/DefaultPolicy/Resource",
+        "Chat-prod/Workflows/ConversationList/Role/DefaultPolicy/Resource",
+        "Chat-prod/Workflows/RoomFanout/Role/DefaultPolicy/Resource",
     }
 
 
@@ -122,6 +132,8 @@ def test_acknowledgments_are_used_and_scoped(synth_stage, stage):
                 f"{root}/Functions/SendConnectionIdRole/DefaultPolicy/Resource",
                 f"{root}/Workflows/MessageFanout/Role/DefaultPolicy/Resource",
                 f"{root}/Workflows/HistoryPage/Role/DefaultPolicy/Resource",
+                f"{root}/Workflows/ConversationList/Role/DefaultPolicy/Resource",
+                f"{root}/Workflows/RoomFanout/Role/DefaultPolicy/Resource",
             ]
         ),
         f"AwsSolutions-IAM5[Resource::<{handshake_task}.Arn>:*]": [

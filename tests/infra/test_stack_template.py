@@ -155,6 +155,9 @@ def test_handlers_are_wired_to_their_workflows_and_callback_url(template, stage)
     assert started_definition("send_message", "FANOUT_STATE_MACHINE_ARN") == asl("message_fanout.asl.json")
     assert started_definition("on_disconnect", "CLEANUP_STATE_MACHINE_ARN") == asl("connection_cleanup.asl.json")
     assert started_definition("history", "HISTORY_STATE_MACHINE_ARN") == asl("history_page.asl.json")
+    assert started_definition("list_conversations", "CONVERSATIONS_STATE_MACHINE_ARN") == asl(
+        "list_conversations.asl.json"
+    )
     for module in ("send_connection_id",):  # the one task function that posts (pack_history only computes)
         callback = render(functions[function_id(template, module)]["Environment"]["Variables"]["CALLBACK_URL"])
         assert re.fullmatch(
@@ -170,13 +173,13 @@ def asl(name: str) -> dict:
     return json.loads(deployed_definition(name.removesuffix(".asl.json")))
 
 
-def test_the_fanout_and_the_history_page_post_to_this_stage_of_this_api(template, stage):
+def test_the_workflows_that_post_post_to_this_stage_of_this_api(template, stage):
     """apigateway:invoke's ApiEndpoint is the API's own host name: Step Functions supports no custom domains."""
     posting = [
         m for m in resources(template, "AWS::StepFunctions::StateMachine").values() if "ConnectionsStage" in str(m)
     ]
 
-    assert len(posting) == 2
+    assert len(posting) == 4  # message_fanout, history_page, room_fanout, list_conversations
     for machine in posting:
         substitutions = {name: render(value) for name, value in machine["DefinitionSubstitutions"].items()}
         assert substitutions["ConnectionsStage"] == stage

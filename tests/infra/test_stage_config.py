@@ -314,6 +314,37 @@ def test_malformed_cognito_settings_are_config_errors(cognito):
         load_stage_config(stages_with(auth="cognito", cognito=cognito), "dev")
 
 
+def rooms_with(**changes) -> dict:
+    return stages_with(rooms={**GOOD.get("rooms", {}), **changes})
+
+
+def test_every_stage_limits_rooms_and_a_stage_without_rooms_settings_gets_the_documented_defaults():
+    stages = {stage: load_stage_config(CONTEXT["stages"], stage) for stage in STAGES}
+    assert all(config.rooms.max_members == 100 for config in stages.values())
+    defaults = load_stage_config(stages_with(), "dev").rooms
+    assert (defaults.max_members, defaults.max_rooms_per_user) == (100, 50)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"max_members": 1}, "rooms: max_members must be a whole number from 2 to 1000"),
+        ({"max_members": 1001}, "rooms: max_members must be a whole number from 2 to 1000"),
+        ({"max_members": "100"}, "rooms: max_members must be a whole number"),
+        ({"max_rooms_per_user": 0}, "rooms: max_rooms_per_user must be a whole number from 1 to 1000"),
+        ({"max_rooms_per_user": True}, "rooms: max_rooms_per_user must be a whole number"),
+    ],
+)
+def test_bad_room_settings_are_named(changes, message):
+    assert message in refusal_of(rooms_with(**changes))
+
+
+@pytest.mark.parametrize("rooms", ["many", {"max_members": 10, "max_size": 3}])
+def test_malformed_room_settings_are_config_errors(rooms):
+    with pytest.raises(StageConfigError, match=r"stage 'dev'.*rooms"):
+        load_stage_config(stages_with(rooms=rooms), "dev")
+
+
 def history_with(**changes) -> dict:
     return stages_with(history={**GOOD["history"], **changes})
 

@@ -18,8 +18,16 @@ from cdk.paths import STATEMACHINES_DIR
 STATE_MACHINES = sorted(STATEMACHINES_DIR.glob("*.asl.json"))
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 CONNECTIONS_POST = "arn:aws:states:::apigateway:invoke"
-DYNAMODB_ITEM_TASKS = {"arn:aws:states:::dynamodb:putItem", "arn:aws:states:::dynamodb:deleteItem"}
-DYNAMODB_SDK_TASKS = {"arn:aws:states:::aws-sdk:dynamodb:query"}
+DYNAMODB_ITEM_TASKS = {
+    f"arn:aws:states:::dynamodb:{action}" for action in ("getItem", "putItem", "updateItem", "deleteItem")
+}
+DYNAMODB_SDK_TASKS = {
+    f"arn:aws:states:::aws-sdk:dynamodb:{action}" for action in ("query", "batchGetItem", "transactWriteItems")
+}
+START_EXECUTION = "arn:aws:states:::states:startExecution"
+# StartExecution's throttling, as the optimized Step Functions integration names it ("StepFunctions." + the API's
+# error code): the one error of starting another execution worth retrying.
+STEP_FUNCTIONS_ERRORS = frozenset({"StepFunctions.ThrottlingException"})
 # DynamoDB's error codes ("Error handling with DynamoDB": Error messages and codes). The optimized integration
 # names an error "DynamoDB." + its code; the AWS SDK integration "DynamoDb." + the code with an "Exception"
 # suffix ("AWS SDK service integrations": ServiceName.ErrorName, Exception always appended).
@@ -34,6 +42,7 @@ DYNAMODB_ERROR_CODES = frozenset(
         "RequestLimitExceeded",
         "ResourceNotFoundException",
         "ThrottlingException",
+        "TransactionCanceledException",  # TransactWriteItems: a condition failed, or a conflict
         "ValidationException",
     }
 )
@@ -101,7 +110,7 @@ def unknown_error_names(states: dict) -> set[str]:
         for name in error_names(states)
         if not (
             task_exception(name)
-            or name in LAMBDA_ERRORS | DYNAMODB_ITEM_ERRORS | DYNAMODB_SDK_ERRORS
+            or name in LAMBDA_ERRORS | DYNAMODB_ITEM_ERRORS | DYNAMODB_SDK_ERRORS | STEP_FUNCTIONS_ERRORS
             or API_GATEWAY_ERROR.fullmatch(name)
             or name in STATES_ERRORS
         )
@@ -136,6 +145,9 @@ def test_every_state_machine_is_checked():
         "message_fanout.asl.json",
         "connection_cleanup.asl.json",
         "history_page.asl.json",
+        "list_conversations.asl.json",
+        "room_fanout.asl.json",
+        "user_removal.asl.json",
     }
 
 
@@ -167,6 +179,8 @@ def test_every_task_carries_its_retry_policy(path: Path):
         elif task["Resource"] in DYNAMODB_SDK_TASKS:
             missing = {f"DynamoDb.{code.removesuffix('Exception')}Exception" for code in DYNAMODB_TO_RETRY}
             missing -= retried(task)
+        elif task["Resource"] == START_EXECUTION:
+            missing = STEP_FUNCTIONS_ERRORS - retried(task)
         else:
             assert task["Resource"] == CONNECTIONS_POST, name
             missing = {"ApiGateway.429"} - retried(task)
@@ -181,7 +195,11 @@ def test_the_retry_policies_are_not_copied_into_the_asl_files(path: Path):
 
     for name, task in on_disk.items():
         copied = retried(task) & (
-            LAMBDA_ERRORS | DYNAMODB_ITEM_ERRORS | DYNAMODB_SDK_ERRORS | {"ConnectionThrottled", "ApiGateway.429"}
+            LAMBDA_ERRORS
+            | DYNAMODB_ITEM_ERRORS
+            | DYNAMODB_SDK_ERRORS
+            | STEP_FUNCTIONS_ERRORS
+            | {"ConnectionThrottled", "ApiGateway.429"}
         )
         assert not copied, f"{name} states {sorted(copied)} itself; the policy lives in cdk/definitions.py"
 

@@ -8,7 +8,7 @@ import history
 import pytest
 from chat.history import MAX_FRAME_BYTES, InvalidCursor, cursor_of, history_frames, key_of
 
-from tests.conftest import SignedInUser
+from tests.conftest import SignedInUser, answer_start_execution
 from tests.protocol import server_frame
 
 ALICE = SignedInUser("sub-alice", "Alice")
@@ -28,10 +28,7 @@ def ask(events, lambda_context, body, user: SignedInUser | None = ALICE) -> dict
 
 
 def test_a_request_starts_a_page_of_the_callers_own_conversation(events, lambda_context, stepfunctions):
-    stepfunctions.stubber.add_response(
-        "start_execution",
-        {"executionArn": f"{os.environ['HISTORY_STATE_MACHINE_ARN']}:x", "startDate": "2026-12-06T12:00:00Z"},
-    )
+    answer_start_execution(stepfunctions, os.environ["HISTORY_STATE_MACHINE_ARN"])
 
     answer = ask(events, lambda_context, {"with": "Bob", "before": cursor_of(KEY), "limit": 20})
 

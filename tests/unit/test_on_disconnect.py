@@ -41,7 +41,7 @@ def test_disconnect_starts_the_cleanup_of_that_connection(events, lambda_context
 
     (call,) = stepfunctions.params("StartExecution")
     assert call["stateMachineArn"] == on_disconnect.CLEANUP_STATE_MACHINE_ARN
-    assert json.loads(call["input"]) == {"connection_id": "CfF0ed8QoAMCKxQ="}
+    assert json.loads(call["input"]) == {"connection_id": "CfF0ed8QoAMCKxQ=", "registered_before": None}
     assert re.fullmatch(r"[A-Za-z0-9_-]{1,80}", call["name"]) and call["name"].startswith("CfF0ed8QoAMCKxQ_")
 
 

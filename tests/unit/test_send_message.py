@@ -67,7 +67,8 @@ def test_seed_form_with_one_recipient_starts_the_fanout(events, lambda_context, 
         {"connection_ids": [SENDER, ALICE], "username": None}
     ]  # a stage without sign-in: no users
     assert execution_input["look_up_users"] is False
-    assert execution_input["history"] == {"store": False, "items": []}  # a connection reads nothing back later
+    # A connection reads nothing back later.
+    assert execution_input["history"] == {"store": False, "items": []}
     frame = execution_input["frame"]
     assert set(frame) == {"type", "message_id", "message", "sender_id", "recipient_id", "recipient_ids", "sent_at"}
     assert frame["type"] == "message"
@@ -504,8 +505,10 @@ def test_a_message_to_users_names_them_as_cognito_does_and_the_fanout_looks_up_t
     assert execution_input["history"] == {
         "store": True,
         "items": [
-            {"conversation": "dm#alice bob", "sent_key": place, "expires_at": expiry},
-            {"conversation": "dm#alice carol", "sent_key": place, "expires_at": expiry},
+            # with_target: where the recipient is in targets (the sender is targets[1]), for the conversations the
+            # fan-out then moves forward: the sender's with each, and each one's with her.
+            {"conversation": "dm#alice bob", "sent_key": place, "expires_at": expiry, "with_target": 2},
+            {"conversation": "dm#alice carol", "sent_key": place, "expires_at": expiry, "with_target": 3},
         ],
     }
 
@@ -519,6 +522,7 @@ def test_a_message_to_oneself_by_name_is_looked_up_once(events, lambda_context, 
     _, execution_input = started_execution(stepfunctions)
     assert execution_input["targets"][1:] == [{"username": "alice", "name": "Alice", "recipient": True}]
     assert [item["conversation"] for item in execution_input["history"]["items"]] == ["dm#alice alice"]
+    assert execution_input["history"]["items"][0]["with_target"] == 1  # the sender herself
 
 
 def test_a_conversation_is_named_the_same_whoever_sends():

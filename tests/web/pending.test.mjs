@@ -84,3 +84,21 @@ test("a message left unanswered is reported overdue once, and never after its an
     mock.timers.reset();
   }
 });
+
+test("a message the server accepted and then refused (a room's not_a_member names its message_id) is withdrawn", () => {
+  const pending = new PendingMessages();
+  const entry = sent(pending, "hi room", "c1", []);
+  pending.accept({ type: "accepted", message_id: "m1", client_message_id: "c1" });
+
+  assert.equal(pending.withdraw("m2"), null);
+  assert.equal(pending.withdraw("m1"), entry);
+  assert.equal(pending.size, 0);
+});
+
+test("a room error with no client_message_id concerns no pending message (it answers a room action)", () => {
+  const pending = new PendingMessages();
+  sent(pending, "one", "c1");
+
+  assert.equal(pending.refuse({ type: "error", code: "not_a_member", message: "join it first" }), null);
+  assert.equal(pending.size, 1);
+});

@@ -51,6 +51,8 @@ test("the client reads every documented server frame as its type", () => {
     historyRequested: "history_requested",
     historyPage: "history",
     historyEnd: "history_end",
+    listConversationsRequested: "listConversations_requested",
+    memberLeft: "member_left",
   };
   // Frames a client sends carry an action (sendMessage, history); the server's carry a type.
   for (const [message, , payload] of examples().filter(([, , frame]) => !("action" in frame))) {

@@ -69,12 +69,23 @@ STAGE = "dev"
 REGION = os.environ["AWS_DEFAULT_REGION"]
 ACCOUNT = "123456789012"
 EXECUTION_DEADLINE_SECONDS = 60
-WORKFLOWS = ("connection_handshake", "message_fanout", "connection_cleanup", "history_page")
+WORKFLOWS = (
+    "connection_handshake",
+    "message_fanout",
+    "connection_cleanup",
+    "history_page",
+    "room_fanout",
+    "user_removal",
+    "list_conversations",
+)
 # The tables as the stack names them in the state machines' substitutions: ASL placeholder -> (name, design).
 TABLES = {
     "ConnectionsTable": ("chat-test-connections", data_model.CONNECTIONS),
     "UsersTable": ("chat-test-users", data_model.USERS),
     "MessagesTable": ("chat-test-messages", data_model.MESSAGES),
+    "RoomsTable": ("chat-test-rooms", data_model.ROOMS),
+    "MembershipsTable": ("chat-test-memberships", data_model.MEMBERSHIPS),
+    "ConversationsTable": ("chat-test-conversations", data_model.CONVERSATIONS),
 }
 # The Lambda functions the state machines invoke: ASL placeholder -> function.
 TASK_FUNCTIONS = {
@@ -93,6 +104,11 @@ _FUNCTION_ENVIRONMENT = (
 
 def function_arn(name: str) -> str:
     return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+
+
+def state_machine_arn(workflow: str) -> str:
+    """As moto names it, known before it is created: a workflow's definition may name another's."""
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:chat-test-{workflow}"
 
 
 def table_spec(name: str, design: data_model.TableDesign) -> TableSpec:
@@ -348,6 +364,7 @@ class WorkflowHarness:
         self._engine: subprocess.Popen | None = None
         self._names = itertools.count()
         self.state_machine_arns: dict[str, str] = {}
+        self._earlier: dict[str, set[str]] = {}  # executions of each workflow before the test began
 
     def start(self) -> None:
         self._start_engine()
@@ -362,6 +379,7 @@ class WorkflowHarness:
                 type="EXPRESS",
             )
             self.state_machine_arns[workflow] = response["stateMachineArn"]
+            assert response["stateMachineArn"] == state_machine_arn(workflow)
         create_tables(self.moto_url, REGION, [table_spec(name, design) for name, design in TABLES.values()])
         self.dynamodb = local_aws_client("dynamodb", self.moto_url, REGION)
         self.cognito = local_aws_client("cognito-idp", self.moto_url, REGION)
@@ -390,6 +408,7 @@ class WorkflowHarness:
 
     def reset(self) -> None:
         self.gateway.reset()
+        self._earlier = {workflow: set(self._execution_arns(workflow)) for workflow in WORKFLOWS}
         for name, design in TABLES.values():
             keys = [design.partition_key, *([design.sort_key] if design.sort_key else [])]
             for item in self.items(name):
@@ -455,6 +474,42 @@ class WorkflowHarness:
             history=self._history(arn),
         )
 
+    def _execution_arns(self, workflow: str) -> list[str]:
+        pages = self.stepfunctions.get_paginator("list_executions").paginate(
+            stateMachineArn=self.state_machine_arns[workflow]
+        )
+        return [execution["executionArn"] for page in pages for execution in page["executions"]]
+
+    def started_by_workflows(self, workflow: str) -> list[Execution]:
+        """The executions of ``workflow`` started since the test began (by other workflows: run's own too), once
+        every execution has ended."""
+        deadline = time.monotonic() + EXECUTION_DEADLINE_SECONDS
+        while True:
+            arns = [arn for arn in self._execution_arns(workflow) if arn not in self._earlier.get(workflow, ())]
+            descriptions = [self.stepfunctions.describe_execution(executionArn=arn) for arn in arns]
+            running = any(d["status"] == "RUNNING" for d in descriptions) or self._any_running()
+            if not running:
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError(f"executions still RUNNING after {EXECUTION_DEADLINE_SECONDS}s")
+            time.sleep(0.05)
+        return [
+            Execution(
+                arn=d["executionArn"],
+                status=d["status"],
+                input=json.loads(d["input"]),
+                output=json.loads(d["output"]) if d.get("output") else None,
+                history=self._history(d["executionArn"]),
+            )
+            for d in descriptions
+        ]
+
+    def _any_running(self) -> bool:
+        return any(
+            self.stepfunctions.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]
+            for arn in self.state_machine_arns.values()
+        )
+
     def _history(self, arn: str) -> list[dict]:
         events, token = [], None
         while True:
@@ -474,6 +529,9 @@ class WorkflowHarness:
         substitutions |= {"ConnectionsApiEndpoint": self.gateway.origin, "ConnectionsStage": STAGE}
         substitutions |= {placeholder: name for placeholder, (name, _) in TABLES.items()}
         substitutions["UsernameIndex"] = data_model.USERNAME_INDEX.name
+        substitutions["MemberIndex"] = data_model.MEMBER_INDEX.name
+        substitutions["RoomFanoutArn"] = state_machine_arn("room_fanout")
+        substitutions["ConnectionCleanupArn"] = state_machine_arn("connection_cleanup")
         return substitute_definition(deployed_definition(workflow), substitutions, f"{workflow} (as deployed)")
 
 
@@ -551,6 +609,19 @@ def history_input(events, lambda_context, stub_client) -> Callable[..., dict]:
     def build(connection_id: str, body: dict, user: SignedInUser) -> dict:
         event = events.send_message({"action": "history", **body}, connection_id=connection_id, user=user)
         return _started_input(stub_client, history, lambda: history.handler(event, lambda_context))
+
+    return build
+
+
+@pytest.fixture
+def list_conversations_input(events, lambda_context, stub_client) -> Callable[..., dict]:
+    """The input the listConversations handler starts list_conversations with, for ``user`` on ``connection_id``."""
+    import list_conversations
+
+    def build(connection_id: str, user: SignedInUser) -> dict:
+        event = events.send_message({"action": "listConversations"}, connection_id=connection_id, user=user)
+        handler = list_conversations.handler
+        return _started_input(stub_client, list_conversations, lambda: handler(event, lambda_context))
 
     return build
 

@@ -40,7 +40,15 @@ def test_a_signed_in_connection_is_registered_with_its_user_who_joins_the_direct
     assert execution.status == "SUCCEEDED"
     item = workflows.registry()[CLIENT]
     assert (item["user_id"], item["username"]) == ("sub-alice", "alice")
-    assert workflows.users() == {"alice": {"username": "alice", "user_id": "sub-alice", "name": "Alice"}}
+    assert workflows.users() == {
+        "alice": {
+            "username": "alice",
+            "user_id": "sub-alice",
+            "name": "Alice",
+            "live_connections": [CLIENT],
+            "presence_version": "1",
+        }
+    }
     assert workflows.connections.frames(CLIENT) == [
         {"type": "connection", "connection_id": CLIENT, "user": {"id": "sub-alice", "name": "Alice"}}
     ]
@@ -53,9 +61,10 @@ def test_the_connection_is_registered_before_the_client_hears_its_id(workflows, 
     execution = workflows.run("connection_handshake", handshake_input(CLIENT, ALICE))
 
     states = entered(execution)
-    assert states.index("RegisterUserConnection") < states.index("SendConnectionId") < states.index("RememberUser")
+    assert states.index("RegisterUserConnection") < states.index("SendConnectionId") < states.index("GoLive")
     scheduled = [e["taskScheduledEventDetails"]["resourceType"] for e in execution.events("TaskScheduled")]
-    assert scheduled == ["dynamodb", "lambda", "dynamodb"]  # DynamoDB's own integration: no Lambda writes the items
+    # DynamoDB's own integration: no Lambda writes the items; then room_fanout starts (Alice's first connection)
+    assert scheduled == ["dynamodb", "lambda", "dynamodb", "states"]
 
 
 def test_a_second_execution_of_the_same_handshake_is_harmless(workflows, handshake_input):
@@ -85,8 +94,8 @@ def test_cleanup_removes_the_connection_and_may_run_again(workflows, handshake_i
     workflows.run("connection_handshake", handshake_input(CLIENT, ALICE))
     assert CLIENT in workflows.registry()
 
-    first = workflows.run("connection_cleanup", {"connection_id": CLIENT})
-    second = workflows.run("connection_cleanup", {"connection_id": CLIENT})
+    first = workflows.run("connection_cleanup", {"connection_id": CLIENT, "registered_before": None})
+    second = workflows.run("connection_cleanup", {"connection_id": CLIENT, "registered_before": None})
 
     assert first.status == second.status == "SUCCEEDED"
     assert first.output == second.output == {"connection_id": CLIENT, "status": "removed"}
@@ -95,7 +104,7 @@ def test_cleanup_removes_the_connection_and_may_run_again(workflows, handshake_i
 
 
 def test_cleanup_of_a_connection_never_registered_succeeds(workflows):
-    execution = workflows.run("connection_cleanup", {"connection_id": "CfF9never9AMC="})
+    execution = workflows.run("connection_cleanup", {"connection_id": "CfF9never9AMC=", "registered_before": None})
 
     assert execution.status == "SUCCEEDED"
     assert execution.task_errors() == []

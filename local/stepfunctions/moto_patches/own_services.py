@@ -1,12 +1,13 @@
 """What the runtime needs of moto's interpreter for the AWS services a state machine calls itself: its DynamoDB
-tasks (``arn:aws:states:::dynamodb:*``) and AWS SDK tasks (``arn:aws:states:::aws-sdk:*``) reach this
+tasks (``arn:aws:states:::dynamodb:*``), AWS SDK tasks (``arn:aws:states:::aws-sdk:*``) and Step Functions tasks
+(``arn:aws:states:::states:startExecution``: a workflow starting another, room_fanout) reach this
 process's own moto server, where the runtime creates the stack's tables, while its Lambda tasks keep reaching
 the runtime's Lambda service at MOTO_PORT.
 
 moto builds every task's boto3 client with one function, ``boto_client_for``, for
 ``http://localhost:$MOTO_PORT``: one port for every service, and the runtime's MOTO_PORT is its gateway (the
-Lambda Invoke API). The DynamoDB and AWS SDK task modules get a ``boto_client_for`` of their own, which gives
-the same client for this process's server once ``serve_at`` has named its port (before that, moto's own).
+Lambda Invoke API). The DynamoDB, AWS SDK and Step Functions task modules get a ``boto_client_for`` of their own,
+which gives the same client for this process's server once ``serve_at`` has named its port (before that, moto's own).
 Each client is built once per service and region and then shared (boto3's clients are thread-safe): moto
 builds one per task, and building one (loading the service's model) took about 10 ms of every connect's
 handshake, measured with bench/local_runtime.py.
@@ -32,7 +33,7 @@ _TIMEOUT = Target(
 # The task modules that call the services a state machine may call on its own (not Lambda, not API Gateway).
 _CALLERS = tuple(
     Target(f"{_SERVICE_TASKS}.{module}", "boto_client_for", same_as=f"{_BOTO_CLIENT_FOR}:boto_client_for")
-    for module in ("state_task_service_dynamodb", "state_task_service_aws_sdk")
+    for module in ("state_task_service_dynamodb", "state_task_service_aws_sdk", "state_task_service_sfn")
 )
 
 _own = {"origin": None}
@@ -41,7 +42,8 @@ _building = threading.Lock()
 
 
 def serve_at(port: int) -> None:
-    """This process's moto server listens on ``port``: DynamoDB and AWS SDK tasks go there from now on."""
+    """This process's moto server listens on ``port``: DynamoDB, AWS SDK and Step Functions tasks go there from now
+    on."""
     _own["origin"] = f"http://127.0.0.1:{port}"
 
 
@@ -79,7 +81,7 @@ def _route_to_own_server() -> None:
 
 PATCHES = [
     Patch(
-        "DynamoDB and AWS SDK tasks reach this process's own moto; Lambda tasks still reach MOTO_PORT",
+        "DynamoDB, AWS SDK and Step Functions tasks reach this process's own moto; Lambda tasks still reach MOTO_PORT",
         replaces=_CALLERS,
         reads=(_MOTOS_CLIENT, _TIMEOUT),
         install=_route_to_own_server,

@@ -22,9 +22,11 @@ are too: one form on the wire.
 
 import functools
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
+import botocore.session
 import requests
 
 from local.stepfunctions.moto_patches.guard import Patch, Target
@@ -203,4 +205,81 @@ def patches(*, api_gateway_transport: Transport = send_with_requests) -> list[Pa
             install=lambda: _REQUESTS.replace(ApiGatewayRequests(api_gateway_transport)),
         ),
         Patch("moto keeps no list of the threads it started", replaces=_THREAD_LISTS, install=_forget_started_threads),
+        Patch(
+            "states:startExecution sends its parameters as the Step Functions API names them",
+            replaces=(_SFN_NORMALISE,),
+            reads=(_TO_BOTO_REQUEST,),
+            install=_name_start_execution_parameters_as_the_api_does,
+        ),
+        Patch(
+            "moto's DynamoDB applies each write request atomically",
+            replaces=_DYNAMODB_WRITES,
+            install=_write_items_one_at_a_time,
+        ),
     ]
+
+
+# --- DynamoDB: each write one atomic step, as on AWS -----------------------------------------------------
+
+_DYNAMODB_HANDLER = "moto.dynamodb.responses"
+# The request handlers that write items: each reads the item (a condition, ReturnValues) and then writes it.
+_DYNAMODB_WRITES = tuple(
+    Target(_DYNAMODB_HANDLER, f"DynamoHandler.{method}", signature="(self)")
+    for method in ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items")
+)
+_dynamodb_writes = threading.Lock()
+
+
+def _write_items_one_at_a_time() -> None:
+    """moto's DynamoDB evaluates a write's condition, applies it and reads its ReturnValues in separate steps with
+    no lock, so two concurrent requests (the server answers each in a thread of its own) can both pass a condition
+    only one of them should, or both read the same old value: presence's ADD/DELETE of live_connections would
+    then announce a change twice or never. DynamoDB applies each write atomically (developer guide, "Condition
+    expressions": a conditional write succeeds only if the condition holds at the time of the write). One lock
+    around every write request restores that; reads are not held up."""
+    for target in _DYNAMODB_WRITES:
+        original = target.get()
+
+        def locked(self, _original=original):
+            with _dynamodb_writes:
+                return _original(self)
+
+        functools.update_wrapper(locked, original)
+        target.replace(locked)
+
+
+# --- states:startExecution: its parameters as the API names them --------------------------------------
+
+_SFN_TASK = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn"
+_SFN_NORMALISE = Target(
+    _SFN_TASK,
+    "StateTaskServiceSfn._normalise_parameters",
+    signature="(self, parameters, boto_service_name=None, service_action_name=None)",
+)
+_TO_BOTO_REQUEST = Target(
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service",
+    "StateTaskService._to_boto_request",
+    signature="(self, parameters, structure_shape)",
+)
+
+
+def _name_start_execution_parameters_as_the_api_does() -> None:
+    """moto's ``arn:aws:states:::states:startExecution`` hands the task's parameters to boto3 as ASL names them
+    (StateMachineArn, Name, Input), while the Step Functions API names them stateMachineArn, name, input: every
+    such task fails with States.Runtime (a KeyError in boto3's serializer). LocalStack, whose interpreter moto
+    vendors, renames them with the operation's input shape (``_to_boto_request``, present in moto but never
+    called); the repair calls it."""
+    original = _SFN_NORMALISE.get()
+    shapes: dict[str, Any] = {}
+
+    def _normalise_parameters(self, parameters, boto_service_name=None, service_action_name=None) -> None:
+        original(self, parameters, boto_service_name, service_action_name)
+        if service_action_name is not None:
+            return
+        action = self.resource.api_action
+        if action not in shapes:
+            model = botocore.session.get_session().get_service_model("stepfunctions")
+            shapes[action] = model.operation_model(action[0].upper() + action[1:]).input_shape
+        self._to_boto_request(parameters, shapes[action])
+
+    _SFN_NORMALISE.replace(_normalise_parameters)
