@@ -83,7 +83,7 @@ class ChatStack(Stack):
                 functions.on_connect,
                 functions.on_disconnect,
                 functions.on_default,
-                *functions.actions.values(),
+                *dict.fromkeys(functions.actions.values()),  # a function routed several actions, once
             ],
             task_functions=[functions.send_connection_id, functions.pack_history],
             workflows={
@@ -94,6 +94,8 @@ class ChatStack(Stack):
                 "RoomFanout": workflows.room_fanout,
                 "UserRemoval": workflows.user_removal,
                 "ConversationList": workflows.list_conversations,
+                "RoomChange": workflows.room_change,
+                "RoomListing": workflows.room_listing,
             },
             fanout_log_group=workflows.log_groups["MessageFanout"],
         )
@@ -131,6 +133,8 @@ class ChatStack(Stack):
                 workflows.history_page.role,
                 workflows.room_fanout.role,
                 workflows.list_conversations.role,
+                workflows.room_change.role,
+                workflows.room_listing.role,
             ],
             workflow_tasks={
                 workflows.connection_handshake: functions.send_connection_id,
@@ -153,6 +157,8 @@ class ChatStack(Stack):
         CfnOutput(self, "RoomFanoutArn", value=workflows.room_fanout.state_machine_arn)
         # Kept: `python -m cdk.operations.delete_user` starts it after deleting a user from the pool.
         CfnOutput(self, "UserRemovalArn", value=workflows.user_removal.state_machine_arn)
+        CfnOutput(self, "RoomChangeArn", value=workflows.room_change.state_machine_arn)
+        CfnOutput(self, "RoomListingArn", value=workflows.room_listing.state_machine_arn)
         # Kept too (None on a stage without sign-in): the smoke test signs in a throwaway user of the pool.
         self.identity = identity
         self.user_pool_id_output = self.user_pool_client_id_output = self.smoke_access = None
@@ -262,6 +268,8 @@ class ChatStack(Stack):
         functions.list_conversations.add_environment(
             "CONVERSATIONS_STATE_MACHINE_ARN", workflows.list_conversations.state_machine_arn
         )
+        functions.rooms.add_environment("ROOM_CHANGE_STATE_MACHINE_ARN", workflows.room_change.state_machine_arn)
+        functions.rooms.add_environment("ROOM_LISTING_STATE_MACHINE_ARN", workflows.room_listing.state_machine_arn)
         functions.send_connection_id.add_environment("CALLBACK_URL", websocket.callback_url)
         functions.on_default.add_environment("VALID_ACTIONS", ",".join(websocket.actions))
         if identity is not None:
@@ -288,6 +296,8 @@ class ChatStack(Stack):
         workflows.connection_cleanup.grant_start_execution(functions.on_disconnect)
         workflows.history_page.grant_start_execution(functions.history)
         workflows.list_conversations.grant_start_execution(functions.list_conversations)
+        workflows.room_change.grant_start_execution(functions.rooms)
+        workflows.room_listing.grant_start_execution(functions.rooms)
         functions.send_connection_id.grant_invoke(workflows.connection_handshake)
         functions.pack_history.grant_invoke(workflows.history_page)
         # Each workflow touches only the items (and the index) its steps name; the actions are exact, on the
@@ -297,6 +307,9 @@ class ChatStack(Stack):
         _allow(workflows.connection_handshake, ["dynamodb:UpdateItem"], users)
         _allow(workflows.message_fanout, ["dynamodb:Query"], tables.username_index_arn)
         _allow(workflows.message_fanout, ["dynamodb:PutItem"], tables.messages.table_arn)
+        # A message to a room: the sender's membership, the room's members, their live connections.
+        _allow(workflows.message_fanout, ["dynamodb:GetItem", "dynamodb:Query"], tables.memberships.table_arn)
+        _allow(workflows.message_fanout, ["dynamodb:BatchGetItem"], users)
         # Presence: a user's first connection opening and last closing (or found gone by the fan-out) are announced.
         _allow_starting(workflows.room_fanout, by=workflows.connection_handshake)
         _allow_starting(workflows.room_fanout, by=workflows.connection_cleanup)
@@ -315,12 +328,29 @@ class ChatStack(Stack):
         # history_page reads one conversation per request (the key condition names it; IAM cannot: it is known
         # at run time only).
         _allow(workflows.history_page, ["dynamodb:Query"], tables.messages.table_arn)
+        _allow(workflows.history_page, ["dynamodb:GetItem"], tables.memberships.table_arn)  # a room's: members only
         _allow(workflows.connection_cleanup, ["dynamodb:GetItem", "dynamodb:DeleteItem"], registry)
         _allow(workflows.connection_cleanup, ["dynamodb:UpdateItem"], users)
         # A user's list of direct conversations: only the fan-out moves it forward (UpdateItem, never Put or Delete),
         # only list_conversations reads it (one user's partition per request, named by the key condition).
         _allow(workflows.message_fanout, ["dynamodb:UpdateItem"], tables.conversations.table_arn)
         _allow(workflows.list_conversations, ["dynamodb:Query"], tables.conversations.table_arn)
+        # room_change: one transaction per change (TransactWriteItems is authorized per item action: Put and
+        # ConditionCheck of a membership, Delete of one, Update of the room's and the user's counts), the room's
+        # policy and the invitee read, and the members' live connections (a query, then BatchGetItem).
+        rooms, memberships = tables.rooms.table_arn, tables.memberships.table_arn
+        _allow(workflows.room_change, ["dynamodb:UpdateItem", "dynamodb:GetItem"], rooms)
+        _allow(
+            workflows.room_change,
+            ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"],
+            memberships,
+        )
+        _allow(workflows.room_change, ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"], users)
+        # room_listing only reads: the caller's rooms (the by_member index), a room's members, and their items.
+        _allow(workflows.room_listing, ["dynamodb:Query"], tables.member_index_arn)
+        _allow(workflows.room_listing, ["dynamodb:Query", "dynamodb:GetItem"], memberships)
+        _allow(workflows.room_listing, ["dynamodb:BatchGetItem"], rooms)
+        _allow(workflows.room_listing, ["dynamodb:BatchGetItem"], users)
         if identity is not None:
             # sendMessage checks the names in recipient_users: the directory, then Cognito, in this pool only.
             _allow(functions.send_message, ["dynamodb:BatchGetItem"], users)
@@ -336,6 +366,8 @@ class ChatStack(Stack):
             workflows.history_page,
             workflows.room_fanout,
             workflows.list_conversations,
+            workflows.room_change,
+            workflows.room_listing,
         )
         for poster in posters:
             iam.Grant.add_to_principal(

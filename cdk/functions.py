@@ -24,6 +24,8 @@ SERVICE_NAME = "chat"  # POWERTOOLS_SERVICE_NAME: the metrics' "service" dimensi
 # Every function's timeout, also handed to the function (FUNCTION_TIMEOUT_SECONDS): its AWS clients check
 # at cold start that they give up before it (lambdas/chat/clients.py).
 FUNCTION_TIMEOUT = Duration.seconds(15)
+# The room frames, all routed to lambdas/rooms.py (its chat.rooms.ACTIONS; a unit test keeps the two the same).
+ROOM_ACTIONS = ("joinRoom", "leaveRoom", "inviteToRoom", "listRooms", "roomMembers")
 
 
 class ChatFunctions(Construct):
@@ -51,10 +53,13 @@ class ChatFunctions(Construct):
         self.list_conversations = self.add(
             "ListConversations", "list_conversations", "Starts the workflow listing a user's direct conversations"
         )
+        # The room frames share one function; it starts room_change or room_listing (lambdas/rooms.py).
+        self.rooms = self.add("Rooms", "rooms", "Validates a room request, starts its workflow")
         self.actions: dict[str, lambda_.Function] = {
             "sendMessage": self.send_message,
             "history": self.history,
             "listConversations": self.list_conversations,
+            **dict.fromkeys(ROOM_ACTIONS, self.rooms),
         }
         self.send_connection_id = self.add(
             "SendConnectionId", "send_connection_id", "Tells a new client its connection id"

@@ -71,6 +71,9 @@ class ChatWorkflows(Construct):
                 "MessagesTable": tables.messages.table_name,
                 "ConnectionCleanupArn": self.connection_cleanup.state_machine_arn,
                 "ConversationsTable": tables.conversations.table_name,
+                # a message to a room: its memberships, and its members' live connections in the user directory
+                "MembershipsTable": tables.memberships.table_name,
+                "UsersTable": tables.users.table_name,
             },
         )
         self.history_page = self._express_workflow(
@@ -79,6 +82,7 @@ class ChatWorkflows(Construct):
             {
                 **posting,
                 "MessagesTable": tables.messages.table_name,
+                "MembershipsTable": tables.memberships.table_name,  # a room's history: members only
                 "PackHistoryFunctionArn": pack_history.function_arn,
             },
         )
@@ -101,11 +105,32 @@ class ChatWorkflows(Construct):
             "list_conversations",
             {**posting, "ConversationsTable": tables.conversations.table_name},
         )
+        # Rooms: room_change changes memberships within the stage's limits and announces it; room_listing reads.
+        rooms = {
+            "RoomsTable": tables.rooms.table_name,
+            "MembershipsTable": tables.memberships.table_name,
+            **directory,
+        }
+        self.room_change = self._express_workflow(
+            "RoomChange",
+            "room_change",
+            {
+                **posting,
+                **rooms,
+                "MaxMembers": str(config.rooms.max_members),
+                "MaxRoomsPerUser": str(config.rooms.max_rooms_per_user),
+            },
+        )
+        self.room_listing = self._express_workflow(
+            "RoomListing", "room_listing", {**posting, **rooms, "MemberIndex": tables.member_index}
+        )
         self.all = [
             self.connection_handshake,
             self.message_fanout,
             self.connection_cleanup,
             self.history_page,
+            self.room_change,
+            self.room_listing,
             self.room_fanout,
             self.user_removal,
             self.list_conversations,

@@ -7,10 +7,11 @@ user the frame names: a request can only ever read a conversation its caller is 
 from chat.clients import stepfunctions_client
 from chat.events import MessageEvent
 from chat.frames import route_response
-from chat.history import InvalidCursor, direct_conversation, key_of
+from chat.history import InvalidCursor, direct_conversation, key_of, room_conversation
 from chat.observability import handles
 from chat.rejections import rejected
 from chat.requests import InvalidRequest, parse_history, require_a_user
+from chat.rooms import room_key
 from chat.settings import require_env, require_positive_number
 from chat.starts import start_or_refuse
 from chat.users import signed_in, username_key
@@ -27,15 +28,25 @@ def handler(event: MessageEvent) -> dict:
     try:
         caller = require_a_user(caller)
         request = parse_history(event.body, max_page=HISTORY_MAX_PAGE)
+        room = room_key(request.room) if request.room is not None else None
         before = key_of(request.before) if request.before is not None else None
     except InvalidCursor as error:
         return rejected(InvalidRequest("invalid_cursor", str(error)), what="history request")
     except InvalidRequest as error:
         return rejected(error, what="history request")
+    if room is not None:
+        # A room's history: history_page reads the caller's membership first (members only).
+        conversation, about = room_conversation(room), {"room": room}
+    else:
+        conversation = direct_conversation(caller.user.key, username_key(request.with_user))
+        about = {"with": request.with_user}
     execution_input = {
         "connection_id": connection_id,
+        "username": caller.user.key,
+        # both present (null when not asked): the workflow's choices read a value, never a missing path
         "with": request.with_user,
-        "conversation": direct_conversation(caller.user.key, username_key(request.with_user)),
+        "room": room,
+        "conversation": conversation,
         "limit": request.limit or HISTORY_MAX_PAGE,
         "has_before": before is not None,
         "before": before,
@@ -45,4 +56,4 @@ def handler(event: MessageEvent) -> dict:
     )
     if refusal is not None:
         return refusal
-    return route_response({"type": "history_requested", "with": request.with_user, "limit": execution_input["limit"]})
+    return route_response({"type": "history_requested", **about, "limit": execution_input["limit"]})

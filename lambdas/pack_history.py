@@ -9,4 +9,4 @@ from chat.tasks import HistoryPage
 @handles(HistoryPage, connection_id=lambda page: page.connection_id, publishes_metrics=False)
 def handler(page: HistoryPage) -> dict:
     items = [item.model_dump() for item in page.items]
-    return {"frames": history_frames(with_user=page.with_user, items=items, limit=page.limit)}
+    return {"frames": history_frames(with_user=page.with_user, room=page.room, items=items, limit=page.limit)}

@@ -14,11 +14,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chat.clients import directory_clients, stepfunctions_client
 from chat.directory import Directory
 from chat.events import MessageEvent
-from chat.fanout import fanout_input
+from chat.fanout import fanout_input, room_fanout_input
 from chat.frames import accepted_frame, error_frame, message_frame, route_response
 from chat.observability import execution_trace_header, handles, logger, metrics, tracer
 from chat.rejections import rejected
 from chat.requests import InvalidRequest, SendMessageRequest, parse_send_message, quoted, refuse_an_expired_sign_in
+from chat.rooms import room_key
 from chat.settings import require_env, require_positive_number
 from chat.users import SignedIn, User, signed_in, username_key
 
@@ -54,6 +55,7 @@ def handler(event: MessageEvent) -> dict:
     try:
         chat_message = parse_send_message(event.body)
         refuse_an_expired_sign_in(sender, client_message_id=chat_message.client_message_id)
+        room = addressed_room(chat_message, sender)
         recipient_users = resolve_recipient_users(chat_message)
     except InvalidRequest as error:
         return rejected(error, what="message")
@@ -61,15 +63,34 @@ def handler(event: MessageEvent) -> dict:
         return not_sent(chat_message)
     try:
         message_id = start_fanout(
-            sender_id=sender_id, sender=sender, chat_message=chat_message, recipient_users=recipient_users
+            sender_id=sender_id, sender=sender, chat_message=chat_message, recipient_users=recipient_users, room=room
         )
     except (ClientError, BotoCoreError):  # an error answer, or none in time (connection, timeout)
         logger.exception("could not start the fan-out")
         return not_sent(chat_message)
     metrics.add_metric(name="AcceptedMessages", unit=MetricUnit.Count, value=1)
     # The route has a route response: an answer without a body would reach the client as an empty frame.
-    accepted = accepted_frame(message_id=message_id, client_message_id=chat_message.client_message_id)
+    accepted = accepted_frame(message_id=message_id, client_message_id=chat_message.client_message_id, room=room)
     return route_response(accepted)
+
+
+def addressed_room(chat_message: SendMessageRequest, sender: SignedIn | None) -> str | None:
+    """The key of the room the message goes to (None for a message to connections or users). Whether the sender is
+    a member is the fan-out's first step (a state, in the execution history, as every room check is), not asked
+    here: route handlers check the frame, the workflows the tables."""
+    if chat_message.room is None:
+        return None
+    client_message_id = chat_message.client_message_id
+    if sender is None:
+        raise InvalidRequest(
+            "no_users",
+            "this stage has no sign-in, so it has no users and no rooms",
+            client_message_id=client_message_id,
+        )
+    try:
+        return room_key(chat_message.room)
+    except InvalidRequest as error:
+        raise InvalidRequest(error.code, str(error), client_message_id=client_message_id) from None
 
 
 def resolve_recipient_users(chat_message: SendMessageRequest) -> list[User]:
@@ -109,7 +130,12 @@ def not_sent(chat_message: SendMessageRequest) -> dict:
 
 @tracer.capture_method
 def start_fanout(
-    *, sender_id: str, sender: SignedIn | None, chat_message: SendMessageRequest, recipient_users: list[User]
+    *,
+    sender_id: str,
+    sender: SignedIn | None,
+    chat_message: SendMessageRequest,
+    recipient_users: list[User],
+    room: str | None = None,
 ) -> str:
     message_id = str(uuid.uuid4())
     # From here on every line is about this message; the fan-out execution is named after it too.
@@ -121,17 +147,23 @@ def start_fanout(
         sender=sender.user if sender else None,
         recipient_ids=chat_message.recipients,
         recipient_users=recipient_users,
+        room=room,
         sent_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         client_message_id=chat_message.client_message_id,
     )
-    execution_input = fanout_input(
-        sender_id=sender_id,
-        sender=sender.user if sender else None,
-        connection_ids=chat_message.recipients,
-        recipient_users=recipient_users,
-        frame=frame,
-        retention_days=HISTORY_RETENTION_DAYS,
-    )
+    if room is not None:
+        execution_input = room_fanout_input(
+            sender_id=sender_id, sender=sender.user, room=room, frame=frame, retention_days=HISTORY_RETENTION_DAYS
+        )
+    else:
+        execution_input = fanout_input(
+            sender_id=sender_id,
+            sender=sender.user if sender else None,
+            connection_ids=chat_message.recipients,
+            recipient_users=recipient_users,
+            frame=frame,
+            retention_days=HISTORY_RETENTION_DAYS,
+        )
     stepfunctions.start_execution(
         stateMachineArn=FANOUT_STATE_MACHINE_ARN,
         name=message_id,
@@ -144,6 +176,7 @@ def start_fanout(
             "message_id": message_id,
             "connections": len(execution_input["targets"][0]["connection_ids"]),
             "users": len(recipient_users),
+            "room": room,
         },
     )
     return message_id

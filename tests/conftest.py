@@ -28,6 +28,8 @@ FANOUT_STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:chat
 CLEANUP_STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:chat-test-connection-cleanup"
 HISTORY_STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:chat-test-history-page"
 CONVERSATIONS_STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:chat-test-list-conversations"
+ROOM_CHANGE_STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:chat-test-room-change"
+ROOM_LISTING_STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:chat-test-room-listing"
 USER_POOL_ID = f"{REGION}_ChatTest1"
 USER_POOL_CLIENT_ID = "4tchattestclient0000000000"
 CALLBACK_URL = f"https://abcd123456.execute-api.{REGION}.amazonaws.com/dev"
@@ -51,6 +53,8 @@ os.environ.update(
         "HISTORY_STATE_MACHINE_ARN": HISTORY_STATE_MACHINE_ARN,
         "HISTORY_MAX_PAGE": "50",
         "CONVERSATIONS_STATE_MACHINE_ARN": CONVERSATIONS_STATE_MACHINE_ARN,
+        "ROOM_CHANGE_STATE_MACHINE_ARN": ROOM_CHANGE_STATE_MACHINE_ARN,
+        "ROOM_LISTING_STATE_MACHINE_ARN": ROOM_LISTING_STATE_MACHINE_ARN,
         # The authorizer's pool and app client; sendMessage has no users (a stage without sign-in) unless a
         # test gives it a directory.
         "USER_POOL_ID": USER_POOL_ID,

@@ -1,10 +1,11 @@
-"""message_fanout's input, as sendMessage starts it (pure: the benchmarks build the same input to start a
-fan-out larger than a client may ask for)."""
+"""message_fanout's inputs (to connections and users, or to a room), as sendMessage starts it (pure: the
+benchmarks build the same input to start a fan-out larger than a client may ask for)."""
 
 import time
 
 from chat.connections import STILL_OPENING_SECONDS
-from chat.history import direct_conversation, expires_at, sent_key
+from chat.frames import error_frame
+from chat.history import direct_conversation, expires_at, room_conversation, sent_key
 from chat.users import User
 
 
@@ -41,6 +42,64 @@ def fanout_input(
         ),
         # A gone connection registered since then may still be opening: the fan-out does not forget it.
         "registered_before": int(time.time()) - STILL_OPENING_SECONDS,
+        "room": None,  # present, so that the fan-out's room choice reads a value (moto logs every missing path)
+    }
+
+
+def room_fanout_input(*, sender_id: str, sender: User, room: str, frame: dict, retention_days: int) -> dict:
+    """message_fanout's input for a message to a room: the fields its shared delivery reads (connection_ids: the
+    sender's own connection, always delivered to, first; registered_before; frame), nothing for the direct path to
+    look up or store, and ``room``: what the room's branch checks (the sender's membership), stores (once, under
+    the room's conversation, keyed as a direct message is) and answers (the frames refusing a non-member, saying
+    the message was not sent when the membership could not be read, or not kept, worded here)."""
+    client_message_id = frame.get("client_message_id")
+    echo = {"client_message_id": client_message_id} if client_message_id else {}
+    return {
+        "sender_id": sender_id,
+        "connection_ids": [sender_id],
+        "targets": [{"connection_ids": [sender_id], "username": None}],
+        "look_up_users": False,
+        "frame": frame,
+        "history": {"store": False, "items": []},
+        "registered_before": int(time.time()) - STILL_OPENING_SECONDS,
+        "room": {
+            "key": room,
+            "username": sender.key,
+            "store": {
+                "conversation": room_conversation(room),
+                "sent_key": sent_key(sent_at=frame["sent_at"], message_id=frame["message_id"]),
+                "expires_at": expires_at(sent_at=frame["sent_at"], retention_days=retention_days),
+            },
+            # The members' live connection sets, as the fan-out reads them (lists of {"SS": [...]} per batch of
+            # members), start with the sender's own connection: the list it flattens is then never empty, which a
+            # JSONPath with two wildcards needs on moto's interpreter, and the sender's connection comes first.
+            "own_sets": [[{"SS": [sender_id]}]],
+            "lookup_error": None,
+            "refusal": error_frame(
+                "not_a_member",
+                f"you are not a member of room {room!r}: join it first (joinRoom); the message was not sent",
+                room=room,
+                message_id=frame["message_id"],
+                **echo,
+            ),
+            "not_sent": error_frame(
+                "not_sent",
+                "the message was not sent; please try again",
+                room=room,
+                message_id=frame["message_id"],
+                **echo,
+            ),
+            "not_stored": {
+                "type": "delivery_failed",
+                "reason": "not_stored",
+                "room": room,
+                "message_id": frame["message_id"],
+                "failures": [],
+                "stored": False,
+                "note": "It could not be stored: members who are not online now will not see it; please send it again.",
+                **echo,
+            },
+        },
     }
 
 

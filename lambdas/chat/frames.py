@@ -29,13 +29,17 @@ def message_frame(
     recipient_ids: list[str] | None = None,
     recipient_users: list[User] | None = None,
     sender: User | None = None,
+    room: str | None = None,
     client_message_id: str | None = None,
 ) -> dict[str, Any]:
-    """Addressed to connections (``recipient_ids``) or to people (``recipient_users``), never both."""
+    """Addressed to connections (``recipient_ids``), to people (``recipient_users``) or to a room (its key), only
+    one of them."""
     frame: dict[str, Any] = {"type": "message", "message_id": message_id, "message": message, "sender_id": sender_id}
     if sender is not None:
         frame["sender"] = sender.as_frame()
-    if recipient_users:
+    if room is not None:
+        frame["room"] = room
+    elif recipient_users:
         frame["recipient_users"] = [user.name for user in recipient_users]
     else:
         # The seed's single recipient; with several recipients, the first one named.
@@ -47,9 +51,12 @@ def message_frame(
     return frame
 
 
-def accepted_frame(*, message_id: str, client_message_id: str | None = None) -> dict[str, Any]:
-    """The answer to a valid sendMessage: the id its message and delivery_failed frames will carry."""
-    frame = {"type": "accepted", "message_id": message_id}
+def accepted_frame(*, message_id: str, client_message_id: str | None = None, room: str | None = None) -> dict[str, Any]:
+    """The answer to a valid sendMessage: the id its message and delivery_failed frames will carry (and the room's
+    key, for a message to a room)."""
+    frame: dict[str, Any] = {"type": "accepted", "message_id": message_id}
+    if room is not None:
+        frame["room"] = room
     if client_message_id is not None:
         frame["client_message_id"] = client_message_id
     return frame

@@ -19,6 +19,12 @@ def direct_conversation(username_a: str, username_b: str) -> str:
     return f"dm#{first} {second}"
 
 
+def room_conversation(room: str) -> str:
+    """``room#<room key>``: every message to a room, in one partition (a room's key never holds white space, so it is
+    never a direct conversation's)."""
+    return f"room#{room}"
+
+
 def sent_key(*, sent_at: str, message_id: str) -> str:
     """``<sent_at>#<message_id>``: sent_at is ISO 8601 UTC with milliseconds, so keys sort by time as text, and the
     message id tells apart messages of one millisecond."""
@@ -66,36 +72,40 @@ def key_of(cursor: str) -> str:
     return key
 
 
-def history_frames(*, with_user: str, items: list[dict], limit: int) -> list[dict]:
+def history_frames(
+    *, with_user: str | None = None, room: str | None = None, items: list[dict], limit: int
+) -> list[dict]:
     """A page of stored messages (newest first, as queried) as ``history`` frames, each under MAX_FRAME_BYTES
     encoded (a message too large for one shares a frame with no other), then the ``history_end`` marker, whose
-    ``before`` is the cursor of the next, older page (null when this page is the last)."""
+    ``before`` is the cursor of the next, older page (null when this page is the last). Every frame names the
+    conversation as the request did: ``with`` the other user, or ``room`` (the room's key)."""
+    about = {"room": room} if room is not None else {"with": with_user}
     frames: list[dict] = []
     batch: list[dict] = []
-    size = _encoded_size(_history_frame(with_user, []))
+    size = _encoded_size(_history_frame(about, []))
     for item in items:
         message = json.loads(item["frame"])
         grown = _encoded_size(message) + (2 if batch else 0)  # the ", " between two messages
         if batch and size + grown > MAX_FRAME_BYTES:
-            frames.append(_history_frame(with_user, batch))
-            batch, size = [], _encoded_size(_history_frame(with_user, []))
+            frames.append(_history_frame(about, batch))
+            batch, size = [], _encoded_size(_history_frame(about, []))
             grown = _encoded_size(message)
         batch.append(message)
         size += grown
     if batch:
-        frames.append(_history_frame(with_user, batch))
+        frames.append(_history_frame(about, batch))
     more = len(items) >= limit and items
     end = {
         "type": "history_end",
-        "with": with_user,
+        **about,
         "count": len(items),
         "before": cursor_of(items[-1]["sent_key"]) if more else None,
     }
     return [*frames, end]
 
 
-def _history_frame(with_user: str, messages: list[dict]) -> dict:
-    return {"type": "history", "with": with_user, "messages": messages}
+def _history_frame(about: dict, messages: list[dict]) -> dict:
+    return {"type": "history", **about, "messages": messages}
 
 
 def _encoded_size(frame: dict) -> int:

@@ -74,6 +74,9 @@ class SendMessageRequest(BaseModel):
     recipient_id: str | None = None
     recipient_ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_RECIPIENTS)
     recipient_users: list[str] | None = Field(default=None, min_length=1, max_length=MAX_RECIPIENTS)
+    # A room's name, as the client wrote it: the handler checks it and takes its key (chat.rooms.room_key), so that
+    # a bad name is answered invalid_room, not invalid_request.
+    room: Any = None
     client_message_id: str | None = None
 
     @field_validator("client_message_id")
@@ -112,7 +115,7 @@ class SendMessageRequest(BaseModel):
     def _recipient_users_are_distinct_usernames(cls, names: list[str] | None) -> list[str] | None:
         seen: dict[str, str] = {}
         for name in names or []:
-            _check_username(name)
+            check_username(name)
             if username_key(name) in seen:
                 raise ValueError(f"{quoted(name)} is named twice (usernames are not case-sensitive)")
             seen[username_key(name)] = name
@@ -131,11 +134,11 @@ class SendMessageRequest(BaseModel):
 
     @model_validator(mode="after")
     def _exactly_one_recipient_form(self) -> "SendMessageRequest":
-        forms = [self.recipient_id, self.recipient_ids, self.recipient_users]
+        forms = [self.recipient_id, self.recipient_ids, self.recipient_users, self.room]
         if sum(form is not None for form in forms) != 1:
             raise ValueError(
-                "give exactly one of recipient_id (one connection id), recipient_ids (a list of connection ids) "
-                "or recipient_users (a list of usernames)"
+                "give exactly one of recipient_id (one connection id), recipient_ids (a list of connection ids), "
+                "recipient_users (a list of usernames) or room (a room's name)"
             )
         if len(set(self.recipients)) != len(self.recipients):
             raise ValueError("recipient_ids must be distinct")
@@ -147,7 +150,7 @@ class SendMessageRequest(BaseModel):
         return [self.recipient_id] if self.recipient_id is not None else list(self.recipient_ids or [])
 
 
-def _check_username(name: str) -> None:
+def check_username(name: str) -> None:
     if USERNAME.fullmatch(name) is None:
         raise ValueError(
             f"{quoted(name)} is not a username: usernames are 1 to {MAX_USERNAME_LENGTH} characters "
@@ -207,20 +210,30 @@ def _describe(error: ValidationError) -> str:
 
 class HistoryRequest(BaseModel):
     """``{"action": "history", "with": <username>, "before": <cursor>, "limit": n}``: a page of the caller's direct
-    conversation with ``with``, newest first, older than ``before`` (a cursor from a previous history_end)."""
+    conversation with ``with``, newest first, older than ``before`` (a cursor from a previous history_end); or, with
+    ``room`` instead of ``with``, a page of that room's messages."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     action: str
-    with_user: str = Field(alias="with")
+    with_user: str | None = Field(default=None, alias="with")
+    # As in SendMessageRequest: the handler checks the name (invalid_room).
+    room: Any = None
     before: str | None = None
     limit: int | None = Field(default=None, ge=1, strict=True)
 
     @field_validator("with_user")
     @classmethod
-    def _with_is_a_username(cls, name: str) -> str:
-        _check_username(name)
+    def _with_is_a_username(cls, name: str | None) -> str | None:
+        if name is not None:
+            check_username(name)
         return name
+
+    @model_validator(mode="after")
+    def _exactly_one_conversation(self) -> "HistoryRequest":
+        if (self.with_user is None) == (self.room is None):
+            raise ValueError("give exactly one of with (a username) or room (a room's name)")
+        return self
 
 
 def parse_history(body: str | None, *, max_page: int) -> HistoryRequest:

@@ -1,7 +1,7 @@
 """The inputs Step Functions hands to the task functions: connection_handshake's (on_connect.py), whole, and
 history_page's page of stored messages."""
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from chat.users import User
 
@@ -28,9 +28,17 @@ class StoredMessage(BaseModel):
 
 
 class HistoryPage(BaseModel):
-    """history_page's PackHistory task: whose conversation, the page read (newest first), the limit asked."""
+    """history_page's PackHistory task: whose conversation (the other user's, or the room's), the page read (newest
+    first), the limit asked."""
 
     connection_id: str = Field(min_length=1)
-    with_user: str = Field(alias="with", min_length=1)
+    with_user: str | None = Field(default=None, alias="with", min_length=1)
+    room: str | None = Field(default=None, min_length=1)
     limit: int = Field(ge=1)
     items: list[StoredMessage]
+
+    @model_validator(mode="after")
+    def _one_conversation(self) -> "HistoryPage":
+        if (self.with_user is None) == (self.room is None):
+            raise ValueError("a page is of one conversation: with or room")
+        return self

@@ -62,6 +62,8 @@ GRANTS = {
         "execute-api:ManageConnections",
         "dynamodb:Query",
         "dynamodb:PutItem",
+        "dynamodb:GetItem",  # a message to a room: the sender's membership
+        "dynamodb:BatchGetItem",  # the room's members' live connections
         "states:StartExecution",
         "dynamodb:UpdateItem",
     },
@@ -75,9 +77,31 @@ GRANTS = {
     "states:user_removal": {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "states:StartExecution"},
     "lambda:history": {"states:StartExecution"},
     "lambda:pack_history": set(),  # pure computation
-    "states:history_page": {"dynamodb:Query", "lambda:InvokeFunction", "execute-api:ManageConnections"},
+    "states:history_page": {
+        "dynamodb:Query",
+        "dynamodb:GetItem",  # a room's history: the reader's membership
+        "lambda:InvokeFunction",
+        "execute-api:ManageConnections",
+    },
     "lambda:list_conversations": {"states:StartExecution"},
     "states:list_conversations": {"dynamodb:Query", "execute-api:ManageConnections"},
+    "lambda:rooms": {"states:StartExecution"},
+    "states:room_change": {
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:BatchGetItem",
+        "execute-api:ManageConnections",
+    },
+    "states:room_listing": {
+        "dynamodb:Query",
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "execute-api:ManageConnections",
+    },
     # functions CloudFormation runs at deploy time for a custom resource, by its type: our wait, and CDK's own
     # BucketDeployment (the web client's files into its bucket, then a CloudFront invalidation) and the provider
     # that empties the web client's log bucket when the stack is deleted (its S3 access is in that bucket's policy)
@@ -265,6 +289,8 @@ def test_only_the_handshake_task_and_the_fanout_post_to_connections_of_this_stag
         "states:history_page": expected,
         "states:room_fanout": expected,
         "states:list_conversations": expected,
+        "states:room_change": expected,
+        "states:room_listing": expected,
     }
     assert permissions.grants("execute-api:Invoke") == {}
 
@@ -279,7 +305,7 @@ def test_no_role_may_get_or_delete_connections(permissions):
 
 
 def test_connect_disconnect_and_send_message_start_workflows_each_its_own(permissions):
-    grants = permissions.grants("states:StartExecution")
+    grants = {owner: sorted(arns) for owner, arns in permissions.grants("states:StartExecution").items()}
 
     assert grants == {
         "lambda:on_connect": [f"<{permissions.machine_ids['connection_handshake']}>"],
@@ -292,6 +318,9 @@ def test_connect_disconnect_and_send_message_start_workflows_each_its_own(permis
         "states:message_fanout": [f"<{permissions.machine_ids['connection_cleanup']}>"],  # a post that answered 410
         "states:user_removal": [f"<{permissions.machine_ids['room_fanout']}>"],  # member_left to each room
         "lambda:list_conversations": [f"<{permissions.machine_ids['list_conversations']}>"],
+        "lambda:rooms": sorted(
+            [f"<{permissions.machine_ids['room_change']}>", f"<{permissions.machine_ids['room_listing']}>"]
+        ),
     }
 
 
@@ -313,33 +342,53 @@ def test_each_workflow_touches_only_its_table_and_index_with_the_actions_its_ste
     messages, memberships = f"<{tables['messages']}.Arn>", f"<{tables['memberships']}.Arn>"
     rooms, conversations = f"<{tables['rooms']}.Arn>", f"<{tables['conversations']}.Arn>"
 
-    assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:PutItem").items()} == {
+    def grants(action: str) -> dict[str, list[str]]:
+        return {owner: sorted(arns) for owner, arns in permissions.grants(action).items()}
+
+    assert grants("dynamodb:PutItem") == {
         "states:connection_handshake": [registry],  # the registry item
         "states:message_fanout": [messages],  # the message, in the history, before it is delivered
+        "states:room_change": [memberships],  # a membership, in the join or invite transaction
     }
-    assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:DeleteItem").items()} == {
+    assert grants("dynamodb:DeleteItem") == {
         "states:connection_handshake": [registry],  # a client that left before its connection opened
         "states:connection_cleanup": [registry],  # closed, or found gone by the fan-out
         "states:user_removal": sorted([registry, users, memberships]),  # a deleted user's items
+        "states:room_change": [memberships],  # a membership, in the leave transaction
     }
-    # The user's item: directory entry and live_connections (presence), updated in place, never replaced. A user's
-    # conversations: only the fan-out moves them forward, and it may neither put nor delete one.
-    assert permissions.grants("dynamodb:UpdateItem") == {
+    # The user's item: directory entry and live_connections (presence), updated in place, never replaced.
+    assert grants("dynamodb:UpdateItem") == {
         "states:connection_handshake": [users],
         "states:connection_cleanup": [users],
         "states:user_removal": [rooms],  # member_count, in the transaction that deletes the membership
         # Only the fan-out moves a user's conversations forward, and it may neither put nor delete one.
         "states:message_fanout": [conversations],
+        # the membership transactions' counts (the room's member_count, the user's room_count)
+        "states:room_change": sorted([rooms, users]),
     }
-    assert permissions.grants("dynamodb:GetItem") == {"states:connection_cleanup": [registry]}
-    assert {owner: sorted(arns) for owner, arns in permissions.grants("dynamodb:Query").items()} == {
-        "states:message_fanout": [f"{registry}/index/by_username"],
+    assert grants("dynamodb:GetItem") == {
+        "states:connection_cleanup": [registry],
+        "states:message_fanout": [memberships],  # is the sender of a room message a member
+        "states:history_page": [memberships],  # is the reader of a room's history a member
+        "states:room_change": sorted([rooms, users]),  # why a join was refused; the invitee
+        "states:room_listing": [memberships],  # the caller's own membership, before a room's members
+    }
+    assert grants("dynamodb:Query") == {
+        # a user's connections; a room's members (the table itself: one room's partition)
+        "states:message_fanout": sorted([f"{registry}/index/by_username", memberships]),
         "states:history_page": [messages],  # the table itself, no index: one conversation's partition
         # the rooms a user is in (by_member), then each room's members (the table: one room's partition)
         "states:room_fanout": sorted([memberships, f"{memberships}/index/by_member"]),
         "states:user_removal": sorted([f"{memberships}/index/by_member", f"{registry}/index/by_username"]),
         "states:list_conversations": [conversations],  # one user's partition
+        "states:room_change": [memberships],  # a room's members, to announce to
+        "states:room_listing": sorted([memberships, f"{memberships}/index/by_member"]),  # members; my rooms
     }
+    assert grants("dynamodb:ConditionCheckItem") == {"states:room_change": [memberships]}  # the inviter's
+    batch_reads = grants("dynamodb:BatchGetItem")
+    assert batch_reads.pop("states:room_change") == [users]  # members' live connections
+    assert batch_reads.pop("states:room_listing") == sorted([rooms, users])
+    assert set(batch_reads) <= {"lambda:send_message", "states:room_fanout", "states:message_fanout"}  # below
     for action in ("dynamodb:Scan", "dynamodb:*"):
         assert permissions.grants(action) == {}, action
 
@@ -363,9 +412,13 @@ def test_send_message_asks_cognito_about_users_of_this_stages_pool_only(permissi
         return
     assert permissions.grants("cognito-idp:AdminGetUser") == {"lambda:send_message": [f"<{pool_id}.Arn>"]}
     users = f"<{table_ids(permissions.template)['users']}.Arn>"
-    assert permissions.grants("dynamodb:BatchGetItem") == {
+    batch_reads = permissions.grants("dynamodb:BatchGetItem")
+    assert {
+        owner: batch_reads[owner] for owner in ("lambda:send_message", "states:room_fanout", "states:message_fanout")
+    } == {
         "lambda:send_message": [users],
         "states:room_fanout": [users],  # the live connections of the members of the user's rooms
+        "states:message_fanout": [users],  # the live connections of the members of a message's room
     }
     every_action = {
         action

@@ -104,12 +104,24 @@ def task_exception(name: str) -> bool:
     )
 
 
+def raised_by_fail_states(states: dict) -> set[str]:
+    """The errors the machine's own Fail states raise (e.g. message_fanout's UnprocessedKeys, retried by its Map)."""
+    found = {state["Error"] for state in states.values() if state["Type"] == "Fail" and "Error" in state}
+    for state in states.values():
+        if "ItemProcessor" in state:
+            found |= raised_by_fail_states(state["ItemProcessor"]["States"])
+        for branch in state.get("Branches", []):
+            found |= raised_by_fail_states(branch["States"])
+    return found
+
+
 def unknown_error_names(states: dict) -> set[str]:
     return {
         name
         for name in error_names(states)
         if not (
             task_exception(name)
+            or name in raised_by_fail_states(states)
             or name in LAMBDA_ERRORS | DYNAMODB_ITEM_ERRORS | DYNAMODB_SDK_ERRORS | STEP_FUNCTIONS_ERRORS
             or API_GATEWAY_ERROR.fullmatch(name)
             or name in STATES_ERRORS

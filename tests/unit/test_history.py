@@ -5,6 +5,7 @@ import json
 import os
 
 import history
+import pack_history
 import pytest
 from chat.history import MAX_FRAME_BYTES, InvalidCursor, cursor_of, history_frames, key_of
 
@@ -37,7 +38,9 @@ def test_a_request_starts_a_page_of_the_callers_own_conversation(events, lambda_
     assert call["stateMachineArn"] == os.environ["HISTORY_STATE_MACHINE_ARN"]
     assert json.loads(call["input"]) == {
         "connection_id": CALLER,
+        "username": "alice",
         "with": "Bob",
+        "room": None,
         "conversation": "dm#alice bob",
         "limit": 20,
         "has_before": True,
@@ -86,6 +89,10 @@ def test_a_tampered_cursor_is_refused_and_nothing_starts(events, lambda_context,
         ({"with": "bo b"}, "invalid_request"),
         ({}, "invalid_request"),
         ({"with": "bob", "before": 12}, "invalid_request"),
+        ({"room": "general", "with": "bob"}, "invalid_request"),  # exactly one of room and with
+        ({"room": "no such room!"}, "invalid_room"),
+        ({"room": None}, "invalid_request"),
+        ({"room": 3}, "invalid_room"),
     ],
 )
 def test_bad_requests_are_refused_and_nothing_starts(events, lambda_context, stepfunctions, body, code):
@@ -95,8 +102,9 @@ def test_bad_requests_are_refused_and_nothing_starts(events, lambda_context, ste
     assert stepfunctions.operations() == []
 
 
-def test_a_stage_without_users_keeps_no_conversations(events, lambda_context, stepfunctions):
-    answer = ask(events, lambda_context, {"with": "bob"}, user=None)
+@pytest.mark.parametrize("body", [{"with": "bob"}, {"room": "general"}])
+def test_a_stage_without_users_keeps_no_conversations(events, lambda_context, stepfunctions, body):
+    answer = ask(events, lambda_context, body, user=None)
 
     assert answer["frame"]["code"] == "no_users"
     assert stepfunctions.operations() == []
@@ -133,3 +141,40 @@ def test_a_connection_whose_token_expired_may_not_read_history(events, lambda_co
 
     assert (answer["status"], answer["frame"]["type"], answer["frame"]["code"]) == (200, "error", "token_expired")
     assert stepfunctions.operations() == []
+
+
+def test_a_rooms_history_starts_a_page_of_the_rooms_conversation_for_its_caller(events, lambda_context, stepfunctions):
+    stepfunctions.stubber.add_response(
+        "start_execution", {"executionArn": "arn:aws:states:us-east-1:1:execution:x:y", "startDate": "2026-12-06"}
+    )
+
+    answer = ask(events, lambda_context, {"room": "General", "limit": 5})
+
+    assert answer == {"status": 200, "frame": {"type": "history_requested", "room": "general", "limit": 5}}
+    (call,) = stepfunctions.params("StartExecution")
+    assert json.loads(call["input"]) == {
+        "connection_id": CALLER,
+        "username": "alice",  # whose membership history_page checks: the connection's user, never the frame's
+        "with": None,
+        "room": "general",
+        "conversation": "room#general",
+        "limit": 5,
+        "has_before": False,
+        "before": None,
+    }
+
+
+def test_a_rooms_history_frames_carry_room_instead_of_with(lambda_context):
+    message = {"type": "message", "message": "hi all", "room": "general"}
+    item = {"sent_key": "2026-12-06T15:36:21.089Z#d8b304d4-1a7e-40f2-b984-be02eb28ec84", "frame": json.dumps(message)}
+
+    answer = pack_history.handler(
+        {"connection_id": CALLER, "with": None, "room": "general", "limit": 1, "items": [item]}, lambda_context
+    )
+
+    page, end = answer["frames"]
+    assert page == {"type": "history", "room": "general", "messages": [message]}
+    assert end["type"] == "history_end" and end["room"] == "general" and "with" not in end
+    assert history_frames(with_user="bob", items=[], limit=1) == [
+        {"type": "history_end", "with": "bob", "count": 0, "before": None}
+    ]

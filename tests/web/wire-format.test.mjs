@@ -52,7 +52,14 @@ test("the client reads every documented server frame as its type", () => {
     historyPage: "history",
     historyEnd: "history_end",
     listConversationsRequested: "listConversations_requested",
+    joinRoomRequested: "joinRoom_requested",
+    leaveRoomRequested: "leaveRoom_requested",
+    inviteToRoomRequested: "inviteToRoom_requested",
+    listRoomsRequested: "listRooms_requested",
+    roomMembersRequested: "roomMembers_requested",
+    memberJoined: "member_joined",
     memberLeft: "member_left",
+    roomMemberList: "room_members",
   };
   // Frames a client sends carry an action (sendMessage, history); the server's carry a type.
   for (const [message, , payload] of examples().filter(([, , frame]) => !("action" in frame))) {

@@ -77,6 +77,8 @@ WORKFLOWS = (
     "room_fanout",
     "user_removal",
     "list_conversations",
+    "room_change",
+    "room_listing",
 )
 # The tables as the stack names them in the state machines' substitutions: ASL placeholder -> (name, design).
 TABLES = {
@@ -87,6 +89,10 @@ TABLES = {
     "MembershipsTable": ("chat-test-memberships", data_model.MEMBERSHIPS),
     "ConversationsTable": ("chat-test-conversations", data_model.CONVERSATIONS),
 }
+# The stage's room limits (rooms.max_members, rooms.max_rooms_per_user) as the workflows are deployed with them here:
+# small, so that the tests reach them.
+MAX_MEMBERS = 3
+MAX_ROOMS_PER_USER = 2
 # The Lambda functions the state machines invoke: ASL placeholder -> function.
 TASK_FUNCTIONS = {
     "SendConnectionIdFunctionArn": ("chat-test-SendConnectionId", "send_connection_id.handler"),
@@ -532,6 +538,7 @@ class WorkflowHarness:
         substitutions["MemberIndex"] = data_model.MEMBER_INDEX.name
         substitutions["RoomFanoutArn"] = state_machine_arn("room_fanout")
         substitutions["ConnectionCleanupArn"] = state_machine_arn("connection_cleanup")
+        substitutions |= {"MaxMembers": MAX_MEMBERS, "MaxRoomsPerUser": MAX_ROOMS_PER_USER}
         return substitute_definition(deployed_definition(workflow), substitutions, f"{workflow} (as deployed)")
 
 
@@ -609,6 +616,19 @@ def history_input(events, lambda_context, stub_client) -> Callable[..., dict]:
     def build(connection_id: str, body: dict, user: SignedInUser) -> dict:
         event = events.send_message({"action": "history", **body}, connection_id=connection_id, user=user)
         return _started_input(stub_client, history, lambda: history.handler(event, lambda_context))
+
+    return build
+
+
+@pytest.fixture
+def room_input(events, lambda_context, stub_client) -> Callable[..., dict]:
+    """The input lambdas/rooms.py starts room_change or room_listing with, for ``body`` (its action included) sent
+    on ``connection_id`` by ``user``."""
+    import rooms
+
+    def build(connection_id: str, body: dict, user: SignedInUser) -> dict:
+        event = events.send_message(body, connection_id=connection_id, user=user)
+        return _started_input(stub_client, rooms, lambda: rooms.handler(event, lambda_context))
 
     return build
 
