@@ -7,7 +7,7 @@ import json
 import time
 import uuid
 
-from tests.e2e.test_rooms import ask
+from tests.e2e.test_joining_rooms import ask
 from tests.e2e.test_sign_in import new_user, receive_type, signed_in, state_of, token_of
 from tests.protocol import client_frame
 
