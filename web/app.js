@@ -20,6 +20,7 @@ import {
   messageOrigin,
   parseFrame,
   recipientsOf,
+  roomActionFrame,
   senderOf,
   userDeliveryFailures,
   utf8Length,
@@ -499,7 +500,7 @@ class ChatPage {
     if (address) this.ui.recipients.value = room ? `#${shownName}` : shownName;
     this.ui.leaveRoom.hidden = !(room && entry?.member);
     if (entry && entry.cursor === undefined) this.readHistory(entry, "open");
-    if (room && entry?.member) this.sendQuietly({ action: "roomMembers", room: entry.name });
+    if (room && entry?.member) this.sendQuietly(roomActionFrame("roomMembers", entry.name));
     this.updateHistoryControls();
   }
 
@@ -604,12 +605,12 @@ class ChatPage {
     this.ui.room.removeAttribute("aria-invalid");
     this.joining = roomKey(room);
     this.ui.roomFeedback.textContent = `Joining #${room}…`;
-    this.sendQuietly({ action: "joinRoom", room });
+    this.sendQuietly(roomActionFrame("joinRoom", room));
   }
 
   leaveOpenRoom() {
     const entry = this.conversations.get(this.conversations.openKey);
-    if (entry?.kind === "room") this.sendQuietly({ action: "leaveRoom", room: entry.name });
+    if (entry?.kind === "room") this.sendQuietly(roomActionFrame("leaveRoom", entry.name));
   }
 
   isMe(user) {

@@ -86,6 +86,11 @@ export function sendMessageFrame(message, recipients, clientMessageId, { people 
   return frame;
 }
 
+/** A room action's frame: joinRoom, leaveRoom or roomMembers. */
+export function roomActionFrame(action, room) {
+  return { action, room };
+}
+
 /** The room the recipients box names (`#<name>`, on a stage with sign-in), or null when it names people. */
 export function roomTarget(recipientsText) {
   const text = String(recipientsText ?? "").trim();

@@ -6,6 +6,7 @@ demand, to its beginning."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -17,27 +18,37 @@ PASSWORD = "Web-conversations-password-1"
 ALICE, BOB, CAROL = "convalice", "convbob", "convcarol"
 
 
-@pytest.fixture(scope="module")
-def users(signed_in_runtime) -> None:
-    for name in (ALICE, BOB, CAROL):
-        added = signed_in_runtime.local_cli("users", "add", name, "--password", PASSWORD)
+def add_users(runtime, *names: str) -> None:
+    for name in names:
+        added = runtime.local_cli("users", "add", name, "--password", PASSWORD)
         assert added.returncode == 0, added.stderr
 
 
-@pytest.fixture
-def open_tab(browser, signed_in_runtime, users) -> Iterator[Callable[[str], ChatPage]]:  # noqa: F811
-    """A signed-in tab of its own browser context, connected."""
+@contextlib.contextmanager
+def signed_in_tabs(browser, runtime) -> Iterator[Callable[[str], ChatPage]]:  # noqa: F811
+    """Opens signed-in tabs, each in a browser context of its own, connected."""
     with browser_tabs(browser) as new_tab:
 
         def open_one(name: str) -> ChatPage:
             chat = new_tab()
-            chat.page.goto(f"{signed_in_runtime.http_url}/")
+            chat.page.goto(f"{runtime.http_url}/")
             chat.by("username-input").fill(name)
             chat.by("password-input").fill(PASSWORD)
             chat.by("password-input").press("Enter")
             chat.wait_for_id()
             return chat
 
+        yield open_one
+
+
+@pytest.fixture(scope="module")
+def users(signed_in_runtime) -> None:
+    add_users(signed_in_runtime, ALICE, BOB, CAROL)
+
+
+@pytest.fixture
+def open_tab(browser, signed_in_runtime, users) -> Iterator[Callable[[str], ChatPage]]:  # noqa: F811
+    with signed_in_tabs(browser, signed_in_runtime) as open_one:
         yield open_one
 
 
@@ -87,7 +98,7 @@ def test_a_page_offline_while_messages_arrive_shows_them_on_reconnect_in_order_o
     expect(bob.by("conversation-heading")).to_have_text(f"Conversation with {ALICE}")
     expect(with_alice.get_by_test_id("unread-count")).to_have_count(0)
     expect(with_alice).to_have_attribute("aria-current", "true")
-    expect(bob.page.locator('ol[data-conversation="dm:convalice"] [data-testid="message-item"]')).to_have_count(4)
+    expect(bob.page.locator(f'ol[data-conversation="dm:{ALICE}"] [data-testid="message-item"]')).to_have_count(4)
     assert shown_texts(bob, ALICE) == ["before the break", *missed]
     for chat in (alice, alice_again):
         assert shown_texts(chat, BOB) == ["before the break", *missed], chat
@@ -115,7 +126,7 @@ def test_a_conversation_opened_on_a_fresh_page_reads_its_history_newest_page_fir
     with_alice = conversation_button(carol, ALICE)
     expect(with_alice).to_be_visible(timeout=DELIVERY_TIMEOUT_MS)  # from listConversations
     with_alice.click()
-    expect(carol.page.locator('ol[data-conversation="dm:convalice"] [data-testid="message-item"]')).to_have_count(
+    expect(carol.page.locator(f'ol[data-conversation="dm:{ALICE}"] [data-testid="message-item"]')).to_have_count(
         20, timeout=DELIVERY_TIMEOUT_MS
     )
     assert shown_texts(carol, ALICE) == texts[-20:]

@@ -153,3 +153,17 @@ test("every history request the page makes, and the frames it reads, are ones th
   conversations.listConversations(listed);
   assert.equal(withBob.listedKey, listed.conversations[0].last_sent_key);
 });
+
+test("the room frames the page sends are ones the document describes", async () => {
+  const { assertClientFrame } = await import("./wire-format.mjs");
+  const { composeSendMessage, roomActionFrame } = await import("../../web/protocol.js");
+  for (const action of ["joinRoom", "leaveRoom", "roomMembers"]) assert.equal(assertClientFrame(roomActionFrame(action, "General")), action);
+  assert.equal(assertClientFrame({ action: "listRooms" }), "listRooms");
+  const composed = composeSendMessage("hi all", "#General", "c1", { people: true });
+  assert.deepEqual(composed.frame, { action: "sendMessage", message: "hi all", room: "General", client_message_id: "c1" });
+  assert.equal(assertClientFrame(composed.frame), "sendMessage");
+  assert.equal(composeSendMessage("hi", "#no room", "c2", { people: true }).field, "recipients");
+  const conversations = new Conversations();
+  const room = conversations.ensure({ key: "room:general", kind: "room", name: "general" });
+  assert.equal(assertClientFrame(conversations.startReading(room, "open")), "history");
+});
