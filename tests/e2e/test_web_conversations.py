@@ -16,12 +16,7 @@ from tests.e2e.test_web_client import DELIVERY_TIMEOUT_MS, ChatPage, browser, br
 pytestmark = pytest.mark.browser
 PASSWORD = "Web-conversations-password-1"
 ALICE, BOB, CAROL = "convalice", "convbob", "convcarol"
-
-
-def add_users(runtime, *names: str) -> None:
-    for name in names:
-        added = runtime.local_cli("users", "add", name, "--password", PASSWORD)
-        assert added.returncode == 0, added.stderr
+USERS = (ALICE, BOB, CAROL)
 
 
 @contextlib.contextmanager
@@ -42,8 +37,11 @@ def signed_in_tabs(browser, runtime) -> Iterator[Callable[[str], ChatPage]]:  # 
 
 
 @pytest.fixture(scope="module")
-def users(signed_in_runtime) -> None:
-    add_users(signed_in_runtime, ALICE, BOB, CAROL)
+def users(signed_in_runtime, request) -> None:
+    """The users the test module names in USERS (a module that imports this fixture gets its own)."""
+    for name in request.module.USERS:
+        added = signed_in_runtime.local_cli("users", "add", name, "--password", PASSWORD)
+        assert added.returncode == 0, added.stderr
 
 
 @pytest.fixture
