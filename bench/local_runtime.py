@@ -14,6 +14,12 @@ Machines differ about 3x in speed and are shared, so each target is a ratio to a
   send         sendMessage -> the recipient's frame (and -> both frames)    target p50 <= 10x the relay
   fanout       one message to 20 recipients -> all 21 frames (sender's too) target p50 <= 3x the runtime's
                                                                             1:1 p50 (sendMessage -> both frames)
+  room         one message to 50 connections -> all 51 frames, as a room of 50 online members will get it
+               (issue #17): message_fanout started at the Step Functions API with the input sendMessage builds
+               (a client may name at most 20 recipient_ids), 1:1 sendMessages alternating with it
+                                                                            target p50 <= 10x the runtime's
+                                                                            1:1 p50 (sendMessage -> both frames)
+               (the relay's figure is a sendMessage naming the 50)
   idle         1,000 connections held, then one message each: all delivered, and a fresh client's
                connect and send latency while they are held
   burst        200 clients x 50 messages each to a partner, each client sending as fast as the server
@@ -35,8 +41,10 @@ import os
 import re
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,6 +66,10 @@ from harness import (
     tree_pids,
     tree_rss_bytes,
 )
+
+sys.path.insert(0, str(PROJECT_ROOT / "lambdas"))  # the input sendMessage builds, for the room figure
+from chat.fanout import fanout_input
+from chat.frames import message_frame
 
 _EXECUTION_END = re.compile(r"^\[(\w+)\] \S+\s+(Execution(?:Succeeded|Failed|TimedOut|Aborted))\b", re.MULTILINE)
 # `make dev`'s command, plus --no-throttle: the dev stage's throttle (50 requests/s, burst 100, as API
@@ -147,6 +159,60 @@ async def measure_fanout(url: str, recipients: int, count: int) -> tuple[list[fl
         await asyncio.sleep(SETTLE_SECONDS)
     await asyncio.gather(sender.close(), *(client.close() for client in clients))
     return one_to_one, one_to_many
+
+
+async def measure_room(url: str, members: int, count: int, start: Callable[[dict, str], None] | None) -> tuple:
+    """One sender and ``members`` clients; a 1:1 sendMessage and one message to all of them, alternately, each
+    after the previous one's execution has ended: (seconds to both frames of each 1:1 message, seconds to all
+    ``members`` + 1 frames of each message to all). ``start(execution_input, name)`` starts message_fanout
+    with the input sendMessage builds; without it (the relay), the message to all is a sendMessage naming them."""
+    sender, sender_id = await open_client(url)
+    others = await open_many(url, members)
+    clients, ids = [client for client, _ in others], [connection_id for _, connection_id in others]
+    one_to_one, to_room = [], []
+    for index in range(count):
+        _, to_both = await timed_message(sender, send_frame(f"o{index}", ids[0]), clients[:1])
+        one_to_one.append(to_both)
+        await asyncio.sleep(SETTLE_SECONDS)
+        started = time.perf_counter()
+        if start is None:
+            await sender.send(json.dumps({"action": "sendMessage", "message": f"r{index}", "recipient_ids": ids}))
+        else:
+            message_id = str(uuid.uuid4())
+            frame = message_frame(
+                message_id=message_id, message=f"r{index}", sender_id=sender_id, sent_at=_now(), recipient_ids=ids
+            )
+            execution_input = fanout_input(
+                sender_id=sender_id, sender=None, connection_ids=ids, recipient_users=[], frame=frame, retention_days=1
+            )
+            await asyncio.to_thread(start, execution_input, message_id)
+        await asyncio.gather(next_message(sender), *(next_message(client) for client in clients))
+        to_room.append(time.perf_counter() - started)
+        await asyncio.sleep(SETTLE_SECONDS)
+    await asyncio.gather(sender.close(), *(client.close() for client in clients))
+    return one_to_one, to_room
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+
+
+def fanout_starter(runtime: Runtime) -> Callable[[dict, str], None]:
+    """Starts message_fanout on the runtime's Step Functions endpoint, as sendMessage does."""
+    state = runtime.state()
+    client = boto3.client(
+        "stepfunctions",
+        endpoint_url=state.stepfunctions_url,
+        region_name=state.region,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    arn = next(arn for arn, name in state.state_machines.items() if name == "MessageFanout")
+
+    def start(execution_input: dict, name: str) -> None:
+        client.start_execution(stateMachineArn=arn, name=name, input=json.dumps(execution_input))
+
+    return start
 
 
 @dataclass
@@ -347,13 +413,15 @@ def main() -> None:
     parser.add_argument("--send-samples", type=int, default=200)
     parser.add_argument("--fanout-recipients", type=int, default=20)
     parser.add_argument("--fanout-samples", type=int, default=50, help="messages to all, and as many to one")
+    parser.add_argument("--room-members", type=int, default=50)
+    parser.add_argument("--room-samples", type=int, default=30, help="messages to the room, and as many to one")
     parser.add_argument("--idle-connections", type=int, default=1000)
     parser.add_argument("--idle-seconds", type=float, default=5, help="how long the idle connections are held")
     parser.add_argument("--burst-clients", type=int, default=200)
     parser.add_argument("--burst-messages", type=int, default=50)
     parser.add_argument("--timeout", type=float, default=240, help="seconds a burst may take before it is cut")
     parser.add_argument(
-        "--only", nargs="+", choices=("connect", "send", "fanout", "idle", "burst"), help="run only these"
+        "--only", nargs="+", choices=("connect", "send", "fanout", "room", "idle", "burst"), help="run only these"
     )
     parser.add_argument("--startup", action="store_true", help="also time a start-up with a forced synthesis")
     parser.add_argument(
@@ -363,7 +431,7 @@ def main() -> None:
         help="the checkout whose runtime is measured (default: this one), e.g. a clone of main for a before figure",
     )
     args = parser.parse_args()
-    selected = set(args.only or ("connect", "send", "fanout", "idle", "burst"))
+    selected = set(args.only or ("connect", "send", "fanout", "room", "idle", "burst"))
 
     work = Path(tempfile.mkdtemp(prefix="chat-bench-"))
     root = args.tree.resolve()
@@ -408,6 +476,21 @@ def main() -> None:
                 statistics.median(runtime_one) * 1000,
                 "ms",
                 Target("<= 3x", 3),
+            )
+        if "room" in selected:
+            members = args.room_members
+            (runtime_one, runtime_room), (relay_one, relay_room) = (
+                asyncio.run(measure_room(url, members, args.room_samples, start))
+                for url, start in ((runtime.url, fanout_starter(runtime)), (relay_url, None))
+            )
+            report.latency(f"1 -> {members} (a room), all frames", runtime_room, relay_room)
+            report.latency("1 -> 1 beside it, both frames", runtime_one, relay_one)
+            report.row(
+                f"1 -> {members} p50 over the runtime's 1 -> 1 p50",
+                statistics.median(runtime_room) * 1000,
+                statistics.median(runtime_one) * 1000,
+                "ms",
+                Target("<= 10x (issue #17)", 10),
             )
         if "idle" in selected:
             count = args.idle_connections

@@ -36,8 +36,9 @@ PASSWORD_LENGTH = (8, 99)
 # MAX_MESSAGE_BYTES), so a page is at most ~1.6 MB of frames, answered in frames under 32 KB each.
 HISTORY_RETENTION_DAYS = (1, 3650)
 HISTORY_PAGE = (1, 100)
-# Rooms: members per room and rooms per user (docs/capacity.md says why 100 members by default).
-ROOM_MEMBERS = (2, 1000)
+# Rooms: members per room and rooms per user. docs/capacity.md says why 100 members by default, and why at most 400:
+# above about 420 a room fan-out throttled on every wave may outlast Express's 5 minutes.
+ROOM_MEMBERS = (2, 400)
 ROOMS_PER_USER = (1, 1000)
 _RETENTION = {
     1: logs.RetentionDays.ONE_DAY,

@@ -16,6 +16,7 @@ import sys
 import threading
 
 from local.stepfunctions.history import describe_event
+from local.stepfunctions.moto_patches.hooks import history_of_ended
 
 
 class ExecutionFeed:
@@ -30,7 +31,7 @@ class ExecutionFeed:
         )
 
     def ended(self, execution) -> None:
-        events = execution.to_history_output()["events"]
+        events = history_of_ended(execution)
         self._records.put(
             {
                 "ended": execution.exec_arn,

@@ -39,8 +39,7 @@ class HistoryPrinter:
             note = f"({hidden} earlier events: python -m local executions {record['name']})"
             self._console.line(source, f"{label} {lines[-1]} {note}")
             return
-        for line in lines:
-            self._console.line(source, f"{label} {line}")
+        self._console.lines(source, [f"{label} {line}" for line in lines])
 
 
 def describe_event(event: dict) -> str:

@@ -33,6 +33,7 @@ from local.stepfunctions.feed import ExecutionFeed
 from local.stepfunctions.interpreters import PrimaryForwarder, RunningExecutions, StartExecutionRouter
 from local.stepfunctions.moto_patches import own_services
 from local.stepfunctions.moto_patches.speedups import tuning_enabled
+from local.stepfunctions.start_execution import StartExecutionFastPath
 
 # Threads answering API calls (the interpreter runs executions on threads of its own): one per
 # concurrent caller — the functions' workers, the runtime, `executions` — is plenty.
@@ -96,7 +97,7 @@ def main(argv: list[str]) -> int:
     except moto_patches.MotoPatchError as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
         return 2
-    app = DomainDispatcherApplication(create_backend_app)
+    app = StartExecutionFastPath(DomainDispatcherApplication(create_backend_app))
     app = PrimaryForwarder(app, args.primary) if args.primary else StartExecutionRouter(app, running, busy_at=BUSY_AT)
     server = moto_server(args.port, app)
     own_services.serve_at(server.bind_addr[1])

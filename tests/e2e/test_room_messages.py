@@ -1,41 +1,19 @@
 """Messages to a room end to end on the sign-in stage, served by the real local runtime: every live connection of
 every member gets the message (the sender's other tab too), a non-member is refused, and a member who was offline
-reads it from the room's history. Memberships are seeded in the runtime's memberships table as joinRoom writes
-them (joinRoom is not this branch's); the users' live connections are presence's own."""
+reads it from the room's history. Members join with joinRoom; their live connections are presence's."""
 
 import asyncio
 import json
 import time
 import uuid
 
+from tests.e2e.test_rooms import ask
 from tests.e2e.test_sign_in import new_user, receive_type, signed_in, state_of, token_of
 from tests.protocol import client_frame
 
 
 def dynamodb_of(runtime):
     return runtime.aws_client("dynamodb", state_of(runtime).stepfunctions_url)
-
-
-def table_keyed(dynamodb, partition: str, sort: str | None) -> str:
-    """The runtime's table with these keys (the stack names its tables; the data model names their keys)."""
-    for name in dynamodb.list_tables()["TableNames"]:
-        schema = {
-            key["KeyType"]: key["AttributeName"]
-            for key in dynamodb.describe_table(TableName=name)["Table"]["KeySchema"]
-        }
-        if (schema["HASH"], schema.get("RANGE")) == (partition, sort):
-            return name
-    raise AssertionError(f"no table keyed {partition}, {sort}")
-
-
-def join(runtime, room: str, *usernames: str) -> None:
-    dynamodb = dynamodb_of(runtime)
-    memberships = table_keyed(dynamodb, "room", "username")
-    for username in usernames:
-        dynamodb.put_item(
-            TableName=memberships,
-            Item={"room": {"S": room}, "username": {"S": username.lower()}, "joined_at": {"S": "2026-12-06T18:00:00Z"}},
-        )
 
 
 async def until_live(runtime, username: str, *connection_ids: str) -> None:
@@ -57,15 +35,14 @@ def test_every_members_connections_get_a_room_message_and_an_offline_member_read
     tokens = {name: token_of(runtime, name) for name in (alice, bob, carol, dave)}
     room = f"Room-{uuid.uuid4().hex[:8]}"
     key = room.lower()
-    join(runtime, key, alice, bob, carol)
 
     async def scenario():
-        (tab1, first), (tab2, second), (bobs, bob_connection), (daves, _) = await asyncio.gather(
-            signed_in(runtime, tokens[alice]),
-            signed_in(runtime, tokens[alice]),
-            signed_in(runtime, tokens[bob]),
-            signed_in(runtime, tokens[dave]),
+        (tab1, first), (tab2, second), (bobs, bob_connection), (carols, _), (daves, _) = await asyncio.gather(
+            *(signed_in(runtime, tokens[name]) for name in (alice, alice, bob, carol, dave))
         )
+        for client in (tab1, bobs, carols):
+            await ask(client, {"action": "joinRoom", "room": room}, "member_joined")
+        await carols.close()  # carol is a member, offline
         await until_live(runtime, alice, first["connection_id"], second["connection_id"])
         await until_live(runtime, bob, bob_connection["connection_id"])
         await tab1.send(json.dumps(client_frame({"action": "sendMessage", "message": "hi room", "room": room})))

@@ -6,13 +6,15 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from cdk.functions import ROOM_ACTIONS
 from cdk.paths import PROJECT_ROOT  # noqa: F401  (the tests' one name for it)
 from cdk.synthesis import cdk_json_context
 from local.template import custom_resource_providers
 
 CONTEXT = cdk_json_context()  # cdk.json's context
 STAGES = tuple(CONTEXT["stages"])  # every stage cdk.json defines
-# The chat's functions as the tests expect them: construct id -> (handler module, route key; None for a task).
+# The chat's functions as the tests expect them: construct id -> (handler module, route key or keys; None for a
+# task).
 FUNCTIONS = {
     "OnConnect": ("on_connect", "$connect"),
     "OnDisconnect": ("on_disconnect", "$disconnect"),
@@ -20,10 +22,15 @@ FUNCTIONS = {
     "SendMessage": ("send_message", "sendMessage"),
     "History": ("history", "history"),
     "ListConversations": ("list_conversations", "listConversations"),
+    "Rooms": ("rooms", ROOM_ACTIONS),  # one function, five routes
     "SendConnectionId": ("send_connection_id", None),
     "PackHistory": ("pack_history", None),
 }
-ROUTES = {route: module for module, route in FUNCTIONS.values() if route}  # route key -> handler module
+ROUTES = {  # route key -> handler module
+    route: module
+    for module, routes in FUNCTIONS.values()
+    for route in ((routes,) if isinstance(routes, str) else routes or ())
+}
 ROUTE_HANDLERS = tuple(name for name, (_, route) in FUNCTIONS.items() if route)  # construct ids
 TASKS = tuple(name for name, (_, route) in FUNCTIONS.items() if not route)  # construct ids
 MODULES = {name: module for name, (module, _) in FUNCTIONS.items()}  # construct id -> handler module

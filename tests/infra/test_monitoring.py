@@ -34,6 +34,8 @@ WORKFLOWS = (
     "ConversationList",
     "RoomFanout",
     "UserRemoval",
+    "RoomChange",
+    "RoomListing",
 )  # construct ids (Workflows/<id>)
 FIVE_MINUTES = 300
 

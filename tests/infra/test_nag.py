@@ -27,6 +27,8 @@ WORKFLOWS = (
     "ConversationList",
     "RoomFanout",
     "UserRemoval",
+    "RoomChange",
+    "RoomListing",
 )
 WILDCARD = "AwsSolutions-IAM5[Resource::*]"
 API_GATEWAY_LOGS_POLICY = "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
@@ -65,6 +67,8 @@ def test_no_unacknowledged_findings_with_a_concrete_account_and_region(synth_sta
         "Chat-prod/Workflows/HistoryPage/Role/DefaultPolicy/Resource",
         "Chat-prod/Workflows/ConversationList/Role/DefaultPolicy/Resource",
         "Chat-prod/Workflows/RoomFanout/Role/DefaultPolicy/Resource",
+        "Chat-prod/Workflows/RoomChange/Role/DefaultPolicy/Resource",
+        "Chat-prod/Workflows/RoomListing/Role/DefaultPolicy/Resource",
     }
 
 
@@ -134,6 +138,8 @@ def test_acknowledgments_are_used_and_scoped(synth_stage, stage):
                 f"{root}/Workflows/HistoryPage/Role/DefaultPolicy/Resource",
                 f"{root}/Workflows/ConversationList/Role/DefaultPolicy/Resource",
                 f"{root}/Workflows/RoomFanout/Role/DefaultPolicy/Resource",
+                f"{root}/Workflows/RoomChange/Role/DefaultPolicy/Resource",
+                f"{root}/Workflows/RoomListing/Role/DefaultPolicy/Resource",
             ]
         ),
         f"AwsSolutions-IAM5[Resource::<{handshake_task}.Arn>:*]": [

@@ -179,7 +179,8 @@ def test_the_workflows_that_post_post_to_this_stage_of_this_api(template, stage)
         m for m in resources(template, "AWS::StepFunctions::StateMachine").values() if "ConnectionsStage" in str(m)
     ]
 
-    assert len(posting) == 4  # message_fanout, history_page, room_fanout, list_conversations
+    # message_fanout, history_page, room_fanout, list_conversations, room_change, room_listing
+    assert len(posting) == 6
     for machine in posting:
         substitutions = {name: render(value) for name, value in machine["DefinitionSubstitutions"].items()}
         assert substitutions["ConnectionsStage"] == stage

@@ -328,8 +328,8 @@ def test_every_stage_limits_rooms_and_a_stage_without_rooms_settings_gets_the_do
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"max_members": 1}, "rooms: max_members must be a whole number from 2 to 1000"),
-        ({"max_members": 1001}, "rooms: max_members must be a whole number from 2 to 1000"),
+        ({"max_members": 1}, "rooms: max_members must be a whole number from 2 to 400"),
+        ({"max_members": 401}, "rooms: max_members must be a whole number from 2 to 400"),
         ({"max_members": "100"}, "rooms: max_members must be a whole number"),
         ({"max_rooms_per_user": 0}, "rooms: max_rooms_per_user must be a whole number from 1 to 1000"),
         ({"max_rooms_per_user": True}, "rooms: max_rooms_per_user must be a whole number"),

@@ -160,6 +160,8 @@ def test_every_state_machine_is_checked():
         "list_conversations.asl.json",
         "room_fanout.asl.json",
         "user_removal.asl.json",
+        "room_change.asl.json",
+        "room_listing.asl.json",
     }
 
 

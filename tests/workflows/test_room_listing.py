@@ -4,6 +4,7 @@ of 100; reading changes nothing."""
 
 from tests.conftest import SignedInUser
 from tests.workflows.conftest import TABLES
+from tests.workflows.test_fanout_to_users import sign_in
 from tests.workflows.test_room_change import (
     ALICE,
     ALICE_LAPTOP,
@@ -98,4 +99,18 @@ def test_more_than_100_rooms_come_in_parts_of_100(workflows, room_input):
     assert [(frame["part"], frame["parts"], len(frame["rooms"])) for frame in frames] == [(1, 2, 100), (2, 2, 50)]
     assert sorted(room["room"] for frame in frames for room in frame["rooms"]) == [
         f"room{number:03d}" for number in range(150)
+    ]
+
+
+def test_room_members_of_users_signed_in_by_the_handshake(workflows, room_input, handshake_input):
+    sign_in(workflows, handshake_input, ALICE, ALICE_LAPTOP)
+    sign_in(workflows, handshake_input, BOB, BOB_LAPTOP)
+    change(workflows, room_input, ALICE_LAPTOP, ALICE, action="joinRoom", room="general", policy="invite")
+    change(workflows, room_input, ALICE_LAPTOP, ALICE, action="inviteToRoom", room="general", user="bob")
+
+    (frame,) = listing(workflows, room_input, BOB_LAPTOP, BOB, action="roomMembers", room="general")
+
+    assert sorted(frame["members"], key=lambda member: member["user"]["name"]) == [
+        {"user": {"id": ALICE.id, "name": ALICE.name}, "online": True},
+        {"user": {"id": BOB.id, "name": BOB.name}, "online": True},
     ]

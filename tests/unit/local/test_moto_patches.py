@@ -292,3 +292,32 @@ def test_only_the_most_recent_ended_executions_are_kept_and_running_ones_always(
     assert without_oldest_ended([running, old], 1) == [running, old]
     first, second, third, still = ended_at(1), ended_at(2), ended_at(3), ended_at(None)
     assert without_oldest_ended([running, first, still, second, third, newest], 2) == [running, still, third, newest]
+
+
+# --- JSON copied as JSON -----------------------------------------------------------------------------
+
+
+def test_json_is_copied_equal_with_every_container_new_and_every_type_kept():
+    original = {"a": [1, 2.5, True, None, "text", {"b": (1, 2)}], "c": {"d": b"bytes", "e": [[]]}}
+
+    copied = speedups.copy_json(original)
+
+    assert copied == original
+    assert copied is not original and copied["a"] is not original["a"] and copied["a"][5] is not original["a"][5]
+    assert copied["c"]["e"][0] is not original["c"]["e"][0]
+    assert type(copied["a"][5]["b"]) is tuple and type(copied["c"]["d"]) is bytes
+
+
+def test_json_holding_other_objects_is_copied_as_deepcopy_copies_them():
+    class Kept:
+        def __init__(self, value):
+            self.value = value
+
+    original = {"plain": [1, {"x": "y"}], "object": Kept([1, 2]), "subclass": type("Sub", (dict,), {})(k=1)}
+
+    copied = speedups.copy_json(original)
+
+    assert copied["plain"] == original["plain"] and copied["plain"] is not original["plain"]
+    assert isinstance(copied["object"], Kept) and copied["object"] is not original["object"]
+    assert copied["object"].value == [1, 2] and copied["object"].value is not original["object"].value
+    assert type(copied["subclass"]) is type(original["subclass"]) and copied["subclass"] == {"k": 1}
