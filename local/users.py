@@ -82,9 +82,7 @@ class _LocalPool:
         self._client_id = state.cognito["client_id"]
         self._cognito = local_aws_client("cognito-idp", state.stepfunctions_url, state.region)
         self._stepfunctions = local_stepfunctions_client(state.stepfunctions_url, state.region)
-        self._removal_arn = next(
-            (arn for arn, name in state.state_machines.items() if name == REMOVAL_WORKFLOW), "no user_removal workflow"
-        )
+        self._removal_arn = next((arn for arn, name in state.state_machines.items() if name == REMOVAL_WORKFLOW), None)
 
     def add(self, username: str, password: str) -> None:
         try:
@@ -111,6 +109,8 @@ class _LocalPool:
 
     def remove(self, username: str) -> str:
         """As on a deployed stage (cdk/operations/delete_user.py): out of the pool, then the user_removal workflow."""
+        if self._removal_arn is None:  # checked first: the user stays in the pool
+            raise UsersError("the running runtime has no user_removal workflow: restart it (make dev) and try again")
         try:
             removal = delete_from_pool(self._cognito, user_pool_id=self._pool_id, username=username)
             output = run_removal(

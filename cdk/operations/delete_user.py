@@ -49,6 +49,18 @@ def delete_from_pool(cognito, *, user_pool_id: str, username: str) -> dict:
 def run_removal(stepfunctions, *, state_machine_arn: str, removal: dict, synchronous: bool) -> dict:
     """Runs user_removal to its end; returns its output ({username, rooms, connections})."""
     name = f"remove-{uuid.uuid4().hex}"
+    try:
+        return _run(
+            stepfunctions, state_machine_arn=state_machine_arn, removal=removal, synchronous=synchronous, name=name
+        )
+    except ClientError as error:
+        raise DeleteUserError(
+            f"the user was deleted from the pool, but user_removal {name} could not run: "
+            f"{error.response['Error'].get('Message', error)}; {_again(state_machine_arn, removal)}"
+        ) from None
+
+
+def _run(stepfunctions, *, state_machine_arn: str, removal: dict, synchronous: bool, name: str) -> dict:
     if synchronous:
         answer = stepfunctions.start_sync_execution(
             stateMachineArn=state_machine_arn, name=name, input=json.dumps(removal)
@@ -65,9 +77,17 @@ def run_removal(stepfunctions, *, state_machine_arn: str, removal: dict, synchro
     if answer["status"] != "SUCCEEDED":
         raise DeleteUserError(
             f"the user was deleted from the pool, but user_removal {name} ended {answer['status']}: "
-            f"{answer.get('error', '')} (run it again: every step is safe to repeat)"
+            f"{answer.get('error', '')}; {_again(state_machine_arn, removal)}"
         )
     return json.loads(answer["output"])
+
+
+def _again(state_machine_arn: str, removal: dict) -> str:
+    """How to run it again by hand: the user is no longer in the pool, so the command would not find them."""
+    return (
+        "every step is safe to repeat: aws stepfunctions start-sync-execution "
+        f"--state-machine-arn {state_machine_arn} --input '{json.dumps(removal)}'"
+    )
 
 
 def summary(output: dict) -> str:
