@@ -277,6 +277,9 @@ class ChatPage {
       return;
     }
     if (ROOM_ERRORS.includes(frame.code) && !frame.client_message_id) {
+      // It may answer this page's history or roomMembers request of that room: nothing is being read of it now.
+      const room = typeof frame.room === "string" ? this.conversations.get(roomKey(frame.room)) : null;
+      if (room) this.conversations.readingFailed(room);
       this.joining = null;
       this.ui.roomFeedback.textContent = sentence;
       return;

@@ -117,8 +117,13 @@ export class ConversationView {
   /** The sender's own copy arrived: the message is sent, at the server's time. */
   confirmSent(item, frame) {
     item.dataset.status = "sent";
-    if (frame.sent_at && frame.message_id) item.dataset.sentKey = `${frame.sent_at}#${frame.message_id}`;
     this.identify(item, frame.message_id);
+    if (frame.sent_at && frame.message_id) {
+      // Its place is the server's time for it: two messages sent at once may have been taken in either order.
+      item.dataset.sentKey = `${frame.sent_at}#${frame.message_id}`;
+      const later = this.#firstAfter(item.dataset.sentKey, item);
+      if (later && later !== item.nextElementSibling) this.list.insertBefore(item, later);
+    }
     item.querySelector("[data-testid=message-time]").replaceWith(timeElement(frame.sent_at));
     item.querySelector("[data-testid=message-state]").textContent = "";
     item.querySelector(".msg-sender").title = frame.sender_id || "";
@@ -189,8 +194,13 @@ export class ConversationView {
 
   /** Before the first message sent after it; last when none was (or it has no key). An older message read while
    * the reader is up the list leaves what they read where it was. */
+  /** The first message sent after `sentKey` (other than `item`), or undefined. */
+  #firstAfter(sentKey, item = null) {
+    return [...this.list.children].find((other) => other !== item && other.dataset.sentKey && other.dataset.sentKey > sentKey);
+  }
+
   #insert(item, sentKey) {
-    const later = sentKey ? [...this.list.children].find((other) => other.dataset.sentKey && other.dataset.sentKey > sentKey) : undefined;
+    const later = sentKey ? this.#firstAfter(sentKey) : undefined;
     if (!later) {
       this.#append(item);
       return;

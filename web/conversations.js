@@ -185,9 +185,10 @@ export class Conversations {
     return null;
   }
 
-  /** A history request failed (history_unavailable, not_a_member, ...): nothing is being read any more. */
-  readingFailed() {
-    for (const entry of this.all) {
+  /** A history request failed (history_unavailable, a closed connection; not_a_member for `only` that room):
+   * nothing is being read any more. */
+  readingFailed(only = null) {
+    for (const entry of only ? [only] : this.all) {
       entry.loading = false;
       entry.catchUpTo = null;
     }

@@ -4,26 +4,14 @@ the room's unread count; the sender's other page shows them as sent; leaving."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 
 from tests.e2e.test_web_client import DELIVERY_TIMEOUT_MS, ChatPage, browser, expect  # noqa: F401
-from tests.e2e.test_web_conversations import add_users, reconnect, signed_in_tabs
+from tests.e2e.test_web_conversations import open_tab, reconnect, users  # noqa: F401
 
 pytestmark = pytest.mark.browser
 ALICE, BOB, CAROL = "roomalice", "roombob", "roomcarol"
-
-
-@pytest.fixture(scope="module")
-def users(signed_in_runtime) -> None:
-    add_users(signed_in_runtime, ALICE, BOB, CAROL)
-
-
-@pytest.fixture
-def open_tab(browser, signed_in_runtime, users) -> Iterator[Callable[[str], ChatPage]]:  # noqa: F811
-    with signed_in_tabs(browser, signed_in_runtime) as open_one:
-        yield open_one
+USERS = (ALICE, BOB, CAROL)
 
 
 def room_button(chat: ChatPage, room: str):
@@ -46,7 +34,7 @@ def member(chat: ChatPage, name: str):
     return chat.by("member-list").locator(f'[data-testid="member"][data-user="{name}"]')
 
 
-def test_a_room_member_offline_while_messages_arrive_sees_them_on_reconnect_with_unread_counts(open_tab):
+def test_a_room_member_offline_while_messages_arrive_sees_them_on_reconnect_with_unread_counts(open_tab):  # noqa: F811
     alice, alice_again, bob = open_tab(ALICE), open_tab(ALICE), open_tab(BOB)
     join(alice, "WebRoom")  # names are not case-sensitive: the room is webroom
     join(bob, "webroom")
