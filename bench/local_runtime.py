@@ -398,9 +398,9 @@ class Report:
         print(f"  {text}", flush=True)
 
     def summary(self) -> None:
-        print("targets (issue #19):", flush=True)
+        print("targets:", flush=True)
         for figure, shown, verdict in self._targets:
-            print(f"  {figure:<50}{shown:<28}{verdict}", flush=True)
+            print(f"  {figure:<50}{shown:<28} {verdict}", flush=True)
 
 
 def load_average() -> str:
