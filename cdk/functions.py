@@ -1,5 +1,6 @@
-"""The Lambda functions: four WebSocket route handlers and the handshake's task, from one code asset (and, on a
-stage with sign-in, the $connect authorizer, which cdk/identity.py adds with its layer)."""
+"""The Lambda functions: the WebSocket route handlers (the five room actions share one), the handshake's task and
+history's packing task, from one code asset (and, on a stage with sign-in, the $connect authorizer, which
+cdk/identity.py adds with its layer)."""
 
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam

@@ -230,7 +230,7 @@ def test_api_change_closes_open_connections_and_serves_the_new_routes(served_cop
     async def scenario() -> tuple[int | None, str, dict]:
         old_client, _ = await connect(runtime)
         mark = len(runtime.log())
-        edit(functions, '{"sendMessage": self.send_message, ', '{"postMessage": self.send_message, ')
+        edit(functions, '"sendMessage": self.send_message,', '"postMessage": self.send_message,')
         reload_line = await wait_for_log(runtime, RELOADED, after=mark)
         with pytest.raises(websockets.ConnectionClosed):
             await asyncio.wait_for(old_client.recv(), 30)
