@@ -151,6 +151,20 @@ def workflow_id(template: dict[str, Any], name: str) -> str:
     return logical_id
 
 
+# Every state machine, by its construct id (Workflows/<id>).
+WORKFLOWS = (
+    "ConnectionHandshake",
+    "MessageFanout",
+    "ConnectionCleanup",
+    "HistoryPage",
+    "ConversationList",
+    "RoomFanout",
+    "UserRemoval",
+    "RoomChange",
+    "RoomListing",
+)
+
+
 # The data model's tables by their keys (partition, sort): a table's name in the tests is what it holds.
 TABLE_KEYS = {
     ("connection_id", None): "connections",

@@ -12,6 +12,7 @@ from aws_cdk.assertions import Template
 from infra_support import (
     PROJECT_ROOT,
     TASKS,
+    WORKFLOWS,
     function_id,
     modules,
     render,
@@ -26,17 +27,6 @@ from cdk.log_queries import NOT_REACHED_STATES, TASK_FAILURES
 from cdk.monitoring import ChatMonitoring
 from cdk.stage_config import load_stage_config
 
-WORKFLOWS = (
-    "ConnectionHandshake",
-    "MessageFanout",
-    "ConnectionCleanup",
-    "HistoryPage",
-    "ConversationList",
-    "RoomFanout",
-    "UserRemoval",
-    "RoomChange",
-    "RoomListing",
-)  # construct ids (Workflows/<id>)
 FIVE_MINUTES = 300
 
 

@@ -14,22 +14,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
-from infra_support import ROUTES, STAGES, function_id, has_users, modules, resources, stage_settings
+from infra_support import ROUTES, STAGES, WORKFLOWS, function_id, has_users, modules, resources, stage_settings
 
 from cdk.app import build
 from cdk.synthesis import Synthesis, synthesize, synthesize_stage
 
-WORKFLOWS = (
-    "ConnectionHandshake",
-    "MessageFanout",
-    "ConnectionCleanup",
-    "HistoryPage",
-    "ConversationList",
-    "RoomFanout",
-    "UserRemoval",
-    "RoomChange",
-    "RoomListing",
-)
 WILDCARD = "AwsSolutions-IAM5[Resource::*]"
 API_GATEWAY_LOGS_POLICY = "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 
