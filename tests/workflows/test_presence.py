@@ -73,6 +73,9 @@ def test_a_users_first_connection_tells_room_mates_once_and_their_last_closing_t
 ):
     join(workflows, "lobby", ALICE, BOB)
     connect(workflows, handshake_input, ALICE, ALICE_LAPTOP)
+    # Alice's announcement runs in an execution of its own: ended before Bob connects, it finds him offline (one
+    # that ran later would rightly tell his new connection that she is online).
+    assert changes(workflows) == [True]
 
     connect(workflows, handshake_input, BOB, BOB_DEVICES[0])
     connect(workflows, handshake_input, BOB, BOB_DEVICES[1])  # a second device: no change
