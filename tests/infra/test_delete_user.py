@@ -7,8 +7,7 @@ import json
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from moto import mock_aws
-from test_token import REGION, deploy
+from test_token import REGION, deploy, mocked_pool
 
 from cdk.operations import delete_user
 
@@ -18,12 +17,7 @@ REMOVAL_ARN = f"arn:aws:states:{REGION}:123456789012:stateMachine:Chat-dev-UserR
 @pytest.fixture
 def stage(monkeypatch):
     """Stage dev with sign-in (user Bob in its pool), and a stage open without."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        session = boto3.Session(region_name=REGION)
-        cognito = session.client("cognito-idp")
-        pool_id = cognito.create_user_pool(PoolName="chat-dev")["UserPool"]["Id"]
+    with mocked_pool(monkeypatch) as (session, cognito, pool_id):
         cognito.admin_create_user(UserPoolId=pool_id, Username="Bob")
         deploy(session, "Chat-dev", {"UserPoolId": pool_id, "UserRemovalArn": REMOVAL_ARN})
         deploy(session, "Chat-open", {"UserRemovalArn": REMOVAL_ARN})

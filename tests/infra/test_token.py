@@ -1,6 +1,7 @@
 """`make token`: a deployed stage's ID token for a user, from the pool and client its stack outputs, against
 moto's Cognito and CloudFormation (``mock_aws``)."""
 
+import contextlib
 import json
 
 import boto3
@@ -14,15 +15,22 @@ REGION = "eu-west-1"
 PASSWORD = "Correct-horse-battery-1!"
 
 
-@pytest.fixture
-def aws(monkeypatch):
-    """A deployed stage with sign-in: its pool (user alice), its client, and stack Chat-dev's outputs."""
+@contextlib.contextmanager
+def mocked_pool(monkeypatch):
+    """moto's AWS, reached as a deployed stage's is (no local endpoint, no profile), with stage dev's user pool:
+    (session, Cognito client, pool id)."""
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     with mock_aws():
         session = boto3.Session(region_name=REGION)
         cognito = session.client("cognito-idp")
-        pool_id = cognito.create_user_pool(PoolName="chat-dev")["UserPool"]["Id"]
+        yield session, cognito, cognito.create_user_pool(PoolName="chat-dev")["UserPool"]["Id"]
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """A deployed stage with sign-in: its pool (user alice), its client, and stack Chat-dev's outputs."""
+    with mocked_pool(monkeypatch) as (session, cognito, pool_id):
         client_id = cognito.create_user_pool_client(
             UserPoolId=pool_id, ClientName="app", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
         )["UserPoolClient"]["ClientId"]
