@@ -1,13 +1,14 @@
 """moto's Step Functions interpreter as the local runtime runs it: ``repairs`` of moto bugs, the runtime's
-``hooks`` and the routing of the state machines' own AWS calls (``own_services``) always, ``speedups`` unless
-LOCAL_MOTO_TUNING=off, all behind one guard (``guard``):
+``hooks`` and the routing of the state machines' own AWS calls (``own_services``) always, ``speedups`` and
+``deferred_imports`` (moto's Batch and EC2 models imported when first used) unless LOCAL_MOTO_TUNING=off, all
+behind one guard (``guard``):
 on any other moto release, or when something a patch relies on changed, nothing is patched and the
 Step Functions process stops with an error naming each difference."""
 
 from collections.abc import Callable
 from typing import Any
 
-from local.stepfunctions.moto_patches import guard, hooks, own_services, repairs, speedups
+from local.stepfunctions.moto_patches import deferred_imports, guard, hooks, own_services, repairs, speedups
 from local.stepfunctions.moto_patches.guard import MotoPatchError
 
 __all__ = ["MotoPatchError", "apply", "every_patch"]
@@ -26,6 +27,7 @@ def every_patch(
         *hooks.patches(started=started, ended=ended, keep_executions=keep_executions),
         *own_services.PATCHES,
         *(speedups.PATCHES if tuned else ()),
+        *(deferred_imports.PATCHES if tuned else ()),
     ]
 
 

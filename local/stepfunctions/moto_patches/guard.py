@@ -7,6 +7,12 @@ the release and every target of every patch before it installs any, so the inter
 half-patched, and one target is replaced by one patch at most, so no patch depends on the order in
 which the others are installed.
 
+A patch that changes when one of moto's modules is imported (``deferred_imports``) must be in place
+before the other patches' targets are checked, since checking them imports moto's interpreter: it is
+declared ``before_imports``, its targets are ``Source``s (a module's source, read without importing
+it), and ``apply`` checks and installs it first. It changes nothing moto does once the module is
+imported, so it stays installed when a later check refuses (the process then stops).
+
 Adding a patch: declare its targets (``signature_of(value)`` gives the text to record), write its
 install function, and list the Patch where it belongs (``repairs``: moto bugs the workflows need
 fixed; ``speedups``: optional; ``hooks``: what the runtime itself needs to hear or bound).
@@ -14,6 +20,7 @@ fixed; ``speedups``: optional; ``hooks``: what the runtime itself needs to hear 
 
 import importlib
 import importlib.metadata
+import importlib.util
 import inspect
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -116,13 +123,41 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A module's source file, which must still read ``text``: checked without importing the module."""
+
+    module: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.module
+
+    def problem(self) -> str | None:
+        """What differs from what the patches were written against, or None."""
+        try:
+            spec = importlib.util.find_spec(self.module)  # imports the parent packages only
+        except ImportError as error:
+            return f"{self}: no such module ({error})"
+        if spec is None or not spec.has_location:
+            return f"{self}: no such module"
+        with open(spec.origin, encoding="utf-8") as source:
+            found = source.read()
+        if found != self.text:
+            return f"{self}: its source ({spec.origin}) is no longer {self.text!r}"
+        return None
+
+
+@dataclass(frozen=True)
 class Patch:
     """One change to moto: what it replaces, what else it reads, and how it installs itself."""
 
     name: str
-    replaces: tuple[Target, ...]
+    replaces: tuple[Target | Source, ...]
     install: Callable[[], None]
-    reads: tuple[Target, ...] = ()
+    reads: tuple[Target | Source, ...] = ()
+    # Installed before any other patch's targets are checked (they import moto's modules): a patch that changes
+    # when a module is imported, whose targets are Sources.
+    before_imports: bool = False
 
 
 def check(patches: Sequence[Patch]) -> None:
@@ -150,7 +185,13 @@ def check(patches: Sequence[Patch]) -> None:
 
 
 def apply(patches: Sequence[Patch]) -> None:
-    """Check every patch, then install them all (in any order: no two replace the same target)."""
+    """Check every patch, then install them all (in any order: no two replace the same target); those
+    ``before_imports`` are checked and installed first."""
+    early = [patch for patch in patches if patch.before_imports]
+    check(early)
+    for patch in early:
+        patch.install()
     check(patches)
     for patch in patches:
-        patch.install()
+        if not patch.before_imports:
+            patch.install()

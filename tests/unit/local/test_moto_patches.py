@@ -14,7 +14,7 @@ import pytest
 from cdk.paths import PROJECT_ROOT, STATEMACHINES_DIR
 from local.stepfunctions import moto_patches
 from local.stepfunctions.moto_patches import guard, repairs, speedups
-from local.stepfunctions.moto_patches.guard import MotoPatchError, Patch, Target
+from local.stepfunctions.moto_patches.guard import MotoPatchError, Patch, Source, Target
 from local.stepfunctions.moto_patches.hooks import without_oldest_ended
 
 DEFINITION = (STATEMACHINES_DIR / "connection_handshake.asl.json").read_text(encoding="utf-8")
@@ -30,7 +30,8 @@ def released_moto(monkeypatch):
     """moto as released; whatever a patch replaces is put back after the test."""
     for patch in every_patch():
         for target in patch.replaces:
-            monkeypatch.setattr(target.owner(), target.attribute, target.stored())
+            if isinstance(target, Target):  # a Source is a module's file: nothing to put back
+                monkeypatch.setattr(target.owner(), target.attribute, target.stored())
     monkeypatch.delenv(speedups.TUNING_SWITCH, raising=False)
     return monkeypatch
 
@@ -150,6 +151,24 @@ def test_two_patches_replacing_one_target_are_refused():
 
     with pytest.raises(MotoPatchError, match=r"json\.dumps is replaced by 2 patches"):
         guard.check(patches)
+
+
+def test_a_module_whose_source_changed_is_refused_without_importing_it():
+    patch = Patch("p", replaces=(Source("moto.batch", "from .models import everything\n"),), install=lambda: None)
+
+    with pytest.raises(MotoPatchError, match=r"moto\.batch: its source .*__init__\.py\) is no longer"):
+        guard.check([patch])
+
+
+def test_a_patch_before_imports_is_installed_before_the_others_are_checked():
+    happened = []
+    early = Patch("early", replaces=(), install=lambda: happened.append("early installed"), before_imports=True)
+    checked = Target("json", "dumps", expect=("checked", lambda value: happened.append("checked") or True))
+    late = Patch("late", replaces=(checked,), install=lambda: happened.append("late installed"))
+
+    guard.apply([late, early])
+
+    assert happened == ["early installed", "checked", "late installed"]
 
 
 @pytest.mark.parametrize(("value", "enabled"), [(None, True), ("on", True), ("off", False)])
@@ -321,3 +340,35 @@ def test_json_holding_other_objects_is_copied_as_deepcopy_copies_them():
     assert isinstance(copied["object"], Kept) and copied["object"] is not original["object"]
     assert copied["object"].value == [1, 2] and copied["object"].value is not original["object"].value
     assert type(copied["subclass"]) is type(original["subclass"]) and copied["subclass"] == {"k": 1}
+
+
+# --- moto's Batch and EC2 models, imported when first used ---------------------------------------------------
+
+IMPORTS_OF_THE_INTERPRETER = """
+import sys
+from local.stepfunctions import moto_patches
+moto_patches.apply(tuned=sys.argv[1] == "on", started=print, ended=print, keep_executions=10)
+from moto.moto_server.werkzeug_app import create_backend_app
+import moto.stepfunctions.parser.models
+print("ec2 models" if "moto.ec2.models" in sys.modules else "no ec2 models")
+from moto.backends import get_backend
+batch = get_backend("batch")
+import moto.batch
+print(moto.batch.batch_backends is batch is moto.batch.models.batch_backends, type(batch).__name__)
+print(type(get_backend("ec2")["123456789012"]["us-east-1"]).__name__)
+"""
+
+
+@pytest.mark.parametrize(("tuning", "at_start"), [("on", "no ec2 models"), ("off", "ec2 models")])
+def test_batch_and_ec2_models_are_imported_when_first_used_tuned(tuning, at_start):
+    # A process of its own: this one imported moto's interpreter long ago.
+    finished = subprocess.run(
+        [sys.executable, "-c", IMPORTS_OF_THE_INTERPRETER, tuning],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.splitlines() == [at_start, "True BackendDict", "EC2Backend"]
