@@ -24,7 +24,7 @@ def every_patch(
     transport = speedups.api_gateway_transport() if tuned else repairs.send_with_requests
     return [
         *repairs.patches(api_gateway_transport=transport),
-        *hooks.patches(started=started, ended=ended, keep_executions=keep_executions),
+        *hooks.patches(started=started, ended=ended, keep_executions=keep_executions, compact_ended=tuned),
         *own_services.PATCHES,
         *(speedups.PATCHES if tuned else ()),
         *(deferred_imports.PATCHES if tuned else ()),

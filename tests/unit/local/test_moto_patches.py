@@ -3,9 +3,11 @@ patched; once applied, each takes effect where the interpreter looks, whatever r
 
 import gc
 import importlib.metadata
+import json
 import subprocess
 import sys
 import threading
+import time
 import weakref
 from types import SimpleNamespace
 
@@ -13,7 +15,7 @@ import pytest
 
 from cdk.paths import PROJECT_ROOT, STATEMACHINES_DIR
 from local.stepfunctions import moto_patches
-from local.stepfunctions.moto_patches import guard, repairs, speedups
+from local.stepfunctions.moto_patches import guard, hooks, repairs, speedups
 from local.stepfunctions.moto_patches.guard import MotoPatchError, Patch, Source, Target
 from local.stepfunctions.moto_patches.hooks import without_oldest_ended
 
@@ -372,3 +374,132 @@ def test_batch_and_ec2_models_are_imported_when_first_used_tuned(tuning, at_star
 
     assert finished.returncode == 0, finished.stderr
     assert finished.stdout.splitlines() == [at_start, "True BackendDict", "EC2Backend"]
+
+
+# --- ended executions, kept compact -------------------------------------------------------------------------
+
+ACCOUNT, REGION = "123456789012", "eu-west-1"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/unit"
+# Map iterations, a Choice, a Catch and a Fail: history events of most kinds, inputs and outputs at each step.
+COMPACTED = json.dumps(
+    {
+        "StartAt": "Deliveries",
+        "States": {
+            "Deliveries": {
+                "Type": "Map",
+                "ItemsPath": "$.recipients",
+                "ItemProcessor": {
+                    "StartAt": "Deliver",
+                    "States": {"Deliver": {"Type": "Pass", "Parameters": {"to.$": "$", "sent": True}, "End": True}},
+                },
+                "ResultPath": "$.report",
+                "Next": "Fails?",
+            },
+            "Fails?": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.fail", "BooleanEquals": True, "Next": "Failing"}],
+                "Default": "Done",
+            },
+            "Failing": {
+                "Type": "Parallel",
+                "Branches": [{"StartAt": "Broken", "States": {"Broken": {"Type": "Fail", "Error": "Broken"}}}],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}],
+                "End": True,
+            },
+            "Failed": {"Type": "Fail", "Error": "Chat.Failed", "Cause": "asked to"},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+)
+
+
+class StepFunctionsApi:
+    """moto's server application, called in this process as a client calls it over HTTP."""
+
+    def __init__(self, monkeypatch):
+        from moto.core.config import default_user_config
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.test import Client
+
+        monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
+        self._client = Client(DomainDispatcherApplication(create_backend_app))
+
+    def call(self, action: str, **parameters) -> bytes:
+        answer = self._client.post(
+            "/",
+            data=json.dumps(parameters),
+            headers={
+                "Host": f"states.{REGION}.amazonaws.com",
+                "Content-Type": "application/x-amz-json-1.0",
+                "X-Amz-Target": f"AWSStepFunctions.{action}",
+                "Authorization": f"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/{REGION}/states/x",
+            },
+        )
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        return answer.get_data()
+
+    def answers(self, arn: str, state_machine_arn: str) -> list[bytes]:
+        """What DescribeExecution, GetExecutionHistory and ListExecutions answer about the execution ``arn``."""
+        return [
+            self.call("DescribeExecution", executionArn=arn),
+            self.call("GetExecutionHistory", executionArn=arn),
+            self.call("ListExecutions", stateMachineArn=state_machine_arn),
+        ]
+
+    def run(self, state_machine_arn: str, execution_input: dict) -> str:
+        """The ARN of an execution of the state machine, once it has ended."""
+        started = self.call("StartExecution", stateMachineArn=state_machine_arn, input=json.dumps(execution_input))
+        arn = json.loads(started)["executionArn"]
+        for _ in range(500):
+            if json.loads(self.call("DescribeExecution", executionArn=arn))["status"] != "RUNNING":
+                return arn
+            time.sleep(0.01)
+        raise AssertionError(f"{arn} did not end")
+
+
+def parser_backend():
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    return stepfunctions_parser_backends[ACCOUNT][REGION]
+
+
+@pytest.mark.parametrize("fail", [False, True], ids=["succeeded", "failed"])
+def test_an_ended_execution_kept_compact_answers_as_before(released_moto, fail):
+    api = StepFunctionsApi(released_moto)
+    name = f"compacted-{fail}"
+    machine = json.loads(api.call("CreateStateMachine", name=name, definition=COMPACTED, roleArn=ROLE))
+    before_compacting = {}
+
+    def ended(execution) -> None:  # as the feed hears of it: moto's environment still kept
+        before_compacting[execution.exec_arn] = api.answers(execution.exec_arn, machine["stateMachineArn"])
+
+    moto_patches.apply(tuned=True, started=lambda execution: None, ended=ended, keep_executions=10)
+
+    arn = api.run(machine["stateMachineArn"], {"recipients": ["alice", "bob", "carol"], "fail": fail})
+
+    execution = parser_backend().describe_execution(arn)
+    for _ in range(500):  # compacted just after the feed hears of its end, in the execution's thread
+        if isinstance(execution.exec_worker, hooks.EndedWorker):
+            break
+        time.sleep(0.01)
+    assert isinstance(execution.exec_worker, hooks.EndedWorker)
+    assert execution.status == ("FAILED" if fail else "SUCCEEDED")
+    history = json.loads(before_compacting[arn][1])["events"]
+    assert any(event["type"] == "MapIterationSucceeded" for event in history)
+    assert api.answers(arn, machine["stateMachineArn"]) == before_compacting[arn]
+    first, second = (execution.exec_worker.env.event_manager.get_event_history() for _ in range(2))
+    assert first == second and first[0] is not second[0]  # each reader its copy, as moto's deep copy gives
+    api.call("StopExecution", executionArn=arn)  # of an ended execution: nothing changes
+    assert api.answers(arn, machine["stateMachineArn"]) == before_compacting[arn]
+    with pytest.raises(Exception, match="InvalidToken"):  # moto looks through every execution's callbacks
+        parser_backend().send_task_failure("no-such-token")
+
+
+def test_untuned_an_ended_execution_keeps_what_moto_keeps(released_moto):
+    api = StepFunctionsApi(released_moto)
+    machine = json.loads(api.call("CreateStateMachine", name="untuned", definition=COMPACTED, roleArn=ROLE))
+    moto_patches.apply(tuned=False, **OPTIONS)
+
+    arn = api.run(machine["stateMachineArn"], {"recipients": ["alice"], "fail": False})
+
+    assert not isinstance(parser_backend().describe_execution(arn).exec_worker, hooks.EndedWorker)
