@@ -29,6 +29,7 @@ from cheroot.wsgi import Server
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from local.stepfunctions import DEFAULT_KEEP_EXECUTIONS, moto_patches
+from local.stepfunctions.backend_apps import backend_app
 from local.stepfunctions.feed import ExecutionFeed
 from local.stepfunctions.interpreters import PrimaryForwarder, RunningExecutions, StartExecutionRouter
 from local.stepfunctions.moto_patches import own_services
@@ -93,11 +94,12 @@ def main(argv: list[str]) -> int:
         feed.ended(execution)
 
     try:
-        moto_patches.apply(tuned=tuning_enabled(), started=started, ended=ended, keep_executions=args.keep_executions)
+        tuned = tuning_enabled()
+        moto_patches.apply(tuned=tuned, started=started, ended=ended, keep_executions=args.keep_executions)
     except moto_patches.MotoPatchError as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
         return 2
-    app = StartExecutionFastPath(DomainDispatcherApplication(create_backend_app))
+    app = StartExecutionFastPath(DomainDispatcherApplication(backend_app if tuned else create_backend_app))
     app = PrimaryForwarder(app, args.primary) if args.primary else StartExecutionRouter(app, running, busy_at=BUSY_AT)
     server = moto_server(args.port, app)
     own_services.serve_at(server.bind_addr[1])
