@@ -78,6 +78,78 @@ def _memoize_parsing() -> None:
     _PARSE_RESULT_PATH.replace(functools.lru_cache(maxsize=1024)(_PARSE_RESULT_PATH.get()))
 
 
+# --- JSONPaths of fields only, looked up directly ----------------------------------------------
+
+_JSON_PATH = f"{_PARSER}.asl.utils.json_path"
+_EXTRACT_JSON = Target(_JSON_PATH, "extract_json", signature="(path, data)")
+_NO_SUCH_JSON_PATH = Target(_JSON_PATH, "NoSuchJsonPathError", signature="(json_path, data)")
+_JSONPATH_NG = "jsonpath_ng.jsonpath"
+_ROOT, _CHILD, _FIELDS = (Target(_JSONPATH_NG, name) for name in ("Root", "Child", "Fields"))
+_AUTO_ID_FIELD = Target(
+    _JSONPATH_NG, "auto_id_field", expect=("None (jsonpath_ng's default)", lambda value: value is None)
+)
+# Every module that calls extract_json by the name it imported.
+_EXTRACT_JSON_CALLERS = tuple(
+    Target(module, "extract_json", same_as=f"{_JSON_PATH}:extract_json")
+    for module in (
+        f"{_COMPONENT}.common.string.string_expression",
+        f"{_COMPONENT}.intrinsic.argument.argument",
+        f"{_PARSER}.asl.eval.states",
+        *(
+            f"{_COMPONENT}.state.choice.comparison.operator.implementations.{name}"
+            for name in ("timestamp_operators", "boolean_equals", "numeric", "string_operators")
+        ),
+    )
+)
+_MISSING = object()
+
+
+@functools.lru_cache(maxsize=4096)
+def field_chain(path: str) -> tuple[str, ...] | None:
+    """The field names of a JSONPath that names fields only (``$``, ``$.a.b``, ``$['a']``), as jsonpath_ng parses
+    it; None for any other path (an index, a slice, a wildcard, a filter, descendants, or one it cannot parse)."""
+    try:
+        node = _PARSE_JSON_PATH.get()(path)
+    except Exception:  # moto's extract_json raises it again, as before
+        return None
+    names = []
+    while type(node) is _CHILD.get():
+        fields = node.right
+        if type(fields) is not _FIELDS.get() or len(fields.fields) != 1 or fields._deprecated_wildcard_use:
+            return None
+        names.append(fields.fields[0])
+        node = node.left
+    return tuple(reversed(names)) if type(node) is _ROOT.get() else None
+
+
+def _look_fields_up() -> None:
+    """moto's extract_json finds a path's matches with jsonpath_ng, then works out whether to answer a match or
+    a list of them (indices, slices, wildcards). A path of field names has one match or none, and jsonpath_ng
+    finds it by ``value.get(name)`` from the root, field after field (Fields.get_field_datum), treating a value
+    without ``get`` as having no fields: the same lookups here, without jsonpath_ng's contexts and copies. Any
+    other path goes to moto's extract_json. It took a sixth of the process's CPU under a 1 -> 20 fan-out (yappi)."""
+    original = _EXTRACT_JSON.get()
+    no_such_path = _NO_SUCH_JSON_PATH.get()
+
+    @functools.wraps(original)
+    def extract_json(path: str, data: Any) -> Any:
+        names = field_chain(path)
+        if names is None:
+            return original(path, data)
+        value = data
+        for name in names:
+            try:
+                value = value.get(name, _MISSING)
+            except (TypeError, AttributeError):
+                value = _MISSING
+            if value is _MISSING:
+                raise no_such_path(json_path=path, data=data)
+        return value
+
+    for caller in (_EXTRACT_JSON, *_EXTRACT_JSON_CALLERS):
+        caller.replace(extract_json)
+
+
 # --- untimed states and programs, in the caller's thread -----------------------------------------
 
 # ExecutionState._evaluate_with_timeout starts Thread(target=_exec_and_notify, daemon=True), where
@@ -337,6 +409,12 @@ PATCHES = [
         "definitions, JSONPaths and ResultPaths are parsed once",
         replaces=(_PARSE_DEFINITION, _PARSE_JSON_PATH, _PARSE_RESULT_PATH),
         install=_memoize_parsing,
+    ),
+    Patch(
+        "JSONPaths of field names are looked up directly",
+        replaces=(_EXTRACT_JSON, *_EXTRACT_JSON_CALLERS),
+        reads=(_NO_SUCH_JSON_PATH, _ROOT, _CHILD, _FIELDS, _AUTO_ID_FIELD, _PARSE_JSON_PATH),
+        install=_look_fields_up,
     ),
     Patch(
         "states without a timeout run in their caller's thread",

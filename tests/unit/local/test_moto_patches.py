@@ -296,6 +296,66 @@ def test_only_the_most_recent_ended_executions_are_kept_and_running_ones_always(
     assert without_oldest_ended([running, first, still, second, third, newest], 2) == [running, still, third, newest]
 
 
+# --- JSONPaths of field names ----------------------------------------------------------------------
+
+JSON_PATH_DATA = {
+    "a": {"b": {"c": [1, 2]}, "none": None, "text": "abc", "list": [{"b": 1}], "zero": 0, "empty": {}},
+    "Map": {"Item": {"Value": "conn-1", "Index": 3}},
+    "a-b": True,
+    "in": "keyword",
+}
+JSON_PATHS = [
+    "$",
+    "$.a",
+    "$.a.b.c",
+    "$.a.none",
+    "$.a.zero",
+    "$.a.empty",
+    "$.Map.Item.Value",
+    "$['a']['b']",
+    "$.a-b",
+    "$.in",
+    "$.missing",
+    "$.a.missing",
+    "$.a.text.length",
+    "$.a.list.b",
+    "$.a.none.b",
+    "$.a.b.c[0]",
+    "$.a.list[*].b",
+    "$.a.b.*",
+    "$..b",
+    "$.where",
+]
+
+
+def extracted(extract_json, path: str):
+    """What extract_json answers, or the error it raises (type and message)."""
+    try:
+        return "value", extract_json(path, copy.deepcopy(JSON_PATH_DATA))
+    except Exception as error:
+        return "raised", type(error).__name__, str(error)
+
+
+def test_json_paths_of_field_names_are_looked_up_as_moto_finds_them(released_moto):
+    json_path = moto_module("asl.utils.json_path")
+    released = json_path.extract_json
+    expected = {path: extracted(released, path) for path in JSON_PATHS}
+
+    for patch in every_patch():
+        patch.install()
+
+    assert json_path.extract_json is not released
+    assert {path: extracted(json_path.extract_json, path) for path in JSON_PATHS} == expected
+    assert expected["$.a.missing"][0] == "raised" and expected["$.a.b.c"] == ("value", [1, 2])
+    assert [path for path in JSON_PATHS if speedups.field_chain(path) is None] == [
+        "$.a.b.c[0]",
+        "$.a.list[*].b",
+        "$.a.b.*",
+        "$..b",
+        "$.where",
+    ]
+
+
 # --- JSON copied as JSON -----------------------------------------------------------------------------
 
 
