@@ -5,7 +5,8 @@ Run by the runtime (and the workflow tests) as ``python -m local.stepfunctions.s
 WebSocket gateway for the GIL. With ``--primary`` it is a secondary interpreter of the primary at URL
 (local.stepfunctions.interpreters). moto sends Lambda tasks to http://localhost:$MOTO_PORT, which the
 runtime sets to the gateway's port (its Lambda Invoke API); its DynamoDB and AWS SDK tasks reach this
-process's own server (moto_patches.own_services), where the runtime creates the stack's tables (a
+process's own server (moto_patches.own_services; in the process, without a socket, unless LOCAL_MOTO_TUNING=off:
+local.stepfunctions.in_process), where the runtime creates the stack's tables (a
 secondary passes them on to the primary). Prints ``ready <port>`` once it serves, then one JSON line per
 execution start and end (local.stepfunctions.feed); stops on SIGTERM or when its standard input closes.
 moto is patched first (local.stepfunctions.moto_patches: repairs, the runtime's hooks, and speed-ups
@@ -29,7 +30,9 @@ from cheroot.wsgi import Server
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from local.stepfunctions import DEFAULT_KEEP_EXECUTIONS, moto_patches
+from local.stepfunctions.backend_apps import backend_app
 from local.stepfunctions.feed import ExecutionFeed
+from local.stepfunctions.in_process import InProcessTransport
 from local.stepfunctions.interpreters import PrimaryForwarder, RunningExecutions, StartExecutionRouter
 from local.stepfunctions.moto_patches import own_services
 from local.stepfunctions.moto_patches.speedups import tuning_enabled
@@ -93,16 +96,18 @@ def main(argv: list[str]) -> int:
         feed.ended(execution)
 
     try:
-        moto_patches.apply(tuned=tuning_enabled(), started=started, ended=ended, keep_executions=args.keep_executions)
+        tuned = tuning_enabled()
+        moto_patches.apply(tuned=tuned, started=started, ended=ended, keep_executions=args.keep_executions)
     except moto_patches.MotoPatchError as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
         return 2
-    app = StartExecutionFastPath(DomainDispatcherApplication(create_backend_app))
+    app = StartExecutionFastPath(DomainDispatcherApplication(backend_app if tuned else create_backend_app))
     app = PrimaryForwarder(app, args.primary) if args.primary else StartExecutionRouter(app, running, busy_at=BUSY_AT)
     server = moto_server(args.port, app)
-    own_services.serve_at(server.bind_addr[1])
+    port = server.bind_addr[1]
+    own_services.serve_at(port, InProcessTransport(app, port) if tuned else None)
     threading.Thread(target=server.serve, name="moto-server", daemon=True).start()
-    print(f"ready {server.bind_addr[1]}", flush=True)
+    print(f"ready {port}", flush=True)
     sys.stdin.read()  # until the runtime closes our stdin (or dies, which closes it too)
     server.stop()
     # Executions still running (their threads are not daemons) would keep the process alive while

@@ -15,6 +15,7 @@ handshake, measured with bench/local_runtime.py.
 
 import functools
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -36,15 +37,17 @@ _CALLERS = tuple(
     for module in ("state_task_service_dynamodb", "state_task_service_aws_sdk", "state_task_service_sfn")
 )
 
-_own = {"origin": None}
+_own: dict[str, Any] = {"origin": None, "in_process": None}
 _clients: dict[tuple[str, str, str], Any] = {}
 _building = threading.Lock()
 
 
-def serve_at(port: int) -> None:
+def serve_at(port: int, in_process: Callable[..., Any] | None = None) -> None:
     """This process's moto server listens on ``port``: DynamoDB, AWS SDK and Step Functions tasks go there from now
-    on."""
+    on, through ``in_process`` when it is given (botocore's ``before-send`` handler answering them without a socket,
+    local.stepfunctions.in_process), else over HTTP."""
     _own["origin"] = f"http://127.0.0.1:{port}"
+    _own["in_process"] = in_process
 
 
 def _route_to_own_server() -> None:
@@ -73,6 +76,8 @@ def _route_to_own_server() -> None:
                         read_timeout=timeout,
                     ),
                 )
+                if _own["in_process"] is not None:
+                    _clients[key].meta.events.register("before-send", _own["in_process"])
             return _clients[key]
 
     for caller in _CALLERS:

@@ -14,16 +14,26 @@ CPU time went to work that does not depend on the execution, each now done once 
   copy.deepcopy (9 % of the CPU, then 9 % more once deliveries were kept alive): JSON is copied as JSON;
   so are the history's events (the feed's copy of a 1 -> 20 fan-out's history took 9 % of the CPU), and
   a dict or list is copied by marshal (copying took a third of the CPU of a 1 -> 50 fan-out, item by item);
+  the program state copied with every state and every frame is rebuilt as deepcopy rebuilds a plain object
+  (a tenth of a 1 -> 20 fan-out's CPU went through deepcopy's generic path, yappi);
+- JSONPaths: a path of field names only ($.a.b, $$.Map.Item.Value: nearly every path of the workflows) is
+  looked up field after field, as jsonpath_ng's Fields looks it up, without building its match contexts;
 - HTTP: boto3's Lambda client (building, signing, parsing) took a third of the CPU: Lambda tasks call
   the local Invoke API over plain kept-alive HTTP; each delivery (apigateway:invoke) opened and closed
   a TCP connection through a new requests Session, another third: ``api_gateway_transport`` keeps
-  one connection per thread (the apigateway:invoke repair sends through it);
+  one connection per thread (the apigateway:invoke repair sends through it), each request written whole
+  and its answer read without http.client (kept_alive.KeptAliveHttp);
 - routing: moto's server listed its package directory on every request; it is listed once;
 - dispatching: StartExecution is answered by the backend without moto's request dispatcher
   (local.stepfunctions.start_execution, which this turns on).
+
+Two more live in the server around moto, also on only with the speed-ups: the process's own tasks (DynamoDB,
+AWS SDK) are answered by its application in the process, without a socket (local.stepfunctions.in_process), and
+moto's service applications read request bodies without Flask's debug-mode helper (local.stepfunctions.backend_apps).
 """
 
 import copy
+import copyreg
 import functools
 import inspect
 import marshal
@@ -75,6 +85,78 @@ def _memoize_parsing() -> None:
     _PARSE_DEFINITION.replace(staticmethod(functools.lru_cache(maxsize=64)(_PARSE_DEFINITION.get())))
     _PARSE_JSON_PATH.replace(functools.lru_cache(maxsize=4096)(_PARSE_JSON_PATH.get()))
     _PARSE_RESULT_PATH.replace(functools.lru_cache(maxsize=1024)(_PARSE_RESULT_PATH.get()))
+
+
+# --- JSONPaths of fields only, looked up directly ----------------------------------------------
+
+_JSON_PATH = f"{_PARSER}.asl.utils.json_path"
+_EXTRACT_JSON = Target(_JSON_PATH, "extract_json", signature="(path, data)")
+_NO_SUCH_JSON_PATH = Target(_JSON_PATH, "NoSuchJsonPathError", signature="(json_path, data)")
+_JSONPATH_NG = "jsonpath_ng.jsonpath"
+_ROOT, _CHILD, _FIELDS = (Target(_JSONPATH_NG, name) for name in ("Root", "Child", "Fields"))
+_AUTO_ID_FIELD = Target(
+    _JSONPATH_NG, "auto_id_field", expect=("None (jsonpath_ng's default)", lambda value: value is None)
+)
+# Every module that calls extract_json by the name it imported.
+_EXTRACT_JSON_CALLERS = tuple(
+    Target(module, "extract_json", same_as=f"{_JSON_PATH}:extract_json")
+    for module in (
+        f"{_COMPONENT}.common.string.string_expression",
+        f"{_COMPONENT}.intrinsic.argument.argument",
+        f"{_PARSER}.asl.eval.states",
+        *(
+            f"{_COMPONENT}.state.choice.comparison.operator.implementations.{name}"
+            for name in ("timestamp_operators", "boolean_equals", "numeric", "string_operators")
+        ),
+    )
+)
+_MISSING = object()
+
+
+@functools.lru_cache(maxsize=4096)
+def field_chain(path: str) -> tuple[str, ...] | None:
+    """The field names of a JSONPath that names fields only (``$``, ``$.a.b``, ``$['a']``), as jsonpath_ng parses
+    it; None for any other path (an index, a slice, a wildcard, a filter, descendants, or one it cannot parse)."""
+    try:
+        node = _PARSE_JSON_PATH.get()(path)
+    except Exception:  # moto's extract_json raises it again, as before
+        return None
+    names = []
+    while type(node) is _CHILD.get():
+        fields = node.right
+        if type(fields) is not _FIELDS.get() or len(fields.fields) != 1 or fields._deprecated_wildcard_use:
+            return None
+        names.append(fields.fields[0])
+        node = node.left
+    return tuple(reversed(names)) if type(node) is _ROOT.get() else None
+
+
+def _look_fields_up() -> None:
+    """moto's extract_json finds a path's matches with jsonpath_ng, then works out whether to answer a match or
+    a list of them (indices, slices, wildcards). A path of field names has one match or none, and jsonpath_ng
+    finds it by ``value.get(name)`` from the root, field after field (Fields.get_field_datum), treating a value
+    without ``get`` as having no fields: the same lookups here, without jsonpath_ng's contexts and copies. Any
+    other path goes to moto's extract_json. It took a sixth of the process's CPU under a 1 -> 20 fan-out (yappi)."""
+    original = _EXTRACT_JSON.get()
+    no_such_path = _NO_SUCH_JSON_PATH.get()
+
+    @functools.wraps(original)
+    def extract_json(path: str, data: Any) -> Any:
+        names = field_chain(path)
+        if names is None:
+            return original(path, data)
+        value = data
+        for name in names:
+            try:
+                value = value.get(name, _MISSING)
+            except (TypeError, AttributeError):
+                value = _MISSING
+            if value is _MISSING:
+                raise no_such_path(json_path=path, data=data)
+        return value
+
+    for caller in (_EXTRACT_JSON, *_EXTRACT_JSON_CALLERS):
+        caller.replace(extract_json)
 
 
 # --- untimed states and programs, in the caller's thread -----------------------------------------
@@ -212,7 +294,8 @@ _COPY_MODULES = tuple(
 def copy_json(value: Any) -> Any:
     """copy.deepcopy for the JSON values a JSONPath extracts, several times faster: a dict or list is copied
     by marshal (C code; it keeps every type as it is and refuses any it does not know, subclasses included),
-    or item by item when it holds something marshal refuses; anything else goes to copy.deepcopy."""
+    or item by item when it holds something marshal refuses; a program state as deepcopy rebuilds a plain
+    object (below); anything else goes to copy.deepcopy."""
     if type(value) in (dict, list):
         try:
             return marshal.loads(marshal.dumps(value))
@@ -229,11 +312,65 @@ def _copy_items(value: Any) -> Any:
         return [_copy_items(item) for item in value]
     if kind in (str, int, float, bool) or value is None:
         return value
+    if kind in _PLAIN_PROGRAM_STATES:
+        return _copy_plain_object(value)
     return copy.deepcopy(value)
+
+
+def _copy_plain_object(value: Any) -> Any:
+    """What copy.deepcopy makes of an object whose class leaves copying to ``object`` (no __deepcopy__,
+    __reduce__, __reduce_ex__, __getstate__ or __setstate__ of its own, no slots): a new instance,
+    made without __init__, given a deep copy of the attributes."""
+    copied = object.__new__(type(value))
+    if value.__dict__:
+        copied.__dict__.update(copy_json(value.__dict__))
+    return copied
+
+
+# The interpreter's program states (running, ended, error...): copied with every state evaluated and every
+# frame opened (Environment.program_state, Environment.as_inner_frame_of), which took a tenth of the process's
+# CPU under a 1 -> 20 fan-out (yappi) through copy.deepcopy's generic path.
+_PLAIN_PROGRAM_STATES: set[type] = set()
+_COPY_PROTOCOL = ("__deepcopy__", "__reduce__", "__reduce_ex__", "__getstate__", "__setstate__", "__copy__")
+
+
+def _copied_as_a_plain_object(kind: type) -> bool:
+    """Whether copy.deepcopy copies instances of ``kind`` as _copy_plain_object does."""
+    return (
+        kind.__new__ is object.__new__
+        and all(getattr(kind, name, None) is getattr(object, name, None) for name in _COPY_PROTOCOL)
+        and kind.__dictoffset__ != 0
+        and not any(vars(base).get("__slots__") for base in kind.__mro__)  # abc.ABC's are empty
+        and kind not in copyreg.dispatch_table
+    )
+
+
+def _every_program_state_is_plain(base: type) -> bool:
+    return all(_copied_as_a_plain_object(kind) for kind in (base, *_subclasses(base)))
+
+
+def _subclasses(base: type) -> list[type]:
+    found = []
+    for kind in base.__subclasses__():
+        found += [kind, *_subclasses(kind)]
+    return found
+
+
+_PROGRAM_STATE = Target(
+    f"{_PARSER}.asl.eval.program_state",
+    "ProgramState",
+    expect=("classes that leave copying to object", _every_program_state_is_plain),
+)
+
+
+def _copy_program_states_as_plain_objects() -> None:
+    base = _PROGRAM_STATE.get()
+    _PLAIN_PROGRAM_STATES.update((base, *_subclasses(base)))
 
 
 def _copy_json_as_json() -> None:
     """These modules use copy for nothing but deepcopy."""
+    _copy_program_states_as_plain_objects()
     json_copy = SimpleNamespace(deepcopy=copy_json)
     for target in _COPY_MODULES:
         target.replace(json_copy)
@@ -283,6 +420,12 @@ PATCHES = [
         install=_memoize_parsing,
     ),
     Patch(
+        "JSONPaths of field names are looked up directly",
+        replaces=(_EXTRACT_JSON, *_EXTRACT_JSON_CALLERS),
+        reads=(_NO_SUCH_JSON_PATH, _ROOT, _CHILD, _FIELDS, _AUTO_ID_FIELD, _PARSE_JSON_PATH),
+        install=_look_fields_up,
+    ),
+    Patch(
         "states without a timeout run in their caller's thread",
         replaces=(_STATE_THREAD,),
         reads=(_EVALUATE_WITH_TIMEOUT, _IS_DEFAULT_TIMEOUT),
@@ -300,7 +443,12 @@ PATCHES = [
         reads=(_EXECUTION_LOGIC, _SYNC_WORKER_START, _CREATE_ITERATION),
         install=_reuse_interpreter_threads,
     ),
-    Patch("JSON is copied as JSON", replaces=_COPY_MODULES, install=_copy_json_as_json),
+    Patch(
+        "JSON is copied as JSON",
+        replaces=_COPY_MODULES,
+        reads=(_PROGRAM_STATE,),
+        install=_copy_json_as_json,
+    ),
     Patch(
         "Lambda tasks call the local Invoke API over kept-alive HTTP",
         replaces=(_INVOKE_LAMBDA,),

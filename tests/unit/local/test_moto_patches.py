@@ -1,6 +1,8 @@
 """The patches of moto's interpreter: one guard refuses, naming each difference, before anything is
 patched; once applied, each takes effect where the interpreter looks, whatever ran before it."""
 
+import copy
+import datetime
 import gc
 import importlib.metadata
 import json
@@ -315,6 +317,66 @@ def test_only_the_most_recent_ended_executions_are_kept_and_running_ones_always(
     assert without_oldest_ended([running, first, still, second, third, newest], 2) == [running, still, third, newest]
 
 
+# --- JSONPaths of field names ----------------------------------------------------------------------
+
+JSON_PATH_DATA = {
+    "a": {"b": {"c": [1, 2]}, "none": None, "text": "abc", "list": [{"b": 1}], "zero": 0, "empty": {}},
+    "Map": {"Item": {"Value": "conn-1", "Index": 3}},
+    "a-b": True,
+    "in": "keyword",
+}
+JSON_PATHS = [
+    "$",
+    "$.a",
+    "$.a.b.c",
+    "$.a.none",
+    "$.a.zero",
+    "$.a.empty",
+    "$.Map.Item.Value",
+    "$['a']['b']",
+    "$.a-b",
+    "$.in",
+    "$.missing",
+    "$.a.missing",
+    "$.a.text.length",
+    "$.a.list.b",
+    "$.a.none.b",
+    "$.a.b.c[0]",
+    "$.a.list[*].b",
+    "$.a.b.*",
+    "$..b",
+    "$.where",
+]
+
+
+def extracted(extract_json, path: str):
+    """What extract_json answers, or the error it raises (type and message)."""
+    try:
+        return "value", extract_json(path, copy.deepcopy(JSON_PATH_DATA))
+    except Exception as error:
+        return "raised", type(error).__name__, str(error)
+
+
+def test_json_paths_of_field_names_are_looked_up_as_moto_finds_them(released_moto):
+    json_path = moto_module("asl.utils.json_path")
+    released = json_path.extract_json
+    expected = {path: extracted(released, path) for path in JSON_PATHS}
+
+    for patch in every_patch():
+        patch.install()
+
+    assert json_path.extract_json is not released
+    assert {path: extracted(json_path.extract_json, path) for path in JSON_PATHS} == expected
+    assert expected["$.a.missing"][0] == "raised" and expected["$.a.b.c"] == ("value", [1, 2])
+    assert [path for path in JSON_PATHS if speedups.field_chain(path) is None] == [
+        "$.a.b.c[0]",
+        "$.a.list[*].b",
+        "$.a.b.*",
+        "$..b",
+        "$.where",
+    ]
+
+
 # --- JSON copied as JSON -----------------------------------------------------------------------------
 
 
@@ -327,6 +389,46 @@ def test_json_is_copied_equal_with_every_container_new_and_every_type_kept():
     assert copied is not original and copied["a"] is not original["a"] and copied["a"][5] is not original["a"][5]
     assert copied["c"]["e"][0] is not original["c"]["e"][0]
     assert type(copied["a"][5]["b"]) is tuple and type(copied["c"]["d"]) is bytes
+
+
+def test_program_states_are_copied_as_deepcopy_copies_them(released_moto):
+    for patch in every_patch():
+        patch.install()
+    states = moto_module("asl.eval.program_state")
+    running = states.ProgramRunning()
+    running.next_state_name = "Deliver"
+    running.next_field_name = "Parameters"
+    stopped = states.ProgramStopped(stop_date=datetime.datetime(2026, 12, 6), error="E", cause="c")
+    failed = states.ProgramError(error={"error": "States.Runtime", "cause": {"nested": [1]}})
+    originals = [running, stopped, failed, states.ProgramEnded(), states.ProgramTimedOut()]
+
+    for original in originals:
+        copied, expected = speedups.copy_json(original), copy.deepcopy(original)
+
+        assert type(copied) is type(original) and copied is not original
+        assert vars(copied) == vars(expected) == vars(original)
+    assert speedups.copy_json(failed).error is not failed.error
+    assert speedups.copy_json(failed).error["cause"]["nested"] is not failed.error["cause"]["nested"]
+    assert speedups.copy_json(running).next_state_name == "Deliver"
+
+
+def test_only_classes_that_leave_copying_to_object_are_copied_as_plain_objects():
+    class Plain:
+        pass
+
+    class OwnCopy:
+        def __deepcopy__(self, memo):
+            return self
+
+    class Slotted:
+        __slots__ = ("value",)
+
+    class OwnState:
+        def __setstate__(self, state):
+            pass
+
+    assert speedups._copied_as_a_plain_object(Plain)
+    assert not any(speedups._copied_as_a_plain_object(kind) for kind in (OwnCopy, Slotted, OwnState, datetime.date))
 
 
 def test_json_holding_other_objects_is_copied_as_deepcopy_copies_them():
