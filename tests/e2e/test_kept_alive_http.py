@@ -1,6 +1,7 @@
 """The runtime's plain HTTP/1.1 client for its own servers (deliveries, Lambda tasks, the interpreters' hops):
 what it sends, the answers it reads, and a kept-alive connection the server closed."""
 
+import http.client as http_client
 import socket
 import threading
 
@@ -168,3 +169,21 @@ def test_a_closed_port_is_unreachable():
 
     with pytest.raises(Unreachable):
         KeptAliveHttp("127.0.0.1", port, Unreachable).request("GET", "/", b"", {})
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\nshort",
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Le",
+    ],
+    ids=["in the body", "in the headers"],
+)
+def test_an_answer_cut_short_is_an_error_and_the_next_request_gets_a_new_connection(serve, cut):
+    server, http = serve(cut, OK)
+
+    with pytest.raises(http_client.IncompleteRead) as raised:
+        http.request("GET", "/", b"", {})
+    assert "IncompleteRead" in repr(raised.value)
+    assert http.request("GET", "/", b"", {})[3] == b"hi"
+    assert [number for number, _ in server.requests] == [1, 2]

@@ -117,8 +117,8 @@ class _Connection:
             line = self._file.readline(_LINE_LIMIT)
             if line in (b"\r\n", b"\n"):
                 return headers
-            if not line:
-                raise http.client.IncompleteRead(b"", "the headers' end")
+            if not line.endswith(b"\n"):
+                raise http.client.IncompleteRead(b"")  # closed before the headers ended
             name, separator, value = line.decode("latin-1").partition(":")
             if not separator:
                 raise http.client.BadStatusLine(line.decode("latin-1", "replace"))
