@@ -46,7 +46,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,57 +140,60 @@ async def measure_send(url: str, count: int) -> SendSamples:
     return samples
 
 
-async def measure_fanout(url: str, recipients: int, count: int) -> tuple[list[float], list[float]]:
-    """One sender and ``recipients`` clients; messages to one recipient and to all of them, alternately
-    (so that both see the same load), each after the previous one's execution has ended (its history
-    sent to the terminal): (seconds to both frames of each 1:1 message, seconds to all ``recipients``
-    + 1 frames of each 1:N message)."""
-    sender, _ = await open_client(url)
+# Sends the message to all of ``ids`` (its number ``index``) from ``sender``, whose connection id is ``sender_id``.
+SendToAll = Callable[[websockets.ClientConnection, str, list[str], int], Awaitable[None]]
+
+
+async def measure_alternating(url: str, recipients: int, count: int, send_to_all: SendToAll) -> tuple:
+    """One sender and ``recipients`` clients; a 1:1 sendMessage and one message to all of them, alternately (so
+    that both see the same load), each after the previous one's execution has ended (its history sent to the
+    terminal): (seconds to both frames of each 1:1 message, seconds to all ``recipients`` + 1 frames of each
+    message to all)."""
+    sender, sender_id = await open_client(url)
     others = await open_many(url, recipients)
     clients, ids = [client for client, _ in others], [connection_id for _, connection_id in others]
-    one_to_one, one_to_many = [], []
-    for index in range(count):
-        _, to_both = await timed_message(sender, send_frame(f"o{index}", ids[0]), clients[:1])
-        one_to_one.append(to_both)
-        await asyncio.sleep(SETTLE_SECONDS)
-        to_all = json.dumps({"action": "sendMessage", "message": f"f{index}", "recipient_ids": ids})
-        _, to_every = await timed_message(sender, to_all, clients)
-        one_to_many.append(to_every)
-        await asyncio.sleep(SETTLE_SECONDS)
-    await asyncio.gather(sender.close(), *(client.close() for client in clients))
-    return one_to_one, one_to_many
-
-
-async def measure_room(url: str, members: int, count: int, start: Callable[[dict, str], None] | None) -> tuple:
-    """One sender and ``members`` clients; a 1:1 sendMessage and one message to all of them, alternately, each
-    after the previous one's execution has ended: (seconds to both frames of each 1:1 message, seconds to all
-    ``members`` + 1 frames of each message to all). ``start(execution_input, name)`` starts message_fanout
-    with the input sendMessage builds; without it (the relay), the message to all is a sendMessage naming them."""
-    sender, sender_id = await open_client(url)
-    others = await open_many(url, members)
-    clients, ids = [client for client, _ in others], [connection_id for _, connection_id in others]
-    one_to_one, to_room = [], []
+    one_to_one, to_all = [], []
     for index in range(count):
         _, to_both = await timed_message(sender, send_frame(f"o{index}", ids[0]), clients[:1])
         one_to_one.append(to_both)
         await asyncio.sleep(SETTLE_SECONDS)
         started = time.perf_counter()
-        if start is None:
-            await sender.send(json.dumps({"action": "sendMessage", "message": f"r{index}", "recipient_ids": ids}))
-        else:
-            message_id = str(uuid.uuid4())
-            frame = message_frame(
-                message_id=message_id, message=f"r{index}", sender_id=sender_id, sent_at=_now(), recipient_ids=ids
-            )
-            execution_input = fanout_input(
-                sender_id=sender_id, sender=None, connection_ids=ids, recipient_users=[], frame=frame, retention_days=1
-            )
-            await asyncio.to_thread(start, execution_input, message_id)
+        await send_to_all(sender, sender_id, ids, index)
         await asyncio.gather(next_message(sender), *(next_message(client) for client in clients))
-        to_room.append(time.perf_counter() - started)
+        to_all.append(time.perf_counter() - started)
         await asyncio.sleep(SETTLE_SECONDS)
     await asyncio.gather(sender.close(), *(client.close() for client in clients))
-    return one_to_one, to_room
+    return one_to_one, to_all
+
+
+async def measure_fanout(url: str, recipients: int, count: int) -> tuple[list[float], list[float]]:
+    """measure_alternating, the message to all a sendMessage naming their connection ids."""
+
+    async def send_to_all(sender, _, ids: list[str], index: int) -> None:
+        await sender.send(json.dumps({"action": "sendMessage", "message": f"f{index}", "recipient_ids": ids}))
+
+    return await measure_alternating(url, recipients, count, send_to_all)
+
+
+async def measure_room(url: str, members: int, count: int, start: Callable[[dict, str], None] | None) -> tuple:
+    """measure_alternating as a room of ``members`` online members gets a message: ``start(execution_input, name)``
+    starts message_fanout with the input sendMessage builds; without it (the relay), the message to all is a
+    sendMessage naming them."""
+
+    async def send_to_all(sender, sender_id: str, ids: list[str], index: int) -> None:
+        if start is None:
+            await sender.send(json.dumps({"action": "sendMessage", "message": f"r{index}", "recipient_ids": ids}))
+            return
+        message_id = str(uuid.uuid4())
+        frame = message_frame(
+            message_id=message_id, message=f"r{index}", sender_id=sender_id, sent_at=_now(), recipient_ids=ids
+        )
+        execution_input = fanout_input(
+            sender_id=sender_id, sender=None, connection_ids=ids, recipient_users=[], frame=frame, retention_days=1
+        )
+        await asyncio.to_thread(start, execution_input, message_id)
+
+    return await measure_alternating(url, members, count, send_to_all)
 
 
 def _now() -> str:
@@ -389,6 +392,20 @@ class Report:
                 target if fraction == 0.5 else None,
             )
 
+    def alternating(self, figure: str, whom: str, runtime: tuple, relay: tuple, target: Target) -> None:
+        """measure_alternating's figures (1:1 samples, samples to all) of the runtime and the relay: the message to
+        all and the 1:1 beside it against the relay's, and the runtime's message to all over its own 1:1."""
+        (runtime_one, runtime_all), (relay_one, relay_all) = runtime, relay
+        self.latency(f"{figure} {whom}, all frames", runtime_all, relay_all)
+        self.latency("1 -> 1 beside it, both frames", runtime_one, relay_one)
+        self.row(
+            f"{figure} p50 over the runtime's 1 -> 1 p50",
+            statistics.median(runtime_all) * 1000,
+            statistics.median(runtime_one) * 1000,
+            "ms",
+            target,
+        )
+
     def check(self, figure: str, shown: str, target_text: str, met: bool) -> None:
         """A target that is not a ratio (nothing lost, a memory bound)."""
         self._targets.append((figure, shown, f"{target_text}: {'met' if met else 'NOT MET'}"))
@@ -465,32 +482,18 @@ def main() -> None:
             report.latency("sendMessage -> both frames", runtime_send.to_both, relay_send.to_both)
         if "fanout" in selected:
             recipients = args.fanout_recipients
-            (runtime_one, runtime_all), (relay_one, relay_all) = (
+            runtime_figures, relay_figures = (
                 asyncio.run(measure_fanout(url, recipients, args.fanout_samples)) for url in urls
             )
-            report.latency(f"1 -> {recipients} recipients, all frames", runtime_all, relay_all)
-            report.latency("1 -> 1 beside it, both frames", runtime_one, relay_one)
-            report.row(
-                f"1 -> {recipients} p50 over the runtime's 1 -> 1 p50",
-                statistics.median(runtime_all) * 1000,
-                statistics.median(runtime_one) * 1000,
-                "ms",
-                Target("<= 3x", 3),
-            )
+            report.alternating(f"1 -> {recipients}", "recipients", runtime_figures, relay_figures, Target("<= 3x", 3))
         if "room" in selected:
             members = args.room_members
-            (runtime_one, runtime_room), (relay_one, relay_room) = (
+            runtime_figures, relay_figures = (
                 asyncio.run(measure_room(url, members, args.room_samples, start))
                 for url, start in ((runtime.url, fanout_starter(runtime)), (relay_url, None))
             )
-            report.latency(f"1 -> {members} (a room), all frames", runtime_room, relay_room)
-            report.latency("1 -> 1 beside it, both frames", runtime_one, relay_one)
-            report.row(
-                f"1 -> {members} p50 over the runtime's 1 -> 1 p50",
-                statistics.median(runtime_room) * 1000,
-                statistics.median(runtime_one) * 1000,
-                "ms",
-                Target("<= 10x (issue #17)", 10),
+            report.alternating(
+                f"1 -> {members}", "(a room)", runtime_figures, relay_figures, Target("<= 10x (issue #17)", 10)
             )
         if "idle" in selected:
             count = args.idle_connections
